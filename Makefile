@@ -1,0 +1,96 @@
+# Countersign: every target installs what it needs first, so a fresh clone needs no manual steps.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(CURDIR)
+
+# Node 24 LTS: when the machine's Node is older than 22, use node@24 from the npm registry.
+SYS_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+LOCAL_NODE := $(ROOT)/.tools/node/node_modules/node/bin/node
+ifeq ($(shell [ $(SYS_NODE_MAJOR) -ge 22 ] && echo yes),yes)
+NODE_DEP :=
+else
+NODE_DEP := $(LOCAL_NODE)
+export PATH := $(ROOT)/.tools/node/node_modules/node/bin:$(PATH)
+endif
+
+export NX_DAEMON := false
+export NX_NO_CLOUD := true
+export NX_TUI := false
+export NX_SKIP_NX_CACHE ?= false
+export KAFKAJS_NO_PARTITIONER_WARNING := 1
+export npm_config_update_notifier := false
+
+.PHONY: help install build lint test test-unit test-integration up down logs status demo bench kafka kafka-stop db keys clean
+
+help:
+	@echo "make demo   start the stack and run the demo agent fleet"
+	@echo "make test   install, fetch and start Kafka, prepare Postgres, lint and run every test"
+	@echo "make up | down | logs | status | bench | lint | build"
+
+$(LOCAL_NODE):
+	@echo "==> Node $(SYS_NODE_MAJOR) is older than 22: installing node@24 from the npm registry into .tools/node"
+	@mkdir -p .tools/node
+	npm install --no-save --no-package-lock --prefix .tools/node node@24 >/dev/null
+	@$(LOCAL_NODE) --version
+
+node_modules/.installed: package.json package-lock.json | $(NODE_DEP)
+	@echo "==> npm ci (Node $$(node --version))"
+	npm ci --no-fund --no-audit
+	@touch $@
+
+install: node_modules/.installed
+
+build: install
+	@echo "==> build"
+	npx tsc -b tsconfig.build.json
+
+lint: install
+	npx eslint --max-warnings=0 .
+
+kafka: install build
+	deploy/local/kafka.sh start
+	node deploy/local/create-topics.cjs
+
+kafka-stop:
+	deploy/local/kafka.sh stop
+
+db: install
+	node deploy/local/prepare-db.cjs
+
+keys: install
+	node deploy/local/dev-keys.cjs
+
+up: install build kafka db keys
+	deploy/local/stack.sh start
+
+down:
+	-deploy/local/stack.sh stop
+	-deploy/local/kafka.sh stop
+
+status:
+	-deploy/local/kafka.sh status
+	-deploy/local/stack.sh status
+
+logs:
+	deploy/local/stack.sh logs
+
+test-unit: install
+	npx jest --selectProjects unit
+
+test-integration: build kafka db
+	npx jest --selectProjects integration --runInBand
+
+test: install build lint kafka db
+	@echo "==> unit tests"
+	npx jest --selectProjects unit
+	@echo "==> integration and end-to-end tests (real Kafka, real Postgres)"
+	npx jest --selectProjects integration --runInBand
+
+demo: up
+	node deploy/local/demo.cjs
+
+bench: build kafka db
+	node bench/run.cjs
+
+clean:
+	rm -rf node_modules .tools .nx dist libs/*/dist services/*/dist test-results

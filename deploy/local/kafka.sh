@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# Local Apache Kafka broker for development and tests: a real broker from the
+# Maven Central jars, run with plain `java` in KRaft mode on 127.0.0.1.
+# No Docker, no tarball download. See docs/adr/0001-kafka-version.md.
+#
+# Usage: deploy/local/kafka.sh <command>
+#   fetch    download the broker jars with Maven (only if missing or the pom changed)
+#   start    fetch if needed, format storage once, start the broker in the
+#            background and wait until it answers admin requests
+#   stop     stop the broker started by this script (SIGTERM, then SIGKILL after
+#            KAFKA_STOP_TIMEOUT seconds); harmless when it is not running
+#   restart  stop + start
+#   status   print whether the broker is running (exit 0 running, 3 not running)
+#   reset    stop and delete the data directory (topics, offsets, cluster id)
+#   logs     print the last lines of the broker log (LINES=n, default 100)
+#
+# Environment (all optional):
+#   KAFKA_PORT             client listener port          (default 9092)
+#   KAFKA_CONTROLLER_PORT  KRaft controller port         (default 9093)
+#   KAFKA_DATA_DIR         log + metadata directory      (default deploy/local/.kafka/data)
+#   KAFKA_CLUSTER_ID       cluster id used when formatting a new data dir
+#   KAFKA_HEAP_OPTS        heap flags                    (default -Xms512m -Xmx768m)
+#   KAFKA_JVM_OPTS         extra JVM flags
+#   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
+#   KAFKA_STOP_TIMEOUT     seconds to wait before SIGKILL (default 30)
+#   JAVA_HOME              java to use (else `java` on PATH)
+#   MVN                    maven command (default mvn)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CONF_DIR="$SCRIPT_DIR/kafka"
+POM="$CONF_DIR/pom.xml"
+STATE_DIR="$SCRIPT_DIR/.kafka"
+LIBS_DIR="$STATE_DIR/libs"
+MARKER="$LIBS_DIR/.fetched"
+PID_FILE="$STATE_DIR/broker.pid"
+LOG_FILE="$STATE_DIR/broker.log"
+RENDERED_CONFIG="$STATE_DIR/server.properties"
+CLASSES_DIR="$STATE_DIR/classes"
+LOCK_FILE="$STATE_DIR/.lock"
+
+DEFAULT_DATA_DIR="$STATE_DIR/data"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$DEFAULT_DATA_DIR}"
+# Fixed id (base64url of "local-dev-kafka1") so every fresh local cluster looks the same.
+KAFKA_CLUSTER_ID="${KAFKA_CLUSTER_ID:-bG9jYWwtZGV2LWthZmthMQ}"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx768m}"
+KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:-}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
+KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
+MVN="${MVN:-mvn}"
+
+if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
+  JAVA="$JAVA_HOME/bin/java"
+else
+  JAVA="java"
+fi
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+elapsed() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01ds' $((ms / 1000)) $(((ms % 1000) / 100)); }
+log() { printf '[kafka] %s\n' "$*"; }
+die() { printf '[kafka] ERROR: %s\n' "$*" >&2; exit 1; }
+
+kafka_version() {
+  sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -n1
+}
+
+# Content of the fetch marker: the version plus a hash of the pom, so editing
+# the pom (version or logging binding) triggers a fresh fetch.
+fetch_stamp() {
+  printf '%s %s\n' "$(kafka_version)" "$(sha256sum "$POM" | cut -d' ' -f1)"
+}
+
+require_java() {
+  command -v "$JAVA" >/dev/null 2>&1 || die "java not found (set JAVA_HOME or put java on PATH); Kafka $(kafka_version) needs Java 17+"
+}
+
+# Validate numeric settings early with a clear message.
+check_port_var() {
+  local name=$1 value=$2
+  [[ "$value" =~ ^[0-9]+$ ]] && (( value > 0 && value < 65536 )) || die "$name must be a TCP port number, got '$value'"
+}
+
+with_lock() {
+  mkdir -p "$STATE_DIR"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$LOCK_FILE"
+    flock -w 180 9 || die "another kafka.sh command holds $LOCK_FILE"
+  fi
+}
+
+# ---------------------------------------------------------------- fetch
+
+libs_ready() {
+  [[ -f "$MARKER" && "$(cat "$MARKER")" == "$(fetch_stamp)" ]] && compgen -G "$LIBS_DIR/kafka_2.13-*.jar" >/dev/null
+}
+
+cmd_fetch() {
+  local version
+  version="$(kafka_version)"
+  [[ -n "$version" ]] || die "cannot read <kafka.version> from $POM"
+  if libs_ready; then
+    log "Kafka $version jars already present in ${LIBS_DIR#"$SCRIPT_DIR/"}/ ($(ls "$LIBS_DIR"/*.jar | wc -l) jars)"
+    return 0
+  fi
+  command -v "$MVN" >/dev/null 2>&1 || die "maven ('$MVN') not found; it is needed once to fetch the Kafka jars from Maven Central"
+  mkdir -p "$STATE_DIR"
+  local tmp="$STATE_DIR/libs.tmp" start
+  start=$(now_ms)
+  rm -rf "$tmp"
+  log "fetching Kafka $version + runtime dependencies from Maven Central (mvn dependency:copy-dependencies) ..."
+  if ! "$MVN" -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$tmp" 9>&-; then
+    rm -rf "$tmp"
+    die "maven failed to fetch the Kafka jars (see output above)"
+  fi
+  compgen -G "$tmp/kafka_2.13-$version.jar" >/dev/null || { rm -rf "$tmp"; die "fetch finished but kafka_2.13-$version.jar is missing"; }
+  fetch_stamp >"$tmp/.fetched"
+  rm -rf "$LIBS_DIR" "$CLASSES_DIR"
+  mv "$tmp" "$LIBS_DIR"
+  log "fetched $(ls "$LIBS_DIR"/*.jar | wc -l) jars ($(du -sh "$LIBS_DIR" | cut -f1)) in $(elapsed "$start")"
+}
+
+# ---------------------------------------------------------------- process helpers
+
+# Prints the pid of the broker started by this script, if it is running.
+running_pid() {
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  alive "$pid" || return 1
+  # Guard against pid reuse: it must be a kafka.Kafka JVM using our config.
+  if [[ -r "/proc/$pid/cmdline" ]]; then
+    local cmdline
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline")"
+    [[ "$cmdline" == *kafka.Kafka* && "$cmdline" == *"$RENDERED_CONFIG"* ]] || return 1
+  fi
+  printf '%s\n' "$pid"
+}
+
+# True if the process exists and is not a zombie (an exited child not yet reaped).
+alive() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
+  [[ "$state" != "Z" ]]
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Best effort description of who listens on a port: "pid 123: python3 -m http.server".
+port_owner() {
+  local port=$1 pid=""
+  if command -v ss >/dev/null 2>&1; then
+    pid="$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)"
+  fi
+  if [[ -z "$pid" ]] && command -v lsof >/dev/null 2>&1; then
+    pid="$(lsof -nP -t -iTCP:"$port" -sTCP:LISTEN 2>/dev/null | head -n1 || true)"
+  fi
+  if [[ -n "$pid" ]]; then
+    local cmd=""
+    [[ -r "/proc/$pid/cmdline" ]] && cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-160 | sed 's/ *$//')"
+    printf 'pid %s: %s' "$pid" "${cmd:-?}"
+  else
+    printf 'owner unknown (try: ss -ltnp | grep :%s)' "$port"
+  fi
+}
+
+check_port_free() {
+  local name=$1 port=$2
+  if port_open "$port"; then
+    die "port $port is in use by another process ($(port_owner "$port")); stop it or set $name"
+  fi
+}
+
+show_log_tail() {
+  if [[ -f "$LOG_FILE" ]]; then
+    printf '[kafka] ---- last 40 lines of %s ----\n' "$LOG_FILE" >&2
+    tail -n 40 "$LOG_FILE" >&2
+    printf '[kafka] ----\n' >&2
+  fi
+}
+
+# Compile the readiness probe once (javac next to java), else run it from source.
+# Runs in a background subshell; exec makes the probe JVM replace it.
+ready_check() {
+  local timeout=$1 pid=$2 javac src="$CONF_DIR/KafkaReady.java"
+  local tools_log="-Dlog4j2.configurationFile=$CONF_DIR/log4j2-tools.properties"
+  javac="$(dirname "$(command -v "$JAVA")")/javac"
+  if [[ -x "$javac" ]]; then
+    if [[ ! -f "$CLASSES_DIR/KafkaReady.class" || "$src" -nt "$CLASSES_DIR/KafkaReady.class" ]]; then
+      mkdir -p "$CLASSES_DIR"
+      "$javac" -nowarn -d "$CLASSES_DIR" -cp "$LIBS_DIR/*" "$src" >/dev/null
+    fi
+    exec "$JAVA" -Xmx64m "$tools_log" -cp "$CLASSES_DIR:$LIBS_DIR/*" KafkaReady "127.0.0.1:$KAFKA_PORT" "$timeout" "$pid"
+  else
+    exec "$JAVA" -Xmx64m "$tools_log" -cp "$LIBS_DIR/*" "$src" "127.0.0.1:$KAFKA_PORT" "$timeout" "$pid"
+  fi
+}
+
+render_config() {
+  mkdir -p "$KAFKA_DATA_DIR"
+  local data_dir
+  data_dir="$(cd "$KAFKA_DATA_DIR" && pwd)"
+  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" \
+      -e "s#@KAFKA_CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+      -e "s#@KAFKA_DATA_DIR@#$data_dir#g" \
+      "$CONF_DIR/server.properties" >"$RENDERED_CONFIG.tmp"
+  mv "$RENDERED_CONFIG.tmp" "$RENDERED_CONFIG"
+}
+
+format_storage() {
+  if [[ -f "$KAFKA_DATA_DIR/meta.properties" ]]; then
+    return 0
+  fi
+  log "formatting storage in $KAFKA_DATA_DIR (cluster id $KAFKA_CLUSTER_ID) ..."
+  local out
+  if ! out="$("$JAVA" -Xmx256m "-Dlog4j2.configurationFile=$CONF_DIR/log4j2-tools.properties" \
+        -cp "$LIBS_DIR/*" kafka.tools.StorageTool format \
+        -t "$KAFKA_CLUSTER_ID" -c "$RENDERED_CONFIG" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    die "kafka.tools.StorageTool format failed"
+  fi
+  printf '%s\n' "$out" | grep -i '^Formatting' | sed 's/^/[kafka] /' || true
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_start() {
+  check_port_var KAFKA_PORT "$KAFKA_PORT"
+  check_port_var KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
+  [[ "$KAFKA_PORT" != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
+  require_java
+  with_lock
+
+  local pid
+  if pid="$(running_pid)"; then
+    local port
+    port="$(sed -n 's#^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\).*#\1#p' "$RENDERED_CONFIG" 2>/dev/null || true)"
+    log "already running (pid $pid) on 127.0.0.1:${port:-?}; nothing to do"
+    [[ -z "$port" || "$port" == "$KAFKA_PORT" ]] || log "note: KAFKA_PORT=$KAFKA_PORT differs; run '$0 stop' first to change it"
+    return 0
+  fi
+  rm -f "$PID_FILE"
+
+  check_port_free KAFKA_PORT "$KAFKA_PORT"
+  check_port_free KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
+
+  cmd_fetch
+  render_config
+  format_storage
+
+  [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
+  local start_ts
+  start_ts=$(now_ms)
+  log "starting Kafka $(kafka_version) on 127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT), log: ${LOG_FILE#"$SCRIPT_DIR/"}"
+  # shellcheck disable=SC2086  # heap/JVM opts are intentionally word-split
+  nohup setsid "$JAVA" $KAFKA_HEAP_OPTS \
+      -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+      -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+      "-Dlog4j2.configurationFile=$CONF_DIR/log4j2.properties" \
+      $KAFKA_JVM_OPTS \
+      -cp "$LIBS_DIR/*" kafka.Kafka "$RENDERED_CONFIG" \
+      >"$LOG_FILE" 2>&1 </dev/null 9>&- &
+  pid=$!
+  echo "$pid" >"$PID_FILE"
+
+  # Wait by polling with real admin requests (DescribeCluster + ListTopics). The
+  # probe JVM boots in parallel with the broker; meanwhile watch the broker.
+  local rc=0 probe
+  ready_check "$KAFKA_START_TIMEOUT" "$pid" >/dev/null 2>"$STATE_DIR/ready-check.log" 9>&- &
+  probe=$!
+  while alive "$probe"; do
+    if ! alive "$pid"; then
+      kill "$probe" 2>/dev/null || true
+      wait "$probe" 2>/dev/null || true
+      rc=3
+      break
+    fi
+    sleep 0.2
+  done
+  (( rc == 3 )) || wait "$probe" || rc=$?
+  case $rc in
+    0) log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid, started in $(elapsed "$start_ts"))" ;;
+    3) rm -f "$PID_FILE"; show_log_tail; die "broker exited during startup (see ${LOG_FILE})" ;;
+    *) show_log_tail
+       tail -n 1 "$STATE_DIR/ready-check.log" >&2 || true
+       die "broker (pid $pid) did not answer admin requests within ${KAFKA_START_TIMEOUT}s; '$0 stop' to stop it" ;;
+  esac
+}
+
+cmd_stop() {
+  with_lock
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$PID_FILE"
+    log "not running; nothing to stop"
+    return 0
+  fi
+  log "stopping broker (pid $pid) ..."
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+  while alive "$pid"; do
+    if (( SECONDS >= deadline )); then
+      log "still running after ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$PID_FILE"
+  log "stopped"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(running_pid)"; then
+    local port
+    port="$(sed -n 's#^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\).*#\1#p' "$RENDERED_CONFIG" 2>/dev/null || true)"
+    if port_open "${port:-$KAFKA_PORT}"; then
+      echo "running (pid $pid, Kafka $(kafka_version), 127.0.0.1:${port:-$KAFKA_PORT})"
+    else
+      echo "running (pid $pid, Kafka $(kafka_version)) but 127.0.0.1:${port:-$KAFKA_PORT} is not accepting connections yet"
+    fi
+    return 0
+  fi
+  echo "not running"
+  return 3
+}
+
+cmd_reset() {
+  cmd_stop
+  # Refuse to delete a custom directory that does not look like Kafka data.
+  if [[ -d "$KAFKA_DATA_DIR" ]]; then
+    local abs
+    abs="$(cd "$KAFKA_DATA_DIR" && pwd)"
+    if [[ "$abs" != "$DEFAULT_DATA_DIR" && ! -f "$abs/meta.properties" && -n "$(ls -A "$abs")" ]]; then
+      die "refusing to delete $abs: not the default data dir and no meta.properties inside"
+    fi
+    rm -rf "$abs"
+    log "deleted data dir $abs"
+  else
+    log "data dir $KAFKA_DATA_DIR does not exist; nothing to delete"
+  fi
+}
+
+cmd_logs() {
+  [[ -f "$LOG_FILE" ]] || die "no broker log yet ($LOG_FILE)"
+  tail -n "${LINES:-100}" "$LOG_FILE"
+}
+
+usage() {
+  sed -n '2,/^set -euo pipefail/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
+}
+
+case "${1:-}" in
+  fetch)   with_lock; cmd_fetch ;;
+  start)   cmd_start ;;
+  stop)    cmd_stop ;;
+  restart) cmd_stop; cmd_start ;;
+  status)  cmd_status ;;
+  reset)   cmd_reset ;;
+  logs)    cmd_logs ;;
+  -h|--help|help) usage ;;
+  *) usage >&2; exit 2 ;;
+esac

@@ -1,0 +1,37 @@
+/**
+ * DDL for the tables every service with a database shares in its own schema: the transactional
+ * outbox and the processed-event inbox. A service's first migration calls these.
+ */
+export function createBusTablesSql(schema: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS "${schema}".outbox (
+      id bigserial PRIMARY KEY,
+      topic text NOT NULL,
+      key text NOT NULL,
+      value text NOT NULL,
+      headers jsonb NOT NULL DEFAULT '{}'::jsonb,
+      trace jsonb,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      published_at timestamptz
+    )`,
+    `CREATE INDEX IF NOT EXISTS outbox_unpublished ON "${schema}".outbox (id) WHERE published_at IS NULL`,
+    `CREATE OR REPLACE FUNCTION "${schema}".outbox_notify() RETURNS trigger AS $$
+     BEGIN PERFORM pg_notify('${schema}_outbox', ''); RETURN NULL; END; $$ LANGUAGE plpgsql`,
+    `DROP TRIGGER IF EXISTS outbox_notify ON "${schema}".outbox`,
+    `CREATE TRIGGER outbox_notify AFTER INSERT ON "${schema}".outbox FOR EACH STATEMENT EXECUTE FUNCTION "${schema}".outbox_notify()`,
+    `CREATE TABLE IF NOT EXISTS "${schema}".processed_events (
+      consumer text NOT NULL,
+      event_id text NOT NULL,
+      processed_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer, event_id)
+    )`,
+  ];
+}
+
+export function dropBusTablesSql(schema: string): string[] {
+  return [
+    `DROP TABLE IF EXISTS "${schema}".processed_events`,
+    `DROP TABLE IF EXISTS "${schema}".outbox`,
+    `DROP FUNCTION IF EXISTS "${schema}".outbox_notify()`,
+  ];
+}

@@ -1,0 +1,127 @@
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { EventProducer } from '../kafka/event-producer';
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+  trace: { traceparent?: string; tracestate?: string } | null;
+}
+
+export interface OutboxRelayOptions {
+  dataSource: DataSource;
+  databaseUrl: string;
+  schema: string;
+  producer: EventProducer;
+  logger: Logger;
+  pollMs: number;
+  batchSize?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Publishes committed outbox rows to Kafka in id order. One relay at a time per schema holds an
+ * advisory lock for each batch, so order survives several replicas; a row is marked published
+ * only after the broker acknowledged it, so a crash or an outage repeats a send (consumers dedupe
+ * on event_id) and never loses one. LISTEN/NOTIFY wakes it at once; polling is the fallback.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private listener: Client | undefined;
+  private wake: (() => void) | undefined;
+  private lastError: string | undefined;
+
+  constructor(private readonly opts: OutboxRelayOptions) {}
+
+  get healthy(): { ok: boolean; error?: string } {
+    return this.lastError ? { ok: false, error: this.lastError } : { ok: true };
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listen().catch((e: unknown) => this.opts.logger.warn({ err: e }, 'outbox LISTEN unavailable; polling only'));
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Publishes everything pending now; tests and shutdown use it to drain. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.publishBatch();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.opts.databaseUrl });
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.query(`LISTEN ${this.opts.schema}_outbox`);
+    client.on('notification', () => this.wake?.());
+    this.listener = client;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    while (this.running) {
+      try {
+        const n = await this.publishBatch();
+        this.lastError = undefined;
+        backoff = 100;
+        if (n > 0) continue;
+      } catch (e) {
+        this.lastError = (e as Error).message;
+        this.opts.logger.warn({ err: e }, 'outbox relay could not publish; will retry');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.opts.pollMs);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private async publishBatch(): Promise<number> {
+    const { schema, dataSource, producer } = this.opts;
+    return dataSource.transaction(async (m) => {
+      const [lock] = (await m.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [`countersign:outbox:${schema}`])) as {
+        ok: boolean;
+      }[];
+      if (!lock?.ok) return 0;
+      const rows = (await m.query(
+        `SELECT id, topic, key, value, headers, trace FROM "${schema}".outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        [this.opts.batchSize ?? 200],
+      )) as OutboxRow[];
+      if (rows.length === 0) return 0;
+      for (const row of rows) {
+        // Sent inside the trace that wrote the row, so the event joins the proposal's trace.
+        const ctx = row.trace ? propagation.extract(ROOT_CONTEXT, row.trace) : ROOT_CONTEXT;
+        await context.with(ctx, () => producer.sendRaw(row.topic, [{ key: row.key, value: row.value, headers: row.headers }]));
+      }
+      await m.query(`UPDATE "${schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { BaseEnv } from '../config/env';
+import { kafkaConfig } from '../kafka/kafka-client';
+import { createLogger } from '../logger';
+import { ErrorFilter } from './error.filter';
+
+export interface BootstrapOptions {
+  name: string;
+  module: Type<unknown> | DynamicModule;
+  /** Largest accepted JSON body; larger ones get 413. */
+  bodyLimit?: string;
+  env: BaseEnv;
+  title: string;
+  description: string;
+  /** Whether the service consumes Kafka (all four do). */
+  consumes?: boolean;
+  configure?: (app: INestApplication) => void;
+}
+
+/**
+ * A hybrid Nest app: HTTP (with `/healthz`, `/readyz` and OpenAPI at `/api/docs`) plus a Kafka
+ * consumer group. The group is the service name, so replicas share partitions. New groups start
+ * from the beginning of each topic: a service deployed after events were published must still
+ * see them (consumers are idempotent, so re-reading is harmless).
+ */
+export async function bootstrapService(opts: BootstrapOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(opts.module, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+  app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
+  if (opts.consumes !== false) {
+    const logger = createLogger(opts.name, opts.env.LOG_LEVEL);
+    app.connectMicroservice<MicroserviceOptions>(
+      {
+        transport: Transport.KAFKA,
+        options: {
+          client: kafkaConfig({ clientId: opts.env.KAFKA_CLIENT_ID ?? opts.name, brokers: opts.env.KAFKA_BROKERS, logger }),
+          consumer: {
+            groupId: opts.env.KAFKA_GROUP_ID ?? opts.name,
+            sessionTimeout: 30000,
+            heartbeatInterval: 3000,
+            allowAutoTopicCreation: false,
+          },
+          postfixId: '',
+          subscribe: { fromBeginning: true },
+          parser: { keepBinary: true },
+          run: { partitionsConsumedConcurrently: 3 },
+        },
+      },
+      { inheritAppConfig: true },
+    );
+  }
+  opts.configure?.(app);
+  const doc = new DocumentBuilder().setTitle(opts.title).setDescription(opts.description).setVersion('1.0').addBearerAuth().build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'api/docs/openapi.json' });
+  await app.startAllMicroservices();
+  await app.listen(opts.env.PORT, opts.env.HOST);
+  app.get(Logger).log(`${opts.name} listening on ${opts.env.HOST}:${opts.env.PORT}`);
+  return app;
+}
+
+/** Runs a service's main, turning a configuration error into one readable line and exit code 1. */
+export function runMain(main: () => Promise<unknown>): void {
+  main().catch((e: unknown) => {
+    const err = e as Error;
+    process.stderr.write(`${err.name === 'ConfigError' ? err.message : (err.stack ?? String(err))}\n`);
+    process.exit(1);
+  });
+}

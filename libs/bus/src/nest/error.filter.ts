@@ -1,0 +1,36 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { CodedError } from '@countersign/contracts';
+import type { Response } from 'express';
+
+const codeForStatus: Record<number, string> = {
+  400: 'INVALID_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+};
+
+/** Maps coded errors to JSON answers; a client never sees a stack trace. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw error;
+    const res = host.switchToHttp().getResponse<Response>();
+    if (error instanceof CodedError) {
+      res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
+      return;
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      const body = error.getResponse();
+      const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
+      res.status(status).json({ error: { code: codeForStatus[status] ?? 'HTTP_ERROR', message: Array.isArray(message) ? message.join('; ') : String(message) } });
+      return;
+    }
+    this.logger.error(error instanceof Error ? error.stack : String(error));
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+  }
+}

@@ -1,0 +1,19 @@
+import { type PipeTransform } from '@nestjs/common';
+import { CodedError } from '@countersign/contracts';
+import type { z } from 'zod';
+
+/** Validates a body or query against a zod schema; the 400 names the first invalid field. */
+export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
+  constructor(private readonly schema: S) {}
+
+  transform(value: unknown): z.infer<S> {
+    const r = this.schema.safeParse(value ?? {});
+    if (r.success) return r.data;
+    const first = r.error.issues[0];
+    const field = first?.path.join('.') || '(body)';
+    throw new CodedError('INVALID_REQUEST', `${field}: ${first?.message ?? 'invalid'}`, 400, {
+      field,
+      issues: r.error.issues.slice(0, 10).map((i) => ({ field: i.path.join('.'), message: i.message })),
+    });
+  }
+}

@@ -1,0 +1,4 @@
+export * from './canonical-json';
+export * from './job-hash';
+export * from './snapshot-id';
+export * from './signing';

@@ -1,0 +1,19 @@
+import { BusModule, type ServiceDefinition } from '@countersign/bus';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Env } from './config/env.schema';
+import { migrations } from './migrations';
+import { ProposalsModule } from './proposals/proposals.module';
+
+export const SERVICE: ServiceDefinition = {
+  name: 'approval-queue',
+  schema: 'approval_queue',
+  entities: [],
+  migrations,
+};
+
+@Module({})
+export class AppModule {
+  static forRoot(env: Env): DynamicModule {
+    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, env), ProposalsModule] };
+  }
+}

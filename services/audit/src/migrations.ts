@@ -1,0 +1,4 @@
+import { BusTables1732406400000 } from '../migrations/1732406400000-bus-tables';
+
+/** Every migration, in order; imported explicitly so none is lost to a glob. */
+export const migrations = [BusTables1732406400000];

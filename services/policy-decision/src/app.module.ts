@@ -1,0 +1,15 @@
+import { BusModule, type ServiceDefinition } from '@countersign/bus';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Env } from './config/env.schema';
+import { ProposalsModule } from './proposals/proposals.module';
+
+export const SERVICE: ServiceDefinition = {
+  name: 'policy-decision',
+};
+
+@Module({})
+export class AppModule {
+  static forRoot(env: Env): DynamicModule {
+    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, env), ProposalsModule] };
+  }
+}

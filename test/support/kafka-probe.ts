@@ -1,0 +1,94 @@
+import type { Consumer, IHeaders, Producer } from 'kafkajs';
+import { kafka } from './stack';
+
+export interface ProbedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  json: Record<string, unknown> | undefined;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads topics from the beginning and keeps every message, so a test can wait for the event it
+ * expects (matched by job id) and count exactly how many arrived.
+ */
+export class KafkaProbe {
+  readonly messages: ProbedMessage[] = [];
+  private consumer: Consumer | undefined;
+  private readonly waiters = new Set<() => void>();
+
+  async start(topics: readonly string[]): Promise<void> {
+    const consumer = kafka().consumer({ groupId: `probe-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const value = message.value ? message.value.toString('utf8') : null;
+        let json: Record<string, unknown> | undefined;
+        try {
+          json = value ? (JSON.parse(value) as Record<string, unknown>) : undefined;
+        } catch {
+          json = undefined;
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        this.messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value, json, headers });
+        for (const w of this.waiters) w();
+      },
+    });
+    this.consumer = consumer;
+  }
+
+  find(topic: string, predicate: (m: ProbedMessage) => boolean = () => true): ProbedMessage[] {
+    return this.messages.filter((m) => m.topic === topic && predicate(m));
+  }
+
+  forJob(topic: string, jobId: string): ProbedMessage[] {
+    return this.find(topic, (m) => (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId);
+  }
+
+  waitFor(topic: string, predicate: (m: ProbedMessage) => boolean, timeoutMs = 30000, count = 1): Promise<ProbedMessage[]> {
+    return new Promise((res, rej) => {
+      const check = () => {
+        const hits = this.find(topic, predicate);
+        if (hits.length >= count) {
+          this.waiters.delete(check);
+          clearTimeout(t);
+          res(hits);
+        }
+      };
+      const t = setTimeout(() => {
+        this.waiters.delete(check);
+        rej(new Error(`no ${count} message(s) on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  waitForJob(topic: string, jobId: string, timeoutMs = 30000): Promise<ProbedMessage> {
+    return this.waitFor(topic, (m) => (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId, timeoutMs).then((h) => h[0]!);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+let producer: Producer | undefined;
+
+export async function publishRaw(topic: string, key: string | null, value: string | Buffer | null, headers: IHeaders = {}): Promise<void> {
+  if (!producer) {
+    producer = kafka().producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+  }
+  await producer.send({ topic, messages: [{ key, value, headers }] });
+}
+
+export async function closePublisher(): Promise<void> {
+  await producer?.disconnect();
+  producer = undefined;
+}

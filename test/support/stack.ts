@@ -1,0 +1,239 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { Kafka, logLevel } from 'kafkajs';
+import { ALL_TOPICS } from '@countersign/contracts';
+import { generateSigningKeyPair } from '@countersign/crypto';
+
+export const ROOT = resolve(__dirname, '../..');
+export const KAFKA_BROKERS = process.env['TEST_KAFKA_BROKERS'] ?? process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+export const PG_ADMIN_URL = process.env['TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const SERVICE_NAMES = ['policy-decision', 'approval-queue', 'execution-binding', 'audit'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export function kafka(): Kafka {
+  return new Kafka({ clientId: 'test', brokers: KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
+}
+
+/** A fresh database for one spec, so specs never see each other's rows. */
+export async function createTestDatabase(name: string): Promise<string> {
+  const db = `cs_test_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
+  const c = new Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${db}`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+/** Test signing keys, one pair per producer of signed events, written to files as in production. */
+export interface TestKeys {
+  dir: string;
+  files: Record<'policy-decision' | 'approval-queue' | 'execution-binding', { privateKey: string; publicKey: string }>;
+  pems: Record<'policy-decision' | 'approval-queue' | 'execution-binding', { privateKeyPem: string; publicKeyPem: string }>;
+  jwtSecret: string;
+}
+
+export function makeTestKeys(): TestKeys {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-keys-'));
+  const names = ['policy-decision', 'approval-queue', 'execution-binding'] as const;
+  const files = {} as TestKeys['files'];
+  const pems = {} as TestKeys['pems'];
+  for (const n of names) {
+    const pair = generateSigningKeyPair();
+    pems[n] = pair;
+    files[n] = { privateKey: join(dir, `${n}.key`), publicKey: join(dir, `${n}.pub`) };
+    writeFileSync(files[n].privateKey, pair.privateKeyPem, { mode: 0o600 });
+    writeFileSync(files[n].publicKey, pair.publicKeyPem);
+  }
+  return { dir, files, pems, jwtSecret: `test-secret-${Math.random().toString(36).slice(2)}-0123456789abcdef` };
+}
+
+/** The environment the stack scripts give each service: its own key, and the public keys it trusts. */
+export function keyEnv(keys: TestKeys): Record<string, string> {
+  return {
+    POLICY_DECISION_SIGNING_KEY_FILE: keys.files['policy-decision'].privateKey,
+    APPROVAL_QUEUE_SIGNING_KEY_FILE: keys.files['approval-queue'].privateKey,
+    EXECUTION_BINDING_SIGNING_KEY_FILE: keys.files['execution-binding'].privateKey,
+    TRUST_POLICY_DECISION_KEY_FILE: keys.files['policy-decision'].publicKey,
+    TRUST_APPROVAL_QUEUE_KEY_FILE: keys.files['approval-queue'].publicKey,
+    TRUST_EXECUTION_BINDING_KEY_FILE: keys.files['execution-binding'].publicKey,
+    APPROVER_JWT_SECRET: keys.jwtSecret,
+  };
+}
+
+/**
+ * Commits a fresh consumer group's offsets at the current end of every topic, so a service
+ * started under it sees only what this spec publishes (and nothing from earlier specs).
+ */
+export async function positionGroupAtEnd(groupId: string): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    for (const topic of ALL_TOPICS) await admin.resetOffsets({ groupId, topic, earliest: false });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ServiceHandle {
+  name: ServiceName;
+  port: number;
+  url: string;
+  groupId: string;
+  lines: Record<string, unknown>[];
+  process: ChildProcess;
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+export interface StartOptions {
+  databaseUrl: string;
+  env?: Record<string, string>;
+  groupId?: string;
+  port?: number;
+  /** Position the group at the end of every topic first (default true for a new group). */
+  positionAtEnd?: boolean;
+  readyTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a built service as a real process (so OpenTelemetry patches it as in production). */
+export async function startService(name: ServiceName, opts: StartOptions): Promise<ServiceHandle> {
+  const port = opts.port ?? (await freePort());
+  const groupId = opts.groupId ?? `${name}-test-${process.pid}-${Date.now()}`;
+  if (opts.positionAtEnd !== false) await positionGroupAtEnd(groupId);
+  const logDir = join(ROOT, 'test-results', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = createWriteStream(join(logDir, `${groupId}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(ROOT, 'services', name, 'dist/src/main.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      KAFKA_BROKERS,
+      KAFKA_GROUP_ID: groupId,
+      KAFKA_CLIENT_ID: groupId,
+      DATABASE_URL: opts.databaseUrl,
+      OUTBOX_POLL_MS: '100',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  const onData = (chunk: Buffer) => {
+    logFile.write(chunk);
+    buffered += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const text = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        lines.push(JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: text, raw: true });
+      }
+    }
+    for (const w of waiters) w();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((res) =>
+    child.on('exit', (code) => {
+      exitCode = code;
+      logFile.end();
+      res(code);
+    }),
+  );
+
+  const handle: ServiceHandle = {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    groupId,
+    lines,
+    process: child,
+    async stop() {
+      if (exitCode !== undefined) return exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (exitCode !== undefined) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+    waitForLog(predicate, timeoutMs = 30000) {
+      return new Promise((res, rej) => {
+        const check = () => {
+          const hit = lines.find(predicate);
+          if (hit) {
+            waiters.delete(check);
+            clearTimeout(t);
+            res(hit);
+          }
+        };
+        const t = setTimeout(() => {
+          waiters.delete(check);
+          rej(new Error(`${name}: log line not seen within ${timeoutMs} ms; last lines:\n${tail(lines)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60000);
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} before it was ready:\n${tail(lines)}`);
+    try {
+      const r = await fetch(`${handle.url}/readyz`);
+      if (r.status === 200) return handle;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await handle.kill();
+      throw new Error(`${name} not ready within ${opts.readyTimeoutMs ?? 60000} ms:\n${tail(lines)}`);
+    }
+    await sleep(200);
+  }
+}
+
+function tail(lines: Record<string, unknown>[]): string {
+  return lines
+    .slice(-15)
+    .map((l) => JSON.stringify(l).slice(0, 400))
+    .join('\n');
+}
