@@ -228,6 +228,32 @@ format_storage() {
   printf '%s\n' "$out" | grep -i '^Formatting' | sed 's/^/[kafka] /' || true
 }
 
+# Wait until the broker (pid $1) answers real admin requests (DescribeCluster +
+# ListTopics), it exits, or KAFKA_START_TIMEOUT passes. The probe JVM boots in
+# parallel with the broker while this loop watches the broker process.
+wait_ready() {
+  local pid=$1 start_ts=$2 rc=0 probe
+  ready_check "$KAFKA_START_TIMEOUT" "$pid" >/dev/null 2>"$STATE_DIR/ready-check.log" 9>&- &
+  probe=$!
+  while alive "$probe"; do
+    if ! alive "$pid"; then
+      kill "$probe" 2>/dev/null || true
+      wait "$probe" 2>/dev/null || true
+      rc=3
+      break
+    fi
+    sleep 0.2
+  done
+  (( rc == 3 )) || wait "$probe" || rc=$?
+  case $rc in
+    0) log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid, started in $(elapsed "$start_ts"))" ;;
+    3) rm -f "$PID_FILE"; show_log_tail; die "broker exited during startup (see ${LOG_FILE})" ;;
+    *) show_log_tail
+       tail -n 1 "$STATE_DIR/ready-check.log" >&2 || true
+       die "broker (pid $pid) did not answer admin requests within ${KAFKA_START_TIMEOUT}s; '$0 stop' to stop it" ;;
+  esac
+}
+
 # ---------------------------------------------------------------- commands
 
 cmd_start() {
@@ -241,8 +267,14 @@ cmd_start() {
   if pid="$(running_pid)"; then
     local port
     port="$(sed -n 's#^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\).*#\1#p' "$RENDERED_CONFIG" 2>/dev/null || true)"
-    log "already running (pid $pid) on 127.0.0.1:${port:-?}; nothing to do"
     [[ -z "$port" || "$port" == "$KAFKA_PORT" ]] || log "note: KAFKA_PORT=$KAFKA_PORT differs; run '$0 stop' first to change it"
+    if port_open "${port:-$KAFKA_PORT}"; then
+      log "already running (pid $pid) on 127.0.0.1:${port:-?}; nothing to do"
+      return 0
+    fi
+    log "already started (pid $pid) but not answering yet; waiting ..."
+    KAFKA_PORT="${port:-$KAFKA_PORT}"
+    wait_ready "$pid" "$(now_ms)"
     return 0
   fi
   rm -f "$PID_FILE"
@@ -269,28 +301,7 @@ cmd_start() {
   pid=$!
   echo "$pid" >"$PID_FILE"
 
-  # Wait by polling with real admin requests (DescribeCluster + ListTopics). The
-  # probe JVM boots in parallel with the broker; meanwhile watch the broker.
-  local rc=0 probe
-  ready_check "$KAFKA_START_TIMEOUT" "$pid" >/dev/null 2>"$STATE_DIR/ready-check.log" 9>&- &
-  probe=$!
-  while alive "$probe"; do
-    if ! alive "$pid"; then
-      kill "$probe" 2>/dev/null || true
-      wait "$probe" 2>/dev/null || true
-      rc=3
-      break
-    fi
-    sleep 0.2
-  done
-  (( rc == 3 )) || wait "$probe" || rc=$?
-  case $rc in
-    0) log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid, started in $(elapsed "$start_ts"))" ;;
-    3) rm -f "$PID_FILE"; show_log_tail; die "broker exited during startup (see ${LOG_FILE})" ;;
-    *) show_log_tail
-       tail -n 1 "$STATE_DIR/ready-check.log" >&2 || true
-       die "broker (pid $pid) did not answer admin requests within ${KAFKA_START_TIMEOUT}s; '$0 stop' to stop it" ;;
-  esac
+  wait_ready "$pid" "$start_ts"
 }
 
 cmd_stop() {
