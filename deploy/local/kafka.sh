@@ -12,7 +12,7 @@
 #   restart  stop + start
 #   status   print whether the broker is running (exit 0 running, 3 not running)
 #   reset    stop and delete the data directory (topics, offsets, cluster id)
-#   logs     print the last lines of the broker log (LINES=n, default 100)
+#   logs     print the last lines of the broker log (KAFKA_LOG_LINES=n, default 100)
 #
 # Environment (all optional):
 #   KAFKA_PORT             client listener port          (default 9092)
@@ -109,11 +109,13 @@ cmd_fetch() {
   local tmp="$STATE_DIR/libs.tmp" start
   start=$(now_ms)
   rm -rf "$tmp"
-  log "fetching Kafka $version + runtime dependencies from Maven Central (mvn dependency:copy-dependencies) ..."
+  log "fetching Kafka $version + runtime dependencies from Maven Central (mvn dependency:copy-dependencies; ~40s on a cold ~/.m2) ..."
+  # Maven's output goes to .kafka/fetch.log (shown on failure, ANSI codes stripped).
   if ! "$MVN" -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$tmp" 9>&-; then
+        -DincludeScope=runtime -DoutputDirectory="$tmp" >"$STATE_DIR/fetch.log" 2>&1 9>&-; then
+    sed 's/\x1b\[[0-9;]*m//g' "$STATE_DIR/fetch.log" >&2
     rm -rf "$tmp"
-    die "maven failed to fetch the Kafka jars (see output above)"
+    die "maven failed to fetch the Kafka jars (output above, also in $STATE_DIR/fetch.log)"
   fi
   compgen -G "$tmp/kafka_2.13-$version.jar" >/dev/null || { rm -rf "$tmp"; die "fetch finished but kafka_2.13-$version.jar is missing"; }
   fetch_stamp >"$tmp/.fetched"
@@ -246,8 +248,13 @@ wait_ready() {
   done
   (( rc == 3 )) || wait "$probe" || rc=$?
   case $rc in
-    0) log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid, started in $(elapsed "$start_ts"))" ;;
-    3) rm -f "$PID_FILE"; show_log_tail; die "broker exited during startup (see ${LOG_FILE})" ;;
+    0) log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid) after $(elapsed "$start_ts")" ;;
+    3) rm -f "$PID_FILE"
+       show_log_tail
+       if grep -q 'Address already in use' "$LOG_FILE" 2>/dev/null; then
+         die "broker could not bind its ports: another process took 127.0.0.1:$KAFKA_PORT or :$KAFKA_CONTROLLER_PORT; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+       fi
+       die "broker exited during startup (see ${LOG_FILE})" ;;
     *) show_log_tail
        tail -n 1 "$STATE_DIR/ready-check.log" >&2 || true
        die "broker (pid $pid) did not answer admin requests within ${KAFKA_START_TIMEOUT}s; '$0 stop' to stop it" ;;
@@ -362,7 +369,7 @@ cmd_reset() {
 
 cmd_logs() {
   [[ -f "$LOG_FILE" ]] || die "no broker log yet ($LOG_FILE)"
-  tail -n "${LINES:-100}" "$LOG_FILE"
+  tail -n "${KAFKA_LOG_LINES:-100}" "$LOG_FILE"
 }
 
 usage() {

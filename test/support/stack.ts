@@ -87,12 +87,25 @@ export function keyEnv(keys: TestKeys): Record<string, string> {
  * started under it sees only what this spec publishes (and nothing from earlier specs).
  */
 export async function positionGroupAtEnd(groupId: string): Promise<void> {
-  const admin = kafka().admin();
+  const k = kafka();
+  const admin = k.admin();
   await admin.connect();
+  const ends = await Promise.all(
+    ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })),
+  ).finally(() => admin.disconnect());
+  // kafkajs' admin.resetOffsets leaves a member behind; a member that commits and leaves does not.
+  const consumer = k.consumer({ groupId, sessionTimeout: 10000 });
+  await consumer.connect();
   try {
-    for (const topic of ALL_TOPICS) await admin.resetOffsets({ groupId, topic, earliest: false });
+    await consumer.subscribe({ topics: [...ALL_TOPICS], fromBeginning: false });
+    const joined = new Promise<void>((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    await joined;
+    await consumer.commitOffsets(
+      ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))),
+    );
   } finally {
-    await admin.disconnect();
+    await consumer.disconnect();
   }
 }
 

@@ -13,3 +13,4 @@ export * from './events/job-executed.v1';
 export * from './events/policy-activated.v1';
 export * from './events/audit-recorded.v1';
 export * from './errors';
+export { exampleEvents } from './fixtures';

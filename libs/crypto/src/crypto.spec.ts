@@ -1,0 +1,87 @@
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import {
+  canonicalJson,
+  generateSigningKeyPair,
+  jobHash,
+  keyIdOf,
+  policySnapshotId,
+  publicKeyFromPem,
+  signEvent,
+  signerFromPem,
+  verifyEvent,
+} from './index';
+
+const job = { job_id: 'j1', tenant: 'acme', agent_id: 'a1', topic: 'job.deploy.rollout', risk_tags: ['write', 'prod', 'prod'], payload: { b: 1, a: [1, 'x'] } };
+
+describe('canonicalJson (RFC 8785)', () => {
+  it('sorts keys and drops insignificant whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: true, c: null } })).toBe('{"a":{"c":null,"d":true},"b":1}');
+  });
+  it('formats numbers as ECMAScript does', () => {
+    expect(canonicalJson({ n: 1e21, m: 0.1, z: -0 })).toBe('{"m":0.1,"n":1e+21,"z":0}');
+  });
+  it('refuses values JSON cannot represent', () => {
+    expect(() => canonicalJson(undefined)).toThrow(/no canonical JSON/);
+  });
+});
+
+describe('jobHash', () => {
+  it('is the SHA-256 of the canonical JSON of the job identity, tags sorted and deduplicated', () => {
+    const expected = createHash('sha256')
+      .update('{"agent_id":"a1","job_id":"j1","payload":{"a":[1,"x"],"b":1},"risk_tags":["prod","write"],"tenant":"acme","topic":"job.deploy.rollout"}')
+      .digest('hex');
+    expect(jobHash(job)).toBe(expected);
+  });
+  it('ignores tag order and key order, but not payload changes', () => {
+    const same = { ...job, risk_tags: ['prod', 'write'], payload: { a: [1, 'x'], b: 1 } };
+    expect(jobHash(same)).toBe(jobHash(job));
+    expect(jobHash({ ...job, payload: { a: [1, 'x'], b: 2 } })).not.toBe(jobHash(job));
+    expect(jobHash({ ...job, job_id: 'j2' })).not.toBe(jobHash(job));
+  });
+  it('ignores fields outside the identity (summary, requester, time)', () => {
+    expect(jobHash({ ...job, summary: { title: 'x' }, requested_by: 'bob' } as typeof job)).toBe(jobHash(job));
+  });
+});
+
+describe('policySnapshotId', () => {
+  it('names scope and hash of the canonical document', () => {
+    const doc = { version: 'v1', rules: [] };
+    const hex = createHash('sha256').update('{"rules":[],"version":"v1"}').digest('hex');
+    expect(policySnapshotId({ kind: 'system' }, doc)).toBe(`cfg:system:policy#sha256:${hex}`);
+    expect(policySnapshotId({ kind: 'tenant', tenant: 'acme' }, doc)).toBe(`cfg:tenant:acme:policy#sha256:${hex}`);
+  });
+});
+
+describe('event signatures (Ed25519)', () => {
+  const pair = generateSigningKeyPair();
+  const signer = signerFromPem(pair.privateKeyPem);
+  const trusted = [publicKeyFromPem(pair.publicKeyPem)];
+  const event = { event_id: 'e1', type: 'decision.made', data: { job_id: 'j1', decision: 'ALLOW' } };
+
+  it('verifies what it signed', () => {
+    expect(verifyEvent(signEvent(event, signer), trusted)).toEqual({ ok: true });
+  });
+  it('still verifies when the trace context was rewritten in transit', () => {
+    const signed = signEvent(event, signer);
+    expect(verifyEvent({ ...signed, trace: { traceparent: '00-x' } }, trusted)).toEqual({ ok: true });
+  });
+  it('refuses an altered field', () => {
+    const signed = signEvent(event, signer);
+    expect(verifyEvent({ ...signed, data: { job_id: 'j1', decision: 'DENY' } }, trusted)).toEqual({ ok: false, reason: 'signature does not verify' });
+  });
+  it('refuses a missing signature and an unknown key', () => {
+    expect(verifyEvent(event, trusted)).toEqual({ ok: false, reason: 'no signature' });
+    const other = signerFromPem(generateSigningKeyPair().privateKeyPem);
+    expect(verifyEvent(signEvent(event, other), trusted)).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown signing key/) });
+  });
+  it('refuses a signature by a trusted key id over other bytes', () => {
+    const signed = signEvent(event, signer);
+    expect(verifyEvent({ ...signed, signature: { ...signed.signature, value: 'AAAA' } }, trusted).ok).toBe(false);
+    expect(verifyEvent({ ...signed, signature: { alg: 'RS256', key_id: signer.keyId, value: 'x' } }, trusted)).toEqual({ ok: false, reason: 'malformed signature' });
+  });
+  it('refuses keys of another type', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    expect(() => signerFromPem(rsa)).toThrow(/Ed25519/);
+    expect(keyIdOf(trusted[0]!)).toHaveLength(16);
+  });
+});

@@ -1,0 +1,10 @@
+export * from './policy.types';
+export * from './policy.error';
+export * from './duration';
+export { compileTopicGlobs, compileIdGlobs, topicGlobCovers } from './glob';
+export { parsePolicy, DEFAULT_APPROVAL } from './parse-policy';
+export * from './policy-set';
+export * from './compile-policy-set';
+export * from './decide';
+export * from './lint-policy';
+export * from './load-policy-dir';
