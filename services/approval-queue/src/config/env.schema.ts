@@ -1,7 +1,30 @@
 import { BaseEnvSchema } from '@countersign/bus';
 import { z } from 'zod';
 
+const csv = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+export const DEFAULT_REDACT_FIELDS = ['password', 'passwd', 'secret', 'token', 'api_key', 'authorization', 'card_number', 'iban', 'private_key', 'cookie'];
+
 export const EnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8081),
+  /** Local HS256 secret for approver tokens (or APPROVER_JWT_SECRET_FILE); production uses APPROVER_JWKS_URL. */
+  APPROVER_JWT_SECRET: z.string().optional(),
+  APPROVER_JWT_SECRET_FILE: z.string().optional(),
+  APPROVER_JWKS_URL: z.url().optional(),
+  APPROVER_JWT_ISSUER: z.string().min(1).optional(),
+  APPROVER_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Payload keys shown to reviewers as "[REDACTED]", matched case-insensitively at any depth, ignoring `_`/`-`. */
+  REDACT_FIELDS: csv.default(DEFAULT_REDACT_FIELDS),
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60000).default(1000),
+  SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  ESCALATION_WEBHOOK_URL: z.url().optional(),
+  ESCALATION_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
 });
 export type Env = z.infer<typeof EnvSchema>;

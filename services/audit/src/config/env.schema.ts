@@ -1,7 +1,39 @@
 import { BaseEnvSchema } from '@countersign/bus';
 import { z } from 'zod';
 
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v : undefined));
+
 export const EnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8084),
+  /** HS256 secret for auditor tokens (local); or `APPROVER_JWT_SECRET_FILE`, or `APPROVER_JWKS_URL`. */
+  APPROVER_JWT_SECRET: optionalText,
+  APPROVER_JWT_SECRET_FILE: optionalText,
+  APPROVER_JWKS_URL: z.string().url().optional(),
+  APPROVER_JWT_ISSUER: optionalText,
+  APPROVER_JWT_AUDIENCE: optionalText,
+  /**
+   * The Postgres role every transaction that touches the trail runs as (`SET LOCAL ROLE`). The
+   * migration creates `audit_writer` with INSERT and SELECT only; empty disables (not recommended).
+   */
+  AUDIT_DB_ROLE: z
+    .string()
+    .regex(/^$|^[a-z_][a-z0-9_]*$/, 'a plain role name (lowercase letters, digits, _)')
+    .default('audit_writer'),
+  /** Most records appended in one transaction (group commit). */
+  AUDIT_APPEND_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(500),
+  /** Rows read per keyset batch by verify and export. */
+  AUDIT_VERIFY_BATCH: z.coerce.number().int().min(100).max(100000).default(10000),
+}).superRefine((env, ctx) => {
+  // Fail at boot rather than refuse every request later.
+  if (!env.APPROVER_JWT_SECRET && !env.APPROVER_JWT_SECRET_FILE && !env.APPROVER_JWKS_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['APPROVER_JWT_SECRET'],
+      message: 'required: APPROVER_JWT_SECRET, APPROVER_JWT_SECRET_FILE or APPROVER_JWKS_URL verifies auditor tokens',
+    });
+  }
 });
 export type Env = z.infer<typeof EnvSchema>;
