@@ -45,6 +45,8 @@ build: install
 	npx tsc -b tsconfig.build.json
 
 lint: install
+	@echo "==> lint"
+	@npx nx show projects >/dev/null  # the boundary rule reads the Nx project graph
 	npx eslint --max-warnings=0 .
 
 kafka: install build

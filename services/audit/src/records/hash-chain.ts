@@ -1,0 +1,175 @@
+import { sha256Hex } from '@countersign/crypto';
+
+/** `prev_hash` of the first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * What a record's hash covers: every field of the audit record except `record_hash`. `body` is
+ * held as its RFC 8785 canonical JSON text, so the record's canonical form is assembled by
+ * concatenation instead of re-canonicalising the body: that is what makes verify fast.
+ */
+export interface ChainedFields {
+  seq: number;
+  prev_hash: string;
+  source_topic: string;
+  source_event_id: string | null;
+  event_type: string;
+  job_id: string | null;
+  tenant: string | null;
+  /** ISO-8601 UTC with milliseconds, exactly as hashed (`2026-11-24T10:00:00.000Z`). */
+  recorded_at: string;
+  /** The body's canonical JSON text. */
+  body: string;
+}
+
+export interface ChainedRecord extends ChainedFields {
+  record_hash: string;
+}
+
+const str = (v: string) => JSON.stringify(v);
+const nullable = (v: string | null) => (v === null ? 'null' : JSON.stringify(v));
+
+/**
+ * The RFC 8785 canonical JSON of the record without `record_hash`. RFC 8785 serialises strings as
+ * ECMAScript's JSON.stringify does and orders keys by UTF-16 code units, which for these ASCII
+ * names is the order written here; the spec checks this equals `canonicalJson(...)`.
+ */
+export function canonicalRecordText(r: ChainedFields): string {
+  if (!Number.isSafeInteger(r.seq) || r.seq < 1) throw new RangeError(`seq must be a positive safe integer, got ${r.seq}`);
+  return (
+    `{"body":${r.body}` +
+    `,"event_type":${str(r.event_type)}` +
+    `,"job_id":${nullable(r.job_id)}` +
+    `,"prev_hash":${str(r.prev_hash)}` +
+    `,"recorded_at":${str(r.recorded_at)}` +
+    `,"seq":${r.seq}` +
+    `,"source_event_id":${nullable(r.source_event_id)}` +
+    `,"source_topic":${str(r.source_topic)}` +
+    `,"tenant":${nullable(r.tenant)}}`
+  );
+}
+
+export function recordHash(r: ChainedFields): string {
+  return sha256Hex(canonicalRecordText(r));
+}
+
+/** Links new records onto a chain whose last record is `head`, numbering them from head.seq + 1. */
+export function linkRecords<T extends Omit<ChainedFields, 'seq' | 'prev_hash'>>(
+  head: { seq: number; record_hash: string },
+  records: readonly T[],
+): (T & { seq: number; prev_hash: string; record_hash: string })[] {
+  let seq = head.seq;
+  let prev = head.record_hash;
+  return records.map((r) => {
+    seq += 1;
+    const linked = { ...r, seq, prev_hash: prev };
+    const record_hash = recordHash(linked);
+    prev = record_hash;
+    return { ...linked, record_hash };
+  });
+}
+
+export type ChainBreakReason = 'HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'GAP' | 'HEAD_MISMATCH';
+
+export interface ChainBreak {
+  broken_seq: number;
+  reason: ChainBreakReason;
+  detail: string;
+}
+
+export interface VerifyStart {
+  /** The first seq expected (1 for the whole chain). */
+  seq: number;
+  /** The hash the first record must name as prev_hash: genesis for seq 1, else record seq-1's hash. */
+  prevHash: string;
+}
+
+/**
+ * Checks records one at a time, in seq order, so a caller can stream millions of them through it.
+ * Stops at the first break: after a break the rest of the chain is untrustworthy anyway.
+ */
+export class ChainVerifier {
+  private expectedSeq: number;
+  private lastHash: string;
+  private count = 0;
+  private broken: ChainBreak | undefined;
+
+  constructor(start: VerifyStart = { seq: 1, prevHash: GENESIS_HASH }) {
+    this.expectedSeq = start.seq;
+    this.lastHash = start.prevHash;
+  }
+
+  get checked(): number {
+    return this.count;
+  }
+
+  /** The last seq verified, 0 when none. */
+  get lastSeq(): number {
+    return this.expectedSeq - 1;
+  }
+
+  get lastRecordHash(): string {
+    return this.lastHash;
+  }
+
+  get break(): ChainBreak | undefined {
+    return this.broken;
+  }
+
+  /** Returns the break this record reveals, if any; once broken, the verifier ignores further input. */
+  check(r: ChainedRecord): ChainBreak | undefined {
+    if (this.broken) return this.broken;
+    if (r.seq !== this.expectedSeq) {
+      return this.fail(
+        r.seq > this.expectedSeq
+          ? { broken_seq: this.expectedSeq, reason: 'GAP', detail: `seq ${this.expectedSeq} is missing (next present is ${r.seq})` }
+          : { broken_seq: r.seq, reason: 'GAP', detail: `seq ${r.seq} out of order (expected ${this.expectedSeq})` },
+      );
+    }
+    const actual = recordHash(r);
+    if (actual !== r.record_hash) {
+      return this.fail({ broken_seq: r.seq, reason: 'HASH_MISMATCH', detail: `record_hash does not match the record's content` });
+    }
+    if (r.prev_hash !== this.lastHash) {
+      return this.fail({
+        broken_seq: r.seq,
+        reason: 'PREV_HASH_MISMATCH',
+        detail: r.seq === 1 ? 'the first record does not start from the genesis hash' : `prev_hash does not equal record ${r.seq - 1}'s hash`,
+      });
+    }
+    this.count += 1;
+    this.expectedSeq += 1;
+    this.lastHash = r.record_hash;
+    return undefined;
+  }
+
+  /**
+   * After the last record: the chain must end where its head says it does, so a record deleted
+   * from the end (or the end rewritten) is found too.
+   */
+  checkHead(head: { seq: number; record_hash: string }): ChainBreak | undefined {
+    if (this.broken) return this.broken;
+    const last = this.lastSeq;
+    if (head.seq > last) return this.fail({ broken_seq: last + 1, reason: 'GAP', detail: `the chain head is at ${head.seq} but records end at ${last}` });
+    if (head.seq < last) return this.fail({ broken_seq: head.seq + 1, reason: 'HEAD_MISMATCH', detail: `records run past the chain head (${head.seq})` });
+    if (last > 0 && head.record_hash !== this.lastHash) {
+      return this.fail({ broken_seq: last, reason: 'HASH_MISMATCH', detail: 'the last record differs from the one the chain head recorded' });
+    }
+    return undefined;
+  }
+
+  private fail(b: ChainBreak): ChainBreak {
+    this.broken = b;
+    return b;
+  }
+}
+
+/** Verifies a whole in-memory chain (tests, the CLI's export check). */
+export function verifyChain(records: Iterable<ChainedRecord>, start?: VerifyStart): { ok: true; checked: number; last_seq: number } | ({ ok: false } & ChainBreak) {
+  const v = new ChainVerifier(start);
+  for (const r of records) {
+    const b = v.check(r);
+    if (b) return { ok: false, ...b };
+  }
+  return { ok: true, checked: v.checked, last_seq: v.lastSeq };
+}
