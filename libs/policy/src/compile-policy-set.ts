@@ -173,7 +173,9 @@ function compileDefault(d: PolicyDefault | null, system: boolean, tenant?: strin
       index: -1,
       match: { topics: null, risk_tags: [], agents: null, tenants: null },
       decision: def.decision,
-      reason: def.reason ?? (tenant === undefined ? FAIL_CLOSED_REASON : `${FAIL_CLOSED_REASON} (default of tenant ${tenant})`),
+      reason:
+        def.reason ??
+        (tenant === undefined ? FAIL_CLOSED_REASON : `${FAIL_CLOSED_REASON} (default of tenant ${tenant})`),
       constraints: def.constraints,
       approval: def.approval,
     },
@@ -193,7 +195,8 @@ function compileScope(
 ): CompiledScope {
   const rules = [...systemRules, ...tenantRules];
   // A tenant default only replaces the system default when it is more restrictive.
-  const fallback = tenantDefault !== null && tenantDefault.strength > systemDefault.strength ? tenantDefault : systemDefault;
+  const fallback =
+    tenantDefault !== null && tenantDefault.strength > systemDefault.strength ? tenantDefault : systemDefault;
   return {
     scope,
     snapshot,
@@ -233,7 +236,10 @@ export function compilePolicySet(set: PolicySet, options: CompileOptions = {}): 
     if (clashes.length > 0) {
       throw new PolicyError(
         'POLICY_CONFLICT',
-        clashes.map((r) => `${policy.source}: rule ${JSON.stringify(r.id)}: id: already used in ${set.system.source}; rule ids must be unique across system and tenant policies`),
+        clashes.map(
+          (r) =>
+            `${policy.source}: rule ${JSON.stringify(r.id)}: id: already used in ${set.system.source}; rule ids must be unique across system and tenant policies`,
+        ),
       );
     }
     const document = snapshotDocument(set, tenant);
@@ -255,8 +261,14 @@ export function compilePolicySet(set: PolicySet, options: CompileOptions = {}): 
 }
 
 /** Every snapshot a compiled set can stamp on a decision, for `policy.activated`. */
-export function policySnapshots(compiled: CompiledPolicySet): { scope: string; snapshot_id: string; document: unknown }[] {
-  return [compiled.system, ...compiled.tenants.values()].map((s) => ({ scope: s.scope, snapshot_id: s.snapshot, document: s.document }));
+export function policySnapshots(
+  compiled: CompiledPolicySet,
+): { scope: string; snapshot_id: string; document: unknown }[] {
+  return [compiled.system, ...compiled.tenants.values()].map((s) => ({
+    scope: s.scope,
+    snapshot_id: s.snapshot,
+    document: s.document,
+  }));
 }
 
 /** The snapshot id decisions for this tenant carry. */

@@ -12,12 +12,25 @@ import type { PolicyJob } from './policy.types';
 const POLICIES = resolve(__dirname, '../../../policies');
 
 function job(over: Partial<PolicyJob> = {}): PolicyJob {
-  return { job_id: 'j1', tenant: 't1', agent_id: 'agent-1', topic: 'job.x.run', risk_tags: [], payload: { a: 1 }, ...over };
+  return {
+    job_id: 'j1',
+    tenant: 't1',
+    agent_id: 'agent-1',
+    topic: 'job.x.run',
+    risk_tags: [],
+    payload: { a: 1 },
+    ...over,
+  };
 }
 
 function compile(system: string, tenants: Record<string, string> = {}, topicCacheSize?: number): CompiledPolicySet {
-  const parsed = Object.fromEntries(Object.entries(tenants).map(([t, text]) => [t, parsePolicy(text, `tenants/${t}.yaml`)]));
-  return compilePolicySet(createPolicySet(parsePolicy(system, 'system.yaml'), parsed), topicCacheSize === undefined ? {} : { topicCacheSize });
+  const parsed = Object.fromEntries(
+    Object.entries(tenants).map(([t, text]) => [t, parsePolicy(text, `tenants/${t}.yaml`)]),
+  );
+  return compilePolicySet(
+    createPolicySet(parsePolicy(system, 'system.yaml'), parsed),
+    topicCacheSize === undefined ? {} : { topicCacheSize },
+  );
 }
 
 const SYSTEM_APPROVAL = `version: v1
@@ -33,7 +46,9 @@ rules:
 describe('decide', () => {
   describe('tenants can only tighten', () => {
     it('a tenant allow rule cannot beat the system default that stands in for unmatched system rules', () => {
-      const sut = compile(SYSTEM_APPROVAL, { t1: 'version: v1\nrules:\n  - id: t-allow\n    match: {topics: ["job.y.*"]}\n    decision: allow\n' });
+      const sut = compile(SYSTEM_APPROVAL, {
+        t1: 'version: v1\nrules:\n  - id: t-allow\n    match: {topics: ["job.y.*"]}\n    decision: allow\n',
+      });
       const d = decide(job({ topic: 'job.y.run' }), sut);
       expect(d.decision).toBe('REQUIRE_APPROVAL');
       expect(d.policy_rule_id).toBe('default');
@@ -41,12 +56,16 @@ describe('decide', () => {
     });
 
     it('a tenant allow rule cannot beat a system approval rule', () => {
-      const sut = compile(SYSTEM_APPROVAL, { t1: 'version: v1\nrules:\n  - id: t-allow\n    match: {topics: ["job.x.*"]}\n    decision: allow\n' });
+      const sut = compile(SYSTEM_APPROVAL, {
+        t1: 'version: v1\nrules:\n  - id: t-allow\n    match: {topics: ["job.x.*"]}\n    decision: allow\n',
+      });
       expect(decide(job(), sut).policy_rule_id).toBe('sys-gate');
     });
 
     it('on equal strength the system rule decides', () => {
-      const sut = compile(SYSTEM_APPROVAL, { t1: 'version: v1\nrules:\n  - id: t-gate\n    match: {topics: ["job.x.*"]}\n    decision: require_approval\n' });
+      const sut = compile(SYSTEM_APPROVAL, {
+        t1: 'version: v1\nrules:\n  - id: t-gate\n    match: {topics: ["job.x.*"]}\n    decision: require_approval\n',
+      });
       const d = decide(job(), sut);
       expect(d.policy_rule_id).toBe('sys-gate');
       expect(d.matched_rules).toEqual(['sys-gate', 't-gate']);
@@ -54,7 +73,10 @@ describe('decide', () => {
 
     it('a less restrictive tenant default is ignored, a more restrictive one applies', () => {
       const loose = compile(SYSTEM_APPROVAL, { t1: 'version: v1\ndefault: {decision: allow}\n' });
-      expect(decide(job({ topic: 'job.z.run' }), loose)).toMatchObject({ decision: 'REQUIRE_APPROVAL', policy_reason: 'No policy rule matched' });
+      expect(decide(job({ topic: 'job.z.run' }), loose)).toMatchObject({
+        decision: 'REQUIRE_APPROVAL',
+        policy_reason: 'No policy rule matched',
+      });
       const strict = compile(SYSTEM_APPROVAL, { t1: 'version: v1\ndefault: {decision: deny}\n' });
       expect(decide(job({ topic: 'job.z.run' }), strict)).toMatchObject({
         decision: 'DENY',
@@ -66,13 +88,17 @@ describe('decide', () => {
     });
 
     it("does not apply a tenant's rules to other tenants", () => {
-      const sut = compile(SYSTEM_APPROVAL, { t1: 'version: v1\nrules:\n  - id: t-deny\n    match: {}\n    decision: deny\n' });
+      const sut = compile(SYSTEM_APPROVAL, {
+        t1: 'version: v1\nrules:\n  - id: t-deny\n    match: {}\n    decision: deny\n',
+      });
       expect(decide(job({ tenant: 't1', topic: 'job.a.read' }), sut).decision).toBe('DENY');
       expect(decide(job({ tenant: 't2', topic: 'job.a.read' }), sut).decision).toBe('ALLOW');
     });
 
     it('rejects a tenant rule that reuses a system rule id', () => {
-      expect(() => compile(SYSTEM_APPROVAL, { t1: 'version: v1\nrules:\n  - id: sys-gate\n    match: {}\n    decision: deny\n' })).toThrow(
+      expect(() =>
+        compile(SYSTEM_APPROVAL, { t1: 'version: v1\nrules:\n  - id: sys-gate\n    match: {}\n    decision: deny\n' }),
+      ).toThrow(
         new PolicyError('POLICY_CONFLICT', [
           'tenants/t1.yaml: rule "sys-gate": id: already used in system.yaml; rule ids must be unique across system and tenant policies',
         ]),
@@ -80,7 +106,11 @@ describe('decide', () => {
     });
 
     it('rejects an invalid tenant id', () => {
-      expect(() => createPolicySet(parsePolicy(SYSTEM_APPROVAL, 's.yaml'), { 'bad/tenant': parsePolicy(SYSTEM_APPROVAL, 't.yaml') })).toThrow(PolicyError);
+      expect(() =>
+        createPolicySet(parsePolicy(SYSTEM_APPROVAL, 's.yaml'), {
+          'bad/tenant': parsePolicy(SYSTEM_APPROVAL, 't.yaml'),
+        }),
+      ).toThrow(PolicyError);
     });
   });
 
@@ -100,21 +130,25 @@ describe('decide', () => {
       expect(decide(job({ topic: 'job.payment.transfer', risk_tags: ['payment'] }), policy).decision_summary).toEqual({
         title: 'Payment transfer',
         why: 'Financial operations require dual approval',
-        next_effect: 'Waits for 2 approvals from [finance-approver] within 4h, then runs job.payment.transfer; escalates to [finance-lead] after 2h',
+        next_effect:
+          'Waits for 2 approvals from [finance-approver] within 4h, then runs job.payment.transfer; escalates to [finance-lead] after 2h',
       });
       expect(decide(job({ topic: 'job.k8s.scale' }), policy).decision_summary.next_effect).toBe(
         'Waits for 1 approval from any approver within 1h, then runs job.k8s.scale',
       );
-      expect(decide(job({ topic: 'job.ticket.comment', risk_tags: ['internal', 'egress'] }), policy).decision_summary.next_effect).toBe(
-        'Runs job.ticket.comment now, limited to at most 60s, network to api.slack.com',
-      );
-      expect(decide(job({ topic: 'job.db.drop', risk_tags: ['prod', 'destructive'] }), policy).decision_summary.next_effect).toBe(
-        'Blocked: job.db.drop will not run',
-      );
+      expect(
+        decide(job({ topic: 'job.ticket.comment', risk_tags: ['internal', 'egress'] }), policy).decision_summary
+          .next_effect,
+      ).toBe('Runs job.ticket.comment now, limited to at most 60s, network to api.slack.com');
+      expect(
+        decide(job({ topic: 'job.db.drop', risk_tags: ['prod', 'destructive'] }), policy).decision_summary.next_effect,
+      ).toBe('Blocked: job.db.drop will not run');
     });
 
     it("uses the agent's title when it sent one", () => {
-      expect(decide(job({ summary: { title: 'Roll out v1.4.2' } }), policy).decision_summary.title).toBe('Roll out v1.4.2');
+      expect(decide(job({ summary: { title: 'Roll out v1.4.2' } }), policy).decision_summary.title).toBe(
+        'Roll out v1.4.2',
+      );
       expect(titleFromTopic('job.deploy.blue_green-switch')).toBe('Deploy blue green switch');
       expect(titleFromTopic('deploy.rollout')).toBe('Deploy rollout');
     });

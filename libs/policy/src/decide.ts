@@ -69,8 +69,10 @@ function addConstraints(r: CompiledRule): void {
   if (r.constraints === null) return;
   scratch.constraintSources++;
   scratch.lastConstraints = r.constraints;
-  if (r.maxRuntime !== 0 && (scratch.maxRuntime === 0 || r.maxRuntime < scratch.maxRuntime)) scratch.maxRuntime = r.maxRuntime;
-  if (r.allowlist !== null) scratch.allowlist = scratch.allowlist === null ? r.allowlist : intersect(scratch.allowlist, r.allowlist);
+  if (r.maxRuntime !== 0 && (scratch.maxRuntime === 0 || r.maxRuntime < scratch.maxRuntime))
+    scratch.maxRuntime = r.maxRuntime;
+  if (r.allowlist !== null)
+    scratch.allowlist = scratch.allowlist === null ? r.allowlist : intersect(scratch.allowlist, r.allowlist);
 }
 
 /** Fills `scratch` with the deciding rule, the matched rule ids and the merged constraints. */

@@ -28,14 +28,18 @@ const compiled = new Map<string, CompiledPolicySet>();
 function policyFor(ref: string): CompiledPolicySet {
   let c = compiled.get(ref);
   if (!c) {
-    const set = ref.startsWith('dir:') ? loadPolicyDir(join(POLICIES, ref.slice(4))) : loadPolicyFile(join(POLICIES, ref));
+    const set = ref.startsWith('dir:')
+      ? loadPolicyDir(join(POLICIES, ref.slice(4)))
+      : loadPolicyFile(join(POLICIES, ref));
     c = compilePolicySet(set);
     compiled.set(ref, c);
   }
   return c;
 }
 
-const files = readdirSync(CASES).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(CASES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const cases = files.map((f) => ({ file: f, ...(JSON.parse(readFileSync(join(CASES, f), 'utf8')) as GoldenCase) }));
 
 describe('golden cases (policies/cases)', () => {
@@ -57,11 +61,20 @@ describe('golden cases (policies/cases)', () => {
     expect(sut.approval === null).toBe(sut.decision !== 'REQUIRE_APPROVAL');
     expect(sut.job_hash).toBe(jobHash(c.job));
     const tenantFile = c.policy.startsWith('dir:') && policyFor(c.policy).tenants.has(c.job.tenant);
-    expect(sut.policy_snapshot.startsWith(tenantFile ? `cfg:tenant:${c.job.tenant}:policy#sha256:` : 'cfg:system:policy#sha256:')).toBe(true);
+    expect(
+      sut.policy_snapshot.startsWith(
+        tenantFile ? `cfg:tenant:${c.job.tenant}:policy#sha256:` : 'cfg:system:policy#sha256:',
+      ),
+    ).toBe(true);
 
     // The output lines up with the decision.made event data.
     expect(() =>
-      DecisionMadeDataSchema.parse({ ...sut, job_id: c.job.job_id, tenant: c.job.tenant, decided_at: '2025-01-01T00:00:00Z' }),
+      DecisionMadeDataSchema.parse({
+        ...sut,
+        job_id: c.job.job_id,
+        tenant: c.job.tenant,
+        decided_at: '2025-01-01T00:00:00Z',
+      }),
     ).not.toThrow();
   });
 });

@@ -12,7 +12,10 @@ const sys = (text: string) => ({ system: { source: 'system.yaml', text } });
 
 describe('lintPolicy', () => {
   it.each(['approval-policy.yaml', 'default.yaml'])('finds nothing in the shipped %s', (file) => {
-    expect(lintPolicy({ system: { source: file, text: read(file) }, knownTopics: caseTopics })).toEqual({ errors: [], warnings: [] });
+    expect(lintPolicy({ system: { source: file, text: read(file) }, knownTopics: caseTopics })).toEqual({
+      errors: [],
+      warnings: [],
+    });
   });
 
   it('finds nothing in the shipped policy directory', () => {
@@ -114,16 +117,23 @@ rules:
       'TENANT_RULE_NEVER_APPLIES',
       'TENANT_DEFAULT_IGNORED',
     ]);
-    expect(sut.warnings[3]!.message).toBe('tenants/acme.yaml: default: ignored: allow is not more restrictive than the system default (require_approval)');
+    expect(sut.warnings[3]!.message).toBe(
+      'tenants/acme.yaml: default: ignored: allow is not more restrictive than the system default (require_approval)',
+    );
   });
 
   it('warns about topic globs no golden case exercises', () => {
     const sut = lintPolicy({
-      ...sys('version: v1\nrules:\n  - id: r\n    match: {topics: ["job.*.read", "job.legacy.*"]}\n    decision: allow\n'),
+      ...sys(
+        'version: v1\nrules:\n  - id: r\n    match: {topics: ["job.*.read", "job.legacy.*"]}\n    decision: allow\n',
+      ),
       knownTopics: ['job.db.read'],
     });
     expect(sut.warnings).toEqual([
-      { code: 'TOPIC_GLOB_UNUSED', message: 'system.yaml: rule "r": match.topics[1]: "job.legacy.*" matches no topic in the golden cases' },
+      {
+        code: 'TOPIC_GLOB_UNUSED',
+        message: 'system.yaml: rule "r": match.topics[1]: "job.legacy.*" matches no topic in the golden cases',
+      },
     ]);
   });
 });

@@ -184,11 +184,12 @@ export function lintPolicy(input: LintInput): LintReport {
   warnings.push(...shadowWarnings(systemPlaced, systemPlaced));
   if (known.length > 0) warnings.push(...topicWarnings(system, known));
   for (const [tenant, policy] of tenants) {
-    const own = policy.document.rules.filter((r) => r.decision !== 'allow').map((rule) => ({ rule, source: policy.source }));
+    const own = policy.document.rules
+      .filter((r) => r.decision !== 'allow')
+      .map((rule) => ({ rule, source: policy.source }));
     warnings.push(...shadowWarnings([...systemPlaced, ...own], own));
     warnings.push(...tenantWarnings(system, tenant, policy));
     if (known.length > 0) warnings.push(...topicWarnings(policy, known));
   }
   return { errors, warnings };
 }
-

@@ -12,7 +12,8 @@ function readText(file: string, what: string): string {
     return readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : ((e as Error).message ?? String(e));
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : ((e as Error).message ?? String(e));
     throw new PolicyError('POLICY_NOT_FOUND', [`${file}: cannot read ${what}: ${why}`]);
   }
 }
@@ -50,7 +51,8 @@ export function policyDirFiles(dir: string): PolicyDirFiles {
   try {
     names = readdirSync(tenantsDir).sort();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new PolicyError('POLICY_NOT_FOUND', [`${tenantsDir}: cannot read: ${(e as Error).message}`]);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new PolicyError('POLICY_NOT_FOUND', [`${tenantsDir}: cannot read: ${(e as Error).message}`]);
   }
   const tenants = names.map((name): [string, string] => {
     const tenant = basename(name, '.yaml');

@@ -33,11 +33,19 @@ describe('parsePolicy', () => {
       ['egress-bounded', 'allow_with_constraints'],
     ]);
     const [read, prod, , egress] = sut.document.rules;
-    expect(read!.match).toEqual({ topics: ['job.*.read', 'job.*.list', 'job.*.get'], risk_tags: [], agents: null, tenants: null });
+    expect(read!.match).toEqual({
+      topics: ['job.*.read', 'job.*.list', 'job.*.get'],
+      risk_tags: [],
+      agents: null,
+      tenants: null,
+    });
     expect(read!.approval).toBeNull();
     expect(prod!.approval).toEqual(DEFAULT_APPROVAL);
     expect(prod!.reason).toBe('Production writes require human approval');
-    expect(egress!.constraints).toEqual({ max_runtime_sec: 60, network_allowlist: ['api.github.com', 'api.slack.com'] });
+    expect(egress!.constraints).toEqual({
+      max_runtime_sec: 60,
+      network_allowlist: ['api.github.com', 'api.slack.com'],
+    });
   });
 
   it('fills approval defaults and parses durations', () => {
@@ -54,7 +62,13 @@ describe('parsePolicy', () => {
       escalate_after_seconds: 5400,
       escalation_roles: ['finance-lead'],
     });
-    expect(DEFAULT_APPROVAL).toEqual({ approvals_required: 1, approver_roles: [], sla_seconds: 3600, escalate_after_seconds: null, escalation_roles: [] });
+    expect(DEFAULT_APPROVAL).toEqual({
+      approvals_required: 1,
+      approver_roles: [],
+      sla_seconds: 3600,
+      escalate_after_seconds: null,
+      escalation_roles: [],
+    });
   });
 
   it('accepts the extensions: default, deny, agents, tenants', () => {
@@ -80,8 +94,18 @@ describe('parsePolicy', () => {
         'POLICY_INVALID',
         `${FILE}: rule "r1": decision: expected one of allow, allow_with_constraints, require_approval, deny, got "maybe" (line 5, column 15)`,
       ],
-      ['YAML syntax, with line and column', 'version: v1\nrules:\n  - id: a\n    match: [\n', 'POLICY_SYNTAX', `${FILE}: YAML syntax error: `],
-      ['a duplicate YAML key', 'version: v1\nversion: v1\n', 'POLICY_SYNTAX', `${FILE}: YAML syntax error: Map keys must be unique (line 2, column 1)`],
+      [
+        'YAML syntax, with line and column',
+        'version: v1\nrules:\n  - id: a\n    match: [\n',
+        'POLICY_SYNTAX',
+        `${FILE}: YAML syntax error: `,
+      ],
+      [
+        'a duplicate YAML key',
+        'version: v1\nversion: v1\n',
+        'POLICY_SYNTAX',
+        `${FILE}: YAML syntax error: Map keys must be unique (line 2, column 1)`,
+      ],
       [
         'a duplicate rule id',
         'version: v1\nrules:\n  - id: a\n    match: {}\n    decision: allow\n  - id: a\n    match: {}\n    decision: deny\n',
@@ -94,11 +118,31 @@ describe('parsePolicy', () => {
         'POLICY_INVALID',
         `${FILE}: rule "r1": match.risk_tag: unknown field (expected one of topics, risk_tags, agents, tenants)`,
       ],
-      ['a missing field, by rule index', 'version: v1\nrules:\n  - match: {}\n    decision: allow\n', 'POLICY_INVALID', `${FILE}: rules[0]: id: required (expected a string)`],
-      ['a missing match', rule('    decision: allow\n'), 'POLICY_INVALID', `${FILE}: rule "r1": match: required (expected a mapping)`],
-      ['a wrong version', 'version: v2\nrules: []\n', 'POLICY_INVALID', `${FILE}: version: expected "v1", got "v2" (line 1, column 10)`],
+      [
+        'a missing field, by rule index',
+        'version: v1\nrules:\n  - match: {}\n    decision: allow\n',
+        'POLICY_INVALID',
+        `${FILE}: rules[0]: id: required (expected a string)`,
+      ],
+      [
+        'a missing match',
+        rule('    decision: allow\n'),
+        'POLICY_INVALID',
+        `${FILE}: rule "r1": match: required (expected a mapping)`,
+      ],
+      [
+        'a wrong version',
+        'version: v2\nrules: []\n',
+        'POLICY_INVALID',
+        `${FILE}: version: expected "v1", got "v2" (line 1, column 10)`,
+      ],
       ['an empty file', '', 'POLICY_INVALID', `${FILE}: expected a mapping, got null`],
-      ['a wrong type', rule('    match: {risk_tags: prod}\n    decision: allow\n'), 'POLICY_INVALID', `${FILE}: rule "r1": match.risk_tags: expected a list, got "prod"`],
+      [
+        'a wrong type',
+        rule('    match: {risk_tags: prod}\n    decision: allow\n'),
+        'POLICY_INVALID',
+        `${FILE}: rule "r1": match.risk_tags: expected a list, got "prod"`,
+      ],
       [
         'a bad topic glob',
         rule('    match: {topics: ["job..x"]}\n    decision: allow\n'),
@@ -155,7 +199,9 @@ describe('parsePolicy', () => {
       ],
       [
         'escalation after the SLA',
-        rule('    match: {}\n    decision: require_approval\n    approval: {sla: 30m, escalate_after: 1h, escalation_roles: [lead]}\n'),
+        rule(
+          '    match: {}\n    decision: require_approval\n    approval: {sla: 30m, escalate_after: 1h, escalation_roles: [lead]}\n',
+        ),
         'POLICY_INVALID',
         `${FILE}: rule "r1": approval.escalate_after: expected a duration shorter than the SLA (30m)`,
       ],
@@ -185,7 +231,9 @@ describe('parsePolicy', () => {
     });
 
     it('reports every problem at once, on one line', () => {
-      const sut = errorOf('version: v1\nrules:\n  - id: a\n    match: {}\n    decision: maybe\n  - id: b\n    match: {topics: 3}\n    decision: allow\n');
+      const sut = errorOf(
+        'version: v1\nrules:\n  - id: a\n    match: {}\n    decision: maybe\n  - id: b\n    match: {topics: 3}\n    decision: allow\n',
+      );
       expect(sut.issues).toEqual([
         `${FILE}: rule "a": decision: expected one of allow, allow_with_constraints, require_approval, deny, got "maybe" (line 5, column 15)`,
         `${FILE}: rule "b": match.topics: expected a list, got 3 (line 7, column 21)`,

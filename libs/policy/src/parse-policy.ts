@@ -53,7 +53,14 @@ export function parsePolicy(text: string, source: string): ParsedPolicy {
   if (notJson !== null) {
     const value = notJson.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], raw);
     throw new PolicyError('POLICY_INVALID', [
-      issueLine(source, raw, doc, lineCounter, notJson, `expected a JSON value (finite number, string, list or mapping), got ${String(value)}`),
+      issueLine(
+        source,
+        raw,
+        doc,
+        lineCounter,
+        notJson,
+        `expected a JSON value (finite number, string, list or mapping), got ${String(value)}`,
+      ),
     ]);
   }
 
@@ -89,7 +96,8 @@ function at(lineCounter: LineCounter, offset: number | undefined): string {
 function label(raw: unknown, path: Path): string {
   if (path[0] === 'rules' && typeof path[1] === 'number') {
     const rule = (raw as { rules?: unknown[] }).rules?.[path[1]] as { id?: unknown } | undefined;
-    const name = typeof rule?.id === 'string' && rule.id !== '' ? `rule ${JSON.stringify(rule.id)}` : `rules[${path[1]}]`;
+    const name =
+      typeof rule?.id === 'string' && rule.id !== '' ? `rule ${JSON.stringify(rule.id)}` : `rules[${path[1]}]`;
     const rest = fieldPath(path.slice(2));
     return rest === '' ? name : `${name}: ${rest}`;
   }
@@ -102,7 +110,14 @@ function fieldPath(path: Path): string {
   return out;
 }
 
-function issueLine(source: string, raw: unknown, doc: Document, lineCounter: LineCounter, path: Path, message: string): string {
+function issueLine(
+  source: string,
+  raw: unknown,
+  doc: Document,
+  lineCounter: LineCounter,
+  path: Path,
+  message: string,
+): string {
   const where = label(raw, path);
   return `${source}: ${where === '' ? '' : `${where}: `}${message}${at(lineCounter, offsetOf(doc, path))}`;
 }
@@ -137,26 +152,33 @@ const TYPE_NAMES: Record<string, string> = {
 function describeIssue(issue: z.core.$ZodIssue): [Path, string][] {
   const path = issue.path as Path;
   const input = (issue as { input?: unknown }).input;
-  switch (issue.code) {
-    case 'invalid_type': {
-      const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
-      return [[path, input === undefined ? `required (expected ${expected})` : `expected ${expected}, got ${describeValue(input)}`]];
-    }
-    case 'invalid_value': {
-      const values = issue.values.map(String);
-      const expected = values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.join(', ')}`;
-      return [[path, input === undefined ? `required (expected ${expected})` : `expected ${expected}, got ${describeValue(input)}`]];
-    }
-    case 'unrecognized_keys': {
-      const known = knownKeys(path);
-      const hint = known.length > 0 ? ` (expected one of ${known.join(', ')})` : '';
-      return issue.keys.map((key): [Path, string] => [[...path, key], `unknown field${hint}`]);
-    }
-    default: {
-      const got = typeof input === 'string' || typeof input === 'number' ? `, got ${describeValue(input)}` : '';
-      return [[path, `${issue.message}${got}`]];
-    }
+  if (issue.code === 'invalid_type') {
+    const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
+    return [
+      [
+        path,
+        input === undefined ? `required (expected ${expected})` : `expected ${expected}, got ${describeValue(input)}`,
+      ],
+    ];
   }
+  if (issue.code === 'invalid_value') {
+    const values = issue.values.map(String);
+    const expected = values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.join(', ')}`;
+    return [
+      [
+        path,
+        input === undefined ? `required (expected ${expected})` : `expected ${expected}, got ${describeValue(input)}`,
+      ],
+    ];
+  }
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(path);
+    const hint = known.length > 0 ? ` (expected one of ${known.join(', ')})` : '';
+    return issue.keys.map((key): [Path, string] => [[...path, key], `unknown field${hint}`]);
+  }
+  // Our schemas give every other check (formats, ranges, refinements) its own message.
+  const got = typeof input === 'string' || typeof input === 'number' ? `, got ${describeValue(input)}` : '';
+  return [[path, `${issue.message}${got}`]];
 }
 
 /** The fields the schema allows at a path, for "unknown field" hints. */
@@ -177,7 +199,8 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let s = schema;
   for (;;) {
     const def = s._zod.def as { type: string; innerType?: z.core.$ZodType };
-    if ((def.type === 'optional' || def.type === 'nullable' || def.type === 'default') && def.innerType) s = def.innerType;
+    if ((def.type === 'optional' || def.type === 'nullable' || def.type === 'default') && def.innerType)
+      s = def.innerType;
     else return s;
   }
 }
@@ -203,7 +226,10 @@ function findNonJson(value: unknown, path: (string | number)[]): Path | null {
 }
 
 /** Rules zod's per-field schemas cannot express. */
-function crossFieldProblems(input: { default?: DefaultInput | undefined; rules?: RuleInput[] | undefined }): [Path, string][] {
+function crossFieldProblems(input: {
+  default?: DefaultInput | undefined;
+  rules?: RuleInput[] | undefined;
+}): [Path, string][] {
   const problems: [Path, string][] = [];
   const firstIndex = new Map<string, number>();
   (input.rules ?? []).forEach((rule, i) => {
@@ -219,9 +245,16 @@ function crossFieldProblems(input: { default?: DefaultInput | undefined; rules?:
 function decisionProblems(base: Path, rule: DefaultInput): [Path, string][] {
   const problems: [Path, string][] = [];
   if (rule.decision === 'allow_with_constraints' && rule.constraints === undefined) {
-    problems.push([[...base, 'constraints'], 'required for allow_with_constraints (max_runtime_sec and/or network_allowlist)']);
+    problems.push([
+      [...base, 'constraints'],
+      'required for allow_with_constraints (max_runtime_sec and/or network_allowlist)',
+    ]);
   }
-  if (rule.constraints && rule.constraints.max_runtime_sec === undefined && rule.constraints.network_allowlist === undefined) {
+  if (
+    rule.constraints &&
+    rule.constraints.max_runtime_sec === undefined &&
+    rule.constraints.network_allowlist === undefined
+  ) {
     problems.push([[...base, 'constraints'], 'expected at least one of max_runtime_sec, network_allowlist']);
   }
   if (rule.approval) {
@@ -231,13 +264,22 @@ function decisionProblems(base: Path, rule: DefaultInput): [Path, string][] {
     const { sla, escalate_after, escalation_roles } = rule.approval;
     const slaSeconds = sla === undefined ? DEFAULT_APPROVAL.sla_seconds : parseDuration(sla)!;
     if (escalate_after !== undefined && parseDuration(escalate_after)! >= slaSeconds) {
-      problems.push([[...base, 'approval', 'escalate_after'], `expected a duration shorter than the SLA (${formatDuration(slaSeconds)})`]);
+      problems.push([
+        [...base, 'approval', 'escalate_after'],
+        `expected a duration shorter than the SLA (${formatDuration(slaSeconds)})`,
+      ]);
     }
     if (escalate_after !== undefined && (escalation_roles === undefined || escalation_roles.length === 0)) {
-      problems.push([[...base, 'approval', 'escalation_roles'], 'required when escalate_after is set (who to escalate to)']);
+      problems.push([
+        [...base, 'approval', 'escalation_roles'],
+        'required when escalate_after is set (who to escalate to)',
+      ]);
     }
     if (escalate_after === undefined && escalation_roles !== undefined && escalation_roles.length > 0) {
-      problems.push([[...base, 'approval', 'escalate_after'], 'required when escalation_roles is set (when to escalate)']);
+      problems.push([
+        [...base, 'approval', 'escalate_after'],
+        'required when escalation_roles is set (when to escalate)',
+      ]);
     }
   }
   return problems;
@@ -277,22 +319,21 @@ function normalizeDefault(d: DefaultInput): PolicyDefault {
 }
 
 function normalize(input: z.infer<typeof PolicyDocumentInputSchema>): PolicyDocument {
-  const rules = (input.rules ?? []).map(
-    (r, index): PolicyRule =>
-      Object.freeze({
-        id: r.id,
-        index,
-        match: Object.freeze({
-          topics: r.match.topics ? freezeList(r.match.topics) : null,
-          risk_tags: freezeList([...new Set(r.match.risk_tags ?? [])]),
-          agents: r.match.agents ? freezeList(r.match.agents) : null,
-          tenants: r.match.tenants ? freezeList(r.match.tenants) : null,
-        }),
-        decision: r.decision,
-        reason: r.reason ?? null,
-        constraints: normalizeConstraints(r.constraints),
-        approval: normalizeApproval(r.decision, r.approval),
+  const rules = (input.rules ?? []).map((r, index): PolicyRule =>
+    Object.freeze({
+      id: r.id,
+      index,
+      match: Object.freeze({
+        topics: r.match.topics ? freezeList(r.match.topics) : null,
+        risk_tags: freezeList([...new Set(r.match.risk_tags ?? [])]),
+        agents: r.match.agents ? freezeList(r.match.agents) : null,
+        tenants: r.match.tenants ? freezeList(r.match.tenants) : null,
       }),
+      decision: r.decision,
+      reason: r.reason ?? null,
+      constraints: normalizeConstraints(r.constraints),
+      approval: normalizeApproval(r.decision, r.approval),
+    }),
   );
   return Object.freeze({
     version: 'v1',
@@ -300,4 +341,3 @@ function normalize(input: z.infer<typeof PolicyDocumentInputSchema>): PolicyDocu
     rules: Object.freeze(rules),
   });
 }
-

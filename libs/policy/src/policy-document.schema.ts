@@ -9,7 +9,10 @@ export const RULE_DECISIONS = ['allow', 'allow_with_constraints', 'require_appro
 const RuleIdSchema = z
   .string()
   .max(128, 'expected at most 128 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'expected letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+    'expected letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+  );
 
 const TopicGlobSchema = z
   .string()
@@ -31,7 +34,9 @@ const RoleSchema = z
   .max(64, 'expected at most 64 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'expected a role name: letters, digits, ".", "_", ":" or "-"');
 
-const DurationSchema = z.string().refine((s) => parseDuration(s) !== null, 'expected a duration like 30s, 15m, 1h or 2d');
+const DurationSchema = z
+  .string()
+  .refine((s) => parseDuration(s) !== null, 'expected a duration like 30s, 15m, 1h or 2d');
 
 const nonEmptyList = <T extends z.ZodType>(item: T, what: string) =>
   z.array(item).min(1, `expected at least one ${what} (omit the field to match any)`);
@@ -45,7 +50,9 @@ export const MatchSchema = z.strictObject({
 
 export const ConstraintsInputSchema = z.strictObject({
   max_runtime_sec: z.int().positive('expected a positive number of seconds').optional(),
-  network_allowlist: z.array(z.string().min(1, 'expected a host name').max(253, 'expected at most 253 characters')).optional(),
+  network_allowlist: z
+    .array(z.string().min(1, 'expected a host name').max(253, 'expected at most 253 characters'))
+    .optional(),
 });
 
 export const ApprovalInputSchema = z.strictObject({

@@ -17,11 +17,14 @@ export function createPolicySet(
   system: ParsedPolicy,
   tenants: Iterable<readonly [string, ParsedPolicy]> | Readonly<Record<string, ParsedPolicy>> = [],
 ): PolicySet {
-  const entries = Symbol.iterator in tenants ? [...(tenants as Iterable<readonly [string, ParsedPolicy]>)] : Object.entries(tenants);
+  const entries =
+    Symbol.iterator in tenants ? [...(tenants as Iterable<readonly [string, ParsedPolicy]>)] : Object.entries(tenants);
   const map = new Map<string, ParsedPolicy>();
   for (const [tenant, policy] of entries) {
     if (!TENANT_ID.test(tenant)) {
-      throw new PolicyError('POLICY_CONFLICT', [`${policy.source}: tenant id ${JSON.stringify(tenant)} is not a valid tenant id`]);
+      throw new PolicyError('POLICY_CONFLICT', [
+        `${policy.source}: tenant id ${JSON.stringify(tenant)} is not a valid tenant id`,
+      ]);
     }
     map.set(tenant, policy);
   }

@@ -23,20 +23,28 @@ function read(file: string): string {
 const job = { job_id: 'j1', tenant: 'globex', agent_id: 'a1', topic: 'job.db.read', risk_tags: [], payload: {} };
 
 describe('policy snapshots', () => {
-  it.each(['approval-policy.yaml', 'default.yaml', 'system.yaml'])('%s: cfg:system:policy#sha256 of the canonical parsed YAML', (file) => {
-    const text = read(file);
-    const sut = compilePolicySet(createPolicySet(parsePolicy(text, file)));
-    expect(sut.system.snapshot).toBe(`cfg:system:policy#sha256:${sha256OfCanonical(parseYaml(text))}`);
-    expect(decide(job, sut).policy_snapshot).toBe(sut.system.snapshot);
-  });
+  it.each(['approval-policy.yaml', 'default.yaml', 'system.yaml'])(
+    '%s: cfg:system:policy#sha256 of the canonical parsed YAML',
+    (file) => {
+      const text = read(file);
+      const sut = compilePolicySet(createPolicySet(parsePolicy(text, file)));
+      expect(sut.system.snapshot).toBe(`cfg:system:policy#sha256:${sha256OfCanonical(parseYaml(text))}`);
+      expect(decide(job, sut).policy_snapshot).toBe(sut.system.snapshot);
+    },
+  );
 
   it('a tenant with its own file: cfg:tenant:<id> over {system, tenant}', () => {
     const sut = compilePolicySet(loadPolicyDir(POLICIES));
-    const expected = sha256OfCanonical({ system: parseYaml(read('system.yaml')), tenant: parseYaml(read('tenants/acme.yaml')) });
+    const expected = sha256OfCanonical({
+      system: parseYaml(read('system.yaml')),
+      tenant: parseYaml(read('tenants/acme.yaml')),
+    });
     expect(snapshotFor(sut, 'acme')).toBe(`cfg:tenant:acme:policy#sha256:${expected}`);
     expect(decide({ ...job, tenant: 'acme' }, sut).policy_snapshot).toBe(`cfg:tenant:acme:policy#sha256:${expected}`);
     // Tenants without a file share the system snapshot.
-    expect(snapshotFor(sut, 'globex')).toBe(`cfg:system:policy#sha256:${sha256OfCanonical(parseYaml(read('system.yaml')))}`);
+    expect(snapshotFor(sut, 'globex')).toBe(
+      `cfg:system:policy#sha256:${sha256OfCanonical(parseYaml(read('system.yaml')))}`,
+    );
     expect(policySnapshots(sut).map((s) => s.scope)).toEqual(['system', 'tenant:acme']);
   });
 

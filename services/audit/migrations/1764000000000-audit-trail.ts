@@ -56,7 +56,7 @@ export class AuditTrail1764000000000 implements MigrationInterface {
       scope text NOT NULL,
       document text NOT NULL,
       activated_at timestamptz NOT NULL,
-      record_seq bigint NOT NULL REFERENCES audit.audit_records (seq)
+      record_seq bigint NOT NULL
     )`);
 
     await q.query(`CREATE FUNCTION audit.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

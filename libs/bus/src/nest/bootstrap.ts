@@ -68,8 +68,10 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
 /** Runs a service's main, turning a configuration error into one readable line and exit code 1. */
 export function runMain(main: () => Promise<unknown>): void {
   main().catch((e: unknown) => {
-    const err = e as Error;
-    process.stderr.write(`${err.name === 'ConfigError' ? err.message : (err.stack ?? String(err))}\n`);
+    const err = e as Error & { code?: unknown };
+    // Configuration and policy errors are the operator's to fix: say what, not where in our code.
+    const plain = err.name === 'ConfigError' || typeof err.code === 'string';
+    process.stderr.write(`${plain ? `${err.name}: ${err.message}` : (err.stack ?? String(err))}\n`);
     process.exit(1);
   });
 }

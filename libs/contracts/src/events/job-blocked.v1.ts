@@ -12,6 +12,12 @@ export const JobBlockedDataSchema = z.object({
   /** The reviewer's or policy's own words where there are any, for the agent to adapt. */
   reason_text: z.string().max(2000).nullable(),
   blocked_at: TimestampSchema,
+  /**
+   * True when this event only reports a fact that arrived after the job already had its outcome
+   * (a duplicate or late proposal, decision or resolution): the earlier outcome stands, nothing is
+   * un-released or re-executed. Absent or false: this is the job's own outcome.
+   */
+  report_only: z.boolean().optional(),
 });
 export type JobBlockedData = z.infer<typeof JobBlockedDataSchema>;
 

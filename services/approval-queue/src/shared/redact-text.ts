@@ -14,8 +14,9 @@ const PATTERNS: readonly RegExp[] = [
   /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b/g,
   /\bsk-[A-Za-z0-9_-]{20,}\b/g,
   /\bAIza[0-9A-Za-z_-]{35}\b/g,
-  // Long high-entropy runs (hex or base64 api keys): at least 32 characters mixing letters and digits.
-  /(?<![A-Za-z0-9+/_=-])(?=[A-Za-z0-9+/_=-]*\d)(?=[A-Za-z0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/_=-])/g,
+  // Long high-entropy runs (hex or base64 api keys): 32+ characters mixing letters and digits. `-` is
+  // not part of a run, so UUIDs and job ids stay readable.
+  /(?<![A-Za-z0-9+/_=])(?=[A-Za-z0-9+/_]*\d)(?=[A-Za-z0-9+/_]*[A-Za-z])[A-Za-z0-9+/_]{32,}={0,2}(?![A-Za-z0-9+/_=])/g,
 ];
 
 /** `Bearer <x>`: the scheme stays, the credential goes. */

@@ -3,5 +3,11 @@ import { z } from 'zod';
 
 export const EnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8082),
-});
+  /** A policy directory (`system.yaml` + `tenants/<tenant>.yaml`); the default is the shipped one. */
+  POLICY_DIR: z.string().min(1).optional(),
+  /** A single policy file instead of a directory (it is the system policy). */
+  POLICY_FILE: z.string().min(1).optional(),
+  /** How often the policy files are checked for changes. */
+  POLICY_RELOAD_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
+}).refine((e) => !(e.POLICY_DIR && e.POLICY_FILE), { message: 'set POLICY_DIR or POLICY_FILE, not both', path: ['POLICY_FILE'] });
 export type Env = z.infer<typeof EnvSchema>;

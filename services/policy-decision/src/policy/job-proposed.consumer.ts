@@ -1,20 +1,20 @@
-import { BUS_LOGGER, KafkaInbox, rawMessageOf } from '@countersign/bus';
+import { KafkaInbox, rawMessageOf } from '@countersign/bus';
 import { Topics } from '@countersign/contracts';
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
-import type { Logger } from 'pino';
+import { DecideProposalUseCase } from './decide-proposal.use-case';
 
 @Controller()
 export class JobProposedConsumer {
   constructor(
     private readonly inbox: KafkaInbox,
-    @Inject(BUS_LOGGER) private readonly logger: Logger,
+    private readonly decideProposal: DecideProposalUseCase,
   ) {}
 
   @EventPattern(Topics.JobProposed)
   async onJobProposed(@Ctx() ctx: KafkaContext): Promise<void> {
     await this.inbox.handle(Topics.JobProposed, rawMessageOf(ctx), async (event) => {
-      this.logger.debug({ event_id: event.event_id, job_id: event.data.job_id }, 'job.proposed stored');
+      await this.decideProposal.execute(event);
     });
   }
 }

@@ -1,0 +1,245 @@
+import { enqueueEvent, markProcessed } from '@countersign/bus';
+import type { EventOf, Topic } from '@countersign/contracts';
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { ApprovalActionEntity } from './approval-action.entity';
+import { ApprovalItemEntity } from './approval-item.entity';
+import type { RecordedAction } from './approval-state';
+
+export const SCHEMA = 'approval_queue';
+const ITEMS = `"${SCHEMA}".approval_items`;
+const ACTIONS = `"${SCHEMA}".approval_actions`;
+
+export interface ListFilter {
+  includeResolved: boolean;
+  /** The reviewer's roles: an item is visible when its approver_roles is empty or shares one. */
+  visibleToRoles: readonly string[];
+  /** The reviewer's tenants; undefined = all. */
+  visibleTenants: readonly string[] | undefined;
+  tenant?: string | undefined;
+  topic?: string | undefined;
+  riskTag?: string | undefined;
+  role?: string | undefined;
+  ruleId?: string | undefined;
+  after?: { dueAt: string; jobId: string } | undefined;
+  limit: number;
+}
+
+export interface HistoryEntry {
+  jobId: string;
+  resolution: string;
+  actor: string | null;
+  reason: string | null;
+  at: Date;
+}
+
+type Row = Record<string, unknown>;
+
+/** Maps a raw `approval_items` row (snake_case, as pg returns it) to the entity shape. */
+export function itemFromRow(r: Row): ApprovalItemEntity {
+  return Object.assign(new ApprovalItemEntity(), {
+    jobId: r['job_id'],
+    state: r['state'],
+    tenant: r['tenant'],
+    proposalEventId: r['proposal_event_id'],
+    agentId: r['agent_id'],
+    topic: r['topic'],
+    riskTags: r['risk_tags'] ?? [],
+    requestedBy: r['requested_by'],
+    payload: r['payload'],
+    redactedFields: r['redacted_fields'] ?? [],
+    proposalSummary: r['proposal_summary'],
+    proposalHash: r['proposal_hash'],
+    proposedAt: r['proposed_at'],
+    decisionEventId: r['decision_event_id'],
+    decision: r['decision'],
+    policySnapshot: r['policy_snapshot'],
+    policyRuleId: r['policy_rule_id'],
+    policyReason: r['policy_reason'],
+    matchedRules: r['matched_rules'] ?? [],
+    jobHash: r['job_hash'],
+    constraints: r['constraints'],
+    decisionSummary: r['decision_summary'],
+    approvalRequirement: r['approval_requirement'],
+    decidedAt: r['decided_at'],
+    approvalsRequired: r['approvals_required'],
+    approverRoles: r['approver_roles'] ?? [],
+    pendingSince: r['pending_since'],
+    dueAt: r['due_at'],
+    escalateAt: r['escalate_at'],
+    escalatedAt: r['escalated_at'],
+    resolvedBy: r['resolved_by'],
+    resolvedComment: r['resolved_comment'],
+    resolvedAt: r['resolved_at'],
+    createdAt: r['created_at'],
+    updatedAt: r['updated_at'],
+  } as Partial<ApprovalItemEntity>);
+}
+
+function actionFromRow(r: Row): RecordedAction & { jobId: string } {
+  return {
+    jobId: r['job_id'] as string,
+    actor: r['actor'] as string,
+    role: r['role'] as string,
+    action: r['action'] as RecordedAction['action'],
+    reason: (r['reason'] as string | null) ?? null,
+    note: (r['note'] as string | null) ?? null,
+    at: r['at'] as Date,
+  };
+}
+
+/** Everything done inside one transaction: row locks, state changes and the outbox commit together. */
+export class ApprovalsTx {
+  constructor(readonly manager: EntityManager) {}
+
+  /** True the first time a consumer sees an event; false on a redelivery (do nothing then). */
+  markProcessed(consumer: string, eventId: string): Promise<boolean> {
+    return markProcessed(this.manager, SCHEMA, consumer, eventId);
+  }
+
+  enqueue<T extends Topic>(topic: T, key: string, event: EventOf<T>): Promise<void> {
+    return enqueueEvent(this.manager, SCHEMA, topic, key, event);
+  }
+
+  /** Creates the job's row if neither event had, then locks it, so the two intakes never race. */
+  async lockOrCreate(jobId: string): Promise<ApprovalItemEntity> {
+    await this.manager.query(`INSERT INTO ${ITEMS} (job_id, state) VALUES ($1, 'AWAITING_DECISION') ON CONFLICT (job_id) DO NOTHING`, [jobId]);
+    const item = await this.lock(jobId);
+    if (!item) throw new Error(`approval item ${jobId} vanished inside its transaction`);
+    return item;
+  }
+
+  /** `SELECT ... FOR UPDATE`: approvals of one job are serialized on its row. */
+  async lock(jobId: string): Promise<ApprovalItemEntity | null> {
+    const rows = (await this.manager.query(`SELECT * FROM ${ITEMS} WHERE job_id = $1 FOR UPDATE`, [jobId])) as Row[];
+    return rows[0] ? itemFromRow(rows[0]) : null;
+  }
+
+  /** Pending items past their due time, skipping rows another replica (or a reviewer) holds. */
+  async lockDue(now: Date, limit: number): Promise<ApprovalItemEntity[]> {
+    const rows = (await this.manager.query(
+      `SELECT * FROM ${ITEMS} WHERE state = 'PENDING' AND due_at <= $1 ORDER BY due_at, job_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [now, limit],
+    )) as Row[];
+    return rows.map(itemFromRow);
+  }
+
+  async lockEscalationsDue(now: Date, limit: number): Promise<ApprovalItemEntity[]> {
+    const rows = (await this.manager.query(
+      `SELECT * FROM ${ITEMS}
+        WHERE state = 'PENDING' AND escalated_at IS NULL AND escalate_at IS NOT NULL AND escalate_at <= $1
+        ORDER BY escalate_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [now, limit],
+    )) as Row[];
+    return rows.map(itemFromRow);
+  }
+
+  async actionsOf(jobId: string): Promise<RecordedAction[]> {
+    const rows = (await this.manager.query(`SELECT * FROM ${ACTIONS} WHERE job_id = $1 ORDER BY id`, [jobId])) as Row[];
+    return rows.map(actionFromRow);
+  }
+
+  async insertAction(jobId: string, a: RecordedAction): Promise<void> {
+    await this.manager.insert(ApprovalActionEntity, { jobId, actor: a.actor, role: a.role, action: a.action, reason: a.reason, note: a.note, at: a.at });
+  }
+
+  async update(jobId: string, patch: Partial<Omit<ApprovalItemEntity, 'jobId'>>): Promise<void> {
+    await this.manager.update(ApprovalItemEntity, { jobId }, { ...patch, updatedAt: new Date() });
+  }
+}
+
+@Injectable()
+export class ApprovalsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  transaction<T>(fn: (tx: ApprovalsTx) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((m) => fn(new ApprovalsTx(m)));
+  }
+
+  async find(jobId: string): Promise<ApprovalItemEntity | null> {
+    const rows = (await this.dataSource.query(`SELECT * FROM ${ITEMS} WHERE job_id = $1`, [jobId])) as Row[];
+    return rows[0] ? itemFromRow(rows[0]) : null;
+  }
+
+  /** One page of the queue in (due_at, job_id) order, and the key of its last row for the next page. */
+  async list(f: ListFilter): Promise<{ items: ApprovalItemEntity[]; lastKey: { dueAt: string; jobId: string } | null; more: boolean }> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where = [f.includeResolved ? 'due_at IS NOT NULL' : `state = 'PENDING'`];
+    where.push(`(cardinality(approver_roles) = 0 OR approver_roles && ${p(f.visibleToRoles)}::text[])`);
+    if (f.visibleTenants !== undefined) where.push(`tenant = ANY(${p(f.visibleTenants)}::text[])`);
+    if (f.tenant !== undefined) where.push(`tenant = ${p(f.tenant)}`);
+    if (f.topic !== undefined) where.push(`topic = ${p(f.topic)}`);
+    if (f.riskTag !== undefined) where.push(`risk_tags @> ARRAY[${p(f.riskTag)}]::text[]`);
+    if (f.ruleId !== undefined) where.push(`policy_rule_id = ${p(f.ruleId)}`);
+    if (f.role !== undefined) where.push(`(cardinality(approver_roles) = 0 OR ${p(f.role)} = ANY(approver_roles))`);
+    if (f.after) where.push(`(due_at, job_id) > (${p(f.after.dueAt)}::timestamptz, ${p(f.after.jobId)})`);
+    const rows = (await this.dataSource.query(
+      `SELECT *, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS due_key
+         FROM ${ITEMS} WHERE ${where.join(' AND ')}
+        ORDER BY due_at, job_id LIMIT ${p(f.limit + 1)}`,
+      params,
+    )) as Row[];
+    const more = rows.length > f.limit;
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(itemFromRow),
+      lastKey: last ? { dueAt: last['due_key'] as string, jobId: last['job_id'] as string } : null,
+      more,
+    };
+  }
+
+  async actionsFor(jobIds: readonly string[]): Promise<Map<string, RecordedAction[]>> {
+    const out = new Map<string, RecordedAction[]>();
+    if (jobIds.length === 0) return out;
+    const rows = (await this.dataSource.query(`SELECT * FROM ${ACTIONS} WHERE job_id = ANY($1::text[]) ORDER BY id`, [jobIds])) as Row[];
+    for (const r of rows) {
+      const a = actionFromRow(r);
+      const list = out.get(a.jobId) ?? [];
+      list.push({ actor: a.actor, role: a.role, action: a.action, reason: a.reason, note: a.note, at: a.at });
+      out.set(a.jobId, list);
+    }
+    return out;
+  }
+
+  /** Up to `limit` resolutions of the same agent's same topic (same tenant) before each item. */
+  async historyFor(
+    items: readonly { jobId: string; tenant: string; agentId: string; topic: string; before: Date | null }[],
+    limit: number,
+  ): Promise<Map<string, HistoryEntry[]>> {
+    const out = new Map<string, HistoryEntry[]>();
+    if (items.length === 0) return out;
+    const rows = (await this.dataSource.query(
+      `SELECT p.job_id AS for_job, h.job_id, h.state, h.resolved_by, h.resolved_comment, h.resolved_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS p(job_id, tenant, agent_id, topic, before)
+         CROSS JOIN LATERAL (
+           SELECT r.job_id, r.state, r.resolved_by, r.resolved_comment, r.resolved_at
+             FROM ${ITEMS} r
+            WHERE r.agent_id = p.agent_id AND r.topic = p.topic AND r.tenant = p.tenant
+              AND r.state IN ('APPROVED', 'REJECTED', 'EXPIRED')
+              AND r.job_id <> p.job_id
+              AND (p.before IS NULL OR r.resolved_at < p.before)
+            ORDER BY r.resolved_at DESC
+            LIMIT $6) h
+        ORDER BY p.job_id, h.resolved_at DESC`,
+      [items.map((i) => i.jobId), items.map((i) => i.tenant), items.map((i) => i.agentId), items.map((i) => i.topic), items.map((i) => i.before), limit],
+    )) as Row[];
+    for (const r of rows) {
+      const key = r['for_job'] as string;
+      const list = out.get(key) ?? [];
+      list.push({
+        jobId: r['job_id'] as string,
+        resolution: r['state'] as string,
+        actor: (r['resolved_by'] as string | null) ?? null,
+        reason: (r['resolved_comment'] as string | null) ?? null,
+        at: r['resolved_at'] as Date,
+      });
+      out.set(key, list);
+    }
+    return out;
+  }
+}

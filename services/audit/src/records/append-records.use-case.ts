@@ -1,0 +1,35 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntryToAppend, AppendResult } from './audit-record.repository';
+import { AuditRecordRepository } from './audit-record.repository';
+import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
+import { GroupCommitter } from './group-commit';
+
+export const CLOCK = Symbol('CLOCK');
+export type Clock = () => Date;
+
+/** The store the use case appends through (the repository; a fake in unit specs). */
+export interface AppendStore {
+  append(entries: readonly EntryToAppend[], now: Date): Promise<AppendResult[]>;
+}
+
+/**
+ * Appends one entry to the chain, once. Concurrent calls (one per partition being consumed) are
+ * committed together, so the chain head is locked once per batch instead of once per record; each
+ * call still resolves only after its record is committed, so no offset moves before the record exists.
+ */
+@Injectable()
+export class AppendRecordsUseCase {
+  private readonly committer: GroupCommitter<EntryToAppend, AppendResult>;
+
+  constructor(
+    @Inject(AuditRecordRepository) store: AppendStore,
+    @Inject(AUDIT_SETTINGS) settings: AuditSettings,
+    @Inject(CLOCK) clock: Clock,
+  ) {
+    this.committer = new GroupCommitter((entries) => store.append(entries, clock()), settings.appendBatchMax);
+  }
+
+  execute(entry: EntryToAppend): Promise<AppendResult> {
+    return this.committer.submit(entry);
+  }
+}

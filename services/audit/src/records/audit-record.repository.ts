@@ -1,0 +1,267 @@
+import { enqueueEvent, buildEvent, deterministicEventId } from '@countersign/bus';
+import { Topics, type AuditRecord } from '@countersign/contracts';
+import type { TraceCarrier } from '@countersign/telemetry';
+import { Inject, Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditRecordEntity } from './audit-record.entity';
+import type { AuditEntry } from './audit-entry';
+import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
+import { linkRecords, type ChainedRecord } from './hash-chain';
+import { PolicySnapshotEntity } from './policy-snapshot.entity';
+
+export const AUDIT_SCHEMA = 'audit';
+
+export interface EntryToAppend extends AuditEntry {
+  /** The trace of the message that caused it, so `audit.recorded` joins that trace. */
+  trace?: TraceCarrier;
+}
+
+export interface AppendResult {
+  seq: number;
+  record_hash: string;
+  duplicate: boolean;
+}
+
+export interface RecordFilter {
+  job_id?: string;
+  tenant?: string;
+  type?: string;
+  from?: Date;
+  to?: Date;
+  /** Only these tenants' records (a token's `tenants` claim); undefined = all. */
+  tenants?: readonly string[];
+  afterSeq?: number;
+  limit: number;
+}
+
+export interface ChainHead {
+  seq: number;
+  record_hash: string;
+}
+
+/** Columns in the order a verify scan returns them (rowMode array: fastest to read). */
+const SCAN_COLUMNS = `seq::text, prev_hash, record_hash, source_topic, source_event_id, event_type, job_id, tenant,
+  to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), body`;
+type ScanRow = [string, string, string, string, string | null, string, string | null, string | null, string, string];
+
+export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
+  return {
+    seq: r.seq,
+    prev_hash: r.prev_hash,
+    record_hash: r.record_hash,
+    source_topic: r.source_topic,
+    source_event_id: r.source_event_id,
+    event_type: r.event_type,
+    job_id: r.job_id,
+    tenant: r.tenant,
+    recorded_at: r.recorded_at.toISOString(),
+    body: JSON.parse(r.body) as unknown,
+  };
+}
+
+/**
+ * The trail's storage. Appends run in one transaction per batch that locks the chain head row,
+ * so seqs are gap-free and hashes link correctly however many replicas append at once.
+ */
+@Injectable()
+export class AuditRecordRepository {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(AUDIT_SETTINGS) private readonly settings: AuditSettings,
+  ) {}
+
+  /** Appends the entries not recorded before, in order; returns each entry's record (existing or new). */
+  async append(entries: readonly EntryToAppend[], now: Date): Promise<AppendResult[]> {
+    return this.dataSource.transaction(async (m) => {
+      if (this.settings.dbRole) await m.query(`SET LOCAL ROLE "${this.settings.dbRole}"`);
+      const [head] = (await m.query(`SELECT seq::text AS seq, record_hash FROM audit.chain_head WHERE id = 1 FOR UPDATE`)) as {
+        seq: string;
+        record_hash: string;
+      }[];
+      if (!head) throw new Error('audit.chain_head has no row: the migration did not run');
+      const existing = new Map<string, AppendResult>();
+      const found = (await m.query(`SELECT dedupe_key, seq::text AS seq, record_hash FROM audit.audit_records WHERE dedupe_key = ANY($1::text[])`, [
+        entries.map((e) => e.dedupe_key),
+      ])) as { dedupe_key: string; seq: string; record_hash: string }[];
+      for (const f of found) existing.set(f.dedupe_key, { seq: Number(f.seq), record_hash: f.record_hash, duplicate: true });
+
+      const fresh: EntryToAppend[] = [];
+      const seen = new Set<string>();
+      for (const e of entries) {
+        if (existing.has(e.dedupe_key) || seen.has(e.dedupe_key)) continue;
+        seen.add(e.dedupe_key);
+        fresh.push(e);
+      }
+      const recordedAt = now.toISOString();
+      const linked = linkRecords(
+        { seq: Number(head.seq), record_hash: head.record_hash },
+        fresh.map((e) => ({
+          source_topic: e.source_topic,
+          source_event_id: e.source_event_id,
+          event_type: e.event_type,
+          job_id: e.job_id,
+          tenant: e.tenant,
+          recorded_at: recordedAt,
+          body: e.body,
+          entry: e,
+        })),
+      );
+      if (linked.length > 0) {
+        await this.insertRecords(m, linked);
+        await this.insertSnapshots(m, linked);
+        for (const r of linked) {
+          const event = buildEvent(
+            Topics.AuditRecorded,
+            {
+              seq: r.seq,
+              prev_hash: r.prev_hash,
+              record_hash: r.record_hash,
+              source_topic: r.source_topic,
+              source_event_id: r.source_event_id,
+              event_type: r.event_type,
+              job_id: r.job_id,
+              tenant: r.tenant,
+              recorded_at: r.recorded_at,
+              body: JSON.parse(r.body) as unknown,
+            },
+            { producer: 'audit', eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash), now },
+          );
+          await enqueueEvent(m, AUDIT_SCHEMA, Topics.AuditRecorded, r.job_id ?? r.source_topic, { ...event, trace: r.entry.trace ?? {} });
+        }
+        const last = linked[linked.length - 1]!;
+        await m.query(`UPDATE audit.chain_head SET seq = $1, record_hash = $2 WHERE id = 1`, [last.seq, last.record_hash]);
+      }
+      const created = new Map(linked.map((r) => [r.entry.dedupe_key, { seq: r.seq, record_hash: r.record_hash, duplicate: false }]));
+      return entries.map((e) => existing.get(e.dedupe_key) ?? created.get(e.dedupe_key)!);
+    });
+  }
+
+  private async insertRecords(m: EntityManager, linked: (ChainedRecord & { entry: EntryToAppend })[]): Promise<void> {
+    await m.query(
+      `INSERT INTO audit.audit_records
+         (seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+         $10::timestamptz[], $11::text[])`,
+      [
+        linked.map((r) => r.seq),
+        linked.map((r) => r.prev_hash),
+        linked.map((r) => r.record_hash),
+        linked.map((r) => r.entry.dedupe_key),
+        linked.map((r) => r.source_topic),
+        linked.map((r) => r.source_event_id),
+        linked.map((r) => r.event_type),
+        linked.map((r) => r.job_id),
+        linked.map((r) => r.tenant),
+        linked.map((r) => r.recorded_at),
+        linked.map((r) => r.body),
+      ],
+    );
+  }
+
+  private async insertSnapshots(m: EntityManager, linked: (ChainedRecord & { entry: EntryToAppend })[]): Promise<void> {
+    for (const r of linked) {
+      const s = r.entry.snapshot;
+      if (!s) continue;
+      await m.query(
+        `INSERT INTO audit.policy_snapshots (snapshot_id, scope, document, activated_at, record_seq) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (snapshot_id) DO NOTHING`,
+        [s.snapshot_id, s.scope, s.document, s.activated_at, r.seq],
+      );
+    }
+  }
+
+  /** Records matching the filter, in seq order after `afterSeq`. */
+  async list(f: RecordFilter): Promise<AuditRecordEntity[]> {
+    const q = this.dataSource.getRepository(AuditRecordEntity).createQueryBuilder('r').orderBy('r.seq', 'ASC').limit(f.limit);
+    if (f.afterSeq !== undefined) q.andWhere('r.seq > :after', { after: f.afterSeq });
+    if (f.job_id !== undefined) q.andWhere('r.job_id = :job', { job: f.job_id });
+    if (f.tenant !== undefined) q.andWhere('r.tenant = :tenant', { tenant: f.tenant });
+    if (f.type !== undefined) q.andWhere('r.event_type = :type', { type: f.type });
+    if (f.from !== undefined) q.andWhere('r.recorded_at >= :from', { from: f.from });
+    if (f.to !== undefined) q.andWhere('r.recorded_at < :to', { to: f.to });
+    if (f.tenants !== undefined) q.andWhere('r.tenant = ANY(:tenants)', { tenants: [...f.tenants] });
+    return q.getMany();
+  }
+
+  /** Every record about a job, in seq order. */
+  async forJob(jobId: string): Promise<AuditRecordEntity[]> {
+    return this.dataSource.getRepository(AuditRecordEntity).find({ where: { job_id: jobId }, order: { seq: 'ASC' } });
+  }
+
+  async snapshot(id: string): Promise<PolicySnapshotEntity | null> {
+    return this.dataSource.getRepository(PolicySnapshotEntity).findOne({ where: { snapshot_id: id } });
+  }
+
+  async head(): Promise<ChainHead> {
+    const [row] = (await this.dataSource.query(`SELECT seq::text AS seq, record_hash FROM audit.chain_head WHERE id = 1`)) as {
+      seq: string;
+      record_hash: string;
+    }[];
+    return row ? { seq: Number(row.seq), record_hash: row.record_hash } : { seq: 0, record_hash: '' };
+  }
+
+  async recordHashAt(seq: number): Promise<string | undefined> {
+    const [row] = (await this.dataSource.query(`SELECT record_hash FROM audit.audit_records WHERE seq = $1`, [seq])) as { record_hash: string }[];
+    return row?.record_hash;
+  }
+
+  /**
+   * Streams the chain's rows in seq order in keyset batches, each handed to `onBatch` while the
+   * next is already being fetched (Postgres works on one core while Node hashes on the other).
+   * Read in one REPEATABLE READ snapshot, so appends during the scan are not half-seen.
+   */
+  async scan(fromSeq: number, toSeq: number | undefined, onBatch: (rows: ChainedRecord[]) => boolean | void, onHead?: (h: ChainHead) => void): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as PoolClient;
+    const upper = toSeq ?? Number.MAX_SAFE_INTEGER;
+    const limit = this.settings.verifyBatch;
+    const fetch = (after: number) =>
+      client.query<ScanRow>({
+        text: `SELECT ${SCAN_COLUMNS} FROM audit.audit_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
+        values: [after, upper, limit],
+        rowMode: 'array',
+      });
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const headRows = await client.query<[string, string]>({ text: `SELECT seq::text, record_hash FROM audit.chain_head WHERE id = 1`, rowMode: 'array' });
+      const h = headRows.rows[0];
+      if (h && onHead) onHead({ seq: Number(h[0]), record_hash: h[1] });
+      let pending = fetch(fromSeq - 1);
+      for (;;) {
+        const { rows } = await pending;
+        if (rows.length === 0) break;
+        const lastSeq = Number(rows[rows.length - 1]![0]);
+        const more = rows.length === limit && lastSeq < upper;
+        // Prefetch: the query is queued on the connection and Postgres starts on it as soon as the current result is read.
+        if (more) pending = fetch(lastSeq);
+        const stop = onBatch(rows.map(toChained));
+        if (stop === false || !more) {
+          if (more) await pending;
+          break;
+        }
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+function toChained(r: ScanRow): ChainedRecord {
+  return {
+    seq: Number(r[0]),
+    prev_hash: r[1],
+    record_hash: r[2],
+    source_topic: r[3],
+    source_event_id: r[4],
+    event_type: r[5],
+    job_id: r[6],
+    tenant: r[7],
+    recorded_at: r[8],
+    body: r[9],
+  };
+}

@@ -1,0 +1,14 @@
+import type { Env } from '../config/env.schema';
+
+export const AUDIT_SETTINGS = Symbol('AUDIT_SETTINGS');
+
+export interface AuditSettings {
+  /** Role every writing transaction runs as (`SET LOCAL ROLE`); empty for none. */
+  dbRole: string;
+  appendBatchMax: number;
+  verifyBatch: number;
+}
+
+export function auditSettingsFrom(env: Env): AuditSettings {
+  return { dbRole: env.AUDIT_DB_ROLE, appendBatchMax: env.AUDIT_APPEND_BATCH_MAX, verifyBatch: env.AUDIT_VERIFY_BATCH };
+}

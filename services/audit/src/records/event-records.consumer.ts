@@ -1,0 +1,72 @@
+import { KafkaInbox, PoisonMessageError, rawMessageOf } from '@countersign/bus';
+import { Topics, type AnyEnvelope, type Topic } from '@countersign/contracts';
+import { currentTraceContext } from '@countersign/telemetry';
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
+import { AppendRecordsUseCase } from './append-records.use-case';
+import { entryFromEvent, UnrecordableInputError } from './audit-entry';
+
+/** Every event topic except audit.recorded itself: each valid event becomes one audit record. */
+@Controller()
+export class EventRecordsConsumer {
+  constructor(
+    private readonly inbox: KafkaInbox,
+    private readonly append: AppendRecordsUseCase,
+  ) {}
+
+  @EventPattern(Topics.JobProposed)
+  onJobProposed(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(Topics.JobProposed, ctx);
+  }
+
+  @EventPattern(Topics.DecisionMade)
+  onDecisionMade(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(Topics.DecisionMade, ctx);
+  }
+
+  @EventPattern(Topics.ApprovalResolved)
+  onApprovalResolved(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(Topics.ApprovalResolved, ctx);
+  }
+
+  @EventPattern(Topics.ApprovalEscalated)
+  onApprovalEscalated(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(Topics.ApprovalEscalated, ctx);
+  }
+
+  @EventPattern(Topics.JobReleased)
+  onJobReleased(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(Topics.JobReleased, ctx);
+  }
+
+  @EventPattern(Topics.JobBlocked)
+  onJobBlocked(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(Topics.JobBlocked, ctx);
+  }
+
+  @EventPattern(Topics.JobExecuted)
+  onJobExecuted(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(Topics.JobExecuted, ctx);
+  }
+
+  @EventPattern(Topics.PolicyActivated)
+  onPolicyActivated(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(Topics.PolicyActivated, ctx);
+  }
+
+  private async record(topic: Exclude<Topic, typeof Topics.AuditRecorded>, ctx: KafkaContext): Promise<void> {
+    const raw = rawMessageOf(ctx);
+    await this.inbox.handle(topic, raw, async (event) => {
+      // The inbox has validated it; the record keeps the JSON as it arrived, unknown fields included.
+      const received: unknown = JSON.parse(Buffer.isBuffer(raw.value) ? raw.value.toString('utf8') : String(raw.value));
+      let entry;
+      try {
+        entry = entryFromEvent(topic, event as AnyEnvelope, received);
+      } catch (e) {
+        if (e instanceof UnrecordableInputError) throw new PoisonMessageError(e.message);
+        throw e;
+      }
+      await this.append.execute({ ...entry, trace: currentTraceContext() });
+    });
+  }
+}
