@@ -1,0 +1,24 @@
+import type { Actor } from '@countersign/bus';
+import { CodedError } from '@countersign/contracts';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+
+export const AUDITOR_ROLE = 'auditor';
+
+/** After BearerAuthGuard: the token must carry the `auditor` role. */
+@Injectable()
+export class AuditorGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const actor = context.switchToHttp().getRequest<{ actor?: Actor }>().actor;
+    if (!actor) throw new CodedError('UNAUTHENTICATED', 'missing bearer token (Authorization: Bearer <JWT>)', 401);
+    if (!actor.roles.includes(AUDITOR_ROLE)) {
+      throw new CodedError('ROLE_NOT_ALLOWED', `the audit trail needs the '${AUDITOR_ROLE}' role`, 403, { required_role: AUDITOR_ROLE });
+    }
+    return true;
+  }
+}
+
+/** Whether a token restricted to `tenants` may see a record of `tenant` (null: not tenant-scoped). */
+export function tenantVisible(actor: Pick<Actor, 'tenants'>, tenant: string | null): boolean {
+  if (actor.tenants === undefined) return true;
+  return tenant !== null && actor.tenants.includes(tenant);
+}
