@@ -24,7 +24,11 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/services/*/test/**/*.integration-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+      testMatch: [
+        '<rootDir>/services/*/test/**/*.integration-spec.ts',
+        '<rootDir>/test/**/*.e2e-spec.ts',
+        '<rootDir>/test/browser/**/*.browser-spec.ts',
+      ],
       setupFilesAfterEnv: ['<rootDir>/test/support/jest.setup.ts'],
     },
   ],

@@ -20,6 +20,8 @@ export interface BootstrapOptions {
   /** Whether the service consumes Kafka (all four do). */
   consumes?: boolean;
   configure?: (app: INestApplication) => void;
+  /** A folder of static files (a built web page) served at `/`. */
+  staticDir?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
       { inheritAppConfig: true },
     );
   }
+  if (opts.staticDir) app.useStaticAssets(opts.staticDir, { index: 'index.html', fallthrough: true });
   opts.configure?.(app);
   const doc = new DocumentBuilder().setTitle(opts.title).setDescription(opts.description).setVersion('1.0').addBearerAuth().build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'api/docs/openapi.json' });

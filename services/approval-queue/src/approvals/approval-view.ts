@@ -1,0 +1,130 @@
+import { CodedError } from '@countersign/contracts';
+import type { ApprovalItemView, JobDecisions, ReviewResult } from './approval.schemas';
+import type { ApprovalItemEntity } from './approval-item.entity';
+import type { QueueItem } from './approval-snapshot';
+import type { RecordedAction } from './approval-state';
+import type { HistoryEntry } from './approvals.repository';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function actionView(a: RecordedAction): ApprovalItemView['approvals'][number] {
+  return { actor: a.actor, role: a.role, action: a.action, reason: a.reason, note: a.note, at: a.at.toISOString() };
+}
+
+function resolutionOf(item: QueueItem): ApprovalItemView['resolution'] {
+  return item.state === 'PENDING' ? null : item.state;
+}
+
+export function itemView(item: QueueItem, actions: readonly RecordedAction[], history: readonly HistoryEntry[]): ApprovalItemView {
+  return {
+    job: { id: item.jobId, state: item.state },
+    tenant: item.tenant,
+    topic: item.topic,
+    agent_id: item.agentId,
+    risk_tags: item.riskTags,
+    requested_by: item.requestedBy,
+    proposal_received: item.proposalEventId !== null,
+    summary: item.proposalSummary,
+    payload: item.payload,
+    redacted_fields: item.redactedFields,
+    decision: item.decision ?? 'REQUIRE_APPROVAL',
+    policy_snapshot: item.policySnapshot ?? '',
+    policy_rule_id: item.policyRuleId ?? '',
+    policy_reason: item.policyReason ?? '',
+    matched_rules: item.matchedRules,
+    job_hash: item.jobHash ?? '',
+    constraints: item.constraints,
+    approval_required: true,
+    decision_summary: item.decisionSummary ?? { title: '', why: '', next_effect: '' },
+    approvals: actions.map(actionView),
+    approvals_required: item.approvalsRequired,
+    approver_roles: item.approverRoles,
+    escalation_roles: item.approvalRequirement?.escalation_roles ?? [],
+    decided_at: iso(item.decidedAt) ?? '',
+    pending_since: iso(item.pendingSince) ?? '',
+    due_at: item.dueAt.toISOString(),
+    escalated_at: iso(item.escalatedAt),
+    resolution: resolutionOf(item),
+    resolved_by: item.resolvedBy,
+    resolved_comment: item.resolvedComment,
+    resolved_at: iso(item.resolvedAt),
+    history: history.map((h) => ({ job_id: h.jobId, resolution: h.resolution, actor: h.actor, reason: h.reason, at: h.at.toISOString() })),
+  };
+}
+
+export function reviewResult(item: QueueItem, action: RecordedAction, actions: readonly RecordedAction[]): ReviewResult {
+  return {
+    job: { id: item.jobId, state: item.state },
+    action: actionView(action),
+    approvals: actions.map(actionView),
+    approvals_required: item.approvalsRequired,
+    resolution: resolutionOf(item),
+    resolved_by: item.resolvedBy,
+    resolved_comment: item.resolvedComment,
+    resolved_at: iso(item.resolvedAt),
+  };
+}
+
+/** The existing resolution, sent with 409 ALREADY_RESOLVED so the client need not ask again. */
+export function resolutionDetails(item: QueueItem, actions: readonly RecordedAction[]): Record<string, unknown> {
+  return {
+    resolution: {
+      resolution: resolutionOf(item),
+      resolved_by: item.resolvedBy,
+      resolved_comment: item.resolvedComment,
+      resolved_at: iso(item.resolvedAt),
+      approvals: actions.map(actionView),
+    },
+  };
+}
+
+export function jobDecisions(item: ApprovalItemEntity, actions: readonly RecordedAction[]): JobDecisions {
+  const state = item.state === 'AWAITING_DECISION' ? 'NOT_REQUIRED' : item.state;
+  return {
+    job_id: item.jobId,
+    tenant: item.tenant,
+    state,
+    decision: {
+      decision: item.decision ?? '',
+      policy_snapshot: item.policySnapshot ?? '',
+      policy_rule_id: item.policyRuleId ?? '',
+      policy_reason: item.policyReason ?? '',
+      matched_rules: item.matchedRules,
+      job_hash: item.jobHash ?? '',
+      constraints: item.constraints,
+      approval: item.approvalRequirement,
+      decision_summary: item.decisionSummary ?? { title: '', why: '', next_effect: '' },
+      decided_at: iso(item.decidedAt) ?? '',
+    },
+    approvals: actions.map(actionView),
+    escalated_at: iso(item.escalatedAt),
+    resolution:
+      item.state === 'APPROVED' || item.state === 'REJECTED' || item.state === 'EXPIRED'
+        ? { resolution: item.state, resolved_by: item.resolvedBy ?? '', resolved_comment: item.resolvedComment, resolved_at: iso(item.resolvedAt) ?? '' }
+        : null,
+  };
+}
+
+/** Opaque keyset cursor: the (due_at, job_id) of the last row, microsecond-exact. */
+export function encodeCursor(key: { dueAt: string; jobId: string }): string {
+  return Buffer.from(JSON.stringify([key.dueAt, key.jobId]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { dueAt: string; jobId: string } {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z$/.test(v[0]) &&
+      typeof v[1] === 'string' &&
+      v[1].length <= 128
+    ) {
+      return { dueAt: v[0], jobId: v[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new CodedError('INVALID_REQUEST', 'cursor: not a cursor this API returned', 400, { field: 'cursor' });
+}

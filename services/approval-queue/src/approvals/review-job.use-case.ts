@@ -1,0 +1,105 @@
+import { CodedError } from '@countersign/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../shared/clock';
+import { redactSecrets, truncateUtf8 } from '../shared/redact-text';
+import { MAX_TEXT_BYTES, type ReviewResult } from './approval.schemas';
+import { ApprovalEvents } from './approval-events';
+import { ApprovalMetrics } from './approval-metrics';
+import { isQueueItem, toSnapshot, type QueueItem } from './approval-snapshot';
+import { review, type RecordedAction, type RefusalCode, type ResolutionRecord, type ReviewAction, type Reviewer } from './approval-state';
+import { resolutionDetails, reviewResult } from './approval-view';
+import { ApprovalsRepository } from './approvals.repository';
+import { recordResolution } from './record-resolution';
+
+export interface ReviewJobCommand {
+  jobId: string;
+  action: ReviewAction;
+  reviewer: Reviewer;
+  reason: string | null;
+  note: string | null;
+}
+
+const REFUSAL_STATUS: Record<RefusalCode, number> = {
+  TENANT_NOT_ALLOWED: 403,
+  ROLE_NOT_ALLOWED: 403,
+  SELF_APPROVAL: 403,
+  ALREADY_RESOLVED: 409,
+  ALREADY_DECIDED_BY_ACTOR: 409,
+  PROPOSAL_PENDING: 409,
+  REASON_REQUIRED: 400,
+};
+
+/** Free text from reviewers is stored and signed into events: secrets out, then cut to size. */
+export function cleanText(text: string | null | undefined): string | null {
+  if (text === null || text === undefined) return null;
+  const t = text.trim();
+  if (!t) return null;
+  return truncateUtf8(redactSecrets(t).text, MAX_TEXT_BYTES);
+}
+
+type Result =
+  | { kind: 'not-found' }
+  | { kind: 'refused'; code: RefusalCode; message: string; item: QueueItem; actions: RecordedAction[] }
+  | { kind: 'expired'; item: QueueItem; actions: RecordedAction[]; resolution: ResolutionRecord }
+  | { kind: 'recorded'; item: QueueItem; action: RecordedAction; actions: RecordedAction[]; resolution: ResolutionRecord | null };
+
+/**
+ * Approve or reject one job. The item row is locked (`SELECT ... FOR UPDATE`) for the whole
+ * decision, so reviewers racing on the last slot are serialized and exactly one resolves it; the
+ * action, the resolution and its `approval.resolved` event commit together.
+ */
+@Injectable()
+export class ReviewJobUseCase {
+  constructor(
+    private readonly repo: ApprovalsRepository,
+    private readonly events: ApprovalEvents,
+    private readonly metrics: ApprovalMetrics,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(cmd: ReviewJobCommand): Promise<ReviewResult> {
+    const reason = cleanText(cmd.reason);
+    const note = cleanText(cmd.note);
+    const result = await this.repo.transaction(async (tx): Promise<Result> => {
+      const now = this.clock.now();
+      const found = await tx.lock(cmd.jobId);
+      if (!isQueueItem(found)) return { kind: 'not-found' };
+      const actions = await tx.actionsOf(cmd.jobId);
+      const outcome = review(toSnapshot(found, actions), { action: cmd.action, reviewer: cmd.reviewer, reason, note, now });
+      switch (outcome.kind) {
+        case 'refused':
+          return { kind: 'refused', code: outcome.code, message: outcome.message, item: found, actions };
+        case 'expire': {
+          const item = (await recordResolution(tx, this.events, found, actions, outcome.resolution)) as QueueItem;
+          return { kind: 'expired', item, actions, resolution: outcome.resolution };
+        }
+        case 'recorded': {
+          await tx.insertAction(cmd.jobId, outcome.action);
+          const all = [...actions, outcome.action];
+          const item = outcome.resolution ? ((await recordResolution(tx, this.events, found, all, outcome.resolution)) as QueueItem) : found;
+          return { kind: 'recorded', item, action: outcome.action, actions: all, resolution: outcome.resolution };
+        }
+      }
+    });
+
+    switch (result.kind) {
+      case 'not-found':
+        throw new CodedError('NOT_FOUND', `no approval for job ${cmd.jobId}`, 404);
+      case 'refused': {
+        const details = result.code === 'ALREADY_RESOLVED' ? resolutionDetails(result.item, result.actions) : {};
+        if (result.code === 'REASON_REQUIRED') throw new CodedError('INVALID_REQUEST', `reason: ${result.message}`, 400, { field: 'reason' });
+        throw new CodedError(result.code, result.message, REFUSAL_STATUS[result.code], details);
+      }
+      case 'expired':
+        this.observe(result.item, result.resolution);
+        throw new CodedError('ALREADY_RESOLVED', 'already resolved: EXPIRED (the SLA ran out)', 409, resolutionDetails(result.item, result.actions));
+      case 'recorded':
+        if (result.resolution) this.observe(result.item, result.resolution);
+        return reviewResult(result.item, result.action, result.actions);
+    }
+  }
+
+  private observe(item: QueueItem, r: ResolutionRecord): void {
+    this.metrics.resolved({ resolution: r.resolution, policyRuleId: item.policyRuleId, pendingSince: item.pendingSince, resolvedAt: r.resolvedAt });
+  }
+}

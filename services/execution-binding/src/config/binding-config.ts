@@ -1,0 +1,17 @@
+import type { Env } from './env.schema';
+import type { BindingKeys } from './binding-keys';
+import type { ExecutorsConfig } from './executors.config';
+
+export const BINDING_CONFIG = Symbol('BINDING_CONFIG');
+
+/** Everything validated at boot, injected as one typed object. */
+export interface BindingConfig {
+  env: Env;
+  keys: BindingKeys;
+  executors: ExecutorsConfig;
+}
+
+export const SCHEMA = 'execution_binding';
+/** The consumer name under which processed event ids are recorded (one for all three topics: event ids are UUIDs). */
+export const CONSUMER = 'execution-binding';
+export const PRODUCER = 'execution-binding';
