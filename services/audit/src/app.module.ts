@@ -1,19 +1,24 @@
 import { BusModule, type ServiceDefinition } from '@countersign/bus';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditConfigModule } from './config/audit-config.module';
 import type { Env } from './config/env.schema';
 import { migrations } from './migrations';
-import { ProposalsModule } from './proposals/proposals.module';
+import { AuditRecordEntity } from './records/audit-record.entity';
+import { ChainHeadEntity } from './records/chain-head.entity';
+import { PolicySnapshotEntity } from './records/policy-snapshot.entity';
+import { RecordsModule } from './records/records.module';
+import { TrailModule } from './trail/trail.module';
 
 export const SERVICE: ServiceDefinition = {
   name: 'audit',
   schema: 'audit',
-  entities: [],
+  entities: [AuditRecordEntity, ChainHeadEntity, PolicySnapshotEntity],
   migrations,
 };
 
 @Module({})
 export class AppModule {
   static forRoot(env: Env): DynamicModule {
-    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, env), ProposalsModule] };
+    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, env), AuditConfigModule.forRoot(env), RecordsModule, TrailModule] };
   }
 }

@@ -1,19 +1,21 @@
 import { BusModule, type ServiceDefinition } from '@countersign/bus';
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { Env } from './config/env.schema';
+import { BindingModule } from './binding/binding.module';
+import { JobEntity } from './binding/job.entity';
+import type { BindingConfig } from './config/binding-config';
+import { ExecutionEntity } from './execution/execution.entity';
 import { migrations } from './migrations';
-import { ProposalsModule } from './proposals/proposals.module';
 
 export const SERVICE: ServiceDefinition = {
   name: 'execution-binding',
   schema: 'execution_binding',
-  entities: [],
+  entities: [JobEntity, ExecutionEntity],
   migrations,
 };
 
 @Module({})
 export class AppModule {
-  static forRoot(env: Env): DynamicModule {
-    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, env), ProposalsModule] };
+  static forRoot(config: BindingConfig): DynamicModule {
+    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, config.env), BindingModule.forRoot(config)] };
   }
 }

@@ -1,15 +1,26 @@
 import './telemetry';
+import { resolve } from 'node:path';
 import { bootstrapService, loadEnv, runMain } from '@countersign/bus';
 import { AppModule } from './app.module';
+import { loadBindingKeys } from './config/binding-keys';
 import { EnvSchema } from './config/env.schema';
+import { loadExecutorsConfig } from './config/executors.config';
 
 runMain(async () => {
   const env = loadEnv(EnvSchema);
-  await bootstrapService({
+  const keys = loadBindingKeys(process.env);
+  const executors = loadExecutorsConfig(resolve(env.EXECUTORS_FILE), process.env, env.NODE_ENV);
+  const app = await bootstrapService({
     name: 'execution-binding',
-    module: AppModule.forRoot(env),
+    module: AppModule.forRoot({ env, keys, executors }),
     env,
     title: 'Countersign execution binding',
     description: 'Executes a job only when its approval is bound to the exact request and policy snapshot.',
   });
+  if (executors.generatedSecrets.length) {
+    process.stderr.write(
+      `${JSON.stringify({ level: 40, service: 'execution-binding', msg: 'HMAC secrets not set, random ones used: receivers cannot verify these calls', secrets: executors.generatedSecrets })}\n`,
+    );
+  }
+  return app;
 });

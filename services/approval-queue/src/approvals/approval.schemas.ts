@@ -1,7 +1,6 @@
 import { ConstraintsSchema, DecisionSummarySchema, IdSchema } from '@countersign/contracts';
 import { z } from 'zod';
-
-export const MAX_TEXT_BYTES = 512;
+import { MAX_TEXT_BYTES } from '../shared/redact-text';
 
 const boundedText = (what: string) =>
   z

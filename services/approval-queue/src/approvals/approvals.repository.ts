@@ -1,7 +1,7 @@
 import { enqueueEvent, markProcessed } from '@countersign/bus';
 import type { EventOf, Topic } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import { ApprovalActionEntity } from './approval-action.entity';
 import { ApprovalItemEntity } from './approval-item.entity';
 import type { RecordedAction } from './approval-state';
@@ -144,7 +144,8 @@ export class ApprovalsTx {
   }
 
   async update(jobId: string, patch: Partial<Omit<ApprovalItemEntity, 'jobId'>>): Promise<void> {
-    await this.manager.update(ApprovalItemEntity, { jobId }, { ...patch, updatedAt: new Date() });
+    // jsonb columns hold plain JSON; TypeORM's deep-partial type cannot express Record<string, unknown>.
+    await this.manager.update(ApprovalItemEntity, { jobId }, { ...patch, updatedAt: new Date() } as QueryDeepPartialEntity<ApprovalItemEntity>);
   }
 }
 

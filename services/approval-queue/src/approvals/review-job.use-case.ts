@@ -1,8 +1,8 @@
 import { CodedError } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
-import { redactSecrets, truncateUtf8 } from '../shared/redact-text';
-import { MAX_TEXT_BYTES, type ReviewResult } from './approval.schemas';
+import { cleanText } from '../shared/redact-text';
+import type { ReviewResult } from './approval.schemas';
 import { ApprovalEvents } from './approval-events';
 import { ApprovalMetrics } from './approval-metrics';
 import { isQueueItem, toSnapshot, type QueueItem } from './approval-snapshot';
@@ -28,14 +28,6 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   PROPOSAL_PENDING: 409,
   REASON_REQUIRED: 400,
 };
-
-/** Free text from reviewers is stored and signed into events: secrets out, then cut to size. */
-export function cleanText(text: string | null | undefined): string | null {
-  if (text === null || text === undefined) return null;
-  const t = text.trim();
-  if (!t) return null;
-  return truncateUtf8(redactSecrets(t).text, MAX_TEXT_BYTES);
-}
 
 type Result =
   | { kind: 'not-found' }

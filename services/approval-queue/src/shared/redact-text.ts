@@ -1,5 +1,7 @@
 import { REDACTED } from './redact-payload';
 
+export const MAX_TEXT_BYTES = 512;
+
 /**
  * Secrets people paste into a reason or a note, by common shapes. Redaction errs towards hiding:
  * a 40-character commit id looks like a key and is hidden too.
@@ -45,4 +47,12 @@ export function truncateUtf8(text: string, maxBytes: number): string {
     out += ch;
   }
   return out;
+}
+
+/** Free text from reviewers is stored and signed into events: secrets out, then cut to size. */
+export function cleanText(text: string | null | undefined): string | null {
+  if (text === null || text === undefined) return null;
+  const t = text.trim();
+  if (!t) return null;
+  return truncateUtf8(redactSecrets(t).text, MAX_TEXT_BYTES);
 }

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntryToAppend, AppendResult } from './audit-record.repository';
-import { AuditRecordRepository } from './audit-record.repository';
+import type { AppendResult, EntryToAppend } from './audit-record.repository';
 import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
 import { GroupCommitter } from './group-commit';
 
 export const CLOCK = Symbol('CLOCK');
+export const APPEND_STORE = Symbol('APPEND_STORE');
 export type Clock = () => Date;
 
 /** The store the use case appends through (the repository; a fake in unit specs). */
@@ -22,7 +22,7 @@ export class AppendRecordsUseCase {
   private readonly committer: GroupCommitter<EntryToAppend, AppendResult>;
 
   constructor(
-    @Inject(AuditRecordRepository) store: AppendStore,
+    @Inject(APPEND_STORE) store: AppendStore,
     @Inject(AUDIT_SETTINGS) settings: AuditSettings,
     @Inject(CLOCK) clock: Clock,
   ) {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppendRecordsUseCase, CLOCK } from './append-records.use-case';
+import { APPEND_STORE, AppendRecordsUseCase, CLOCK } from './append-records.use-case';
 import { AuditRecordRepository } from './audit-record.repository';
 import { DlqRecordsConsumer } from './dlq-records.consumer';
 import { EventRecordsConsumer } from './event-records.consumer';
@@ -7,7 +7,10 @@ import { ShutdownSignal } from './shutdown-signal';
 
 @Module({
   controllers: [EventRecordsConsumer, DlqRecordsConsumer],
-  providers: [AuditRecordRepository, AppendRecordsUseCase, ShutdownSignal, { provide: CLOCK, useValue: () => new Date() }],
+  providers: [
+    AuditRecordRepository,
+    { provide: APPEND_STORE, useExisting: AuditRecordRepository },
+    AppendRecordsUseCase, ShutdownSignal, { provide: CLOCK, useValue: () => new Date() }],
   exports: [AuditRecordRepository, CLOCK],
 })
 export class RecordsModule {}

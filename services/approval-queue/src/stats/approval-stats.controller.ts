@@ -1,0 +1,29 @@
+import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorBodySchema, openApi } from '../shared/openapi';
+import { ApprovalStatsSchema, StatsQuerySchema, type ApprovalStats } from './approval-stats.schemas';
+import { GetApprovalStatsUseCase } from './get-approval-stats.use-case';
+
+@ApiTags('approvals')
+@ApiBearerAuth()
+@UseGuards(BearerAuthGuard)
+@Controller('api/v1/approvals')
+export class ApprovalStatsController {
+  constructor(private readonly stats: GetApprovalStatsUseCase) {}
+
+  @Get('stats')
+  @ApiOperation({
+    summary: 'Queue statistics',
+    description:
+      'Median and p90 time to decision (APPROVED and REJECTED; EXPIRED counts as an SLA breach), resolutions, top rejection reasons, ' +
+      'per policy rule and per tier (tier = the sorted risk tags). Limited to the token tenants if it has any.',
+  })
+  @ApiQuery({ name: 'window', required: false, schema: { type: 'string', default: '7d' } })
+  @ApiOkResponse({ schema: openApi(ApprovalStatsSchema) })
+  @ApiResponse({ status: 400, description: 'INVALID_REQUEST', schema: openApi(ErrorBodySchema) })
+  @ApiResponse({ status: 401, description: 'UNAUTHENTICATED', schema: openApi(ErrorBodySchema) })
+  get(@CurrentActor() actor: Actor, @Query(new ZodPipe(StatsQuerySchema)) query: { window: string }): Promise<ApprovalStats> {
+    return this.stats.execute(actor, query.window);
+  }
+}

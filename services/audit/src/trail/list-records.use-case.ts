@@ -1,0 +1,32 @@
+import type { Actor } from '@countersign/bus';
+import type { AuditRecord } from '@countersign/contracts';
+import { Injectable } from '@nestjs/common';
+import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
+import type { ListRecordsQuery } from './trail-query.schemas';
+
+export interface RecordPage {
+  items: AuditRecord[];
+  next_cursor: string | null;
+}
+
+/** A page of records in seq order; the cursor is the last seq of the page (keyset, so pages never shift). */
+@Injectable()
+export class ListRecordsUseCase {
+  constructor(private readonly records: AuditRecordRepository) {}
+
+  async execute(q: ListRecordsQuery, actor: Pick<Actor, 'tenants'>): Promise<RecordPage> {
+    const rows = await this.records.list({
+      ...(q.job_id !== undefined ? { job_id: q.job_id } : {}),
+      ...(q.tenant !== undefined ? { tenant: q.tenant } : {}),
+      ...(q.type !== undefined ? { type: q.type } : {}),
+      ...(q.from !== undefined ? { from: q.from } : {}),
+      ...(q.to !== undefined ? { to: q.to } : {}),
+      ...(actor.tenants !== undefined ? { tenants: actor.tenants } : {}),
+      ...(q.cursor !== undefined ? { afterSeq: Number(q.cursor) } : {}),
+      limit: q.limit,
+    });
+    const items = rows.map(toAuditRecord);
+    const last = items[items.length - 1];
+    return { items, next_cursor: items.length === q.limit && last ? String(last.seq) : null };
+  }
+}

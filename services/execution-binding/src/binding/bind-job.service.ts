@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { BUS_LOGGER } from '@countersign/bus';
+import type { BlockReason } from '@countersign/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { EntityManager } from 'typeorm';
+import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
+import { ExecutionEntity, type ExecutionRequest, type ExecutionTarget } from '../execution/execution.entity';
+import { ExecutionRepository } from '../execution/execution.repository';
+import { planExecution } from '../execution/plan-execution';
+import { bind, lateFactReport, type BindResult } from './bind';
+import { factsOf, waitingState, type IncomingFact } from './incoming-fact';
+import type { JobEntity } from './job.entity';
+import { JobRepository } from './job.repository';
+import { OutcomeWriter } from './outcome-writer';
+
+/** An execution recorded as `started` whose attempt this process should now make (after commit). */
+export interface LaunchTicket {
+  jobId: string;
+  claimToken: string;
+}
+
+type Block = { reason: BlockReason; detail: string; reasonText: string | null };
+
+/**
+ * Applies the pure binding decision to a locked job inside the caller's transaction: waits, blocks
+ * with an event, or records the execution (the unique row) and its grant before any side effect.
+ */
+@Injectable()
+export class BindJobService {
+  constructor(
+    @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
+    private readonly jobs: JobRepository,
+    private readonly executions: ExecutionRepository,
+    private readonly outcomes: OutcomeWriter,
+    @Inject(BUS_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async bindAndApply(m: EntityManager, job: JobEntity, now: Date): Promise<LaunchTicket | null> {
+    const result = bind(factsOf(job), now, { incompleteAfterMs: this.config.env.INCOMPLETE_AFTER_MS });
+    switch (result.action) {
+      case 'wait':
+        job.state = waitingState(job);
+        job.deadlineAt = result.until;
+        job.updatedAt = now;
+        await this.jobs.save(m, job);
+        this.logger.debug({ job_id: job.jobId, state: job.state, waiting_for: result.waitingFor }, 'job waiting for facts');
+        return null;
+      case 'block':
+        await this.block(m, job, result, now);
+        return null;
+      case 'execute':
+        return this.execute(m, job, result, now);
+    }
+  }
+
+  /** A fact for a job that already has its outcome: reported, never acted on. */
+  async reportLateFact(m: EntityManager, job: JobEntity, fact: IncomingFact, now: Date): Promise<void> {
+    const outcome = job.state === 'blocked' ? `blocked (${job.blockReason ?? 'unknown'})` : job.state;
+    const report = lateFactReport(fact.kind, fact.eventId, fact.signatureError, outcome);
+    job.lateFacts += 1;
+    job.updatedAt = now;
+    await this.jobs.save(m, job);
+    await this.outcomes.blocked(m, job, { ...report, reasonText: null }, now, fact.eventId);
+    this.logger.warn({ job_id: job.jobId, event_id: fact.eventId, reason: report.reason }, 'late fact reported; the outcome stands');
+  }
+
+  private async block(m: EntityManager, job: JobEntity, block: Block, now: Date): Promise<void> {
+    job.state = 'blocked';
+    job.blockReason = block.reason;
+    job.blockDetail = block.detail;
+    job.reasonText = block.reasonText;
+    job.blockedAt = now;
+    job.deadlineAt = null;
+    job.updatedAt = now;
+    await this.jobs.save(m, job);
+    await this.outcomes.blocked(m, job, block, now);
+    this.logger.info({ job_id: job.jobId, reason: block.reason, detail: block.detail }, 'job blocked');
+  }
+
+  private async execute(m: EntityManager, job: JobEntity, bound: Extract<BindResult, { action: 'execute' }>, now: Date): Promise<LaunchTicket | null> {
+    const proposal = job.proposal;
+    if (!proposal) throw new Error(`bind executed job ${job.jobId} without a proposal`);
+    const plan = planExecution(proposal.topic, bound.constraints, this.config.executors.executors);
+    if (plan.action === 'block') {
+      await this.block(m, job, { reason: plan.reason, detail: plan.detail, reasonText: null }, now);
+      return null;
+    }
+    const executor = plan.executor;
+    const request: ExecutionRequest = {
+      job_id: proposal.job_id,
+      tenant: proposal.tenant,
+      agent_id: proposal.agent_id,
+      topic: proposal.topic,
+      risk_tags: [...new Set(proposal.risk_tags)].sort(),
+      payload: proposal.payload,
+      requested_by: proposal.requested_by,
+      job_hash: bound.jobHash,
+      policy_snapshot: bound.policySnapshot,
+      constraints: bound.constraints,
+    };
+    const target: ExecutionTarget =
+      executor.kind === 'http'
+        ? { kind: 'http', url: executor.url, secret_env: executor.secret_env }
+        : executor.kind === 'kafka'
+          ? { kind: 'kafka', topic: executor.topic }
+          : { kind: 'release', grant_ttl_sec: executor.grant_ttl_sec };
+    const execution = new ExecutionEntity();
+    Object.assign(execution, {
+      jobId: job.jobId,
+      executorName: executor.name,
+      kind: executor.kind,
+      idempotent: executor.idempotent,
+      target,
+      request,
+      timeoutMs: plan.timeoutMs,
+      maxAttempts: executor.idempotent ? executor.retry.max_attempts : 1,
+      initialBackoffMs: executor.retry.initial_backoff_ms,
+      maxBackoffMs: executor.retry.max_backoff_ms,
+      attempts: 1,
+      claimToken: null,
+      leaseUntil: null,
+      nextAttemptAt: null,
+      grantEventId: null,
+      grantExpiresAt: null,
+      reportDeadlineAt: null,
+      result: null,
+      error: null,
+      createdAt: now,
+      startedAt: now,
+      finishedAt: null,
+    } satisfies Omit<ExecutionEntity, 'state'>);
+    job.releasedAt = now;
+    job.deadlineAt = null;
+    job.updatedAt = now;
+
+    if (executor.kind === 'release') {
+      const expiresAt = new Date(now.getTime() + executor.grant_ttl_sec * 1000);
+      const grant = await this.outcomes.released(
+        m,
+        {
+          job_id: request.job_id,
+          tenant: request.tenant,
+          agent_id: request.agent_id,
+          job_hash: request.job_hash,
+          policy_snapshot: request.policy_snapshot,
+          constraints: request.constraints,
+          released_at: now.toISOString(),
+          expires_at: expiresAt.toISOString(),
+        },
+        now,
+      );
+      const runtimeMs = (bound.constraints.max_runtime_sec ?? 0) * 1000;
+      execution.state = 'released';
+      execution.grantEventId = grant.event_id;
+      execution.grantExpiresAt = expiresAt;
+      execution.reportDeadlineAt = new Date(expiresAt.getTime() + runtimeMs + this.config.env.RELEASE_REPORT_GRACE_SEC * 1000);
+      job.state = 'released';
+      await this.jobs.save(m, job);
+      await this.executions.insert(m, execution);
+      this.logger.info({ job_id: job.jobId, executor: executor.name, grant: grant.event_id }, 'job released to the agent');
+      return null;
+    }
+
+    const claimToken = randomUUID();
+    execution.state = 'started';
+    execution.claimToken = claimToken;
+    execution.leaseUntil = new Date(now.getTime() + plan.timeoutMs + this.config.env.EXECUTION_LEASE_GRACE_MS);
+    job.state = 'executing';
+    await this.jobs.save(m, job);
+    await this.executions.insert(m, execution);
+    this.logger.info({ job_id: job.jobId, executor: executor.name, kind: executor.kind }, 'execution recorded');
+    return { jobId: job.jobId, claimToken };
+  }
+}

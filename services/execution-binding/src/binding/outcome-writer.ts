@@ -1,0 +1,82 @@
+import { buildEvent, deterministicEventId, enqueueEvent } from '@countersign/bus';
+import { Topics, type BlockReason, type ExecutionStatus, type JobReleasedData, type JobReleasedV1 } from '@countersign/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { BINDING_CONFIG, PRODUCER, SCHEMA, type BindingConfig } from '../config/binding-config';
+import type { ExecutionEntity } from '../execution/execution.entity';
+import type { JobEntity } from './job.entity';
+
+const MAX_TEXT = 2000;
+const clip = (s: string | null) => (s === null ? null : s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s);
+
+/**
+ * Writes the three outcome events to the outbox inside the caller's transaction, with deterministic
+ * event ids: a job has one `job.blocked` outcome, one grant and one `job.executed`, whatever is retried.
+ */
+@Injectable()
+export class OutcomeWriter {
+  constructor(@Inject(BINDING_CONFIG) private readonly config: BindingConfig) {}
+
+  async blocked(
+    m: EntityManager,
+    job: JobEntity,
+    block: { reason: BlockReason; detail: string; reasonText: string | null },
+    now: Date,
+    reportOf?: string,
+  ): Promise<void> {
+    const eventId = reportOf
+      ? deterministicEventId(Topics.JobBlocked, job.jobId, 'late', reportOf)
+      : deterministicEventId(Topics.JobBlocked, job.jobId);
+    const event = buildEvent(
+      Topics.JobBlocked,
+      {
+        job_id: job.jobId,
+        tenant: job.tenant,
+        reason_code: block.reason,
+        detail: clip(block.detail) ?? '',
+        job_hash: job.jobHash,
+        reason_text: clip(block.reasonText),
+        blocked_at: now.toISOString(),
+        ...(reportOf ? { report_only: true } : {}),
+      },
+      { producer: PRODUCER, eventId, now },
+    );
+    await enqueueEvent(m, SCHEMA, Topics.JobBlocked, job.jobId, event);
+  }
+
+  /** The signed grant for a `release` executor. */
+  async released(m: EntityManager, data: JobReleasedData, now: Date): Promise<JobReleasedV1> {
+    const event = buildEvent(Topics.JobReleased, data, {
+      producer: PRODUCER,
+      signer: this.config.keys.signer,
+      eventId: deterministicEventId(Topics.JobReleased, data.job_id),
+      now,
+    });
+    await enqueueEvent(m, SCHEMA, Topics.JobReleased, data.job_id, event);
+    return event;
+  }
+
+  async executed(
+    m: EntityManager,
+    execution: ExecutionEntity,
+    outcome: { status: ExecutionStatus; result?: unknown; error: string | null },
+    now: Date,
+  ): Promise<void> {
+    const event = buildEvent(
+      Topics.JobExecuted,
+      {
+        job_id: execution.jobId,
+        tenant: execution.request.tenant,
+        job_hash: execution.request.job_hash,
+        executor: execution.kind,
+        status: outcome.status,
+        ...(outcome.result === undefined ? {} : { result: outcome.result }),
+        error: clip(outcome.error),
+        attempts: execution.attempts,
+        executed_at: now.toISOString(),
+      },
+      { producer: PRODUCER, eventId: deterministicEventId(Topics.JobExecuted, execution.jobId), now },
+    );
+    await enqueueEvent(m, SCHEMA, Topics.JobExecuted, execution.jobId, event);
+  }
+}

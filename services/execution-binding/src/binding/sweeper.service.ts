@@ -1,0 +1,74 @@
+import { BUS_LOGGER } from '@countersign/bus';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
+import { ExecutionRepository } from '../execution/execution.repository';
+import { ExecutionRunner } from '../execution/execution-runner';
+import { BindJobService, type LaunchTicket } from './bind-job.service';
+import { JobRepository } from './job.repository';
+
+const BATCH = 50;
+
+/**
+ * The clock-driven half of the service, safe with replicas (rows are locked with SKIP LOCKED, so
+ * two sweepers never take the same job): blocks jobs whose facts never completed (`INCOMPLETE`),
+ * claims due retries, recovers executions abandoned by a dead process, and records grants whose
+ * agent never reported. It runs once at startup, then every SWEEP_INTERVAL_MS.
+ */
+@Injectable()
+export class SweeperService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private current: Promise<void> | undefined;
+
+  constructor(
+    @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
+    private readonly dataSource: DataSource,
+    private readonly jobs: JobRepository,
+    private readonly executions: ExecutionRepository,
+    private readonly binder: BindJobService,
+    private readonly runner: ExecutionRunner,
+    @Inject(BUS_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.schedule(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.current;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.current = this.sweep(new Date())
+        .catch((e: unknown) => this.logger.warn({ err: e }, 'sweep failed; will retry'))
+        .finally(() => this.schedule(this.config.env.SWEEP_INTERVAL_MS));
+    }, ms);
+  }
+
+  async sweep(now: Date): Promise<void> {
+    const tickets = await this.dataSource.transaction(async (m) => {
+      const due = await this.jobs.lockDueWaiting(m, now, BATCH);
+      const out: LaunchTicket[] = [];
+      for (const job of due) {
+        const ticket = await this.binder.bindAndApply(m, job, now);
+        if (ticket) out.push(ticket);
+      }
+      return out;
+    });
+    for (const t of tickets) this.runner.launch(t);
+
+    for (const jobId of await this.executions.dueIds('started', 'leaseUntil', now, BATCH)) await this.runner.recoverAbandoned(jobId, now);
+    for (const jobId of await this.executions.dueIds('pending', 'nextAttemptAt', now, BATCH)) {
+      const ticket = await this.runner.claimRetry(jobId, now);
+      if (ticket) this.runner.launch(ticket);
+    }
+    for (const jobId of await this.executions.dueIds('released', 'reportDeadlineAt', now, BATCH)) await this.runner.expireGrant(jobId, now);
+  }
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { BUS_LOGGER, deterministicEventId, EventProducer } from '@countersign/bus';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { LaunchTicket } from '../binding/bind-job.service';
+import type { JobEntity } from '../binding/job.entity';
+import { JobRepository } from '../binding/job.repository';
+import { OutcomeWriter } from '../binding/outcome-writer';
+import { BINDING_CONFIG, PRODUCER, type BindingConfig } from '../config/binding-config';
+import { afterAbandoned, afterAttempt, type AttemptOutcome, type AttemptVerdict } from './attempt-outcome';
+import type { ExecutionEntity } from './execution.entity';
+import { ExecutionRepository } from './execution.repository';
+import { callHttpExecutor } from './http.executor';
+import { DISPATCH_EVENT_TYPE, dispatchMessage, dispatchToKafka } from './kafka.executor';
+
+/**
+ * Makes the attempts of recorded executions and records what they found. Every transaction locks
+ * the job row first and the execution row second, so it never deadlocks with the binding. An
+ * attempt's outcome is recorded only if the execution is still claimed by that attempt's token.
+ */
+@Injectable()
+export class ExecutionRunner implements BeforeApplicationShutdown {
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly crashAfterRecord: boolean;
+
+  constructor(
+    @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
+    private readonly dataSource: DataSource,
+    private readonly jobs: JobRepository,
+    private readonly executions: ExecutionRepository,
+    private readonly outcomes: OutcomeWriter,
+    private readonly producer: EventProducer,
+    @Inject(BUS_LOGGER) private readonly logger: Logger,
+  ) {
+    const hook = config.env.EXECUTOR_TEST_CRASH_AFTER_RECORD === '1';
+    this.crashAfterRecord = hook && config.env.NODE_ENV === 'test';
+    if (hook && !this.crashAfterRecord) logger.warn('EXECUTOR_TEST_CRASH_AFTER_RECORD ignored: it is honoured only with NODE_ENV=test');
+  }
+
+  /** Runs a claimed attempt in the background (the Kafka consumer does not wait for side effects). */
+  launch(ticket: LaunchTicket): void {
+    const run = this.run(ticket)
+      .catch((e: unknown) => this.logger.error({ err: e, job_id: ticket.jobId }, 'execution attempt failed to run; the sweeper will recover it'))
+      .finally(() => this.inflight.delete(run));
+    this.inflight.add(run);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private async run(ticket: LaunchTicket): Promise<void> {
+    if (this.crashAfterRecord) {
+      this.logger.warn({ job_id: ticket.jobId }, 'test hook: exiting after the execution record, before the side effect');
+      process.exit(137);
+    }
+    const execution = await this.executions.find(ticket.jobId);
+    if (!execution || execution.state !== 'started' || execution.claimToken !== ticket.claimToken) return;
+    this.logger.info({ job_id: execution.jobId, executor: execution.executorName, attempt: execution.attempts }, 'execution attempt starting');
+    const outcome = await this.attempt(execution);
+    await this.dataSource.transaction(async (m) => {
+      const job = await this.jobs.lock(m, ticket.jobId);
+      const current = await this.executions.lock(m, ticket.jobId);
+      if (!job || !current || current.state !== 'started' || current.claimToken !== ticket.claimToken) {
+        this.logger.warn({ job_id: ticket.jobId, outcome: outcome.kind }, 'attempt outcome arrived after its claim was recovered; ignored');
+        return;
+      }
+      await this.apply(m, job, current, afterAttempt(current, outcome, new Date()), new Date());
+    });
+  }
+
+  private attempt(execution: ExecutionEntity): Promise<AttemptOutcome> {
+    const target = execution.target;
+    switch (target.kind) {
+      case 'http': {
+        const secret = this.config.executors.secrets.get(target.secret_env);
+        // Fails closed: an unsigned call is never made.
+        if (!secret) return Promise.resolve({ kind: 'failed', retryable: false, error: `HMAC secret ${target.secret_env} is not configured` });
+        return callHttpExecutor({ url: target.url, secret, timeoutMs: execution.timeoutMs, request: execution.request });
+      }
+      case 'kafka': {
+        const msg = dispatchMessage(execution.request, {
+          eventId: deterministicEventId(DISPATCH_EVENT_TYPE, execution.jobId),
+          occurredAt: execution.createdAt,
+          producer: PRODUCER,
+          executor: execution.executorName,
+          signer: this.config.keys.signer,
+        });
+        return dispatchToKafka((topic, messages) => this.producer.sendRaw(topic, messages), target.topic, msg, execution.timeoutMs);
+      }
+      case 'release':
+        return Promise.resolve({ kind: 'failed', retryable: false, error: 'a release executor is run by the agent, not here' });
+    }
+  }
+
+  /** Claims a due retry of an idempotent executor; null when another replica has it or it is not due. */
+  async claimRetry(jobId: string, now: Date): Promise<LaunchTicket | null> {
+    return this.dataSource.transaction(async (m) => {
+      const job = await this.jobs.tryLock(m, jobId);
+      const execution = job ? await this.executions.lock(m, jobId) : null;
+      if (!execution || execution.state !== 'pending' || !execution.nextAttemptAt || execution.nextAttemptAt > now) return null;
+      const claimToken = randomUUID();
+      execution.state = 'started';
+      execution.attempts += 1;
+      execution.claimToken = claimToken;
+      execution.startedAt = now;
+      execution.nextAttemptAt = null;
+      execution.leaseUntil = new Date(now.getTime() + execution.timeoutMs + this.config.env.EXECUTION_LEASE_GRACE_MS);
+      await this.executions.save(m, execution);
+      return { jobId, claimToken };
+    });
+  }
+
+  /** An execution left `started` past its lease: its process died mid-attempt. */
+  async recoverAbandoned(jobId: string, now: Date): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const job = await this.jobs.tryLock(m, jobId);
+      const execution = job ? await this.executions.lock(m, jobId) : null;
+      if (!job || !execution || execution.state !== 'started' || !execution.leaseUntil || execution.leaseUntil > now) return;
+      const verdict = afterAbandoned(execution, now);
+      this.logger.warn({ job_id: jobId, executor: execution.executorName, next: verdict.state }, 'abandoned execution recovered');
+      await this.apply(m, job, execution, verdict, now);
+    });
+  }
+
+  /** A grant whose agent never reported: whether it ran is unknown. */
+  async expireGrant(jobId: string, now: Date): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const job = await this.jobs.tryLock(m, jobId);
+      const execution = job ? await this.executions.lock(m, jobId) : null;
+      if (!job || !execution || execution.state !== 'released' || !execution.reportDeadlineAt || execution.reportDeadlineAt > now) return;
+      const error = `the agent did not report an outcome by ${execution.reportDeadlineAt.toISOString()}`;
+      await this.apply(m, job, execution, { state: 'unknown', error }, now);
+    });
+  }
+
+  /** Records a verdict on a locked execution and its job; a final one emits `job.executed`. */
+  async apply(m: EntityManager, job: JobEntity, execution: ExecutionEntity, verdict: AttemptVerdict, now: Date): Promise<void> {
+    execution.claimToken = null;
+    execution.leaseUntil = null;
+    if (verdict.state === 'pending') {
+      execution.state = 'pending';
+      execution.nextAttemptAt = verdict.nextAttemptAt;
+      execution.error = verdict.error;
+      await this.executions.save(m, execution);
+      this.logger.info({ job_id: job.jobId, attempt: execution.attempts, next_at: verdict.nextAttemptAt, error: verdict.error }, 'execution will be retried');
+      return;
+    }
+    execution.state = verdict.state;
+    execution.finishedAt = now;
+    execution.nextAttemptAt = null;
+    execution.result = verdict.state === 'succeeded' ? (verdict.result ?? null) : null;
+    execution.error = verdict.state === 'succeeded' ? null : verdict.error;
+    await this.executions.save(m, execution);
+    job.state = 'executed';
+    job.executedAt = now;
+    job.updatedAt = now;
+    await this.jobs.save(m, job);
+    const status = verdict.state === 'succeeded' ? 'SUCCEEDED' : verdict.state === 'failed' ? 'FAILED' : 'UNKNOWN';
+    await this.outcomes.executed(
+      m,
+      execution,
+      verdict.state === 'succeeded' ? { status, result: verdict.result, error: null } : { status, error: verdict.error },
+      now,
+    );
+    this.logger.info({ job_id: job.jobId, status, attempts: execution.attempts }, 'job executed');
+  }
+}

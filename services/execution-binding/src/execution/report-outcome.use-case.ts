@@ -1,0 +1,89 @@
+import { BUS_LOGGER } from '@countersign/bus';
+import { CodedError, JobReleasedV1Schema } from '@countersign/contracts';
+import { verifyEvent } from '@countersign/crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { JobRepository } from '../binding/job.repository';
+import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
+import { FINAL_STATUS } from './execution.entity';
+import { ExecutionRepository } from './execution.repository';
+import { ExecutionRunner } from './execution-runner';
+
+const MAX_RESULT_BYTES = 65_536;
+
+export const ReportBodySchema = z
+  .object({
+    /** The `job.released` event exactly as the agent received it: the report's credential. */
+    grant: z.record(z.string(), z.unknown()),
+    status: z.enum(['SUCCEEDED', 'FAILED']),
+    result: z.unknown().optional(),
+    error: z.string().max(2000).nullable().optional(),
+  })
+  .strict()
+  .refine((b) => b.result === undefined || JSON.stringify(b.result).length <= MAX_RESULT_BYTES, {
+    path: ['result'],
+    message: `at most ${MAX_RESULT_BYTES} bytes of JSON`,
+  });
+export type ReportBody = z.infer<typeof ReportBodySchema>;
+
+export interface ReportAnswer {
+  job_id: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  /** False when the same outcome had already been recorded (a retried report). */
+  recorded: boolean;
+}
+
+/**
+ * The agent's report of a released job it ran. The grant it sends back is the credential: it must
+ * carry our own signature and be the very grant issued for this job; the first report is recorded
+ * as `job.executed` and the same report again is answered without recording twice.
+ */
+@Injectable()
+export class ReportOutcomeUseCase {
+  constructor(
+    @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
+    private readonly dataSource: DataSource,
+    private readonly jobs: JobRepository,
+    private readonly executions: ExecutionRepository,
+    private readonly runner: ExecutionRunner,
+    @Inject(BUS_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async execute(jobId: string, body: ReportBody): Promise<ReportAnswer> {
+    const parsed = JobReleasedV1Schema.safeParse(body.grant);
+    if (!parsed.success) throw new CodedError('INVALID_GRANT', 'grant is not a job.released event', 400);
+    const check = verifyEvent(body.grant, this.config.keys.ownGrants);
+    if (!check.ok) throw new CodedError('INVALID_GRANT', `grant signature: ${check.reason}`, 403);
+    const grant = parsed.data;
+    if (grant.data.job_id !== jobId) throw new CodedError('GRANT_MISMATCH', `the grant is for job ${grant.data.job_id}, not ${jobId}`, 403);
+
+    return this.dataSource.transaction(async (m) => {
+      const job = await this.jobs.lock(m, jobId);
+      const execution = job ? await this.executions.lock(m, jobId) : null;
+      if (!job || !execution || execution.kind !== 'release') {
+        throw new CodedError('NOT_RELEASED', `job ${jobId} was not released to an agent`, 409);
+      }
+      if (execution.grantEventId !== grant.event_id) throw new CodedError('INVALID_GRANT', 'not the grant issued for this job', 403);
+      if (execution.state !== 'released') {
+        if (FINAL_STATUS[execution.state] === body.status) return { job_id: jobId, status: body.status, recorded: false };
+        throw new CodedError('ALREADY_REPORTED', `job ${jobId} is already recorded as ${FINAL_STATUS[execution.state] ?? execution.state}`, 409, {
+          recorded_status: FINAL_STATUS[execution.state] ?? null,
+        });
+      }
+      const now = new Date();
+      await this.runner.apply(
+        m,
+        job,
+        execution,
+        body.status === 'SUCCEEDED'
+          ? { state: 'succeeded', result: body.result ?? null }
+          : { state: 'failed', error: body.error ?? 'the agent reported a failure' },
+        now,
+      );
+      this.logger.info({ job_id: jobId, status: body.status }, 'agent report recorded');
+      return { job_id: jobId, status: body.status, recorded: true };
+    });
+  }
+}

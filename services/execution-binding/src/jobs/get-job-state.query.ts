@@ -1,0 +1,63 @@
+import { CodedError } from '@countersign/contracts';
+import { Injectable } from '@nestjs/common';
+import { JobRepository } from '../binding/job.repository';
+import { FINAL_STATUS } from '../execution/execution.entity';
+import { ExecutionRepository } from '../execution/execution.repository';
+import type { JobStateDto } from './job-state.dto';
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+@Injectable()
+export class GetJobStateQuery {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly executions: ExecutionRepository,
+  ) {}
+
+  async execute(jobId: string): Promise<JobStateDto> {
+    const job = await this.jobs.find(jobId);
+    if (!job) throw new CodedError('JOB_NOT_FOUND', `no job ${jobId} is known to execution-binding`, 404);
+    const execution = await this.executions.find(jobId);
+    const ref = (eventId: string | null, at: Date | null, signatureError?: string | null) =>
+      eventId && at ? { event_id: eventId, received_at: at.toISOString(), ...(signatureError === undefined ? {} : { signature_ok: signatureError === null }) } : null;
+    return {
+      job_id: job.jobId,
+      tenant: job.tenant,
+      state: job.state,
+      job_hash: job.jobHash,
+      decision: job.decision?.decision ?? null,
+      policy_snapshot: job.decision?.policy_snapshot ?? null,
+      resolution: job.resolution?.resolution ?? null,
+      facts: {
+        proposal: ref(job.proposalEventId, job.proposalReceivedAt),
+        decision: ref(job.decisionEventId, job.decisionReceivedAt, job.decisionSignatureError),
+        resolution: ref(job.resolutionEventId, job.resolutionReceivedAt, job.resolutionSignatureError),
+      },
+      block: job.blockReason ? { reason_code: job.blockReason, detail: job.blockDetail ?? '', reason_text: job.reasonText } : null,
+      execution: execution
+        ? {
+            executor: execution.executorName,
+            kind: execution.kind,
+            state: execution.state,
+            status: FINAL_STATUS[execution.state] ?? null,
+            attempts: execution.attempts,
+            error: execution.error,
+            ...(execution.state === 'succeeded' ? { result: execution.result } : {}),
+            grant_expires_at: iso(execution.grantExpiresAt),
+          }
+        : null,
+      timestamps: {
+        first_seen_at: job.firstSeenAt.toISOString(),
+        proposed_at: iso(job.proposalReceivedAt),
+        decided_at: iso(job.decisionReceivedAt),
+        resolved_at: iso(job.resolutionReceivedAt),
+        released_at: iso(job.releasedAt),
+        executing_at: execution?.kind === 'release' ? null : iso(execution?.startedAt),
+        executed_at: iso(job.executedAt),
+        blocked_at: iso(job.blockedAt),
+        deadline_at: iso(job.deadlineAt),
+      },
+      late_facts: job.lateFacts,
+    };
+  }
+}
