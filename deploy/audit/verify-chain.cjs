@@ -3,8 +3,10 @@
 // audit service and its database: only kafkajs, node:crypto and an RFC 8785 canonicaliser.
 //
 //   node deploy/audit/verify-chain.cjs [--brokers 127.0.0.1:9092] [--topic audit.recorded] [--json]
+//   node deploy/audit/verify-chain.cjs --file export.ndjson [--json]
 //
-// Reads every partition from the beginning to the end offsets at start, then checks each record:
+// Reads every partition from the beginning to the end offsets at start (or an NDJSON file: an
+// `audit export`, or audit.recorded events one per line), then checks each record:
 //   record_hash = sha256hex(JCS(record without record_hash)),  prev_hash = previous record_hash,
 //   seq 1, 2, 3, … with no gap; the first record's prev_hash is 64 zeros.
 // Records are keyed by job across partitions, so they are ordered by seq here, not by offset.
@@ -82,10 +84,28 @@ function parseArgs(argv) {
     if (a === '--brokers') opts.brokers = String(argv[++i]).split(',');
     else if (a === '--topic') opts.topic = String(argv[++i]);
     else if (a === '--json') opts.json = true;
+    else if (a === '--file') opts.file = String(argv[++i]);
     else if (a === '-h' || a === '--help') opts.help = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return opts;
+}
+
+/** Records from an NDJSON file of audit records or of audit.recorded events. */
+function readFile(path) {
+  const records = [];
+  const unreadable = [];
+  const lines = require('node:fs').readFileSync(path, 'utf8').split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      const v = JSON.parse(line);
+      records.push(v && v.type === 'audit.recorded' && v.data ? v.data : v);
+    } catch (e) {
+      unreadable.push({ line: i + 1, error: e.message });
+    }
+  });
+  return { records, unreadable };
 }
 
 /** Reads the whole topic as it is now: every partition from its start to its current end. */
@@ -129,12 +149,18 @@ async function readTopic({ brokers, topic }) {
 }
 
 async function main() {
+  // kafkajs schedules negative timeouts; Node's warning about it is noise on an operator's terminal.
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = (warning, ...rest) => {
+    const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
+    if (type !== 'TimeoutNegativeWarning') emitWarning(warning, ...rest);
+  };
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
-    process.stdout.write('usage: verify-chain.cjs [--brokers host:port,...] [--topic audit.recorded] [--json]\n');
+    process.stdout.write('usage: verify-chain.cjs [--brokers host:port,...] [--topic audit.recorded] [--file records.ndjson] [--json]\n');
     return 0;
   }
-  const { records, unreadable } = await readTopic(opts);
+  const { records, unreadable } = opts.file ? readFile(opts.file) : await readTopic(opts);
   const result = verifyRecords(records);
   if (unreadable.length) result.unreadable = unreadable.length;
   if (opts.json) {

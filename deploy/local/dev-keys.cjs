@@ -16,8 +16,9 @@ for (const name of ['policy-decision', 'approval-queue', 'execution-binding']) {
   writeFileSync(join(dir, `${name}.pub`), publicKey.export({ format: 'pem', type: 'spki' }));
   made++;
 }
-const secret = join(dir, 'approver-jwt.secret');
-if (!existsSync(secret)) {
+for (const name of ['approver-jwt.secret', 'executor-http.secret']) {
+  const secret = join(dir, name);
+  if (existsSync(secret)) continue;
   writeFileSync(secret, randomBytes(32).toString('base64url'), { mode: 0o600 });
   made++;
 }

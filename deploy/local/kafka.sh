@@ -14,12 +14,25 @@
 #   reset    stop and delete the data directory (topics, offsets, cluster id)
 #   logs     print the last lines of the broker log (KAFKA_LOG_LINES=n, default 100)
 #
+# KAFKA_SECURE=1 selects the secure profile, a second broker that can run beside the plain one:
+# SASL/SCRAM-SHA-512 on 127.0.0.1:9192 (SASL_SSL with a local CA on :9194, controller :9193),
+# the StandardAuthorizer with super.users=User:admin, one SCRAM user per principal and the
+# least-privilege ACLs of deploy/local/secure/acl-matrix.cjs, topics created as admin. Passwords,
+# client configs, per-service env files and the CA are generated into KAFKA_SECRETS_DIR (never
+# committed). Needs node and openssl besides java. See docs/deployment.md.
+#
 # Environment (all optional):
-#   KAFKA_PORT             client listener port          (default 9092)
-#   KAFKA_CONTROLLER_PORT  KRaft controller port         (default 9093)
-#   KAFKA_DATA_DIR         log + metadata directory      (default deploy/local/.kafka/data)
+#   KAFKA_PORT             client listener port          (default 9092; secure 9192)
+#   KAFKA_CONTROLLER_PORT  KRaft controller port         (default 9093; secure 9193)
+#   KAFKA_STATE_DIR        pidfile, log, rendered config, data (default deploy/local/.kafka;
+#                          secure deploy/local/.kafka/secure); the jars stay in .kafka/libs
+#   KAFKA_DATA_DIR         log + metadata directory      (default $KAFKA_STATE_DIR/data)
 #   KAFKA_CLUSTER_ID       cluster id used when formatting a new data dir
-#   KAFKA_HEAP_OPTS        heap flags                    (default -Xms512m -Xmx768m)
+#   KAFKA_HEAP_OPTS        heap flags                    (default -Xms512m -Xmx768m; secure -Xms256m -Xmx512m)
+#   KAFKA_SECURE           1 = the secure profile above  (default 0)
+#   KAFKA_TLS_PORT         secure: SASL_SSL listener port (default 9194)
+#   KAFKA_SECRETS_DIR      secure: generated passwords, admin.properties, <principal>.env,
+#                          ca.pem                        (default .run/secure)
 #   KAFKA_JVM_OPTS         extra JVM flags
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
 #   KAFKA_STOP_TIMEOUT     seconds to wait before SIGKILL (default 30)
@@ -29,9 +42,26 @@ set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CONF_DIR="$SCRIPT_DIR/kafka"
+SECURE_DIR="$SCRIPT_DIR/secure"
 POM="$CONF_DIR/pom.xml"
-STATE_DIR="$SCRIPT_DIR/.kafka"
-LIBS_DIR="$STATE_DIR/libs"
+KAFKA_SECURE="${KAFKA_SECURE:-0}"
+case "$KAFKA_SECURE" in
+  1|true) SECURE=1 ;;
+  0|false|'') SECURE=0 ;;
+  *) printf '[kafka] ERROR: KAFKA_SECURE must be 0 or 1, got %s\n' "$KAFKA_SECURE" >&2; exit 1 ;;
+esac
+if (( SECURE )); then
+  STATE_DIR="${KAFKA_STATE_DIR:-$SCRIPT_DIR/.kafka/secure}"
+  CONFIG_TEMPLATE="$SECURE_DIR/server.properties"
+else
+  STATE_DIR="${KAFKA_STATE_DIR:-$SCRIPT_DIR/.kafka}"
+  CONFIG_TEMPLATE="$CONF_DIR/server.properties"
+fi
+# An absolute path: the pidfile check matches the broker's command line against it.
+[[ -n "${KAFKA_STATE_DIR:-}" ]] && STATE_DIR="$(realpath -m -s "$STATE_DIR")"
+# The jars are shared by every profile and state dir: fetched once.
+LIBS_DIR="$SCRIPT_DIR/.kafka/libs"
+FETCH_LOCK="$SCRIPT_DIR/.kafka/.fetch.lock"
 MARKER="$LIBS_DIR/.fetched"
 PID_FILE="$STATE_DIR/broker.pid"
 LOG_FILE="$STATE_DIR/broker.log"
@@ -40,12 +70,22 @@ CLASSES_DIR="$STATE_DIR/classes"
 LOCK_FILE="$STATE_DIR/.lock"
 
 DEFAULT_DATA_DIR="$STATE_DIR/data"
-KAFKA_PORT="${KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$DEFAULT_DATA_DIR}"
-# Fixed id (base64url of "local-dev-kafka1") so every fresh local cluster looks the same.
-KAFKA_CLUSTER_ID="${KAFKA_CLUSTER_ID:-bG9jYWwtZGV2LWthZmthMQ}"
-KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx768m}"
+if (( SECURE )); then
+  KAFKA_PORT="${KAFKA_PORT:-9192}"
+  KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9193}"
+  KAFKA_TLS_PORT="${KAFKA_TLS_PORT:-9194}"
+  # base64url of "local-sec-kafka1"
+  KAFKA_CLUSTER_ID="${KAFKA_CLUSTER_ID:-bG9jYWwtc2VjLWthZmthMQ}"
+  KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+  KAFKA_SECRETS_DIR="$(realpath -m -s "${KAFKA_SECRETS_DIR:-$SCRIPT_DIR/../../.run/secure}")"
+else
+  KAFKA_PORT="${KAFKA_PORT:-9092}"
+  KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+  # Fixed id (base64url of "local-dev-kafka1") so every fresh local cluster looks the same.
+  KAFKA_CLUSTER_ID="${KAFKA_CLUSTER_ID:-bG9jYWwtZGV2LWthZmthMQ}"
+  KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx768m}"
+fi
 KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:-}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
@@ -105,14 +145,20 @@ cmd_fetch() {
     return 0
   fi
   command -v "$MVN" >/dev/null 2>&1 || die "maven ('$MVN') not found; it is needed once to fetch the Kafka jars from Maven Central"
-  mkdir -p "$STATE_DIR"
-  local tmp="$STATE_DIR/libs.tmp" start
+  mkdir -p "$STATE_DIR" "$(dirname "$LIBS_DIR")"
+  # Brokers with different state dirs share the jars: one fetch at a time (fd 8, released below).
+  if command -v flock >/dev/null 2>&1; then
+    exec 8>"$FETCH_LOCK"
+    flock -w 300 8 || die "another kafka.sh holds $FETCH_LOCK"
+    if libs_ready; then exec 8>&-; log "Kafka $version jars fetched meanwhile by another kafka.sh"; return 0; fi
+  fi
+  local tmp="$LIBS_DIR.tmp" start
   start=$(now_ms)
   rm -rf "$tmp"
   log "fetching Kafka $version + runtime dependencies from Maven Central (mvn dependency:copy-dependencies; ~40s on a cold ~/.m2) ..."
   # Maven's output goes to .kafka/fetch.log (shown on failure, ANSI codes stripped).
   if ! "$MVN" -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$tmp" >"$STATE_DIR/fetch.log" 2>&1 9>&-; then
+        -DincludeScope=runtime -DoutputDirectory="$tmp" >"$STATE_DIR/fetch.log" 2>&1 8>&- 9>&-; then
     sed 's/\x1b\[[0-9;]*m//g' "$STATE_DIR/fetch.log" >&2
     rm -rf "$tmp"
     die "maven failed to fetch the Kafka jars (output above, also in $STATE_DIR/fetch.log)"
@@ -121,6 +167,7 @@ cmd_fetch() {
   fetch_stamp >"$tmp/.fetched"
   rm -rf "$LIBS_DIR" "$CLASSES_DIR"
   mv "$tmp" "$LIBS_DIR"
+  exec 8>&-
   log "fetched $(ls "$LIBS_DIR"/*.jar | wc -l) jars ($(du -sh "$LIBS_DIR" | cut -f1)) in $(elapsed "$start")"
 }
 
@@ -204,14 +251,104 @@ ready_check() {
   fi
 }
 
+# Secure profile: the admin tool replaces KafkaReady. It waits for the broker as the super user,
+# then applies the users, topics and ACLs of the plan (exit 1 when that fails).
+secure_ready_check() {
+  local timeout=$1 pid=$2 javac src="$SECURE_DIR/SecureAdmin.java"
+  local tools_log="-Dlog4j2.configurationFile=$CONF_DIR/log4j2-tools.properties"
+  javac="$(dirname "$(command -v "$JAVA")")/javac"
+  if [[ -x "$javac" ]]; then
+    if [[ ! -f "$CLASSES_DIR/SecureAdmin.class" || "$src" -nt "$CLASSES_DIR/SecureAdmin.class" || "$MARKER" -nt "$CLASSES_DIR/SecureAdmin.class" ]]; then
+      mkdir -p "$CLASSES_DIR"
+      "$javac" -nowarn -d "$CLASSES_DIR" -cp "$LIBS_DIR/*" "$src" >/dev/null
+    fi
+    exec "$JAVA" -Xmx96m "$tools_log" -cp "$CLASSES_DIR:$LIBS_DIR/*" SecureAdmin apply "$KAFKA_SECRETS_DIR/admin.properties" "$timeout" "$pid" "$STATE_DIR/acl-plan.txt"
+  else
+    exec "$JAVA" -Xmx96m "$tools_log" -cp "$LIBS_DIR/*" "$src" apply "$KAFKA_SECRETS_DIR/admin.properties" "$timeout" "$pid" "$STATE_DIR/acl-plan.txt"
+  fi
+}
+
+# A random password: 48 hex characters (safe inside JAAS quotes and StorageTool's --add-scram syntax).
+new_password() {
+  od -An -tx1 -N24 /dev/urandom | tr -d ' \n'
+}
+
+# Secure profile: passwords (admin + one per principal), client configs, per-principal env files,
+# a local CA with a broker certificate, and the ACL plan. Existing secrets are kept.
+prepare_secure() {
+  command -v node >/dev/null 2>&1 || die "node not found: the secure profile reads its ACL matrix with node (deploy/local/secure/acl-matrix.cjs)"
+  command -v openssl >/dev/null 2>&1 || die "openssl not found: the secure profile generates a local CA and broker certificate with it"
+  local secrets="$KAFKA_SECRETS_DIR" name principals made=0
+  mkdir -p "$secrets/tls"
+  chmod 700 "$secrets" "$secrets/tls"
+  principals="$(node "$SECURE_DIR/acl-matrix.cjs" principals)" || die "cannot read deploy/local/secure/acl-matrix.cjs"
+  if [[ ! -s "$secrets/admin.password" && -f "$KAFKA_DATA_DIR/meta.properties" ]]; then
+    die "$secrets/admin.password is missing but $KAFKA_DATA_DIR was formatted with the old one; run 'KAFKA_SECURE=1 $0 reset' (deletes the secure broker's data)"
+  fi
+  for name in admin $principals; do
+    if [[ ! -s "$secrets/$name.password" ]]; then
+      (umask 077; new_password >"$secrets/$name.password")
+      made=$((made + 1))
+    fi
+  done
+  local admin_password
+  admin_password="$(cat "$secrets/admin.password")"
+  (umask 077; cat >"$secrets/admin.properties" <<PROPS
+# Kafka client config for the local secure broker's super user (Java tools, kafka-*.sh --command-config).
+bootstrap.servers=127.0.0.1:$KAFKA_PORT
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+PROPS
+  )
+  for name in $principals; do
+    (umask 077; cat >"$secrets/$name.env" <<ENV
+KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+KAFKA_SASL_MECHANISM=scram-sha-512
+KAFKA_SASL_USERNAME=$name
+KAFKA_SASL_PASSWORD_FILE=$secrets/$name.password
+ENV
+    )
+  done
+  if [[ ! -s "$secrets/ca.pem" || ! -s "$secrets/tls/broker.pem" ]]; then
+    local t="$secrets/tls"
+    (
+      umask 077
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Countersign local CA" \
+        -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' \
+        -keyout "$t/ca.key" -out "$secrets/ca.pem" 2>/dev/null
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$t/broker.key" -out "$t/broker.csr" 2>/dev/null
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >"$t/broker.ext"
+      openssl x509 -req -in "$t/broker.csr" -CA "$secrets/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 825 \
+        -extfile "$t/broker.ext" -out "$t/broker.crt" 2>/dev/null
+      # Kafka's PEM keystore: the PKCS#8 private key, then the certificate chain.
+      cat "$t/broker.key" "$t/broker.crt" "$secrets/ca.pem" >"$t/broker.pem"
+      rm -f "$t/broker.csr" "$t/broker.ext" "$t/broker.key" "$t/broker.crt"
+    ) || die "openssl could not create the local CA and broker certificate in $t"
+    chmod 644 "$secrets/ca.pem"
+    log "created a local CA ($secrets/ca.pem) and a broker certificate for 127.0.0.1/localhost"
+  fi
+  node "$SECURE_DIR/acl-matrix.cjs" plan "$secrets" >"$STATE_DIR/acl-plan.txt" || die "cannot write the ACL plan"
+  (( made == 0 )) || log "generated $made password(s) in $secrets"
+}
+
 render_config() {
   mkdir -p "$KAFKA_DATA_DIR"
   local data_dir
   data_dir="$(cd "$KAFKA_DATA_DIR" && pwd)"
-  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" \
-      -e "s#@KAFKA_CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
-      -e "s#@KAFKA_DATA_DIR@#$data_dir#g" \
-      "$CONF_DIR/server.properties" >"$RENDERED_CONFIG.tmp"
+  local secure_args=()
+  if (( SECURE )); then
+    secure_args=(-e "s#@KAFKA_TLS_PORT@#$KAFKA_TLS_PORT#g"
+                 -e "s#@KAFKA_TLS_KEYSTORE@#$KAFKA_SECRETS_DIR/tls/broker.pem#g"
+                 -e "s#@KAFKA_ADMIN_PASSWORD@#$(cat "$KAFKA_SECRETS_DIR/admin.password")#g")
+  fi
+  (umask 077
+   sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" \
+       -e "s#@KAFKA_CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+       -e "s#@KAFKA_DATA_DIR@#$data_dir#g" \
+       "${secure_args[@]}" \
+       "$CONFIG_TEMPLATE" >"$RENDERED_CONFIG.tmp")
+  (( SECURE )) || chmod 644 "$RENDERED_CONFIG.tmp"
   mv "$RENDERED_CONFIG.tmp" "$RENDERED_CONFIG"
 }
 
@@ -220,10 +357,12 @@ format_storage() {
     return 0
   fi
   log "formatting storage in $KAFKA_DATA_DIR (cluster id $KAFKA_CLUSTER_ID) ..."
-  local out
+  local out scram=()
+  # KRaft: the super user's SCRAM credential must be in the metadata log before the broker starts.
+  (( ! SECURE )) || scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(cat "$KAFKA_SECRETS_DIR/admin.password")]")
   if ! out="$("$JAVA" -Xmx256m "-Dlog4j2.configurationFile=$CONF_DIR/log4j2-tools.properties" \
         -cp "$LIBS_DIR/*" kafka.tools.StorageTool format \
-        -t "$KAFKA_CLUSTER_ID" -c "$RENDERED_CONFIG" 2>&1)"; then
+        -t "$KAFKA_CLUSTER_ID" -c "$RENDERED_CONFIG" "${scram[@]}" 2>&1)"; then
     printf '%s\n' "$out" >&2
     die "kafka.tools.StorageTool format failed"
   fi
@@ -235,7 +374,11 @@ format_storage() {
 # parallel with the broker while this loop watches the broker process.
 wait_ready() {
   local pid=$1 start_ts=$2 rc=0 probe
-  ready_check "$KAFKA_START_TIMEOUT" "$pid" >/dev/null 2>"$STATE_DIR/ready-check.log" 9>&- &
+  if (( SECURE )); then
+    secure_ready_check "$KAFKA_START_TIMEOUT" "$pid" >"$STATE_DIR/ready-check.out" 2>"$STATE_DIR/ready-check.log" 9>&- &
+  else
+    ready_check "$KAFKA_START_TIMEOUT" "$pid" >/dev/null 2>"$STATE_DIR/ready-check.log" 9>&- &
+  fi
   probe=$!
   while alive "$probe"; do
     if ! alive "$pid"; then
@@ -247,8 +390,17 @@ wait_ready() {
     sleep 0.2
   done
   (( rc == 3 )) || wait "$probe" || rc=$?
+  if (( SECURE && rc == 1 )); then
+    tail -n 5 "$STATE_DIR/ready-check.log" >&2 || true
+    die "broker (pid $pid) is up but the users/topics/ACLs could not be applied; 'KAFKA_SECURE=1 $0 stop' to stop it"
+  fi
   case $rc in
-    0) log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid) after $(elapsed "$start_ts")" ;;
+    0) if (( SECURE )); then
+         log "secure: $(cat "$STATE_DIR/ready-check.out")"
+         log "ready on 127.0.0.1:$KAFKA_PORT SASL_PLAINTEXT, 127.0.0.1:$KAFKA_TLS_PORT SASL_SSL (pid $pid) after $(elapsed "$start_ts"); credentials in $KAFKA_SECRETS_DIR"
+       else
+         log "ready on 127.0.0.1:$KAFKA_PORT (pid $pid) after $(elapsed "$start_ts")"
+       fi ;;
     3) rm -f "$PID_FILE"
        show_log_tail
        if grep -q 'Address already in use' "$LOG_FILE" 2>/dev/null; then
@@ -267,13 +419,17 @@ cmd_start() {
   check_port_var KAFKA_PORT "$KAFKA_PORT"
   check_port_var KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
   [[ "$KAFKA_PORT" != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
+  if (( SECURE )); then
+    check_port_var KAFKA_TLS_PORT "$KAFKA_TLS_PORT"
+    [[ "$KAFKA_TLS_PORT" != "$KAFKA_PORT" && "$KAFKA_TLS_PORT" != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_TLS_PORT must differ from KAFKA_PORT and KAFKA_CONTROLLER_PORT"
+  fi
   require_java
   with_lock
 
   local pid
   if pid="$(running_pid)"; then
     local port
-    port="$(sed -n 's#^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\).*#\1#p' "$RENDERED_CONFIG" 2>/dev/null || true)"
+    port="$(sed -n 's#^advertised.listeners=[A-Z_]*://127.0.0.1:\([0-9]*\).*#\1#p' "$RENDERED_CONFIG" 2>/dev/null || true)"
     [[ -z "$port" || "$port" == "$KAFKA_PORT" ]] || log "note: KAFKA_PORT=$KAFKA_PORT differs; run '$0 stop' first to change it"
     if port_open "${port:-$KAFKA_PORT}"; then
       log "already running (pid $pid) on 127.0.0.1:${port:-?}; nothing to do"
@@ -288,15 +444,17 @@ cmd_start() {
 
   check_port_free KAFKA_PORT "$KAFKA_PORT"
   check_port_free KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
+  (( ! SECURE )) || check_port_free KAFKA_TLS_PORT "$KAFKA_TLS_PORT"
 
   cmd_fetch
+  (( ! SECURE )) || prepare_secure
   render_config
   format_storage
 
   [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
   local start_ts
   start_ts=$(now_ms)
-  log "starting Kafka $(kafka_version) on 127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT), log: ${LOG_FILE#"$SCRIPT_DIR/"}"
+  log "starting Kafka $(kafka_version)$( (( SECURE )) && echo ' (secure)') on 127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT), log: ${LOG_FILE#"$SCRIPT_DIR/"}"
   # shellcheck disable=SC2086  # heap/JVM opts are intentionally word-split
   nohup setsid "$JAVA" $KAFKA_HEAP_OPTS \
       -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
@@ -304,7 +462,7 @@ cmd_start() {
       "-Dlog4j2.configurationFile=$CONF_DIR/log4j2.properties" \
       $KAFKA_JVM_OPTS \
       -cp "$LIBS_DIR/*" kafka.Kafka "$RENDERED_CONFIG" \
-      >"$LOG_FILE" 2>&1 </dev/null 9>&- &
+      >"$LOG_FILE" 2>&1 </dev/null 8>&- 9>&- &
   pid=$!
   echo "$pid" >"$PID_FILE"
 
@@ -339,7 +497,7 @@ cmd_status() {
   local pid
   if pid="$(running_pid)"; then
     local port
-    port="$(sed -n 's#^advertised.listeners=PLAINTEXT://127.0.0.1:\([0-9]*\).*#\1#p' "$RENDERED_CONFIG" 2>/dev/null || true)"
+    port="$(sed -n 's#^advertised.listeners=[A-Z_]*://127.0.0.1:\([0-9]*\).*#\1#p' "$RENDERED_CONFIG" 2>/dev/null || true)"
     if port_open "${port:-$KAFKA_PORT}"; then
       echo "running (pid $pid, Kafka $(kafka_version), 127.0.0.1:${port:-$KAFKA_PORT})"
     else

@@ -29,7 +29,8 @@ service_env() {
   echo "TRUST_APPROVAL_QUEUE_KEY_FILE=$KEYS/approval-queue.pub"
   echo "TRUST_EXECUTION_BINDING_KEY_FILE=$KEYS/execution-binding.pub"
   echo "APPROVER_JWT_SECRET_FILE=$KEYS/approver-jwt.secret"
-  echo "POLICY_DIR=${POLICY_DIR:-$ROOT/policies/live}"
+  echo "EXECUTOR_HTTP_SECRET=$(cat "$KEYS/executor-http.secret")"
+  echo "POLICY_DIR=${POLICY_DIR:-$ROOT/policies}"
   echo "EXECUTORS_FILE=${EXECUTORS_FILE:-$ROOT/deploy/local/executors.yaml}"
 }
 

@@ -6,6 +6,11 @@ const csv = z
   .min(1)
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const KAFKA_SASL_MECHANISMS = ['scram-sha-512', 'scram-sha-256', 'plain'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
 /** Variables every service reads. Each service extends this with its own. */
 export const BaseEnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535),
@@ -18,6 +23,14 @@ export const BaseEnvSchema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/countersign'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),
+  // Broker authentication and transport security; checked together by kafkaSecurityFromEnv (a plain
+  // object stays extendable, so the cross-field rules cannot live in a refinement here).
+  KAFKA_SASL_MECHANISM: z.enum(KAFKA_SASL_MECHANISMS).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD_FILE: z.string().min(1).optional(),
+  KAFKA_SSL: flag.default(false),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 
@@ -31,7 +44,11 @@ export class ConfigError extends Error {
  */
 export function loadEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    // A service's env: fail at boot on an incomplete SASL/TLS setup, not at the first connect.
+    if (typeof result.data === 'object' && result.data !== null && 'KAFKA_BROKERS' in result.data) kafkaSecurityFromEnv(env);
+    return result.data;
+  }
   const lines = result.error.issues.map((i) => {
     const name = i.path.join('.') || '(environment)';
     const value = i.path.length ? env[String(i.path[0])] : undefined;
@@ -51,4 +68,64 @@ export function readSecret(env: NodeJS.ProcessEnv, name: string): string | undef
   } catch (e) {
     throw new ConfigError(`invalid configuration:\n  ${name}_FILE: cannot read ${file}: ${(e as Error).message}`);
   }
+}
+
+/** SASL credentials and TLS for the Kafka clients, resolved from the environment (secrets read from files). */
+export interface KafkaSecuritySettings {
+  sasl?: { mechanism: KafkaSaslMechanism; username: string; password: string };
+  /** Present when the connection uses TLS; `ca` replaces the system CAs when set. */
+  ssl?: { ca?: string };
+}
+
+const SecuritySchema = BaseEnvSchema.pick({
+  KAFKA_SASL_MECHANISM: true,
+  KAFKA_SASL_USERNAME: true,
+  KAFKA_SASL_PASSWORD: true,
+  KAFKA_SASL_PASSWORD_FILE: true,
+  KAFKA_SSL: true,
+  KAFKA_SSL_CA_FILE: true,
+});
+
+/**
+ * Reads and checks the Kafka security variables together: a mechanism needs a username and a
+ * password (inline or `_FILE`), credentials need a mechanism, a CA file needs `KAFKA_SSL=true`.
+ * Anything half-configured is a ConfigError naming the variable, never a silent plaintext connection.
+ */
+export function kafkaSecurityFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSecuritySettings {
+  const parsed = loadEnv(SecuritySchema, env);
+  const problems: string[] = [];
+  const mechanism = parsed.KAFKA_SASL_MECHANISM;
+  const hasPassword = parsed.KAFKA_SASL_PASSWORD !== undefined || parsed.KAFKA_SASL_PASSWORD_FILE !== undefined;
+  if (parsed.KAFKA_SASL_PASSWORD !== undefined && parsed.KAFKA_SASL_PASSWORD_FILE !== undefined) {
+    problems.push('KAFKA_SASL_PASSWORD_FILE: set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both');
+  }
+  if (mechanism) {
+    if (!parsed.KAFKA_SASL_USERNAME) problems.push(`KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set (not set)`);
+    if (!hasPassword) problems.push(`KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE): required when KAFKA_SASL_MECHANISM is set (not set)`);
+  } else if (parsed.KAFKA_SASL_USERNAME !== undefined || hasPassword) {
+    problems.push(`KAFKA_SASL_MECHANISM: required when SASL credentials are set, one of ${KAFKA_SASL_MECHANISMS.join(', ')} (not set)`);
+  }
+  if (parsed.KAFKA_SSL_CA_FILE !== undefined && !parsed.KAFKA_SSL) {
+    problems.push('KAFKA_SSL: must be true when KAFKA_SSL_CA_FILE is set');
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+
+  const settings: KafkaSecuritySettings = {};
+  if (mechanism && parsed.KAFKA_SASL_USERNAME) {
+    // A password file written by `echo` or an editor ends with a newline that is not part of the password.
+    const password = parsed.KAFKA_SASL_PASSWORD ?? (readSecret(env, 'KAFKA_SASL_PASSWORD') ?? '').replace(/\r?\n$/, '');
+    if (!password) throw new ConfigError('invalid configuration:\n  KAFKA_SASL_PASSWORD_FILE: the file is empty');
+    settings.sasl = { mechanism, username: parsed.KAFKA_SASL_USERNAME, password };
+  }
+  if (parsed.KAFKA_SSL) {
+    settings.ssl = {};
+    if (parsed.KAFKA_SSL_CA_FILE) {
+      try {
+        settings.ssl.ca = readFileSync(parsed.KAFKA_SSL_CA_FILE, 'utf8');
+      } catch (e) {
+        throw new ConfigError(`invalid configuration:\n  KAFKA_SSL_CA_FILE: cannot read ${parsed.KAFKA_SSL_CA_FILE}: ${(e as Error).message}`);
+      }
+    }
+  }
+  return settings;
 }

@@ -1,5 +1,6 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import { kafkaSecurityFromEnv, type KafkaSecuritySettings } from '../config/env';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
 
@@ -15,6 +16,16 @@ export interface KafkaClientOptions {
   brokers: string[];
   logger: Logger;
   extra?: Partial<KafkaConfig>;
+  /** SASL/TLS; when omitted, read from the process environment (`KAFKA_SASL_*`, `KAFKA_SSL*`). */
+  security?: KafkaSecuritySettings;
+}
+
+function securityConfig(security: KafkaSecuritySettings): Pick<KafkaConfig, 'sasl' | 'ssl'> {
+  const out: Pick<KafkaConfig, 'sasl' | 'ssl'> = {};
+  if (security.ssl) out.ssl = security.ssl.ca ? { ca: [security.ssl.ca] } : true;
+  // kafkajs types SASL as one union member per mechanism; ours is the same shape with the mechanism widened.
+  if (security.sasl) out.sasl = { ...security.sasl } as SASLOptions;
+  return out;
 }
 
 export function kafkaConfig(opts: KafkaClientOptions): KafkaConfig {
@@ -32,6 +43,7 @@ export function kafkaConfig(opts: KafkaClientOptions): KafkaConfig {
         const { message, ...rest } = entry;
         log[levels[level] ?? 'info'](rest, message);
       },
+    ...securityConfig(opts.security ?? kafkaSecurityFromEnv(process.env)),
     ...opts.extra,
   };
 }

@@ -47,6 +47,8 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
             groupId: opts.env.KAFKA_GROUP_ID ?? opts.name,
             sessionTimeout: 30000,
             heartbeatInterval: 3000,
+            // An idle fetch returns as soon as data arrives; a short wait only makes shutdown quicker.
+            maxWaitTimeInMs: 1000,
             allowAutoTopicCreation: false,
           },
           postfixId: '',

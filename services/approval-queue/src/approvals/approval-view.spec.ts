@@ -1,4 +1,5 @@
 import { CodedError } from '@countersign/contracts';
+import { ApproveBodySchema, RejectBodySchema } from './approval.schemas';
 import { decodeCursor, encodeCursor } from './approval-view';
 
 describe('keyset cursor', () => {
@@ -18,4 +19,20 @@ describe('keyset cursor', () => {
       }
     },
   );
+});
+
+describe('review bodies', () => {
+  it('names an unknown field, the actor in particular', () => {
+    const r = ApproveBodySchema.safeParse({ reason: 'ok', actor: 'mallory' });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]).toMatchObject({ path: ['actor'], message: expect.stringContaining('not accepted') });
+  });
+
+  it('needs a reason to reject, and limits reason and note to 512 bytes', () => {
+    expect(RejectBodySchema.safeParse({}).error?.issues[0]?.path).toEqual(['reason']);
+    expect(RejectBodySchema.safeParse({ reason: '  ' }).error?.issues[0]?.path).toEqual(['reason']);
+    expect(ApproveBodySchema.safeParse({ note: 'é'.repeat(257) }).error?.issues[0]?.path).toEqual(['note']);
+    expect(ApproveBodySchema.safeParse({ reason: 'é'.repeat(256) }).success).toBe(true);
+    expect(ApproveBodySchema.safeParse({}).success).toBe(true);
+  });
 });

@@ -8,25 +8,37 @@ const boundedText = (what: string) =>
     .max(MAX_TEXT_BYTES)
     .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES, `${what} must be at most ${MAX_TEXT_BYTES} bytes (UTF-8)`);
 
-/** Approve: reason and note optional. The actor is never in the body: it is the token's subject. */
-export const ApproveBodySchema = z
-  .object({
-    reason: boundedText('reason').nullish().meta({ description: 'why (at most 512 bytes; secrets are redacted)' }),
-    note: boundedText('note').nullish().meta({ description: 'anything else for the record (at most 512 bytes; secrets are redacted)' }),
-  })
-  .strict();
+/**
+ * Refuses any other body field by name (`actor: not accepted ...`), where `.strict()` would only say
+ * "(body)": in particular the actor, which is always the token's subject.
+ */
+function onlyFields<S extends z.ZodRawShape>(shape: S) {
+  const allowed = new Set(Object.keys(shape));
+  return z
+    .looseObject(shape)
+    .superRefine((body, ctx) => {
+      for (const key of Object.keys(body)) {
+        if (!allowed.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: `not accepted: the body takes only ${[...allowed].join(' and ')} (the actor is the token subject)` });
+      }
+    })
+    .meta({ additionalProperties: false });
+}
+
+/** Approve: reason and note optional. */
+export const ApproveBodySchema = onlyFields({
+  reason: boundedText('reason').nullish().meta({ description: 'why (at most 512 bytes; secrets are redacted)' }),
+  note: boundedText('note').nullish().meta({ description: 'anything else for the record (at most 512 bytes; secrets are redacted)' }),
+});
 export type ApproveBody = z.infer<typeof ApproveBodySchema>;
 
-export const RejectBodySchema = z
-  .object({
-    reason: z
-      .string({ error: 'required: a rejection needs a reason' })
-      .max(MAX_TEXT_BYTES)
-      .refine((s) => s.trim().length > 0, 'required: a rejection needs a reason')
-      .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES, `reason must be at most ${MAX_TEXT_BYTES} bytes (UTF-8)`),
-    note: boundedText('note').nullish(),
-  })
-  .strict();
+export const RejectBodySchema = onlyFields({
+  reason: z
+    .string({ error: 'required: a rejection needs a reason' })
+    .max(MAX_TEXT_BYTES)
+    .refine((s) => s.trim().length > 0, 'required: a rejection needs a reason')
+    .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES, `reason must be at most ${MAX_TEXT_BYTES} bytes (UTF-8)`),
+  note: boundedText('note').nullish(),
+});
 
 export const JobParamsSchema = z.object({ job_id: IdSchema });
 

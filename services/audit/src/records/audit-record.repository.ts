@@ -40,8 +40,8 @@ export interface ChainHead {
   record_hash: string;
 }
 
-/** Columns in the order a verify scan returns them (rowMode array: fastest to read). */
-const SCAN_COLUMNS = `seq::text, prev_hash, record_hash, source_topic, source_event_id, event_type, job_id, tenant,
+/** Columns in the order a verify scan returns them (rowMode array: fastest to read; bigint arrives as text). */
+const SCAN_COLUMNS = `seq, prev_hash, record_hash, source_topic, source_event_id, event_type, job_id, tenant,
   to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), body`;
 type ScanRow = [string, string, string, string, string | null, string, string | null, string | null, string, string];
 

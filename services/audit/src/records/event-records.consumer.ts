@@ -1,9 +1,10 @@
-import { KafkaInbox, PoisonMessageError, rawMessageOf } from '@countersign/bus';
+import { BUS_LOGGER, KafkaInbox, PoisonMessageError, rawMessageOf } from '@countersign/bus';
 import { Topics, type AnyEnvelope, type Topic } from '@countersign/contracts';
 import { currentTraceContext } from '@countersign/telemetry';
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { AppendRecordsUseCase } from './append-records.use-case';
+import type { Logger } from 'pino';
 import { entryFromEvent, UnrecordableInputError } from './audit-entry';
 
 /** Every event topic except audit.recorded itself: each valid event becomes one audit record. */
@@ -12,6 +13,7 @@ export class EventRecordsConsumer {
   constructor(
     private readonly inbox: KafkaInbox,
     private readonly append: AppendRecordsUseCase,
+    @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 
   @EventPattern(Topics.JobProposed)
@@ -66,7 +68,8 @@ export class EventRecordsConsumer {
         if (e instanceof UnrecordableInputError) throw new PoisonMessageError(e.message);
         throw e;
       }
-      await this.append.execute({ ...entry, trace: currentTraceContext() });
+      const r = await this.append.execute({ ...entry, trace: currentTraceContext() });
+      this.logger.debug({ topic, event_id: event.event_id, seq: r.seq, duplicate: r.duplicate }, 'event recorded');
     });
   }
 }

@@ -12,6 +12,8 @@ const clip = (s: string | null) => (s === null ? null : s.length > MAX_TEXT ? `$
 /**
  * Writes the three outcome events to the outbox inside the caller's transaction, with deterministic
  * event ids: a job has one `job.blocked` outcome, one grant and one `job.executed`, whatever is retried.
+ * All three are signed: only the grant must be (the contract), but a signed block or execution lets
+ * the SDK ignore one forged by whoever can write to Kafka.
  */
 @Injectable()
 export class OutcomeWriter {
@@ -39,7 +41,7 @@ export class OutcomeWriter {
         blocked_at: now.toISOString(),
         ...(reportOf ? { report_only: true } : {}),
       },
-      { producer: PRODUCER, eventId, now },
+      { producer: PRODUCER, signer: this.config.keys.signer, eventId, now },
     );
     await enqueueEvent(m, SCHEMA, Topics.JobBlocked, job.jobId, event);
   }
@@ -75,7 +77,7 @@ export class OutcomeWriter {
         attempts: execution.attempts,
         executed_at: now.toISOString(),
       },
-      { producer: PRODUCER, eventId: deterministicEventId(Topics.JobExecuted, execution.jobId), now },
+      { producer: PRODUCER, signer: this.config.keys.signer, eventId: deterministicEventId(Topics.JobExecuted, execution.jobId), now },
     );
     await enqueueEvent(m, SCHEMA, Topics.JobExecuted, execution.jobId, event);
   }

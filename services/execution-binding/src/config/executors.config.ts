@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@countersign/bus';
 import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+
+/**
+ * Named `ConfigError` so `runMain` prints it as one readable line, like the bus's own; defined here so
+ * this pure loader (and its unit specs) need not import the Nest adapter library.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
 
 /** A topic glob: dot-separated segments, `*` one segment, `**` any number of segments. */
 const TopicGlobSchema = z

@@ -1,0 +1,583 @@
+#!/usr/bin/env node
+// Audit trail benchmark, against the real broker and Postgres and the built service:
+//   1. append rate: N events published to Kafka (a realistic mix of the event types), measured
+//      until every one is a record in the chained table (and until the outbox has streamed them);
+//   2. the chain store alone (no Kafka): records/s through the repository, one record per
+//      transaction and in group-commit batches, to show where the end-to-end limit sits;
+//   3. verify: GET /api/v1/audit/verify over a chain of 1,000,000 generated records.
+// Build first (npx tsc -b services/audit), start the broker (deploy/local/kafka.sh start), then:
+//   node bench/audit/run.cjs [--events 30000] [--records 1000000] [--runs 3] [--regenerate] [--no-report]
+// Writes bench/reports/audit.md.
+'use strict';
+require('reflect-metadata');
+const { spawn, execSync } = require('node:child_process');
+const { createHmac, randomUUID } = require('node:crypto');
+const { existsSync, mkdirSync, writeFileSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { cpus } = require('node:os');
+const { join, resolve } = require('node:path');
+const { Client } = require('pg');
+const { Kafka, logLevel } = require('kafkajs');
+
+const ROOT = resolve(__dirname, '../..');
+const DIST = join(ROOT, 'services/audit/dist');
+if (!existsSync(join(DIST, 'src/main.js'))) {
+  process.stderr.write('bench/audit: services/audit/dist is missing; run `npx tsc -b services/audit` first\n');
+  process.exit(2);
+}
+const { ALL_TOPICS } = require('@countersign/contracts');
+const { canonicalJson, sha256Hex } = require('@countersign/crypto');
+const { createDataSource } = require('@countersign/bus');
+const { linkRecords, GENESIS_HASH } = require(join(DIST, 'src/records/hash-chain.js'));
+const { entryFromEvent } = require(join(DIST, 'src/records/audit-entry.js'));
+const { AuditRecordRepository } = require(join(DIST, 'src/records/audit-record.repository.js'));
+const { AuditRecordEntity } = require(join(DIST, 'src/records/audit-record.entity.js'));
+const { ChainHeadEntity } = require(join(DIST, 'src/records/chain-head.entity.js'));
+const { PolicySnapshotEntity } = require(join(DIST, 'src/records/policy-snapshot.entity.js'));
+const { migrations } = require(join(DIST, 'src/migrations.js'));
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const EVENTS = opt('events', 30000);
+const RECORDS = opt('records', 1000000);
+const RUNS = opt('runs', 3);
+const REGENERATE = args.includes('--regenerate');
+const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
+const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const SECRET = `bench-audit-${randomUUID()}`;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (s) => process.stdout.write(`[bench/audit] ${s}\n`);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+function dbUrl(name) {
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function withPg(url, fn) {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function recreateDb(name) {
+  await withPg(PG_ADMIN, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+  });
+}
+
+async function dbExists(name) {
+  return withPg(PG_ADMIN, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+}
+
+const silentLogger = { info() {}, warn() {}, error() {}, debug() {}, child() { return silentLogger; } };
+
+async function openDataSource(url, migrate) {
+  const ds = createDataSource({
+    url,
+    schema: 'audit',
+    entities: [AuditRecordEntity, ChainHeadEntity, PolicySnapshotEntity],
+    migrations,
+    poolMax: 4,
+    applicationName: 'bench-audit',
+  });
+  await ds.initialize();
+  if (migrate) {
+    await ds.query('CREATE SCHEMA IF NOT EXISTS audit');
+    await ds.runMigrations({ transaction: 'all' });
+  }
+  return ds;
+}
+
+// ---------------------------------------------------------------- realistic events
+
+let counter = 0;
+const SNAPSHOT = `cfg:system:policy#sha256:${sha256Hex('bench-policy')}`;
+const trace = () => ({ traceparent: `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01` });
+const sig = () => ({ alg: 'Ed25519', key_id: '3f2a9c0d1b4e5a67', value: Buffer.from(randomUUID() + randomUUID()).toString('base64url').slice(0, 86) });
+const summary = {
+  title: 'Roll out api v2.14.3 to production (eu-west-1)',
+  why: 'Production writes to a customer-facing service require one approval from the service owner',
+  next_effect: 'Waits for 1 approval from service-owner; escalates to on-call-lead after 15 minutes',
+};
+
+/** One job's story: five events of the sizes the services emit (600..1,400 bytes of JSON each). */
+function jobEvents(now = new Date().toISOString()) {
+  counter += 1;
+  const job_id = `job-bench-${counter}-${randomUUID().slice(0, 8)}`;
+  const tenant = `tenant-${counter % 20}`;
+  const job_hash = sha256Hex(job_id);
+  const env = (type, data, extra = {}) => ({
+    event_id: randomUUID(),
+    type,
+    schema_version: 1,
+    occurred_at: now,
+    producer: type === 'job.proposed' ? 'agent-sdk' : type.startsWith('approval') ? 'approval-queue' : type === 'decision.made' ? 'policy-decision' : 'execution-binding',
+    trace: trace(),
+    data,
+    ...extra,
+  });
+  return [
+    env('job.proposed', {
+      job_id,
+      tenant,
+      agent_id: 'deploy-bot-7',
+      topic: 'job.deploy.rollout',
+      risk_tags: ['prod', 'write', 'customer-facing'],
+      payload: { service: 'api', version: '2.14.3', region: 'eu-west-1', strategy: 'canary', steps: [5, 25, 50, 100], change_ticket: `CHG-${counter}` },
+      summary: { title: summary.title, next_effect: 'api v2.14.3 serves production traffic in eu-west-1' },
+      requested_by: 'alice@acme.example',
+      proposed_at: now,
+    }),
+    env(
+      'decision.made',
+      {
+        job_id,
+        tenant,
+        decision: 'REQUIRE_APPROVAL',
+        policy_snapshot: SNAPSHOT,
+        policy_rule_id: 'prod-write-gate',
+        policy_reason: 'Production writes to a customer-facing service require one approval from the service owner',
+        matched_rules: ['prod-write-gate', 'deploy-window'],
+        job_hash,
+        constraints: { max_runtime_sec: 900, network_allowlist: ['deploy.internal.acme.example'] },
+        approval: { approvals_required: 1, approver_roles: ['service-owner'], sla_seconds: 1800, escalate_after_seconds: 900, escalation_roles: ['on-call-lead'] },
+        decision_summary: summary,
+        decided_at: now,
+      },
+      { signature: sig() },
+    ),
+    env(
+      'approval.resolved',
+      {
+        job_id,
+        tenant,
+        resolution: 'APPROVED',
+        job_hash,
+        policy_snapshot: SNAPSHOT,
+        approvals: [{ actor: 'bob@acme.example', role: 'service-owner', action: 'approve', reason: 'Canary metrics look healthy; change window is open', note: null, at: now }],
+        resolved_by: 'bob@acme.example',
+        resolved_comment: 'Canary metrics look healthy; change window is open',
+        resolved_at: now,
+      },
+      { signature: sig() },
+    ),
+    env(
+      'job.released',
+      {
+        job_id,
+        tenant,
+        agent_id: 'deploy-bot-7',
+        job_hash,
+        policy_snapshot: SNAPSHOT,
+        constraints: { max_runtime_sec: 900, network_allowlist: ['deploy.internal.acme.example'] },
+        released_at: now,
+        expires_at: now,
+      },
+      { signature: sig() },
+    ),
+    env('job.executed', {
+      job_id,
+      tenant,
+      job_hash,
+      executor: 'http',
+      status: 'SUCCEEDED',
+      result: { http_status: 200, deployment_id: `dep-${counter}`, duration_ms: 48211 },
+      error: null,
+      attempts: 1,
+      executed_at: now,
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------- service process
+
+async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
+}
+
+const kafka = () => new Kafka({ clientId: 'bench-audit', brokers: BROKERS, logLevel: logLevel.NOTHING });
+
+/** A fresh consumer group committed at the end of every topic, so the service sees only what the bench publishes. */
+async function groupAtEnd(groupId) {
+  const k = kafka();
+  const admin = k.admin();
+  await admin.connect();
+  const ends = await Promise.all(ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+  await admin.disconnect();
+  const consumer = k.consumer({ groupId, sessionTimeout: 10000 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...ALL_TOPICS], fromBeginning: false });
+    const joined = new Promise((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    await joined;
+    await consumer.commitOffsets(ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))));
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+async function startService(databaseUrl) {
+  const port = await freePort();
+  const groupId = `audit-bench-${process.pid}-${Date.now()}`;
+  await groupAtEnd(groupId);
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(DIST, 'src/main.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME || '/tmp',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: BROKERS.join(','),
+      KAFKA_GROUP_ID: groupId,
+      KAFKA_CLIENT_ID: groupId,
+      DATABASE_URL: databaseUrl,
+      APPROVER_JWT_SECRET: SECRET,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`audit service exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('audit service not ready in 90 s');
+    await sleep(200);
+  }
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 30000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+function auditorToken() {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'bench', roles: ['auditor'], iat: now, exp: now + 3600 })}`;
+  return `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
+}
+
+async function verifyOverHttp(url) {
+  const t0 = process.hrtime.bigint();
+  const res = await fetch(`${url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${auditorToken()}` } });
+  const body = await res.json();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, body };
+}
+
+// ---------------------------------------------------------------- 1. append rate from Kafka
+
+async function appendFromKafka() {
+  const name = 'cs_bench_audit_append';
+  const url = dbUrl(name);
+  await recreateDb(name);
+  const svc = await startService(url);
+  const producer = kafka().producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const headSeq = () => withPg(url, async (c) => Number((await c.query('SELECT seq FROM audit.chain_head')).rows[0].seq));
+  const waitSeq = async (target, timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await headSeq();
+      if (s >= target) return s;
+      if (Date.now() > deadline) throw new Error(`only ${s} of ${target} records after ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  };
+  const send = async (events) => {
+    const byTopic = new Map();
+    for (const e of events) {
+      const list = byTopic.get(e.type) || [];
+      list.push({ key: e.data.job_id, value: JSON.stringify(e), headers: { 'event-id': e.event_id, 'event-type': e.type, 'schema-version': '1' } });
+      byTopic.set(e.type, list);
+    }
+    await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: 1 });
+  };
+  try {
+    // Warm-up: the group has its partitions and the JIT is warm before the clock starts.
+    const warm = Array.from({ length: 40 }, () => jobEvents()).flat();
+    await send(warm);
+    await waitSeq(warm.length, 60000);
+    const base = await headSeq();
+
+    const events = [];
+    while (events.length < EVENTS) events.push(...jobEvents());
+    events.length = EVENTS;
+    const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
+    const t0 = Date.now();
+    for (let i = 0; i < events.length; i += 2000) await send(events.slice(i, i + 2000));
+    const published = Date.now() - t0;
+    await waitSeq(base + EVENTS, 600000);
+    const appendedMs = Date.now() - t0;
+    let streamedMs = null;
+    const drainDeadline = Date.now() + 600000;
+    for (;;) {
+      const pending = await withPg(url, async (c) => Number((await c.query('SELECT count(*) FROM audit.outbox WHERE published_at IS NULL')).rows[0].count));
+      if (pending === 0) {
+        streamedMs = Date.now() - t0;
+        break;
+      }
+      if (Date.now() > drainDeadline) break;
+      await sleep(100);
+    }
+    const check = await verifyOverHttp(svc.url);
+    return { events: EVENTS, avgEventBytes: bytes / EVENTS, publishMs: published, appendedMs, streamedMs, verify: check.body, url, svc };
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------- 2. the chain store alone
+
+async function appendDirect(url) {
+  const ds = await openDataSource(url, false);
+  const settings = { dbRole: 'audit_writer', appendBatchMax: 500, verifyBatch: 10000 };
+  const repo = new AuditRecordRepository(ds, settings);
+  const entries = (n) => {
+    const out = [];
+    while (out.length < n) for (const e of jobEvents()) out.push(entryFromEvent(e.type, e, e));
+    return out.slice(0, n);
+  };
+  const results = [];
+  try {
+    for (const [label, batch, total, writers] of [
+      ['1 record per transaction, 1 writer', 1, 3000, 1],
+      ['1 record per transaction, 3 writers (what 3 partitions in flight give)', 1, 3000, 3],
+      ['group commit, batches of 500, 1 writer', 500, 60000, 1],
+    ]) {
+      const all = entries(total);
+      const t0 = Date.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: writers }, async () => {
+          for (;;) {
+            const start = next;
+            next += batch;
+            if (start >= all.length) return;
+            await repo.append(all.slice(start, start + batch), new Date());
+          }
+        }),
+      );
+      const ms = Date.now() - t0;
+      results.push({ label, total, ms, rate: (total * 1000) / ms });
+      log(`store: ${label}: ${fmt((total * 1000) / ms)} records/s`);
+    }
+  } finally {
+    await ds.destroy();
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------- 3. verify 1,000,000 records
+
+async function generateChain(url) {
+  const ds = await openDataSource(url, true);
+  try {
+    let head = { seq: 0, record_hash: GENESIS_HASH };
+    const start = Date.parse('2026-11-01T00:00:00.000Z');
+    const CHUNK = 5000;
+    const t0 = Date.now();
+    while (head.seq < RECORDS) {
+      const n = Math.min(CHUNK, RECORDS - head.seq);
+      const pending = [];
+      while (pending.length < n) {
+        for (const e of jobEvents(new Date(start + head.seq * 10).toISOString())) {
+          if (pending.length === n) break;
+          const entry = entryFromEvent(e.type, e, e);
+          pending.push({ ...entry, recorded_at: new Date(start + (head.seq + pending.length) * 10).toISOString() });
+        }
+      }
+      const linked = linkRecords(head, pending);
+      await ds.query(
+        `INSERT INTO audit.audit_records (seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[])`,
+        [
+          linked.map((r) => r.seq),
+          linked.map((r) => r.prev_hash),
+          linked.map((r) => r.record_hash),
+          linked.map((r) => r.dedupe_key),
+          linked.map((r) => r.source_topic),
+          linked.map((r) => r.source_event_id),
+          linked.map((r) => r.event_type),
+          linked.map((r) => r.job_id),
+          linked.map((r) => r.tenant),
+          linked.map((r) => r.recorded_at),
+          linked.map((r) => r.body),
+        ],
+      );
+      const last = linked[linked.length - 1];
+      head = { seq: last.seq, record_hash: last.record_hash };
+      if (head.seq % 100000 === 0) log(`generated ${fmt(head.seq)} records (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+    await ds.query('UPDATE audit.chain_head SET seq = $1, record_hash = $2 WHERE id = 1', [head.seq, head.record_hash]);
+    await ds.query('VACUUM ANALYZE audit.audit_records');
+    return (Date.now() - t0) / 1000;
+  } finally {
+    await ds.destroy();
+  }
+}
+
+async function verifyMillion() {
+  const name = 'cs_bench_audit_verify';
+  const url = dbUrl(name);
+  let existing = 0;
+  if (!REGENERATE && (await dbExists(name))) {
+    existing = await withPg(url, async (c) => {
+      try {
+        return Number((await c.query('SELECT seq FROM audit.chain_head')).rows[0].seq);
+      } catch {
+        return 0;
+      }
+    });
+  }
+  let generatedIn = null;
+  if (existing < RECORDS) {
+    log(`generating a chain of ${fmt(RECORDS)} records in ${name}`);
+    await recreateDb(name);
+    generatedIn = await generateChain(url);
+  } else log(`reusing the ${fmt(existing)}-record chain in ${name} (--regenerate to rebuild)`);
+  const stats = await withPg(url, async (c) => {
+    const r = await c.query(
+      `SELECT count(*)::bigint AS n, avg(octet_length(body))::int AS body, pg_total_relation_size('audit.audit_records') AS size FROM audit.audit_records`,
+    );
+    return { records: Number(r.rows[0].n), avgBody: r.rows[0].body, tableBytes: Number(r.rows[0].size) };
+  });
+  const svc = await startService(url);
+  const runs = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const r = await verifyOverHttp(svc.url);
+      log(`verify run ${i + 1}: ${(r.ms / 1000).toFixed(2)} s: ${JSON.stringify(r.body)}`);
+      runs.push(r);
+    }
+  } finally {
+    await svc.stop();
+  }
+  return { ...stats, generatedIn, runs };
+}
+
+// ---------------------------------------------------------------- report
+
+function machine() {
+  const sh = (cmd) => {
+    try {
+      return execSync(cmd, { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    nproc: sh('nproc'),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    postgres: sh(`psql "${PG_ADMIN}" -Atc "SHOW server_version"`),
+    date: new Date().toISOString().slice(0, 10),
+  };
+}
+
+async function main() {
+  const started = Date.now();
+  const m = machine();
+  log(`appending ${fmt(EVENTS)} events from Kafka`);
+  const a = await appendFromKafka();
+  const appendRate = (a.events * 1000) / a.appendedMs;
+  log(`append: ${fmt(appendRate)} records/s (${a.events} in ${(a.appendedMs / 1000).toFixed(1)} s); chain ${JSON.stringify(a.verify)}`);
+  await a.svc.stop();
+  const store = await appendDirect(a.url);
+  const v = await verifyMillion();
+  const times = v.runs.map((r) => r.ms).sort((x, y) => x - y);
+  const median = times[Math.floor(times.length / 2)];
+  const allOk = v.runs.every((r) => r.body.ok === true && r.body.checked >= RECORDS);
+  const report = `# Audit trail benchmark
+
+Produced by \`node bench/audit/run.cjs\` (${fmt(EVENTS)} events, ${fmt(RECORDS)}-record chain, ${RUNS} verify runs).
+Targets: at least 10,000 records/s appended from Kafka; verify 1,000,000 records in at most 10 s.
+
+Machine: ${m.cpu}, nproc ${m.nproc}; Node ${m.node}; PostgreSQL ${m.postgres}; Kafka on the same machine; ${m.date}; bench took ${((Date.now() - started) / 1000).toFixed(0)} s.
+
+## Append: Kafka to the chained table (end to end, the built service)
+
+| measurement | figure | target |
+| --- | ---: | ---: |
+| events published (5 types, avg ${fmt(a.avgEventBytes)} bytes of JSON) | ${fmt(a.events)} in ${(a.publishMs / 1000).toFixed(1)} s | |
+| **appended** (every event a chained record, outbox row written) | **${fmt(appendRate)} records/s** (${(a.appendedMs / 1000).toFixed(1)} s) | ≥ 10,000/s ${appendRate >= 10000 ? 'met' : '**not met**'} |
+| streamed to \`audit.recorded\` (outbox relay drained) | ${a.streamedMs ? `${fmt((a.events * 1000) / a.streamedMs)} records/s (${(a.streamedMs / 1000).toFixed(1)} s)` : 'did not drain in 10 min'} | |
+| chain after the run | \`${JSON.stringify(a.verify)}\` | |
+
+## The chain store alone (no Kafka, same tables and transaction as the service)
+
+| writers and batching | records/s |
+| --- | ---: |
+${store.map((s) => `| ${s.label} | ${fmt(s.rate)} |`).join('\n')}
+
+## Verify: \`GET /api/v1/audit/verify\` over ${fmt(v.records)} records
+
+| measurement | figure | target |
+| --- | ---: | ---: |
+| records in the chain (avg body ${fmt(v.avgBody)} bytes; table with indexes ${(v.tableBytes / 1024 / 1024).toFixed(0)} MiB) | ${fmt(v.records)} | |
+| **verify, median of ${RUNS}** | **${(median / 1000).toFixed(2)} s** (${fmt((v.records * 1000) / median)} records/s) | ≤ 10 s ${median <= 10000 && allOk ? 'met' : '**not met**'} |
+| runs | ${times.map((t) => `${(t / 1000).toFixed(2)} s`).join(', ')} | |
+| result | \`${JSON.stringify(v.runs[0]?.body)}\` | |
+${v.generatedIn ? `| chain generated (not part of the figure) | ${v.generatedIn.toFixed(0)} s | |\n` : ''}
+## Reading the numbers
+
+- **The append limit is the consumer, not the chain.** Nest's Kafka transport (in \`libs/bus\`
+  bootstrap) runs kafkajs \`eachMessage\` with \`partitionsConsumedConcurrently: 3\`: at most three
+  messages are in flight, and each handler must wait for its record to commit before its offset
+  may move. The service's group commit folds those three into one transaction, so the end-to-end
+  rate is about three records per commit round trip. The store alone, fed batches, appends far
+  faster (table above): reaching 10,000/s end to end needs more messages in flight (a higher
+  \`partitionsConsumedConcurrently\`, or \`eachBatch\`), which is a change to the shared bootstrap,
+  proposed in the audit report rather than worked around in the service.
+- **The stream to compliance** is the shared outbox relay, which sends one row per broker round
+  trip (\`acks=-1\`, idempotent producer); it lags appends under load and catches up.
+- **Verify** streams keyset batches of 10,000 rows (\`WHERE seq > $1 ORDER BY seq LIMIT\`, rows as
+  arrays, the next batch already requested while the current one is hashed) in one repeatable-read
+  snapshot; bodies are stored as their canonical JSON text, so each record's canonical form is built
+  by concatenation and hashed once: no JSON parsing or re-canonicalising on the hot path.
+- The machine is a shared 2-vCPU VM running the broker, Postgres and the service together; figures
+  vary between runs.
+`;
+  if (!args.includes('--no-report')) {
+    mkdirSync(join(ROOT, 'bench/reports'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/reports/audit.md'), report);
+    log('report written to bench/reports/audit.md');
+  } else process.stdout.write(report);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench/audit failed: ${e.stack || e.message}\n`);
+    process.exit(1);
+  },
+);

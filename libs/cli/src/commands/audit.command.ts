@@ -1,0 +1,181 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { CliError, ExitCode, processIo, type CliContext } from '../cli-context';
+
+const DEFAULT_URL = 'http://localhost:8084';
+
+interface CommonOpts {
+  url: string;
+}
+
+type Json = Record<string, unknown>;
+
+function baseUrl(raw: string): URL {
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    return u;
+  } catch {
+    throw new CliError(ExitCode.Usage, `--url ${raw}: not an http(s) URL`);
+  }
+}
+
+function token(): string {
+  const t = process.env['COUNTERSIGN_TOKEN']?.trim();
+  if (!t) throw new CliError(ExitCode.Usage, 'set COUNTERSIGN_TOKEN to a bearer token with the auditor role');
+  return t;
+}
+
+/** GETs an audit API path; any failure becomes one readable line. */
+async function get(opts: CommonOpts, path: string, query: Record<string, string | undefined> = {}): Promise<Response> {
+  const url = new URL(path, baseUrl(opts.url));
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `Bearer ${token()}`, accept: 'application/json, application/x-ndjson' } });
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(ExitCode.Usage, `cannot reach the audit service at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+  }
+  if (!res.ok) {
+    let detail = res.statusText;
+    try {
+      const body = (await res.json()) as { error?: { code?: string; message?: string } };
+      if (body.error) detail = `${body.error.code ?? ''}: ${body.error.message ?? ''}`;
+    } catch {
+      // not our JSON error: the status says enough
+    }
+    throw new CliError(ExitCode.Usage, `${res.status} ${detail}`);
+  }
+  return res;
+}
+
+async function json(opts: CommonOpts, path: string, query?: Record<string, string | undefined>): Promise<Json> {
+  const res = await get(opts, path, query);
+  try {
+    return (await res.json()) as Json;
+  } catch {
+    throw new CliError(ExitCode.Usage, `${path}: the answer is not JSON`);
+  }
+}
+
+function seqOption(name: string, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(v)) throw new CliError(ExitCode.Usage, `${name} ${v}: a positive integer`);
+  return v;
+}
+
+async function verifyAction(ctx: CliContext, opts: CommonOpts & { fromSeq?: string; toSeq?: string }): Promise<void> {
+  const r = await json(opts, '/api/v1/audit/verify', { from_seq: seqOption('--from-seq', opts.fromSeq), to_seq: seqOption('--to-seq', opts.toSeq) });
+  if (r['ok'] === true) {
+    ctx.io.stdout(`ok: ${String(r['checked'])} records verified (last seq ${String(r['last_seq'])})\n`);
+    ctx.exitCode = ExitCode.Ok;
+  } else {
+    ctx.io.stdout(`broken at seq ${String(r['broken_seq'])}: ${String(r['reason'])} (${String(r['detail'])})\n`);
+    ctx.exitCode = ExitCode.Findings;
+  }
+}
+
+async function exportAction(
+  ctx: CliContext,
+  opts: CommonOpts & { from?: string; to?: string; job?: string; tenant?: string; type?: string; out?: string },
+): Promise<void> {
+  const res = await get(opts, '/api/v1/audit/export', { from: opts.from, to: opts.to, job_id: opts.job, tenant: opts.tenant, type: opts.type });
+  if (!res.body) return;
+  const file = opts.out ? createWriteStream(opts.out) : undefined;
+  const decoder = new TextDecoder();
+  let lines = 0;
+  try {
+    for await (const chunk of res.body) {
+      const bytes = chunk as Uint8Array;
+      for (const b of bytes) if (b === 0x0a) lines += 1;
+      if (file) {
+        if (!file.write(bytes)) await once(file, 'drain');
+      } else {
+        ctx.io.stdout(decoder.decode(bytes, { stream: true }));
+      }
+    }
+  } catch (e) {
+    throw new CliError(ExitCode.Findings, `export interrupted after ${lines} records: ${(e as Error).message}`);
+  } finally {
+    if (file) {
+      file.end();
+      await once(file, 'close');
+    }
+  }
+  if (file) ctx.io.stderr(`${lines} records written to ${opts.out}\n`);
+}
+
+const s = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+
+function describeStep(step: Json): string {
+  switch (step['kind']) {
+    case 'proposed': {
+      const summary = step['summary'] as { title?: string } | null;
+      return `proposed by ${s(step['agent_id'])} for ${s(step['requested_by'])}: ${s(step['topic'])}${summary?.title ? ` "${summary.title}"` : ''}`;
+    }
+    case 'decided':
+      return `decided ${s(step['decision'])} by rule ${s(step['policy_rule_id'])} (${s(step['policy_reason'])}); policy ${s(step['policy_snapshot'])}`;
+    case 'escalated':
+      return `escalated to ${s(step['escalation_roles'])}, due ${s(step['due_at'])}`;
+    case 'resolved': {
+      const approvals = (Array.isArray(step['approvals']) ? step['approvals'] : []) as Json[];
+      const who = approvals.map((a) => `${s(a['actor'])} (${s(a['role'])}) ${s(a['action'])}${a['reason'] ? ` "${s(a['reason'])}"` : ''}`);
+      return `resolved ${s(step['resolution'])}${who.length ? `: ${who.join('; ')}` : ''}`;
+    }
+    case 'released':
+      return `released (expires ${s(step['expires_at'])})`;
+    case 'blocked':
+      return `blocked ${s(step['reason_code'])}: ${s(step['detail'])}`;
+    case 'executed':
+      return `executed ${s(step['status'])} via ${s(step['executor'])}${step['error'] ? `: ${s(step['error'])}` : ''}`;
+    case 'rejected_input':
+      return `rejected input on ${s(step['rejected_topic'])} by ${s(step['consumer'])}: ${s(step['error'])}`;
+    default:
+      return s(step['event_type'] ?? step['kind']);
+  }
+}
+
+async function timelineAction(ctx: CliContext, jobId: string, opts: CommonOpts & { json?: boolean }): Promise<void> {
+  const t = await json(opts, `/api/v1/jobs/${encodeURIComponent(jobId)}/timeline`);
+  if (opts.json) {
+    ctx.io.stdout(`${JSON.stringify(t, null, 2)}\n`);
+    return;
+  }
+  const out = [`job ${s(t['job_id'])} (tenant ${s(t['tenant']) || '-'}): ${s(t['outcome'])}`];
+  for (const step of (t['steps'] ?? []) as Json[]) {
+    out.push(`  #${s(step['seq'])}  ${s(step['at'] ?? step['recorded_at']) || s(step['recorded_at'])}  ${describeStep(step)}`);
+  }
+  if (t['policy_url']) out.push(`policy text: ${new URL(s(t['policy_url']), baseUrl(opts.url)).toString()}`);
+  ctx.io.stdout(`${out.join('\n')}\n`);
+}
+
+/** `countersign audit verify|export|timeline JOB_ID`, against the audit service's REST API. */
+export function register(program: Command, ctx: CliContext = { io: processIo, exitCode: ExitCode.Ok }): void {
+  const audit = program.command('audit').description('query and verify the audit trail (token from COUNTERSIGN_TOKEN, role auditor)');
+  const sub = (name: string) => audit.command(name).option('--url <url>', 'audit service base URL', DEFAULT_URL);
+
+  sub('verify')
+    .description('recompute the hash chain on the server; exit 1 and the first broken seq if it does not verify')
+    .option('--from-seq <n>', 'first seq to check')
+    .option('--to-seq <n>', 'last seq to check')
+    .action((opts: CommonOpts & { fromSeq?: string; toSeq?: string }) => verifyAction(ctx, opts));
+
+  sub('export')
+    .description('stream audit records as NDJSON (stdout, or --out FILE)')
+    .option('--from <time>', 'recorded at or after (ISO-8601)')
+    .option('--to <time>', 'recorded before (ISO-8601)')
+    .option('--job <job_id>', 'only this job')
+    .option('--tenant <tenant>', 'only this tenant')
+    .option('--type <event_type>', 'only this event type')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action((opts: CommonOpts & { from?: string; to?: string; job?: string; tenant?: string; type?: string; out?: string }) => exportAction(ctx, opts));
+
+  sub('timeline')
+    .description("print a job's story: proposal, decision and policy, approvals, outcome")
+    .argument('<job_id>', 'the job')
+    .option('--json', 'print the timeline as JSON')
+    .action((jobId: string, opts: CommonOpts & { json?: boolean }) => timelineAction(ctx, jobId, opts));
+}

@@ -1,0 +1,208 @@
+/* eslint-disable @nx/enforce-module-boundaries -- test/support is the repo's shared integration harness, not an Nx project */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type {
+  ApprovalResolvedData,
+  ApprovalResolvedV1,
+  DataOf,
+  DecisionMadeData,
+  DecisionMadeV1,
+  EventOf,
+  JobProposedV1,
+  Topic,
+} from '@countersign/contracts';
+import { jobHash, publicKeyFromPem, signEvent, signerFromPem, verifyEvent, type Signer } from '@countersign/crypto';
+import { publishRaw, type KafkaProbe, type ProbedMessage } from '../../../test/support/kafka-probe';
+import type { TestKeys } from '../../../test/support/stack';
+
+export const SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
+export const OTHER_SNAPSHOT = `cfg:tenant:acme:policy#sha256:${'c'.repeat(64)}`;
+
+/** An event as its producer would send it (the bus's buildEvent, without pulling Nest into Jest). */
+export function signedEvent<T extends Topic>(topic: T, data: DataOf<T>, signer: Signer | null, producer: string): EventOf<T> {
+  const event = { event_id: randomUUID(), type: topic, schema_version: 1, occurred_at: new Date().toISOString(), producer, data };
+  return (signer ? signEvent(event, signer) : event) as unknown as EventOf<T>;
+}
+
+/** Builds decisions and resolutions for a stored proposal, signed by the test keys (or any other signer). */
+export class FactFactory {
+  readonly policyDecision: Signer;
+  readonly approvalQueue: Signer;
+
+  constructor(keys: TestKeys) {
+    this.policyDecision = signerFromPem(keys.pems['policy-decision'].privateKeyPem);
+    this.approvalQueue = signerFromPem(keys.pems['approval-queue'].privateKeyPem);
+  }
+
+  decision(p: JobProposedV1, over: Partial<DecisionMadeData> = {}, signer: Signer = this.policyDecision): DecisionMadeV1 {
+    const gated = (over.decision ?? 'ALLOW') === 'REQUIRE_APPROVAL';
+    return signedEvent(
+      'decision.made',
+      {
+        job_id: p.data.job_id,
+        tenant: p.data.tenant,
+        decision: 'ALLOW',
+        policy_snapshot: SNAPSHOT,
+        policy_rule_id: 'test-rule',
+        policy_reason: 'test policy',
+        matched_rules: ['test-rule'],
+        job_hash: jobHash(p.data),
+        constraints: {},
+        approval: gated ? { approvals_required: 1, approver_roles: ['owner'], sla_seconds: 1800, escalate_after_seconds: null, escalation_roles: [] } : null,
+        decision_summary: { title: 't', why: 'w', next_effect: 'n' },
+        decided_at: new Date().toISOString(),
+        ...over,
+      },
+      signer,
+      'policy-decision',
+    );
+  }
+
+  resolution(p: JobProposedV1, over: Partial<ApprovalResolvedData> = {}, signer: Signer = this.approvalQueue): ApprovalResolvedV1 {
+    const at = new Date().toISOString();
+    return signedEvent(
+      'approval.resolved',
+      {
+        job_id: p.data.job_id,
+        tenant: p.data.tenant,
+        resolution: 'APPROVED',
+        job_hash: jobHash(p.data),
+        policy_snapshot: SNAPSHOT,
+        approvals: [{ actor: 'bob', role: 'owner', action: 'approve', reason: 'fine', note: null, at }],
+        resolved_by: 'bob',
+        resolved_comment: null,
+        resolved_at: at,
+        ...over,
+      },
+      signer,
+      'approval-queue',
+    );
+  }
+}
+
+export async function publish(event: { type: string; data: { job_id: string } }): Promise<void> {
+  await publishRaw(event.type, event.data.job_id, JSON.stringify(event));
+}
+
+export interface JobState {
+  state: string;
+  job_hash: string | null;
+  facts: Record<'proposal' | 'decision' | 'resolution', { event_id: string; signature_ok?: boolean } | null>;
+  block: { reason_code: string; detail: string; reason_text: string | null } | null;
+  execution: { state: string; status: string | null; attempts: number; error: string | null; kind: string; result?: unknown } | null;
+  late_facts: number;
+}
+
+export async function getState(baseUrl: string, jobId: string): Promise<{ status: number; body: JobState }> {
+  const res = await fetch(`${baseUrl}/api/v1/jobs/${encodeURIComponent(jobId)}/state`);
+  return { status: res.status, body: (await res.json()) as JobState };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls the job's state until `ok` holds. */
+export async function waitForState(baseUrl: string, jobId: string, ok: (s: JobState) => boolean, timeoutMs = 30000): Promise<JobState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const r = await getState(baseUrl, jobId);
+    last = r.body;
+    if (r.status === 200 && ok(r.body)) return r.body;
+    if (Date.now() > deadline) throw new Error(`job ${jobId}: state not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    await sleep(100);
+  }
+}
+
+/** Publishes a fact and waits until the service has stored it. */
+export async function deliver(baseUrl: string, kind: 'proposal' | 'decision' | 'resolution', event: { event_id: string; type: string; data: { job_id: string } }) {
+  await publish(event);
+  return waitForState(baseUrl, event.data.job_id, (s) => s.facts[kind]?.event_id === event.event_id || s.late_facts > 0 || s.state === 'blocked');
+}
+
+export interface HookCall {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A local HTTP target for the http executor: records every call; each path answers as told. */
+export class HookServer {
+  readonly calls: HookCall[] = [];
+  private server: Server | undefined;
+  private readonly handlers = new Map<string, (call: HookCall, res: ServerResponse) => void>();
+  port = 0;
+
+  on(path: string, handler: (call: HookCall, res: ServerResponse) => void): void {
+    this.handlers.set(path, handler);
+  }
+
+  callsTo(jobId: string): HookCall[] {
+    return this.calls.filter((c) => c.headers['idempotency-key'] === jobId);
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const call = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        this.calls.push(call);
+        const handler = this.handlers.get(call.path);
+        if (handler) return handler(call, res);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const addr = this.server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : 0;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+export function writeExecutorsFile(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'eb-executors-'));
+  const file = join(dir, 'executors.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/**
+ * The outcome events of THIS spec's service only: every outcome event is signed by execution-binding,
+ * and another instance on the shared broker (another spec, another engineer) signs with other keys.
+ */
+export class OutcomeProbe {
+  private readonly trusted;
+
+  constructor(
+    private readonly probe: KafkaProbe,
+    keys: TestKeys,
+  ) {
+    this.trusted = [publicKeyFromPem(keys.pems['execution-binding'].publicKeyPem)];
+  }
+
+  private ours(m: ProbedMessage, jobId: string): boolean {
+    return (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId && verifyEvent(m.json!, this.trusted).ok;
+  }
+
+  forJob(topic: string, jobId: string): Record<string, unknown>[] {
+    return this.probe.find(topic, (m) => this.ours(m, jobId)).map((m) => m.json!);
+  }
+
+  async waitForJob(topic: string, jobId: string, where: (data: Record<string, unknown>) => boolean = () => true, timeoutMs = 30000) {
+    const [hit] = await this.probe.waitFor(topic, (m) => this.ours(m, jobId) && where(m.json!['data'] as Record<string, unknown>), timeoutMs);
+    return hit!.json!;
+  }
+
+  /** The job's own outcome block (not a report-only one). */
+  async outcomeBlock(jobId: string): Promise<Record<string, unknown>> {
+    const e = await this.waitForJob('job.blocked', jobId, (d) => !d['report_only']);
+    return e['data'] as Record<string, unknown>;
+  }
+}

@@ -1,0 +1,300 @@
+/* eslint-disable @nx/enforce-module-boundaries -- test/support is the repo's shared integration harness, not an Nx project */
+import { randomUUID } from 'node:crypto';
+import { Topics } from '@countersign/contracts';
+import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem, verifyEvent } from '@countersign/crypto';
+import { proposal } from '../../../test/support/fixtures';
+import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
+import { createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import {
+  FactFactory,
+  HookServer,
+  OutcomeProbe,
+  OTHER_SNAPSHOT,
+  deliver,
+  getState,
+  publish,
+  waitForState,
+  writeExecutorsFile,
+} from './binding-support';
+
+const INCOMPLETE_AFTER_MS = 10_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The binding checks against the real service on Kafka and Postgres: each block reason by a case
+ * that would execute without its check, facts in every order, duplicates and redeliveries.
+ * Jobs default to the `release` executor (a signed grant on job.released is the execution).
+ */
+describe('execution-binding: binding', () => {
+  let svc: ServiceHandle;
+  let keys: TestKeys;
+  let facts: FactFactory;
+  const kafkaProbe = new KafkaProbe();
+  let probe: OutcomeProbe;
+  const hook = new HookServer();
+
+  beforeAll(async () => {
+    keys = makeTestKeys();
+    facts = new FactFactory(keys);
+    probe = new OutcomeProbe(kafkaProbe, keys);
+    await hook.start();
+    const executors = writeExecutorsFile(`
+executors:
+  - name: hook
+    kind: http
+    match: ["test.http.**"]
+    url: http://127.0.0.1:${hook.port}/hook
+    secret_env: TEST_HOOK_SECRET
+  - name: agent
+    kind: release
+    match: ["job.**"]
+`);
+    const db = await createTestDatabase('eb_binding');
+    await kafkaProbe.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted]);
+    svc = await startService('execution-binding', {
+      databaseUrl: db,
+      env: {
+        ...keyEnv(keys),
+        EXECUTORS_FILE: executors,
+        TEST_HOOK_SECRET: 'test-hook-secret-0123456789',
+        INCOMPLETE_AFTER_MS: String(INCOMPLETE_AFTER_MS),
+        SWEEP_INTERVAL_MS: '200',
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await svc?.stop();
+    await kafkaProbe.stop();
+    await closePublisher();
+    await hook.stop();
+  });
+
+  const released = (jobId: string) => probe.forJob(Topics.JobReleased, jobId);
+  const blocks = (jobId: string) => probe.forJob(Topics.JobBlocked, jobId);
+  const outcomeBlock = (jobId: string) => probe.outcomeBlock(jobId);
+
+  it('releases an ALLOW job with a grant signed by execution-binding over its own hash of the proposal', async () => {
+    const p = proposal();
+    await publish(p);
+    await publish(facts.decision(p, { constraints: { max_runtime_sec: 30 } }));
+    const grant = await probe.waitForJob(Topics.JobReleased, p.data.job_id);
+    expect(grant['data']).toMatchObject({
+      job_id: p.data.job_id,
+      agent_id: p.data.agent_id,
+      job_hash: jobHash(p.data),
+      constraints: { max_runtime_sec: 30 },
+    });
+    const data = grant['data'] as { released_at: string; expires_at: string };
+    expect(new Date(data.expires_at).getTime()).toBeGreaterThan(new Date(data.released_at).getTime());
+    expect(verifyEvent(grant, [publicKeyFromPem(keys.pems['execution-binding'].publicKeyPem)])).toEqual({ ok: true });
+    const state = await waitForState(svc.url, p.data.job_id, (s) => s.state === 'released');
+    expect(state).toMatchObject({ job_hash: jobHash(p.data), execution: { kind: 'release', state: 'released' } });
+  });
+
+  it('binds a gated job whatever order its three facts arrive in (all 6 orders)', async () => {
+    const orders = [
+      ['proposal', 'decision', 'resolution'],
+      ['proposal', 'resolution', 'decision'],
+      ['decision', 'proposal', 'resolution'],
+      ['decision', 'resolution', 'proposal'],
+      ['resolution', 'proposal', 'decision'],
+      ['resolution', 'decision', 'proposal'],
+    ] as const;
+    const jobs = await Promise.all(
+      orders.map(async (order) => {
+        const p = proposal();
+        const events = { proposal: p, decision: facts.decision(p, { decision: 'REQUIRE_APPROVAL' }), resolution: facts.resolution(p) };
+        for (const [i, kind] of order.entries()) {
+          const state = await deliver(svc.url, kind, events[kind]);
+          if (i < 2) expect(state.state).not.toMatch(/released|blocked/);
+        }
+        return p.data.job_id;
+      }),
+    );
+    for (const jobId of jobs) await probe.waitForJob(Topics.JobReleased, jobId);
+    await sleep(500);
+    for (const jobId of jobs) {
+      expect(released(jobId)).toHaveLength(1);
+      expect(blocks(jobId)).toHaveLength(0);
+    }
+  });
+
+  it('DENIED, with the policy reason', async () => {
+    const p = proposal();
+    await publish(facts.decision(p, { decision: 'DENY', policy_reason: 'no config writes on Fridays' }));
+    await publish(p);
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'DENIED', reason_text: 'no config writes on Fridays', job_hash: jobHash(p.data) });
+    expect(released(p.data.job_id)).toHaveLength(0);
+  });
+
+  it('REJECTED, carrying the reviewer reason', async () => {
+    const p = proposal();
+    const at = new Date().toISOString();
+    await publish(p);
+    await publish(facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(
+      facts.resolution(p, {
+        resolution: 'REJECTED',
+        approvals: [{ actor: 'carol', role: 'owner', action: 'reject', reason: 'not during the freeze', note: null, at }],
+        resolved_by: 'carol',
+      }),
+    );
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'REJECTED', reason_text: 'not during the freeze' });
+    const state = await waitForState(svc.url, p.data.job_id, (s) => s.state === 'blocked');
+    expect(state.block).toMatchObject({ reason_code: 'REJECTED', reason_text: 'not during the freeze' });
+  });
+
+  it('EXPIRED', async () => {
+    const p = proposal();
+    await publish(p);
+    await publish(facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(facts.resolution(p, { resolution: 'EXPIRED', approvals: [], resolved_by: 'approval-queue' }));
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'EXPIRED' });
+  });
+
+  it('BAD_SIGNATURE: a forged approval.resolved signed with a random key, published straight to Kafka, blocks the real job', async () => {
+    const p = proposal();
+    await deliver(svc.url, 'proposal', p);
+    await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    const attacker = signerFromPem(generateSigningKeyPair().privateKeyPem);
+    await publish(facts.resolution(p, {}, attacker));
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'BAD_SIGNATURE', detail: expect.stringContaining('unknown signing key') });
+    // The genuine approval arriving afterwards cannot revive the job.
+    await publish(facts.resolution(p));
+    await waitForState(svc.url, p.data.job_id, (s) => s.late_facts === 1);
+    expect(released(p.data.job_id)).toHaveLength(0);
+  });
+
+  it('BAD_SIGNATURE: a decision signed by the wrong service', async () => {
+    const p = proposal();
+    await publish(p);
+    await publish(facts.decision(p, {}, facts.approvalQueue));
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'BAD_SIGNATURE', detail: expect.stringContaining('decision.made') });
+    expect(released(p.data.job_id)).toHaveLength(0);
+  });
+
+  it('HASH_MISMATCH: the decision was made for another payload', async () => {
+    const p = proposal();
+    const decidedFor = { ...p, data: { ...p.data, payload: { key: 'feature.x', value: false } } };
+    await publish(p);
+    await publish(facts.decision(decidedFor));
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'HASH_MISMATCH', detail: expect.stringContaining('decision.made') });
+  });
+
+  it('HASH_MISMATCH: a genuinely signed approval for another job hash', async () => {
+    const p = proposal();
+    const other = proposal();
+    await publish(p);
+    await publish(facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(facts.resolution(p, { job_hash: jobHash(other.data) }));
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'HASH_MISMATCH', detail: expect.stringContaining('approval.resolved') });
+  });
+
+  it('SNAPSHOT_MISMATCH: the approval names another policy snapshot than the gating decision', async () => {
+    const p = proposal();
+    await publish(p);
+    await publish(facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(facts.resolution(p, { policy_snapshot: OTHER_SNAPSHOT }));
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'SNAPSHOT_MISMATCH' });
+  });
+
+  it('UNEXPECTED_RESOLUTION: an approval for a job policy allowed outright', async () => {
+    const p = proposal();
+    await deliver(svc.url, 'resolution', facts.resolution(p));
+    await deliver(svc.url, 'proposal', p);
+    await publish(facts.decision(p));
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'UNEXPECTED_RESOLUTION' });
+    expect(released(p.data.job_id)).toHaveLength(0);
+  });
+
+  it('a payload changed after approval is never executed: a second proposal before binding blocks DUPLICATE', async () => {
+    const p = proposal();
+    const changed = proposal({ ...p.data, payload: { key: 'feature.x', value: 'rm -rf' } });
+    await deliver(svc.url, 'proposal', p);
+    await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(changed);
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'DUPLICATE', detail: expect.stringContaining(changed.event_id) });
+    await publish(facts.resolution(p));
+    await waitForState(svc.url, p.data.job_id, (s) => s.late_facts === 1);
+    expect(released(p.data.job_id)).toHaveLength(0);
+  });
+
+  it('a payload changed after approval is never executed: when only the changed proposal is stored, HASH_MISMATCH', async () => {
+    const approved = proposal();
+    const changed = proposal({ ...approved.data, payload: { key: 'feature.x', value: 'other' } });
+    await publish(changed);
+    await publish(facts.decision(approved, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(facts.resolution(approved));
+    expect(await outcomeBlock(approved.data.job_id)).toMatchObject({ reason_code: 'HASH_MISMATCH' });
+    expect(released(approved.data.job_id)).toHaveLength(0);
+  });
+
+  it('DUPLICATE after binding is reported, and the original outcome stands', async () => {
+    const p = proposal();
+    await publish(p);
+    await publish(facts.decision(p));
+    await probe.waitForJob(Topics.JobReleased, p.data.job_id);
+    await publish(facts.decision(p, { decision: 'DENY' }));
+    const report = (await probe.waitForJob(Topics.JobBlocked, p.data.job_id))['data'];
+    expect(report).toMatchObject({ reason_code: 'DUPLICATE', report_only: true, detail: expect.stringContaining('the outcome stands') });
+    const state = await waitForState(svc.url, p.data.job_id, (s) => s.late_facts === 1);
+    expect(state.state).toBe('released');
+    expect(released(p.data.job_id)).toHaveLength(1);
+  });
+
+  it('an approval replayed onto another job is blocked', async () => {
+    const a = proposal();
+    const b = proposal({ ...a.data, job_id: `${a.data.job_id}-b` });
+    const approvalOfA = facts.resolution(a);
+    await publish(a);
+    await publish(facts.decision(a, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(approvalOfA);
+    await probe.waitForJob(Topics.JobReleased, a.data.job_id);
+
+    await deliver(svc.url, 'proposal', b);
+    await deliver(svc.url, 'decision', facts.decision(b, { decision: 'REQUIRE_APPROVAL' }));
+    const replayed = { ...approvalOfA, event_id: randomUUID(), data: { ...approvalOfA.data, job_id: b.data.job_id } };
+    await publish(replayed);
+    expect(await outcomeBlock(b.data.job_id)).toMatchObject({ reason_code: 'BAD_SIGNATURE' });
+    expect(released(b.data.job_id)).toHaveLength(0);
+  });
+
+  it('INCOMPLETE: a job whose decision never comes is blocked after INCOMPLETE_AFTER_MS; a gated job keeps waiting for its approval', async () => {
+    const lonely = proposal();
+    const gated = proposal();
+    await publish(lonely);
+    await deliver(svc.url, 'proposal', gated);
+    await deliver(svc.url, 'decision', facts.decision(gated, { decision: 'REQUIRE_APPROVAL' }));
+    expect(await outcomeBlock(lonely.data.job_id)).toMatchObject({ reason_code: 'INCOMPLETE', detail: expect.stringContaining('decision.made') });
+    await sleep(1000);
+    expect((await getState(svc.url, gated.data.job_id)).body.state).toBe('awaiting_approval');
+  }, 60_000);
+
+  it('NO_EXECUTOR for a topic no executor matches', async () => {
+    const p = proposal({ topic: 'ops.restart' });
+    await publish(p);
+    await publish(facts.decision(p));
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'NO_EXECUTOR' });
+  });
+
+  it('delivering every event twice executes once (redelivery is idempotent, not DUPLICATE)', async () => {
+    const p = proposal({ topic: 'test.http.apply' });
+    const decision = facts.decision(p, { decision: 'REQUIRE_APPROVAL' });
+    const resolution = facts.resolution(p);
+    for (const e of [p, p, decision, decision, resolution, resolution]) await publish(e);
+    await probe.waitForJob(Topics.JobExecuted, p.data.job_id);
+    for (const e of [p, decision, resolution]) await publish(e);
+    await sleep(1500);
+    expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
+    expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(1);
+    expect(blocks(p.data.job_id)).toHaveLength(0);
+    expect((await getState(svc.url, p.data.job_id)).body).toMatchObject({ state: 'executed', late_facts: 0, execution: { status: 'SUCCEEDED' } });
+  });
+
+  it('answers 404 for an unknown job and 400 for a malformed id', async () => {
+    expect((await getState(svc.url, 'never-seen')).status).toBe(404);
+    expect((await getState(svc.url, 'never-seen')).body).toMatchObject({ error: { code: 'JOB_NOT_FOUND' } });
+    expect((await fetch(`${svc.url}/api/v1/jobs/${encodeURIComponent('bad id!')}/state`)).status).toBe(400);
+  });
+});

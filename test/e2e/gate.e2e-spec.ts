@@ -1,0 +1,201 @@
+import { createHmac } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { Topics } from '@countersign/contracts';
+import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
+import { proposal } from '../support/fixtures';
+import { ROOT, SERVICE_NAMES, createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../support/stack';
+
+interface Call {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * The whole gate on the real broker and Postgres: the four services as processes, an http
+ * executor target, reviewers over REST with signed tokens, and the audit trail at the end.
+ */
+describe('the gate, end to end', () => {
+  const services = new Map<string, ServiceHandle>();
+  const probe = new KafkaProbe();
+  const calls = new Map<string, Call[]>();
+  const hmacSecret = 'e2e-executor-secret-0123456789abcdef';
+  let server: Server;
+  let keys: TestKeys;
+
+  const svc = (name: string) => services.get(name)!;
+  const token = (sub: string, roles: string[], tenants?: string[]) =>
+    new SignJWT({ roles, ...(tenants ? { tenants } : {}) })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(keys.jwtSecret));
+  const review = async (jobId: string, action: 'approve' | 'reject', sub: string, roles: string[], body: Record<string, string>) => {
+    const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals/${jobId}/${action}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token(sub, roles)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const pending = async (jobId: string, sub: string, roles: string[]) => {
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals?limit=200`, {
+        headers: { authorization: `Bearer ${await token(sub, roles)}` },
+      });
+      const page = (await res.json()) as { items: { job: { id: string } }[] };
+      const item = page.items?.find((i) => i.job.id === jobId);
+      if (item) return item as Record<string, unknown>;
+      if (Date.now() > deadline) throw new Error(`${jobId} never became pending for ${sub}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const outcome = (jobId: string) =>
+    Promise.race([probe.waitForJob(Topics.JobExecuted, jobId, 60000), probe.waitForJob(Topics.JobBlocked, jobId, 60000)]);
+
+  beforeAll(async () => {
+    keys = makeTestKeys();
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const jobId = String(req.headers['idempotency-key'] ?? '');
+        calls.set(jobId, [...(calls.get(jobId) ?? []), { headers: req.headers, body }]);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ done: true }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+
+    const dir = mkdtempSync(join(tmpdir(), 'cs-gate-'));
+    mkdirSync(join(dir, 'policies'));
+    cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
+    const executors = join(dir, 'executors.yaml');
+    writeFileSync(
+      executors,
+      [
+        'executors:',
+        '  - name: target',
+        '    kind: http',
+        '    match: ["job.config.**", "job.payment.**", "job.*.read"]',
+        `    url: http://127.0.0.1:${port}/execute`,
+        '    secret_env: EXECUTOR_HTTP_SECRET',
+        '    idempotent: false',
+        '    timeout_sec: 10',
+        '  - name: agent',
+        '    kind: release',
+        '    match: ["**"]',
+        '    grant_ttl_sec: 300',
+      ].join('\n'),
+    );
+    const db = await createTestDatabase('gate');
+    await probe.start([Topics.DecisionMade, Topics.ApprovalResolved, Topics.JobExecuted, Topics.JobBlocked, Topics.AuditRecorded]);
+    const env = { ...keyEnv(keys), POLICY_DIR: join(dir, 'policies'), EXECUTORS_FILE: executors, EXECUTOR_HTTP_SECRET: hmacSecret };
+    const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
+    for (const s of started) services.set(s.name, s);
+  }, 240000);
+
+  afterAll(async () => {
+    await Promise.all([...services.values()].map((s) => s.stop()));
+    await probe.stop();
+    await closePublisher();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('runs a read at once, exactly once, signed and keyed by the job id', async () => {
+    const event = proposal({ tenant: 'globex', topic: 'job.repo.read', risk_tags: [], payload: { repo: 'api' } });
+    await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
+    const done = await outcome(event.data.job_id);
+    expect(done.topic).toBe(Topics.JobExecuted);
+    expect((done.json?.['data'] as { status: string }).status).toBe('SUCCEEDED');
+    const got = calls.get(event.data.job_id) ?? [];
+    expect(got).toHaveLength(1);
+    const expected = `sha256=${createHmac('sha256', hmacSecret).update(got[0]!.body).digest('hex')}`;
+    expect(got[0]!.headers['x-countersign-signature']).toBe(expected);
+  });
+
+  it('holds a production change until a reviewer approves it, then executes the approved payload once', async () => {
+    const event = proposal({ tenant: 'globex', topic: 'job.config.update', risk_tags: ['prod', 'write'], payload: { flag: 'checkout-v2', on: true } });
+    await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
+    const item = await pending(event.data.job_id, 'bob', ['service-owner']);
+    expect(item['decision']).toBe('REQUIRE_APPROVAL');
+    expect(item['policy_rule_id']).toBe('prod-write-gate');
+    expect(calls.get(event.data.job_id)).toBeUndefined();
+
+    const self = await review(event.data.job_id, 'approve', event.data.requested_by, ['service-owner'], { reason: 'mine' });
+    expect(self.status).toBe(403);
+    expect(self.body).toMatchObject({ error: { code: 'SELF_APPROVAL' } });
+
+    const ok = await review(event.data.job_id, 'approve', 'bob', ['service-owner'], { reason: 'rollout plan reviewed' });
+    expect(ok.status).toBe(200);
+    const done = await outcome(event.data.job_id);
+    expect(done.topic).toBe(Topics.JobExecuted);
+    const got = calls.get(event.data.job_id) ?? [];
+    expect(got).toHaveLength(1);
+    expect(JSON.parse(got[0]!.body)).toMatchObject({ payload: { flag: 'checkout-v2', on: true } });
+
+    const state = (await (await fetch(`${svc('execution-binding').url}/api/v1/jobs/${event.data.job_id}/state`)).json()) as Record<string, unknown>;
+    expect(JSON.stringify(state)).toMatch(/executed/i);
+  });
+
+  it('needs two distinct finance approvers for a payment', async () => {
+    const event = proposal({ tenant: 'globex', topic: 'job.payment.transfer', risk_tags: ['payment'], payload: { amount: 1200, currency: 'EUR', to: 'DE02...' } });
+    await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
+    await pending(event.data.job_id, 'carol', ['finance-approver']);
+    expect((await review(event.data.job_id, 'approve', 'carol', ['finance-approver'], { reason: 'invoice matches' })).status).toBe(200);
+    const twice = await review(event.data.job_id, 'approve', 'carol', ['finance-approver'], { reason: 'again' });
+    expect(twice.status).toBe(409);
+    expect(twice.body).toMatchObject({ error: { code: 'ALREADY_DECIDED_BY_ACTOR' } });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(calls.get(event.data.job_id)).toBeUndefined();
+    expect((await review(event.data.job_id, 'approve', 'dave', ['finance-approver'], { reason: 'second pair of eyes' })).status).toBe(200);
+    const done = await outcome(event.data.job_id);
+    expect(done.topic).toBe(Topics.JobExecuted);
+    expect(calls.get(event.data.job_id)).toHaveLength(1);
+    const resolved = probe.forJob(Topics.ApprovalResolved, event.data.job_id);
+    expect(resolved).toHaveLength(1);
+    expect((resolved[0]!.json?.['data'] as { approvals: { actor: string }[] }).approvals.map((a) => a.actor)).toEqual(['carol', 'dave']);
+  });
+
+  it('blocks a rejected payment with the reviewer reason and never calls the target', async () => {
+    const event = proposal({ tenant: 'globex', topic: 'job.payment.transfer', risk_tags: ['payment'], payload: { amount: 99000, currency: 'EUR' } });
+    await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
+    await pending(event.data.job_id, 'carol', ['finance-approver']);
+    const missingReason = await review(event.data.job_id, 'reject', 'carol', ['finance-approver'], {});
+    expect(missingReason.status).toBe(400);
+    expect((await review(event.data.job_id, 'reject', 'carol', ['finance-approver'], { reason: 'amount exceeds the vendor limit' })).status).toBe(200);
+    const done = await outcome(event.data.job_id);
+    expect(done.topic).toBe(Topics.JobBlocked);
+    expect(done.json?.['data']).toMatchObject({ reason_code: 'REJECTED', reason_text: expect.stringMatching(/vendor limit/) });
+    expect(calls.get(event.data.job_id)).toBeUndefined();
+  });
+
+  it('keeps the whole story in a verifiable audit trail linked to the policy text', async () => {
+    const event = proposal({ tenant: 'globex', topic: 'job.config.update', risk_tags: ['prod', 'write'], payload: { flag: 'audit-me' } });
+    await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
+    await pending(event.data.job_id, 'bob', ['service-owner']);
+    await review(event.data.job_id, 'approve', 'bob', ['service-owner'], { reason: 'fine' });
+    await probe.waitForJob(Topics.JobExecuted, event.data.job_id, 60000);
+    const auditor = { authorization: `Bearer ${await token('erin', ['auditor'])}` };
+    const deadline = Date.now() + 30000;
+    let timeline: { entries?: { event_type?: string; type?: string }[] } & Record<string, unknown> = {};
+    for (;;) {
+      timeline = (await (await fetch(`${svc('audit').url}/api/v1/jobs/${event.data.job_id}/timeline`, { headers: auditor })).json()) as typeof timeline;
+      if (JSON.stringify(timeline).includes('job.executed') || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const text = JSON.stringify(timeline);
+    for (const t of ['job.proposed', 'decision.made', 'approval.resolved', 'job.executed']) expect(text).toContain(t);
+    const decision = probe.forJob(Topics.DecisionMade, event.data.job_id)[0]!.json?.['data'] as { policy_snapshot: string };
+    const policy = await fetch(`${svc('audit').url}/api/v1/policy/snapshots/${encodeURIComponent(decision.policy_snapshot)}`, { headers: auditor });
+    expect(policy.status).toBe(200);
+    const verify = (await (await fetch(`${svc('audit').url}/api/v1/audit/verify`, { headers: auditor })).json()) as { ok: boolean };
+    expect(verify.ok).toBe(true);
+  });
+});
