@@ -59,5 +59,10 @@ export default tseslint.config(
     files: ['libs/cli/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts', 'test/**/*.ts', '**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Integration specs drive the service from outside through the shared test harness.
+    files: ['services/*/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
   prettier,
 );

@@ -13,7 +13,7 @@ const swc = [
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   // ESM-only packages are compiled to CommonJS for Jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!(canonicalize|commander)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(canonicalize|commander|jose)/)'],
   moduleNameMapper: { '^@countersign/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/.tools/'],

@@ -6,7 +6,7 @@
 //      transaction and in group-commit batches, to show where the end-to-end limit sits;
 //   3. verify: GET /api/v1/audit/verify over a chain of 1,000,000 generated records.
 // Build first (npx tsc -b services/audit), start the broker (deploy/local/kafka.sh start), then:
-//   node bench/audit/run.cjs [--events 30000] [--records 1000000] [--runs 3] [--regenerate] [--no-report]
+//   node bench/audit/run.cjs [--events 30000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--no-report]
 // Writes bench/reports/audit.md.
 'use strict';
 require('reflect-metadata');
@@ -45,6 +45,7 @@ const EVENTS = opt('events', 30000);
 const RECORDS = opt('records', 1000000);
 const RUNS = opt('runs', 3);
 const REGENERATE = args.includes('--regenerate');
+const GENERATE_ONLY = args.includes('--generate-only');
 const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECRET = `bench-audit-${randomUUID()}`;
@@ -360,7 +361,7 @@ async function appendFromKafka() {
 
 async function appendDirect(url) {
   const ds = await openDataSource(url, false);
-  const settings = { dbRole: 'audit_writer', appendBatchMax: 500, verifyBatch: 10000 };
+  const settings = { dbRole: 'audit_writer', appendBatchMax: 500, verifyBatch: 5000, verifyWorkers: 2 };
   const repo = new AuditRecordRepository(ds, settings);
   const entries = (n) => {
     const out = [];
@@ -506,6 +507,11 @@ function machine() {
 
 async function main() {
   const started = Date.now();
+  if (GENERATE_ONLY) {
+    await recreateDb('cs_bench_audit_verify');
+    log(`generated ${fmt(RECORDS)} records in ${(await generateChain(dbUrl('cs_bench_audit_verify'))).toFixed(0)} s`);
+    return;
+  }
   const m = machine();
   log(`appending ${fmt(EVENTS)} events from Kafka`);
   const a = await appendFromKafka();

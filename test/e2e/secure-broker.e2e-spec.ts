@@ -225,14 +225,14 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
         ? { KAFKA_BROKERS: `127.0.0.1:${TLS_PORT}`, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(broker.secretsDir, 'ca.pem') }
         : { KAFKA_BROKERS: `127.0.0.1:${SASL_PORT}` }),
     });
-    const started = await Promise.all(
+    // Each handle is kept as soon as it is ready, so afterAll stops it even when another fails to start.
+    await Promise.all(
       SERVICE_NAMES.map(async (name) => {
         const groupId = `${name}-secure-${tag}`;
         await positionAtEnd(admin, groupId);
-        return startService(name, { databaseUrl: db, groupId, positionAtEnd: false, env: env(name), readyTimeoutMs: 90000 });
+        services.set(name, await startService(name, { databaseUrl: db, groupId, positionAtEnd: false, env: env(name), readyTimeoutMs: 150000 }));
       }),
     );
-    for (const s of started) services.set(s.name, s);
 
     probe = new Reader(admin, `secure-spec-probe-${tag}`);
     await probe.start([Topics.DecisionMade, Topics.ApprovalResolved, dlqTopic(Topics.JobProposed)]);
@@ -242,7 +242,7 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
     await compliance.start([Topics.AuditRecorded]);
     agentProducer = secureKafka(broker, 'agent').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await agentProducer.connect();
-  }, 300000);
+  }, 600000);
 
   afterAll(async () => {
     await Promise.all([...services.values()].map((s) => s.stop()));
@@ -318,18 +318,21 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
 
   it('refuses the agent a consumer group outside its prefix, and compliance any topic but audit.recorded', async () => {
     const crashOf = async (kafka: Kafka, groupId: string, topic: string): Promise<string[]> => {
-      const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, retry: { retries: 0 } });
+      // No restart after the crash: kafkajs would otherwise rejoin (and be refused) for ever.
+      const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, retry: { retries: 0, restartOnFailure: async () => false } });
       const crashed = new Promise<string[]>((res) => consumer.on(consumer.events.CRASH, (e) => res(errorTypes(e.payload.error))));
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
         await consumer.run({ eachMessage: async () => undefined });
+        let timer: NodeJS.Timeout | undefined;
+        const quiet = new Promise<string[]>((res) => (timer = setTimeout(() => res(['no error within 20 s']), 20000)));
+        return await Promise.race([crashed, quiet]).finally(() => clearTimeout(timer));
       } catch (e) {
         return errorTypes(e);
+      } finally {
+        await consumer.disconnect().catch(() => undefined);
       }
-      const outcome = await Promise.race([crashed, sleep(20000).then(() => ['no error within 20 s'])]);
-      await consumer.disconnect().catch(() => undefined);
-      return outcome;
     };
     const logged: string[] = [];
     const refused = await crashOf(secureKafka(broker, 'agent', { errorLog: logged }), `policy-decision-${tag}`, Topics.JobReleased);

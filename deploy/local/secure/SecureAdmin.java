@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,11 +20,13 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclBindingFilter;
@@ -42,8 +45,9 @@ import org.apache.kafka.common.resource.ResourceType;
  * apply <client.properties> <timeout-s> <broker-pid> <plan-file>
  *   waits until the broker answers as the super user, then makes users, topics and ACLs match the
  *   plan (deploy/local/secure/acl-matrix.cjs plan): upserts every SCRAM-SHA-512 user with the password
- *   in its file, creates missing topics, adds missing ACLs and removes ACLs of those users that the plan
- *   no longer grants. Exit 0 done, 2 timed out, 3 broker exited, 1 failed.
+ *   in its file, creates missing topics and waits until their leaders serve them, adds missing ACLs
+ *   and removes ACLs of those users that the plan no longer grants. Exit 0 done, 2 timed out,
+ *   3 broker exited, 1 failed.
  * authz <client.properties>[,<client.properties>...] <topic>...
  *   for each client config (one principal each), prints per topic the operations the broker
  *   authorizes ("<config> <topic> op,op,..."; "-" when it may not even see the topic). The test of
@@ -122,6 +126,7 @@ public final class SecureAdmin {
                     if (!(e.getCause() instanceof TopicExistsException)) throw e;
                 }
             }
+            awaitLeaders(admin, plan.topics.keySet(), deadline);
 
             Set<String> managed = new HashSet<>();
             for (String user : plan.users.keySet()) managed.add("User:" + user);
@@ -143,6 +148,29 @@ public final class SecureAdmin {
             System.err.println("failed: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * New partitions are usable once their leader serves them: the metadata names a leader a little
+     * before the broker has created the log (a busy machine widens the gap), so this asks every
+     * partition for its end offset, as a client would, until all answer.
+     */
+    private static void awaitLeaders(Admin admin, Collection<String> topics, long deadline) throws Exception {
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+                for (TopicDescription d : admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).values()) {
+                    for (var p : d.partitions()) request.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest());
+                }
+                admin.listOffsets(request).all().get(30, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException e) {
+                last = e.getCause().getMessage();
+                Thread.sleep(200);
+            }
+        }
+        throw new IllegalStateException("topics not served by their leaders within the start timeout: " + last);
     }
 
     private static int authz(String label, Properties props, List<String> topics) throws Exception {

@@ -1,5 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { Headers, IdSchema, Topics, type JobBlockedData, type JobExecutedData, type JobProposedV1 } from '@countersign/contracts';
+import {
+  Headers,
+  IdSchema,
+  Topics,
+  type JobBlockedData,
+  type JobExecutedData,
+  type JobProposedV1,
+} from '@countersign/contracts';
 import { jobHash, publicKeyFromPem } from '@countersign/crypto';
 import type { KafkaConfig } from 'kafkajs';
 import { CountersignError, NotReleasedError, TimeoutError } from './errors';
@@ -63,9 +70,11 @@ export class Countersign {
       ['tenant', opts.tenant],
     ] as const) {
       const r = IdSchema.safeParse(value);
-      if (!r.success) throw new CountersignError('INVALID_OPTIONS', `${name}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+      if (!r.success)
+        throw new CountersignError('INVALID_OPTIONS', `${name}: ${r.error.issues[0]?.message ?? 'invalid'}`);
     }
-    if (!opts.brokers?.length) throw new CountersignError('INVALID_OPTIONS', 'brokers: at least one broker is required');
+    if (!opts.brokers?.length)
+      throw new CountersignError('INVALID_OPTIONS', 'brokers: at least one broker is required');
     this.trusted = parseKeys(opts.trustedExecutorKeys);
     this.transport = new KafkaTransport({
       brokers: opts.brokers,
@@ -99,7 +108,8 @@ export class Countersign {
    */
   async run<T>(action: ProposeInput, fn: (grant: Grant) => Promise<T> | T, opts: WaitOptions = {}): Promise<T> {
     const executionUrl = this.opts.executionUrl;
-    if (!executionUrl) throw new CountersignError('INVALID_OPTIONS', 'run() reports outcomes to execution-binding: set executionUrl');
+    if (!executionUrl)
+      throw new CountersignError('INVALID_OPTIONS', 'run() reports outcomes to execution-binding: set executionUrl');
     const proposal = await this.publishProposal(action);
     const jobId = proposal.data.job_id;
     const watch = this.watch(jobId);
@@ -122,7 +132,9 @@ export class Countersign {
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       // The function's own error matters more than a failed report; the gate records UNKNOWN if it hears nothing.
-      await sendReport(executionUrl, jobId, { grant: grantEvent, status: 'FAILED', error: error.slice(0, 2000) }).catch(() => undefined);
+      await sendReport(executionUrl, jobId, { grant: grantEvent, status: 'FAILED', error: error.slice(0, 2000) }).catch(
+        () => undefined,
+      );
       throw e;
     }
     await sendReport(executionUrl, jobId, { grant: grantEvent, status: 'SUCCEEDED', result: jsonResult(result) });
@@ -190,7 +202,13 @@ export class Countersign {
     for (const wake of w.waiters) wake();
   }
 
-  private until(jobId: string, w: Watch, done: (w: Watch) => boolean, timeoutMs: number | undefined, what: string): Promise<void> {
+  private until(
+    jobId: string,
+    w: Watch,
+    done: (w: Watch) => boolean,
+    timeoutMs: number | undefined,
+    what: string,
+  ): Promise<void> {
     const ms = timeoutMs ?? this.opts.defaultTimeoutMs ?? 15 * 60_000;
     return new Promise((resolve, reject) => {
       if (done(w)) return resolve();

@@ -45,15 +45,25 @@ describe('verifyGrant', () => {
   });
 
   it.each([
-    ['signed by another key', () => grant({}, signerFromPem(generateSigningKeyPair().privateKeyPem)), /unknown signing key/],
-    ['altered after signing', () => ({ ...grant(), data: { ...grant().data, constraints: {} } }), /signature does not verify/],
+    [
+      'signed by another key',
+      () => grant({}, signerFromPem(generateSigningKeyPair().privateKeyPem)),
+      /unknown signing key/,
+    ],
+    [
+      'altered after signing',
+      () => ({ ...grant(), data: { ...grant().data, constraints: {} } }),
+      /signature does not verify/,
+    ],
     ['for another job', () => grant({ job_id: 'job-2' }), /job job-2/],
     ['for another agent', () => grant({ agent_id: 'other' }), /agent other/],
     ['for another payload (hash)', () => grant({ job_hash: 'c'.repeat(64) }), /not the hash of what was proposed/],
     ['expired', () => grant({ expires_at: now.toISOString() }), /expired/],
     ['not a grant', () => ({ hello: 'world' }), /not a job.released/],
   ])('refuses a grant %s', (_what, make, why) => {
-    expect(() => verifyGrant(make() as Record<string, unknown>, expected, trusted, now)).toThrow(GrantVerificationError);
+    expect(() => verifyGrant(make() as Record<string, unknown>, expected, trusted, now)).toThrow(
+      GrantVerificationError,
+    );
     expect(() => verifyGrant(make() as Record<string, unknown>, expected, trusted, now)).toThrow(why);
   });
 });

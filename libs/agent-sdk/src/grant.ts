@@ -26,7 +26,12 @@ export interface ExpectedGrant {
  * key, for this job, this agent and tenant, for the hash of exactly what the agent proposed, and not
  * expired. Throws GrantVerificationError naming the first check that failed.
  */
-export function verifyGrant(event: Record<string, unknown>, expected: ExpectedGrant, trusted: readonly KeyObject[], now: Date): Omit<Grant, 'signal'> {
+export function verifyGrant(
+  event: Record<string, unknown>,
+  expected: ExpectedGrant,
+  trusted: readonly KeyObject[],
+  now: Date,
+): Omit<Grant, 'signal'> {
   const fail = (why: string) => new GrantVerificationError(expected.jobId, why);
   const parsed = JobReleasedV1Schema.safeParse(event);
   if (!parsed.success) throw fail('not a job.released event');
@@ -34,9 +39,17 @@ export function verifyGrant(event: Record<string, unknown>, expected: ExpectedGr
   if (!signature.ok) throw fail(`signature: ${signature.reason}`);
   const d = parsed.data.data;
   if (d.job_id !== expected.jobId) throw fail(`it is for job ${d.job_id}`);
-  if (d.agent_id !== expected.agentId || d.tenant !== expected.tenant) throw fail(`it is for agent ${d.agent_id} of ${d.tenant}`);
-  if (d.job_hash !== expected.jobHash) throw fail(`job hash ${d.job_hash} is not the hash of what was proposed (${expected.jobHash})`);
+  if (d.agent_id !== expected.agentId || d.tenant !== expected.tenant)
+    throw fail(`it is for agent ${d.agent_id} of ${d.tenant}`);
+  if (d.job_hash !== expected.jobHash)
+    throw fail(`job hash ${d.job_hash} is not the hash of what was proposed (${expected.jobHash})`);
   const expiresAt = new Date(d.expires_at);
   if (!(expiresAt > now)) throw fail(`expired at ${d.expires_at}`);
-  return { jobId: d.job_id, jobHash: d.job_hash, policySnapshot: d.policy_snapshot, constraints: d.constraints, expiresAt };
+  return {
+    jobId: d.job_id,
+    jobHash: d.job_hash,
+    policySnapshot: d.policy_snapshot,
+    constraints: d.constraints,
+    expiresAt,
+  };
 }

@@ -32,16 +32,26 @@ export class KafkaTransport {
     await admin.connect();
     const startAt = new Map<string, { partition: number; offset: string }[]>();
     try {
-      for (const topic of topics) startAt.set(topic, (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })));
+      for (const topic of topics)
+        startAt.set(
+          topic,
+          (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+        );
     } finally {
       await admin.disconnect();
     }
-    const consumer = this.kafka.consumer({ groupId: `${this.opts.clientId}-${randomUUID()}`, allowAutoTopicCreation: false });
+    const consumer = this.kafka.consumer({
+      groupId: `${this.opts.clientId}-${randomUUID()}`,
+      allowAutoTopicCreation: false,
+    });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: false });
     const joined = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`consumer did not join within ${this.opts.startTimeoutMs ?? 30000} ms`)), this.opts.startTimeoutMs ?? 30000);
+      const timer = setTimeout(
+        () => reject(new Error(`consumer did not join within ${this.opts.startTimeoutMs ?? 30000} ms`)),
+        this.opts.startTimeoutMs ?? 30000,
+      );
       consumer.on(consumer.events.GROUP_JOIN, () => {
         clearTimeout(timer);
         resolve();
@@ -56,7 +66,8 @@ export class KafkaTransport {
       },
     });
     await joined;
-    for (const [topic, partitions] of startAt) for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.offset });
+    for (const [topic, partitions] of startAt)
+      for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.offset });
   }
 
   async publish(topic: string, key: string, value: string, headers: Record<string, string>): Promise<void> {

@@ -6,14 +6,22 @@ import { blockedError, outcomeOf, signalOf } from './outcome';
 const pair = generateSigningKeyPair();
 const signer = signerFromPem(pair.privateKeyPem);
 const trusted = [publicKeyFromPem(pair.publicKeyPem)];
-const signed = (event: object, by: Signer = signer) => JSON.stringify(signEvent({ ...(event as Record<string, unknown>) }, by));
+const signed = (event: object, by: Signer = signer) =>
+  JSON.stringify(signEvent({ ...(event as Record<string, unknown>) }, by));
 const blockedData = exampleEvents['job.blocked'].data as Record<string, unknown>;
-const blocked = (over: Record<string, unknown>) => signed({ ...exampleEvents['job.blocked'], data: { ...blockedData, ...over } });
+const blocked = (over: Record<string, unknown>) =>
+  signed({ ...exampleEvents['job.blocked'], data: { ...blockedData, ...over } });
 
 describe('signalOf', () => {
   it('reads signed grants, executions and blocks', () => {
-    expect(signalOf('job.released', signed(exampleEvents['job.released']), trusted)).toMatchObject({ kind: 'released', jobId: 'job-1' });
-    expect(signalOf('job.executed', signed(exampleEvents['job.executed']), trusted)).toMatchObject({ kind: 'executed', jobId: 'job-1' });
+    expect(signalOf('job.released', signed(exampleEvents['job.released']), trusted)).toMatchObject({
+      kind: 'released',
+      jobId: 'job-1',
+    });
+    expect(signalOf('job.executed', signed(exampleEvents['job.executed']), trusted)).toMatchObject({
+      kind: 'executed',
+      jobId: 'job-1',
+    });
     expect(signalOf('job.blocked', blocked({}), trusted)).toMatchObject({ kind: 'blocked', jobId: 'job-1' });
   });
 
@@ -51,13 +59,23 @@ describe('blockedError', () => {
     const sut = blockedError(data('HASH_MISMATCH'));
     expect(sut).toBeInstanceOf(BlockedError);
     expect(sut).not.toBeInstanceOf(DeniedError);
-    expect(sut).toMatchObject({ code: 'HASH_MISMATCH', reasonCode: 'HASH_MISMATCH', jobId: 'job-1', name: 'BlockedError' });
+    expect(sut).toMatchObject({
+      code: 'HASH_MISMATCH',
+      reasonCode: 'HASH_MISMATCH',
+      jobId: 'job-1',
+      name: 'BlockedError',
+    });
   });
 });
 
 describe('outcomeOf', () => {
   it('maps job.executed', () => {
     const d = exampleEvents['job.executed'].data as Parameters<typeof outcomeOf>[0];
-    expect(outcomeOf(d)).toMatchObject({ jobId: 'job-1', status: d.status, executor: d.executor, attempts: d.attempts });
+    expect(outcomeOf(d)).toMatchObject({
+      jobId: 'job-1',
+      status: d.status,
+      executor: d.executor,
+      attempts: d.attempts,
+    });
   });
 });

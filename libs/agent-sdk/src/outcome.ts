@@ -34,7 +34,11 @@ export interface ExecutionOutcome {
  * unsigned or forged (anyone who can write to Kafka could otherwise fake a block or an execution),
  * or a report-only block (a late or duplicate fact about a job whose outcome already stands).
  */
-export function signalOf(topic: string, value: Buffer | string | null, trusted: readonly KeyObject[]): JobSignal | null {
+export function signalOf(
+  topic: string,
+  value: Buffer | string | null,
+  trusted: readonly KeyObject[],
+): JobSignal | null {
   if (value === null) return null;
   let json: unknown;
   try {
@@ -54,7 +58,9 @@ export function signalOf(topic: string, value: Buffer | string | null, trusted: 
     }
     case Topics.JobBlocked: {
       const r = JobBlockedV1Schema.safeParse(json);
-      return r.success && !r.data.data.report_only ? { kind: 'blocked', jobId: r.data.data.job_id, data: r.data.data } : null;
+      return r.success && !r.data.data.report_only
+        ? { kind: 'blocked', jobId: r.data.data.job_id, data: r.data.data }
+        : null;
     }
     default:
       return null;
@@ -72,7 +78,11 @@ export function outcomeOf(data: JobExecutedData): ExecutionOutcome {
   };
 }
 
-const TYPED: Partial<Record<BlockReason, typeof BlockedError>> = { DENIED: DeniedError, REJECTED: RejectedError, EXPIRED: ExpiredError };
+const TYPED: Partial<Record<BlockReason, typeof BlockedError>> = {
+  DENIED: DeniedError,
+  REJECTED: RejectedError,
+  EXPIRED: ExpiredError,
+};
 
 /** The typed error for a block: DeniedError, RejectedError, ExpiredError, or BlockedError with the code. */
 export function blockedError(data: JobBlockedData): BlockedError {

@@ -4,7 +4,13 @@ import { buildProposal } from './proposal';
 
 const identity = { agentId: 'deploy-bot', tenant: 'acme' };
 const now = new Date('2026-11-24T10:00:00.000Z');
-const input = { topic: 'job.deploy.rollout', riskTags: ['prod'], payload: { service: 'api' }, summary: 'Roll out api', requestedBy: 'alice' };
+const input = {
+  topic: 'job.deploy.rollout',
+  riskTags: ['prod'],
+  payload: { service: 'api' },
+  summary: 'Roll out api',
+  requestedBy: 'alice',
+};
 
 describe('buildProposal', () => {
   it('builds a valid job.proposed for this agent and tenant', () => {
@@ -23,7 +29,11 @@ describe('buildProposal', () => {
   });
 
   it('keeps a given job id and a structured summary', () => {
-    const sut = buildProposal({ ...input, jobId: 'my-job-1', summary: { title: 't', nextEffect: 'api v2 live' } }, identity, now);
+    const sut = buildProposal(
+      { ...input, jobId: 'my-job-1', summary: { title: 't', nextEffect: 'api v2 live' } },
+      identity,
+      now,
+    );
     expect(sut.data.job_id).toBe('my-job-1');
     expect(sut.data.summary).toEqual({ title: 't', next_effect: 'api v2 live' });
   });

@@ -23,13 +23,21 @@ export interface AgentIdentity {
 export const SDK_PRODUCER = 'agent-sdk';
 
 /** Builds the `job.proposed` event and validates it against the contract, before anything is sent. */
-export function buildProposal(input: ProposeInput, identity: AgentIdentity, now: Date = new Date(), eventId: string = randomUUID()): JobProposedV1 {
+export function buildProposal(
+  input: ProposeInput,
+  identity: AgentIdentity,
+  now: Date = new Date(),
+  eventId: string = randomUUID(),
+): JobProposedV1 {
   const summary =
     input.summary === undefined
       ? undefined
       : typeof input.summary === 'string'
         ? { title: input.summary }
-        : { title: input.summary.title, ...(input.summary.nextEffect === undefined ? {} : { next_effect: input.summary.nextEffect }) };
+        : {
+            title: input.summary.title,
+            ...(input.summary.nextEffect === undefined ? {} : { next_effect: input.summary.nextEffect }),
+          };
   const candidate = {
     event_id: eventId,
     type: Topics.JobProposed,
@@ -50,11 +58,18 @@ export function buildProposal(input: ProposeInput, identity: AgentIdentity, now:
   };
   const r = JobProposedV1Schema.safeParse(candidate);
   if (!r.success) {
-    throw new InvalidProposalError(r.error.issues.map((i) => ({ path: i.path.join('.').replace(/^data\./, '') || '(proposal)', message: i.message })));
+    throw new InvalidProposalError(
+      r.error.issues.map((i) => ({
+        path: i.path.join('.').replace(/^data\./, '') || '(proposal)',
+        message: i.message,
+      })),
+    );
   }
   // The payload must survive JSON unchanged, or the hash the gate computes differs from ours.
   if (!isPlainJson(input.payload)) {
-    throw new InvalidProposalError([{ path: 'payload', message: 'must be plain JSON (no undefined, functions, dates or class instances)' }]);
+    throw new InvalidProposalError([
+      { path: 'payload', message: 'must be plain JSON (no undefined, functions, dates or class instances)' },
+    ]);
   }
   return r.data;
 }

@@ -31,7 +31,9 @@ describe('sendReport', () => {
     const sut = fakeFetch([409]);
     await expect(sendReport('http://eb.test', 'j', report, sut.fn)).rejects.toBeInstanceOf(ReportError);
     expect(sut.calls).toHaveLength(1);
-    await expect(sendReport('http://eb.test', 'j', report, fakeFetch([403]).fn)).rejects.toMatchObject({ result: { ok: true } });
+    await expect(sendReport('http://eb.test', 'j', report, fakeFetch([403]).fn)).rejects.toMatchObject({
+      result: { ok: true },
+    });
   });
 });
 

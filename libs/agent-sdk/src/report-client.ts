@@ -23,7 +23,13 @@ export function jsonResult(value: unknown): unknown {
  * POSTs the outcome to execution-binding, the grant as its credential. Network errors and 5xx are
  * retried (the endpoint answers the same report again without recording twice); 4xx are final.
  */
-export async function sendReport(executionUrl: string, jobId: string, report: Report, fetchImpl: typeof fetch = fetch, attempts = 5): Promise<void> {
+export async function sendReport(
+  executionUrl: string,
+  jobId: string,
+  report: Report,
+  fetchImpl: typeof fetch = fetch,
+  attempts = 5,
+): Promise<void> {
   const url = `${executionUrl.replace(/\/+$/, '')}/api/v1/jobs/${encodeURIComponent(jobId)}/report`;
   let last = '';
   for (let i = 0; i < attempts; i++) {

@@ -70,8 +70,10 @@ export class Approvals1764000000000 implements MigrationInterface {
       `CREATE INDEX approval_items_escalation_due ON "${S}".approval_items (escalate_at) WHERE state = 'PENDING' AND escalated_at IS NULL AND escalate_at IS NOT NULL`,
     );
     // History (earlier resolutions of one agent's topic) and stats (resolutions in a window).
+    // Covering, so each listed item's 5 newest entries are an index-only range read, however long the history.
     await q.query(
-      `CREATE INDEX approval_items_history ON "${S}".approval_items (agent_id, topic, resolved_at DESC) WHERE state IN ('APPROVED', 'REJECTED', 'EXPIRED')`,
+      `CREATE INDEX approval_items_history ON "${S}".approval_items (tenant, agent_id, topic, resolved_at DESC)
+         INCLUDE (job_id, state, resolved_by, resolved_comment) WHERE state IN ('APPROVED', 'REJECTED', 'EXPIRED')`,
     );
     await q.query(`CREATE INDEX approval_items_resolved_at ON "${S}".approval_items (resolved_at) WHERE resolved_at IS NOT NULL`);
   }

@@ -60,7 +60,9 @@ export class BindingTables1764000000000 implements MigrationInterface {
       started_at timestamptz,
       finished_at timestamptz
     )`);
-    await q.query(`CREATE INDEX executions_open ON "execution_binding".executions (state) WHERE state IN ('started','pending','released')`);
+    await q.query(
+      `CREATE INDEX executions_open ON "execution_binding".executions (state) WHERE state IN ('started','pending','released')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

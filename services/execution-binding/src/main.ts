@@ -1,6 +1,7 @@
 import './telemetry';
 import { resolve } from 'node:path';
-import { bootstrapService, loadEnv, runMain } from '@countersign/bus';
+import { BUS_LOGGER, bootstrapService, loadEnv, runMain } from '@countersign/bus';
+import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { loadBindingKeys } from './config/binding-keys';
 import { EnvSchema } from './config/env.schema';
@@ -18,9 +19,12 @@ runMain(async () => {
     description: 'Executes a job only when its approval is bound to the exact request and policy snapshot.',
   });
   if (executors.generatedSecrets.length) {
-    process.stderr.write(
-      `${JSON.stringify({ level: 40, service: 'execution-binding', msg: 'HMAC secrets not set, random ones used: receivers cannot verify these calls', secrets: executors.generatedSecrets })}\n`,
-    );
+    app
+      .get<Logger>(BUS_LOGGER)
+      .warn(
+        { secrets: executors.generatedSecrets },
+        'HMAC secrets not set: random ones are used, so receivers cannot verify these calls',
+      );
   }
   return app;
 });

@@ -22,8 +22,20 @@ export const SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
 export const OTHER_SNAPSHOT = `cfg:tenant:acme:policy#sha256:${'c'.repeat(64)}`;
 
 /** An event as its producer would send it (the bus's buildEvent, without pulling Nest into Jest). */
-export function signedEvent<T extends Topic>(topic: T, data: DataOf<T>, signer: Signer | null, producer: string): EventOf<T> {
-  const event = { event_id: randomUUID(), type: topic, schema_version: 1, occurred_at: new Date().toISOString(), producer, data };
+export function signedEvent<T extends Topic>(
+  topic: T,
+  data: DataOf<T>,
+  signer: Signer | null,
+  producer: string,
+): EventOf<T> {
+  const event = {
+    event_id: randomUUID(),
+    type: topic,
+    schema_version: 1,
+    occurred_at: new Date().toISOString(),
+    producer,
+    data,
+  };
   return (signer ? signEvent(event, signer) : event) as unknown as EventOf<T>;
 }
 
@@ -37,7 +49,11 @@ export class FactFactory {
     this.approvalQueue = signerFromPem(keys.pems['approval-queue'].privateKeyPem);
   }
 
-  decision(p: JobProposedV1, over: Partial<DecisionMadeData> = {}, signer: Signer = this.policyDecision): DecisionMadeV1 {
+  decision(
+    p: JobProposedV1,
+    over: Partial<DecisionMadeData> = {},
+    signer: Signer = this.policyDecision,
+  ): DecisionMadeV1 {
     const gated = (over.decision ?? 'ALLOW') === 'REQUIRE_APPROVAL';
     return signedEvent(
       'decision.made',
@@ -51,7 +67,15 @@ export class FactFactory {
         matched_rules: ['test-rule'],
         job_hash: jobHash(p.data),
         constraints: {},
-        approval: gated ? { approvals_required: 1, approver_roles: ['owner'], sla_seconds: 1800, escalate_after_seconds: null, escalation_roles: [] } : null,
+        approval: gated
+          ? {
+              approvals_required: 1,
+              approver_roles: ['owner'],
+              sla_seconds: 1800,
+              escalate_after_seconds: null,
+              escalation_roles: [],
+            }
+          : null,
         decision_summary: { title: 't', why: 'w', next_effect: 'n' },
         decided_at: new Date().toISOString(),
         ...over,
@@ -61,7 +85,11 @@ export class FactFactory {
     );
   }
 
-  resolution(p: JobProposedV1, over: Partial<ApprovalResolvedData> = {}, signer: Signer = this.approvalQueue): ApprovalResolvedV1 {
+  resolution(
+    p: JobProposedV1,
+    over: Partial<ApprovalResolvedData> = {},
+    signer: Signer = this.approvalQueue,
+  ): ApprovalResolvedV1 {
     const at = new Date().toISOString();
     return signedEvent(
       'approval.resolved',
@@ -92,7 +120,14 @@ export interface JobState {
   job_hash: string | null;
   facts: Record<'proposal' | 'decision' | 'resolution', { event_id: string; signature_ok?: boolean } | null>;
   block: { reason_code: string; detail: string; reason_text: string | null } | null;
-  execution: { state: string; status: string | null; attempts: number; error: string | null; kind: string; result?: unknown } | null;
+  execution: {
+    state: string;
+    status: string | null;
+    attempts: number;
+    error: string | null;
+    kind: string;
+    result?: unknown;
+  } | null;
   late_facts: number;
 }
 
@@ -104,22 +139,36 @@ export async function getState(baseUrl: string, jobId: string): Promise<{ status
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls the job's state until `ok` holds. */
-export async function waitForState(baseUrl: string, jobId: string, ok: (s: JobState) => boolean, timeoutMs = 30000): Promise<JobState> {
+export async function waitForState(
+  baseUrl: string,
+  jobId: string,
+  ok: (s: JobState) => boolean,
+  timeoutMs = 30000,
+): Promise<JobState> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     const r = await getState(baseUrl, jobId);
     last = r.body;
     if (r.status === 200 && ok(r.body)) return r.body;
-    if (Date.now() > deadline) throw new Error(`job ${jobId}: state not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId}: state not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
     await sleep(100);
   }
 }
 
 /** Publishes a fact and waits until the service has stored it. */
-export async function deliver(baseUrl: string, kind: 'proposal' | 'decision' | 'resolution', event: { event_id: string; type: string; data: { job_id: string } }) {
+export async function deliver(
+  baseUrl: string,
+  kind: 'proposal' | 'decision' | 'resolution',
+  event: { event_id: string; type: string; data: { job_id: string } },
+) {
   await publish(event);
-  return waitForState(baseUrl, event.data.job_id, (s) => s.facts[kind]?.event_id === event.event_id || s.late_facts > 0 || s.state === 'blocked');
+  return waitForState(
+    baseUrl,
+    event.data.job_id,
+    (s) => s.facts[kind]?.event_id === event.event_id || s.late_facts > 0 || s.state === 'blocked',
+  );
 }
 
 export interface HookCall {
@@ -188,15 +237,26 @@ export class OutcomeProbe {
   }
 
   private ours(m: ProbedMessage, jobId: string): boolean {
-    return (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId && verifyEvent(m.json!, this.trusted).ok;
+    return (
+      (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId && verifyEvent(m.json!, this.trusted).ok
+    );
   }
 
   forJob(topic: string, jobId: string): Record<string, unknown>[] {
     return this.probe.find(topic, (m) => this.ours(m, jobId)).map((m) => m.json!);
   }
 
-  async waitForJob(topic: string, jobId: string, where: (data: Record<string, unknown>) => boolean = () => true, timeoutMs = 30000) {
-    const [hit] = await this.probe.waitFor(topic, (m) => this.ours(m, jobId) && where(m.json!['data'] as Record<string, unknown>), timeoutMs);
+  async waitForJob(
+    topic: string,
+    jobId: string,
+    where: (data: Record<string, unknown>) => boolean = () => true,
+    timeoutMs = 30000,
+  ) {
+    const [hit] = await this.probe.waitFor(
+      topic,
+      (m) => this.ours(m, jobId) && where(m.json!['data'] as Record<string, unknown>),
+      timeoutMs,
+    );
     return hit!.json!;
   }
 
@@ -204,5 +264,24 @@ export class OutcomeProbe {
   async outcomeBlock(jobId: string): Promise<Record<string, unknown>> {
     const e = await this.waitForJob('job.blocked', jobId, (d) => !d['report_only']);
     return e['data'] as Record<string, unknown>;
+  }
+}
+
+/**
+ * The shared broker may carry another stack (another spec, another engineer) whose policy-decision
+ * decides every proposal it sees, with its own key: to this spec's service that decision is forged,
+ * and it blocks the job BAD_SIGNATURE, correctly. Specs therefore store their trusted facts before
+ * the proposal where the order does not matter; where it does, this names the interference plainly.
+ */
+export function failOnForeignDecision(state: JobState, ours: readonly string[]): void {
+  const decision = state.facts.decision;
+  const foreign =
+    (decision && !ours.includes(decision.event_id)) ||
+    (state.block?.reason_code === 'BAD_SIGNATURE' && !ours.some((id) => state.block!.detail.includes(id)));
+  if (foreign) {
+    throw new Error(
+      `another stack on the shared broker decided this spec's proposal first (${JSON.stringify(state.block ?? state.facts)}); ` +
+        'run the execution-binding specs while no other policy-decision is running',
+    );
   }
 }

@@ -4,11 +4,19 @@ import { Topics } from '@countersign/contracts';
 import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem, verifyEvent } from '@countersign/crypto';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import { createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import {
+  createTestDatabase,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 import {
   FactFactory,
   HookServer,
   OutcomeProbe,
+  failOnForeignDecision,
   OTHER_SNAPSHOT,
   deliver,
   getState,
@@ -71,13 +79,12 @@ executors:
   });
 
   const released = (jobId: string) => probe.forJob(Topics.JobReleased, jobId);
-  const blocks = (jobId: string) => probe.forJob(Topics.JobBlocked, jobId);
   const outcomeBlock = (jobId: string) => probe.outcomeBlock(jobId);
 
   it('releases an ALLOW job with a grant signed by execution-binding over its own hash of the proposal', async () => {
     const p = proposal();
+    await deliver(svc.url, 'decision', facts.decision(p, { constraints: { max_runtime_sec: 30 } }));
     await publish(p);
-    await publish(facts.decision(p, { constraints: { max_runtime_sec: 30 } }));
     const grant = await probe.waitForJob(Topics.JobReleased, p.data.job_id);
     expect(grant['data']).toMatchObject({
       job_id: p.data.job_id,
@@ -104,11 +111,21 @@ executors:
     const jobs = await Promise.all(
       orders.map(async (order) => {
         const p = proposal();
-        const events = { proposal: p, decision: facts.decision(p, { decision: 'REQUIRE_APPROVAL' }), resolution: facts.resolution(p) };
+        const events = {
+          proposal: p,
+          decision: facts.decision(p, { decision: 'REQUIRE_APPROVAL' }),
+          resolution: facts.resolution(p),
+        };
+        const ours = Object.values(events).map((e) => e.event_id);
         for (const [i, kind] of order.entries()) {
           const state = await deliver(svc.url, kind, events[kind]);
-          if (i < 2) expect(state.state).not.toMatch(/released|blocked/);
+          failOnForeignDecision(state, ours);
+          if (i < 2) expect(state.state).toMatch(/pending|proposed|decided|awaiting_approval/);
         }
+        failOnForeignDecision(
+          await waitForState(svc.url, p.data.job_id, (s) => s.state === 'released' || s.state === 'blocked'),
+          ours,
+        );
         return p.data.job_id;
       }),
     );
@@ -116,129 +133,182 @@ executors:
     await sleep(500);
     for (const jobId of jobs) {
       expect(released(jobId)).toHaveLength(1);
-      expect(blocks(jobId)).toHaveLength(0);
+      expect(
+        probe.forJob(Topics.JobBlocked, jobId).filter((b) => !(b['data'] as { report_only?: boolean }).report_only),
+      ).toHaveLength(0);
     }
   });
 
   it('DENIED, with the policy reason', async () => {
     const p = proposal();
-    await publish(facts.decision(p, { decision: 'DENY', policy_reason: 'no config writes on Fridays' }));
+    await deliver(
+      svc.url,
+      'decision',
+      facts.decision(p, { decision: 'DENY', policy_reason: 'no config writes on Fridays' }),
+    );
     await publish(p);
-    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'DENIED', reason_text: 'no config writes on Fridays', job_hash: jobHash(p.data) });
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
+      reason_code: 'DENIED',
+      reason_text: 'no config writes on Fridays',
+      job_hash: jobHash(p.data),
+    });
     expect(released(p.data.job_id)).toHaveLength(0);
   });
 
   it('REJECTED, carrying the reviewer reason', async () => {
     const p = proposal();
     const at = new Date().toISOString();
-    await publish(p);
-    await publish(facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
-    await publish(
+    await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await deliver(
+      svc.url,
+      'resolution',
       facts.resolution(p, {
         resolution: 'REJECTED',
-        approvals: [{ actor: 'carol', role: 'owner', action: 'reject', reason: 'not during the freeze', note: null, at }],
+        approvals: [
+          { actor: 'carol', role: 'owner', action: 'reject', reason: 'not during the freeze', note: null, at },
+        ],
         resolved_by: 'carol',
       }),
     );
-    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'REJECTED', reason_text: 'not during the freeze' });
+    await publish(p);
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
+      reason_code: 'REJECTED',
+      reason_text: 'not during the freeze',
+    });
     const state = await waitForState(svc.url, p.data.job_id, (s) => s.state === 'blocked');
     expect(state.block).toMatchObject({ reason_code: 'REJECTED', reason_text: 'not during the freeze' });
   });
 
   it('EXPIRED', async () => {
     const p = proposal();
+    await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await deliver(
+      svc.url,
+      'resolution',
+      facts.resolution(p, { resolution: 'EXPIRED', approvals: [], resolved_by: 'approval-queue' }),
+    );
     await publish(p);
-    await publish(facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
-    await publish(facts.resolution(p, { resolution: 'EXPIRED', approvals: [], resolved_by: 'approval-queue' }));
     expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'EXPIRED' });
   });
 
   it('BAD_SIGNATURE: a forged approval.resolved signed with a random key, published straight to Kafka, blocks the real job', async () => {
     const p = proposal();
-    await deliver(svc.url, 'proposal', p);
-    await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
     const attacker = signerFromPem(generateSigningKeyPair().privateKeyPem);
-    await publish(facts.resolution(p, {}, attacker));
-    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'BAD_SIGNATURE', detail: expect.stringContaining('unknown signing key') });
-    // The genuine approval arriving afterwards cannot revive the job.
-    await publish(facts.resolution(p));
-    await waitForState(svc.url, p.data.job_id, (s) => s.late_facts === 1);
+    const forged = facts.resolution(p, {}, attacker);
+    await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(forged);
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
+      reason_code: 'BAD_SIGNATURE',
+      detail: expect.stringContaining(`${forged.event_id} does not carry a valid signature: unknown signing key`),
+    });
+    // Neither the proposal nor the genuine approval arriving afterwards can revive the job.
+    const genuine = facts.resolution(p);
+    await publish(p);
+    await publish(genuine);
+    await probe.waitForJob(Topics.JobBlocked, p.data.job_id, (d) => String(d['detail']).includes(genuine.event_id));
     expect(released(p.data.job_id)).toHaveLength(0);
+    expect((await getState(svc.url, p.data.job_id)).body.state).toBe('blocked');
   });
 
   it('BAD_SIGNATURE: a decision signed by the wrong service', async () => {
     const p = proposal();
+    const wrong = facts.decision(p, {}, facts.approvalQueue);
+    await publish(wrong);
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
+      reason_code: 'BAD_SIGNATURE',
+      detail: expect.stringContaining(wrong.event_id),
+    });
     await publish(p);
-    await publish(facts.decision(p, {}, facts.approvalQueue));
-    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'BAD_SIGNATURE', detail: expect.stringContaining('decision.made') });
+    await sleep(300);
     expect(released(p.data.job_id)).toHaveLength(0);
   });
 
   it('HASH_MISMATCH: the decision was made for another payload', async () => {
     const p = proposal();
     const decidedFor = { ...p, data: { ...p.data, payload: { key: 'feature.x', value: false } } };
+    await deliver(svc.url, 'decision', facts.decision(decidedFor));
     await publish(p);
-    await publish(facts.decision(decidedFor));
-    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'HASH_MISMATCH', detail: expect.stringContaining('decision.made') });
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
+      reason_code: 'HASH_MISMATCH',
+      detail: expect.stringContaining('decision.made'),
+    });
   });
 
   it('HASH_MISMATCH: a genuinely signed approval for another job hash', async () => {
     const p = proposal();
     const other = proposal();
+    await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await deliver(svc.url, 'resolution', facts.resolution(p, { job_hash: jobHash(other.data) }));
     await publish(p);
-    await publish(facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
-    await publish(facts.resolution(p, { job_hash: jobHash(other.data) }));
-    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'HASH_MISMATCH', detail: expect.stringContaining('approval.resolved') });
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
+      reason_code: 'HASH_MISMATCH',
+      detail: expect.stringContaining('approval.resolved'),
+    });
   });
 
   it('SNAPSHOT_MISMATCH: the approval names another policy snapshot than the gating decision', async () => {
     const p = proposal();
+    await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await deliver(svc.url, 'resolution', facts.resolution(p, { policy_snapshot: OTHER_SNAPSHOT }));
     await publish(p);
-    await publish(facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
-    await publish(facts.resolution(p, { policy_snapshot: OTHER_SNAPSHOT }));
     expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'SNAPSHOT_MISMATCH' });
   });
 
   it('UNEXPECTED_RESOLUTION: an approval for a job policy allowed outright', async () => {
     const p = proposal();
     await deliver(svc.url, 'resolution', facts.resolution(p));
-    await deliver(svc.url, 'proposal', p);
-    await publish(facts.decision(p));
+    await deliver(svc.url, 'decision', facts.decision(p));
+    await publish(p);
     expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'UNEXPECTED_RESOLUTION' });
     expect(released(p.data.job_id)).toHaveLength(0);
   });
 
-  it('a payload changed after approval is never executed: a second proposal before binding blocks DUPLICATE', async () => {
+  it('a payload changed after approval was requested is never executed: a second proposal before binding blocks DUPLICATE', async () => {
     const p = proposal();
     const changed = proposal({ ...p.data, payload: { key: 'feature.x', value: 'rm -rf' } });
-    await deliver(svc.url, 'proposal', p);
     await deliver(svc.url, 'decision', facts.decision(p, { decision: 'REQUIRE_APPROVAL' }));
+    await publish(p);
     await publish(changed);
-    expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'DUPLICATE', detail: expect.stringContaining(changed.event_id) });
-    await publish(facts.resolution(p));
-    await waitForState(svc.url, p.data.job_id, (s) => s.late_facts === 1);
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
+      reason_code: 'DUPLICATE',
+      detail: expect.stringContaining(changed.event_id),
+    });
+    const approval = facts.resolution(p);
+    await publish(approval);
+    await probe.waitForJob(
+      Topics.JobBlocked,
+      p.data.job_id,
+      (d) => d['report_only'] === true && String(d['detail']).includes(approval.event_id),
+    );
     expect(released(p.data.job_id)).toHaveLength(0);
   });
 
   it('a payload changed after approval is never executed: when only the changed proposal is stored, HASH_MISMATCH', async () => {
     const approved = proposal();
     const changed = proposal({ ...approved.data, payload: { key: 'feature.x', value: 'other' } });
+    await deliver(svc.url, 'decision', facts.decision(approved, { decision: 'REQUIRE_APPROVAL' }));
+    await deliver(svc.url, 'resolution', facts.resolution(approved));
     await publish(changed);
-    await publish(facts.decision(approved, { decision: 'REQUIRE_APPROVAL' }));
-    await publish(facts.resolution(approved));
     expect(await outcomeBlock(approved.data.job_id)).toMatchObject({ reason_code: 'HASH_MISMATCH' });
     expect(released(approved.data.job_id)).toHaveLength(0);
   });
 
   it('DUPLICATE after binding is reported, and the original outcome stands', async () => {
     const p = proposal();
+    await deliver(svc.url, 'decision', facts.decision(p));
     await publish(p);
-    await publish(facts.decision(p));
     await probe.waitForJob(Topics.JobReleased, p.data.job_id);
-    await publish(facts.decision(p, { decision: 'DENY' }));
-    const report = (await probe.waitForJob(Topics.JobBlocked, p.data.job_id))['data'];
-    expect(report).toMatchObject({ reason_code: 'DUPLICATE', report_only: true, detail: expect.stringContaining('the outcome stands') });
-    const state = await waitForState(svc.url, p.data.job_id, (s) => s.late_facts === 1);
+    const second = facts.decision(p, { decision: 'DENY' });
+    await publish(second);
+    const report = await probe.waitForJob(Topics.JobBlocked, p.data.job_id, (d) =>
+      String(d['detail']).includes(second.event_id),
+    );
+    expect(report['data']).toMatchObject({
+      reason_code: 'DUPLICATE',
+      report_only: true,
+      detail: expect.stringContaining('the outcome stands'),
+    });
+    const state = await waitForState(svc.url, p.data.job_id, (s) => s.late_facts >= 1);
     expect(state.state).toBe('released');
     expect(released(p.data.job_id)).toHaveLength(1);
   });
@@ -247,34 +317,37 @@ executors:
     const a = proposal();
     const b = proposal({ ...a.data, job_id: `${a.data.job_id}-b` });
     const approvalOfA = facts.resolution(a);
+    await deliver(svc.url, 'decision', facts.decision(a, { decision: 'REQUIRE_APPROVAL' }));
+    await deliver(svc.url, 'resolution', approvalOfA);
     await publish(a);
-    await publish(facts.decision(a, { decision: 'REQUIRE_APPROVAL' }));
-    await publish(approvalOfA);
     await probe.waitForJob(Topics.JobReleased, a.data.job_id);
 
-    await deliver(svc.url, 'proposal', b);
     await deliver(svc.url, 'decision', facts.decision(b, { decision: 'REQUIRE_APPROVAL' }));
     const replayed = { ...approvalOfA, event_id: randomUUID(), data: { ...approvalOfA.data, job_id: b.data.job_id } };
     await publish(replayed);
-    expect(await outcomeBlock(b.data.job_id)).toMatchObject({ reason_code: 'BAD_SIGNATURE' });
+    expect(await outcomeBlock(b.data.job_id)).toMatchObject({
+      reason_code: 'BAD_SIGNATURE',
+      detail: expect.stringContaining(replayed.event_id),
+    });
+    await publish(b);
+    await sleep(300);
     expect(released(b.data.job_id)).toHaveLength(0);
   });
 
-  it('INCOMPLETE: a job whose decision never comes is blocked after INCOMPLETE_AFTER_MS; a gated job keeps waiting for its approval', async () => {
-    const lonely = proposal();
-    const gated = proposal();
-    await publish(lonely);
-    await deliver(svc.url, 'proposal', gated);
-    await deliver(svc.url, 'decision', facts.decision(gated, { decision: 'REQUIRE_APPROVAL' }));
-    expect(await outcomeBlock(lonely.data.job_id)).toMatchObject({ reason_code: 'INCOMPLETE', detail: expect.stringContaining('decision.made') });
-    await sleep(1000);
-    expect((await getState(svc.url, gated.data.job_id)).body.state).toBe('awaiting_approval');
+  it('INCOMPLETE: a job whose proposal never comes is blocked after INCOMPLETE_AFTER_MS', async () => {
+    const never = proposal();
+    await deliver(svc.url, 'decision', facts.decision(never));
+    expect((await getState(svc.url, never.data.job_id)).body.state).toBe('decided');
+    expect(await outcomeBlock(never.data.job_id)).toMatchObject({
+      reason_code: 'INCOMPLETE',
+      detail: expect.stringContaining('job.proposed'),
+    });
   }, 60_000);
 
   it('NO_EXECUTOR for a topic no executor matches', async () => {
     const p = proposal({ topic: 'ops.restart' });
+    await deliver(svc.url, 'decision', facts.decision(p));
     await publish(p);
-    await publish(facts.decision(p));
     expect(await outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'NO_EXECUTOR' });
   });
 
@@ -282,14 +355,26 @@ executors:
     const p = proposal({ topic: 'test.http.apply' });
     const decision = facts.decision(p, { decision: 'REQUIRE_APPROVAL' });
     const resolution = facts.resolution(p);
-    for (const e of [p, p, decision, decision, resolution, resolution]) await publish(e);
+    const ours = [p.event_id, decision.event_id, resolution.event_id];
+    for (const e of [decision, decision, resolution, resolution, p, p]) await publish(e);
     await probe.waitForJob(Topics.JobExecuted, p.data.job_id);
     for (const e of [p, decision, resolution]) await publish(e);
     await sleep(1500);
     expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
     expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(1);
-    expect(blocks(p.data.job_id)).toHaveLength(0);
-    expect((await getState(svc.url, p.data.job_id)).body).toMatchObject({ state: 'executed', late_facts: 0, execution: { status: 'SUCCEEDED' } });
+    const reportsOfOurs = probe
+      .forJob(Topics.JobBlocked, p.data.job_id)
+      .filter((b) => ours.some((id) => String((b['data'] as { detail: string }).detail).includes(id)));
+    expect(reportsOfOurs).toHaveLength(0);
+    expect(
+      probe
+        .forJob(Topics.JobBlocked, p.data.job_id)
+        .filter((b) => !(b['data'] as { report_only?: boolean }).report_only),
+    ).toHaveLength(0);
+    expect((await getState(svc.url, p.data.job_id)).body).toMatchObject({
+      state: 'executed',
+      execution: { status: 'SUCCEEDED' },
+    });
   });
 
   it('answers 404 for an unknown job and 400 for a malformed id', async () => {

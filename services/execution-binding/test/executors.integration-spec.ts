@@ -4,8 +4,24 @@ import { Topics } from '@countersign/contracts';
 import { jobHash, publicKeyFromPem, signEvent, signerFromPem, verifyEvent } from '@countersign/crypto';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import { createTestDatabase, kafka, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { FactFactory, HookServer, OutcomeProbe, publish, waitForState, writeExecutorsFile } from './binding-support';
+import {
+  createTestDatabase,
+  kafka,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
+import {
+  FactFactory,
+  HookServer,
+  OutcomeProbe,
+  deliver,
+  publish,
+  waitForState,
+  writeExecutorsFile,
+} from './binding-support';
 
 const SECRET = 'test-hook-secret-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +48,10 @@ describe('execution-binding: executors', () => {
     await hook.start();
     const admin = kafka().admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: dispatchTopic, numPartitions: 1, replicationFactor: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: dispatchTopic, numPartitions: 1, replicationFactor: 1 }],
+    });
     await admin.disconnect();
     const base = `http://127.0.0.1:${hook.port}`;
     executorsFile = writeExecutorsFile(`
@@ -91,7 +110,13 @@ executors:
     await kafkaProbe.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted, dispatchTopic]);
     svc = await startService('execution-binding', {
       databaseUrl: await createTestDatabase('eb_executors'),
-      env: { ...keyEnv(keys), EXECUTORS_FILE: executorsFile, TEST_HOOK_SECRET: SECRET, SWEEP_INTERVAL_MS: '200', RELEASE_REPORT_GRACE_SEC: '1' },
+      env: {
+        ...keyEnv(keys),
+        EXECUTORS_FILE: executorsFile,
+        TEST_HOOK_SECRET: SECRET,
+        SWEEP_INTERVAL_MS: '200',
+        RELEASE_REPORT_GRACE_SEC: '1',
+      },
     });
   }, 120_000);
 
@@ -102,11 +127,13 @@ executors:
     await hook.stop();
   });
 
-  const executed = async (jobId: string) => (await probe.waitForJob(Topics.JobExecuted, jobId))['data'] as Record<string, unknown>;
+  const executed = async (jobId: string) =>
+    (await probe.waitForJob(Topics.JobExecuted, jobId))['data'] as Record<string, unknown>;
 
-  async function approve(p: ReturnType<typeof proposal>, constraints = {}) {
+  /** The trusted decision first, the proposal last: the job binds when the proposal arrives. */
+  async function approve(p: ReturnType<typeof proposal>, constraints = {}, baseUrl = svc.url) {
+    await deliver(baseUrl, 'decision', facts.decision(p, { decision: 'ALLOW_WITH_CONSTRAINTS', constraints }));
     await publish(p);
-    await publish(facts.decision(p, { decision: 'ALLOW_WITH_CONSTRAINTS', constraints }));
   }
 
   describe('http', () => {
@@ -122,14 +149,24 @@ executors:
       });
       const [call, ...more] = hook.callsTo(p.data.job_id);
       expect(more).toHaveLength(0);
-      expect(call!.headers['x-countersign-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(call!.body).digest('hex')}`);
-      expect(JSON.parse(call!.body)).toMatchObject({ job_id: p.data.job_id, job_hash: jobHash(p.data), payload: { key: 'feature.x', value: true } });
+      expect(call!.headers['x-countersign-signature']).toBe(
+        `sha256=${createHmac('sha256', SECRET).update(call!.body).digest('hex')}`,
+      );
+      expect(JSON.parse(call!.body)).toMatchObject({
+        job_id: p.data.job_id,
+        job_hash: jobHash(p.data),
+        payload: { key: 'feature.x', value: true },
+      });
     });
 
     it('records FAILED with the answer of a target that refuses (not idempotent: no retry)', async () => {
       const p = proposal({ topic: 'test.http.apply', payload: { fail: true } });
       await approve(p);
-      expect(await executed(p.data.job_id)).toMatchObject({ status: 'FAILED', error: 'HTTP 422: bad payload', attempts: 1 });
+      expect(await executed(p.data.job_id)).toMatchObject({
+        status: 'FAILED',
+        error: 'HTTP 422: bad payload',
+        attempts: 1,
+      });
       expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
     });
 
@@ -156,7 +193,10 @@ executors:
     it('blocks CONSTRAINT_VIOLATION for a target outside network_allowlist, and makes no call', async () => {
       const p = proposal({ topic: 'test.http.apply' });
       await approve(p, { network_allowlist: ['api.example.com'] });
-      expect(await probe.outcomeBlock(p.data.job_id)).toMatchObject({ reason_code: 'CONSTRAINT_VIOLATION', detail: expect.stringContaining(`127.0.0.1:${hook.port}`) });
+      expect(await probe.outcomeBlock(p.data.job_id)).toMatchObject({
+        reason_code: 'CONSTRAINT_VIOLATION',
+        detail: expect.stringContaining(`127.0.0.1:${hook.port}`),
+      });
       await sleep(500);
       expect(hook.callsTo(p.data.job_id)).toHaveLength(0);
       expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(0);
@@ -179,22 +219,36 @@ executors:
       expect(dispatch!.json).toMatchObject({
         type: 'job.dispatched',
         producer: 'execution-binding',
-        data: { job_id: p.data.job_id, payload: p.data.payload, job_hash: jobHash(p.data), constraints: { max_runtime_sec: 60 } },
+        data: {
+          job_id: p.data.job_id,
+          payload: p.data.payload,
+          job_hash: jobHash(p.data),
+          constraints: { max_runtime_sec: 60 },
+        },
       });
-      expect(verifyEvent(dispatch!.json!, [publicKeyFromPem(keys.pems['execution-binding'].publicKeyPem)])).toEqual({ ok: true });
+      expect(verifyEvent(dispatch!.json!, [publicKeyFromPem(keys.pems['execution-binding'].publicKeyPem)])).toEqual({
+        ok: true,
+      });
     });
   });
 
   describe('release and the agent report', () => {
     const report = (jobId: string, body: unknown) =>
-      fetch(`${svc.url}/api/v1/jobs/${jobId}/report`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${svc.url}/api/v1/jobs/${jobId}/report`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
     it('records the outcome the agent reports with its grant, once', async () => {
       const p = proposal();
       await approve(p);
       const grant = await probe.waitForJob(Topics.JobReleased, p.data.job_id);
 
-      const forged = signEvent({ ...grant, signature: undefined }, signerFromPem(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()));
+      const forged = signEvent(
+        { ...grant, signature: undefined },
+        signerFromPem(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
+      );
       expect((await report(p.data.job_id, { grant: forged, status: 'SUCCEEDED' })).status).toBe(403);
       expect((await report('some-other-job', { grant, status: 'SUCCEEDED' })).status).toBe(403);
       expect((await report(p.data.job_id, { grant, status: 'MAYBE' })).status).toBe(400);
@@ -202,9 +256,15 @@ executors:
       const first = await report(p.data.job_id, { grant, status: 'SUCCEEDED', result: { ticket: 42 } });
       expect(first.status).toBe(200);
       expect(await first.json()).toEqual({ job_id: p.data.job_id, status: 'SUCCEEDED', recorded: true });
-      expect(await executed(p.data.job_id)).toMatchObject({ status: 'SUCCEEDED', executor: 'release', result: { ticket: 42 } });
+      expect(await executed(p.data.job_id)).toMatchObject({
+        status: 'SUCCEEDED',
+        executor: 'release',
+        result: { ticket: 42 },
+      });
 
-      expect(await (await report(p.data.job_id, { grant, status: 'SUCCEEDED' })).json()).toMatchObject({ recorded: false });
+      expect(await (await report(p.data.job_id, { grant, status: 'SUCCEEDED' })).json()).toMatchObject({
+        recorded: false,
+      });
       const conflicting = await report(p.data.job_id, { grant, status: 'FAILED', error: 'x' });
       expect(conflicting.status).toBe(409);
       expect(await conflicting.json()).toMatchObject({ error: { code: 'ALREADY_REPORTED' } });
@@ -216,23 +276,39 @@ executors:
       const p = proposal({ topic: 'test.short.task' });
       await approve(p);
       await probe.waitForJob(Topics.JobReleased, p.data.job_id);
-      expect(await executed(p.data.job_id)).toMatchObject({ status: 'UNKNOWN', executor: 'release', error: expect.stringContaining('did not report') });
+      expect(await executed(p.data.job_id)).toMatchObject({
+        status: 'UNKNOWN',
+        executor: 'release',
+        error: expect.stringContaining('did not report'),
+      });
     });
   });
 
   it('a crash between the execution record and the side effect yields UNKNOWN, never a call', async () => {
     await svc.stop();
     const db = await createTestDatabase('eb_executors_crash');
-    const env = { ...keyEnv(keys), EXECUTORS_FILE: executorsFile, TEST_HOOK_SECRET: SECRET, SWEEP_INTERVAL_MS: '200', EXECUTION_LEASE_GRACE_MS: '500' };
-    const doomed = await startService('execution-binding', { databaseUrl: db, env: { ...env, NODE_ENV: 'test', EXECUTOR_TEST_CRASH_AFTER_RECORD: '1' } });
+    const env = {
+      ...keyEnv(keys),
+      EXECUTORS_FILE: executorsFile,
+      TEST_HOOK_SECRET: SECRET,
+      SWEEP_INTERVAL_MS: '200',
+      EXECUTION_LEASE_GRACE_MS: '500',
+    };
+    const doomed = await startService('execution-binding', {
+      databaseUrl: db,
+      env: { ...env, NODE_ENV: 'test', EXECUTOR_TEST_CRASH_AFTER_RECORD: '1' },
+    });
     const p = proposal({ topic: 'test.crash.apply' });
-    await approve(p);
+    await approve(p, {}, doomed.url);
     const exit = await new Promise<number | null>((resolve) => doomed.process.once('exit', (code) => resolve(code)));
     expect(exit).toBe(137);
 
     const restarted = await startService('execution-binding', { databaseUrl: db, env });
     try {
-      expect(await executed(p.data.job_id)).toMatchObject({ status: 'UNKNOWN', error: expect.stringContaining('interrupted') });
+      expect(await executed(p.data.job_id)).toMatchObject({
+        status: 'UNKNOWN',
+        error: expect.stringContaining('interrupted'),
+      });
       await sleep(500);
       expect(hook.calls.filter((c) => c.path === '/crash')).toHaveLength(0);
       const state = await waitForState(restarted.url, p.data.job_id, (s) => s.state === 'executed');

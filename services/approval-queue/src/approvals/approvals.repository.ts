@@ -1,8 +1,9 @@
 import { enqueueEvent, markProcessed } from '@countersign/bus';
 import type { EventOf, Topic } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
-import { ApprovalActionEntity } from './approval-action.entity';
 import { ApprovalItemEntity } from './approval-item.entity';
 import type { RecordedAction } from './approval-state';
 
@@ -34,6 +35,11 @@ export interface HistoryEntry {
 }
 
 type Row = Record<string, unknown>;
+
+/** A stable prepared-statement name per SQL text. */
+function statementName(text: string): string {
+  return `aq_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+}
 
 /** Maps a raw `approval_items` row (snake_case, as pg returns it) to the entity shape. */
 export function itemFromRow(r: Row): ApprovalItemEntity {
@@ -92,6 +98,13 @@ function actionFromRow(r: Row): RecordedAction & { jobId: string } {
 export class ApprovalsTx {
   constructor(readonly manager: EntityManager) {}
 
+  /** The hot statements run prepared on the transaction's own connection (same transaction, planned once). */
+  private async query(text: string, values: unknown[]): Promise<Row[]> {
+    const client = (this.manager.queryRunner as unknown as { databaseConnection?: PoolClient } | undefined)?.databaseConnection;
+    if (client) return (await client.query({ name: statementName(text), text, values })).rows as Row[];
+    return (await this.manager.query(text, values)) as Row[];
+  }
+
   /** True the first time a consumer sees an event; false on a redelivery (do nothing then). */
   markProcessed(consumer: string, eventId: string): Promise<boolean> {
     return markProcessed(this.manager, SCHEMA, consumer, eventId);
@@ -111,7 +124,7 @@ export class ApprovalsTx {
 
   /** `SELECT ... FOR UPDATE`: approvals of one job are serialized on its row. */
   async lock(jobId: string): Promise<ApprovalItemEntity | null> {
-    const rows = (await this.manager.query(`SELECT * FROM ${ITEMS} WHERE job_id = $1 FOR UPDATE`, [jobId])) as Row[];
+    const rows = await this.query(`SELECT * FROM ${ITEMS} WHERE job_id = $1 FOR UPDATE`, [jobId]);
     return rows[0] ? itemFromRow(rows[0]) : null;
   }
 
@@ -135,18 +148,42 @@ export class ApprovalsTx {
   }
 
   async actionsOf(jobId: string): Promise<RecordedAction[]> {
-    const rows = (await this.manager.query(`SELECT * FROM ${ACTIONS} WHERE job_id = $1 ORDER BY id`, [jobId])) as Row[];
+    const rows = await this.query(`SELECT * FROM ${ACTIONS} WHERE job_id = $1 ORDER BY id`, [jobId]);
     return rows.map(actionFromRow);
   }
 
   async insertAction(jobId: string, a: RecordedAction): Promise<void> {
-    await this.manager.insert(ApprovalActionEntity, { jobId, actor: a.actor, role: a.role, action: a.action, reason: a.reason, note: a.note, at: a.at });
+    await this.query(`INSERT INTO ${ACTIONS} (job_id, actor, role, action, reason, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      jobId,
+      a.actor,
+      a.role,
+      a.action,
+      a.reason,
+      a.note,
+      a.at,
+    ]);
+  }
+
+  async resolve(jobId: string, r: { resolution: string; resolvedBy: string; resolvedComment: string | null; resolvedAt: Date }): Promise<void> {
+    await this.query(
+      `UPDATE ${ITEMS} SET state = $2, resolved_by = $3, resolved_comment = $4, resolved_at = $5, updated_at = now() WHERE job_id = $1`,
+      [jobId, r.resolution, r.resolvedBy, r.resolvedComment, r.resolvedAt],
+    );
   }
 
   async update(jobId: string, patch: Partial<Omit<ApprovalItemEntity, 'jobId'>>): Promise<void> {
     // jsonb columns hold plain JSON; TypeORM's deep-partial type cannot express Record<string, unknown>.
     await this.manager.update(ApprovalItemEntity, { jobId }, { ...patch, updatedAt: new Date() } as QueryDeepPartialEntity<ApprovalItemEntity>);
   }
+}
+
+/**
+ * Runs a read as a named prepared statement on the pool TypeORM manages: each connection plans it
+ * once instead of on every call, which is most of the database time of a queue page.
+ */
+export async function preparedQuery(dataSource: DataSource, text: string, values: unknown[]): Promise<Row[]> {
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  return (await pool.query({ name: statementName(text), text, values })).rows as Row[];
 }
 
 @Injectable()
@@ -158,7 +195,7 @@ export class ApprovalsRepository {
   }
 
   async find(jobId: string): Promise<ApprovalItemEntity | null> {
-    const rows = (await this.dataSource.query(`SELECT * FROM ${ITEMS} WHERE job_id = $1`, [jobId])) as Row[];
+    const rows = await preparedQuery(this.dataSource, `SELECT * FROM ${ITEMS} WHERE job_id = $1`, [jobId]);
     return rows[0] ? itemFromRow(rows[0]) : null;
   }
 
@@ -178,12 +215,13 @@ export class ApprovalsRepository {
     if (f.ruleId !== undefined) where.push(`policy_rule_id = ${p(f.ruleId)}`);
     if (f.role !== undefined) where.push(`(cardinality(approver_roles) = 0 OR ${p(f.role)} = ANY(approver_roles))`);
     if (f.after) where.push(`(due_at, job_id) > (${p(f.after.dueAt)}::timestamptz, ${p(f.after.jobId)})`);
-    const rows = (await this.dataSource.query(
+    const rows = await preparedQuery(
+      this.dataSource,
       `SELECT *, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS due_key
          FROM ${ITEMS} WHERE ${where.join(' AND ')}
         ORDER BY due_at, job_id LIMIT ${p(f.limit + 1)}`,
       params,
-    )) as Row[];
+    );
     const more = rows.length > f.limit;
     const page = rows.slice(0, f.limit);
     const last = page[page.length - 1];
@@ -197,7 +235,7 @@ export class ApprovalsRepository {
   async actionsFor(jobIds: readonly string[]): Promise<Map<string, RecordedAction[]>> {
     const out = new Map<string, RecordedAction[]>();
     if (jobIds.length === 0) return out;
-    const rows = (await this.dataSource.query(`SELECT * FROM ${ACTIONS} WHERE job_id = ANY($1::text[]) ORDER BY id`, [jobIds])) as Row[];
+    const rows = await preparedQuery(this.dataSource, `SELECT * FROM ${ACTIONS} WHERE job_id = ANY($1::text[]) ORDER BY id`, [jobIds]);
     for (const r of rows) {
       const a = actionFromRow(r);
       const list = out.get(a.jobId) ?? [];
@@ -214,13 +252,14 @@ export class ApprovalsRepository {
   ): Promise<Map<string, HistoryEntry[]>> {
     const out = new Map<string, HistoryEntry[]>();
     if (items.length === 0) return out;
-    const rows = (await this.dataSource.query(
+    const rows = await preparedQuery(
+      this.dataSource,
       `SELECT p.job_id AS for_job, h.job_id, h.state, h.resolved_by, h.resolved_comment, h.resolved_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS p(job_id, tenant, agent_id, topic, before)
          CROSS JOIN LATERAL (
            SELECT r.job_id, r.state, r.resolved_by, r.resolved_comment, r.resolved_at
              FROM ${ITEMS} r
-            WHERE r.agent_id = p.agent_id AND r.topic = p.topic AND r.tenant = p.tenant
+            WHERE r.tenant = p.tenant AND r.agent_id = p.agent_id AND r.topic = p.topic
               AND r.state IN ('APPROVED', 'REJECTED', 'EXPIRED')
               AND r.job_id <> p.job_id
               AND (p.before IS NULL OR r.resolved_at < p.before)
@@ -228,7 +267,7 @@ export class ApprovalsRepository {
             LIMIT $6) h
         ORDER BY p.job_id, h.resolved_at DESC`,
       [items.map((i) => i.jobId), items.map((i) => i.tenant), items.map((i) => i.agentId), items.map((i) => i.topic), items.map((i) => i.before), limit],
-    )) as Row[];
+    );
     for (const r of rows) {
       const key = r['for_job'] as string;
       const list = out.get(key) ?? [];

@@ -12,7 +12,7 @@ export async function recordResolution(
   actions: readonly RecordedAction[],
   r: ResolutionRecord,
 ): Promise<ApprovalItemEntity> {
-  await tx.update(item.jobId, { state: r.resolution, resolvedBy: r.resolvedBy, resolvedComment: r.resolvedComment, resolvedAt: r.resolvedAt });
+  await tx.resolve(item.jobId, r);
   await tx.enqueue(Topics.ApprovalResolved, item.jobId, events.resolved(item, actions, r));
   return { ...item, state: r.resolution, resolvedBy: r.resolvedBy, resolvedComment: r.resolvedComment, resolvedAt: r.resolvedAt };
 }

@@ -1,4 +1,5 @@
 import { BaseEnvSchema } from '@countersign/bus';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const optionalText = z
@@ -25,7 +26,9 @@ export const EnvSchema = BaseEnvSchema.extend({
   /** Most records appended in one transaction (group commit). */
   AUDIT_APPEND_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(500),
   /** Rows read per keyset batch by verify and export. */
-  AUDIT_VERIFY_BATCH: z.coerce.number().int().min(100).max(100000).default(10000),
+  AUDIT_VERIFY_BATCH: z.coerce.number().int().min(100).max(100000).default(5000),
+  /** Worker threads one verify splits the chain across (default: the CPUs, at most 4). */
+  AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(1).max(32).default(Math.min(4, availableParallelism())),
 }).superRefine((env, ctx) => {
   // Fail at boot rather than refuse every request later.
   if (!env.APPROVER_JWT_SECRET && !env.APPROVER_JWT_SECRET_FILE && !env.APPROVER_JWKS_URL) {

@@ -2,12 +2,15 @@ import { enqueueEvent, buildEvent, deterministicEventId } from '@countersign/bus
 import { Topics, type AuditRecord } from '@countersign/contracts';
 import type { TraceCarrier } from '@countersign/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditRecordEntity } from './audit-record.entity';
 import type { AuditEntry } from './audit-entry';
 import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
-import { linkRecords, type ChainedRecord } from './hash-chain';
+import { scanRange, type ScanRangeJob } from './chain-scan';
+import { linkRecords, splitRange, type ChainedRecord, type RangeResult } from './hash-chain';
 import { PolicySnapshotEntity } from './policy-snapshot.entity';
 
 export const AUDIT_SCHEMA = 'audit';
@@ -40,10 +43,6 @@ export interface ChainHead {
   record_hash: string;
 }
 
-/** Columns in the order a verify scan returns them (rowMode array: fastest to read; bigint arrives as text). */
-const SCAN_COLUMNS = `seq, prev_hash, record_hash, source_topic, source_event_id, event_type, job_id, tenant,
-  to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), body`;
-type ScanRow = [string, string, string, string, string | null, string, string | null, string | null, string, string];
 
 export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
   return {
@@ -207,41 +206,27 @@ export class AuditRecordRepository {
   }
 
   /**
-   * Streams the chain's rows in seq order in keyset batches, each handed to `onBatch` while the
-   * next is already being fetched (Postgres works on one core while Node hashes on the other).
-   * Read in one REPEATABLE READ snapshot, so appends during the scan are not half-seen.
+   * Verifies [fromSeq, toSeq] in one snapshot: split into ranges checked in parallel worker threads
+   * (each with its own connection importing the snapshot), returned in order for stitching.
    */
-  async scan(fromSeq: number, toSeq: number | undefined, onBatch: (rows: ChainedRecord[]) => boolean | void, onHead?: (h: ChainHead) => void): Promise<void> {
+  async verifyRanges(fromSeq: number, toSeq: number | undefined): Promise<{ head: ChainHead; ranges: RangeResult[] }> {
     const runner = this.dataSource.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
-    const upper = toSeq ?? Number.MAX_SAFE_INTEGER;
-    const limit = this.settings.verifyBatch;
-    const fetch = (after: number) =>
-      client.query<ScanRow>({
-        text: `SELECT ${SCAN_COLUMNS} FROM audit.audit_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
-        values: [after, upper, limit],
-        rowMode: 'array',
-      });
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const headRows = await client.query<[string, string]>({ text: `SELECT seq::text, record_hash FROM audit.chain_head WHERE id = 1`, rowMode: 'array' });
-      const h = headRows.rows[0];
-      if (h && onHead) onHead({ seq: Number(h[0]), record_hash: h[1] });
-      let pending = fetch(fromSeq - 1);
-      for (;;) {
-        const { rows } = await pending;
-        if (rows.length === 0) break;
-        const lastSeq = Number(rows[rows.length - 1]![0]);
-        const more = rows.length === limit && lastSeq < upper;
-        // Prefetch: the query is queued on the connection and Postgres starts on it as soon as the current result is read.
-        if (more) pending = fetch(lastSeq);
-        const stop = onBatch(rows.map(toChained));
-        if (stop === false || !more) {
-          if (more) await pending;
-          break;
-        }
-      }
+      const { rows } = await client.query<[string, string, string, string | null]>({
+        text: `SELECT pg_export_snapshot(), h.seq::text, h.record_hash, (SELECT max(seq)::text FROM audit.audit_records) FROM audit.chain_head h WHERE h.id = 1`,
+        rowMode: 'array',
+      });
+      const [snapshot, headSeq, headHash, maxSeq] = rows[0] ?? ['', '0', '', null];
+      const head = { seq: Number(headSeq), record_hash: headHash };
+      const upper = Math.min(toSeq ?? Number.MAX_SAFE_INTEGER, Number(maxSeq ?? 0));
+      const ranges = splitRange(fromSeq, upper, this.settings.verifyWorkers);
+      const databaseUrl = (this.dataSource.options as { url?: string }).url ?? '';
+      const jobs = ranges.map(([from, to]): ScanRangeJob => ({ databaseUrl, snapshot, from, to, batch: this.settings.verifyBatch }));
+      const results = await Promise.all(jobs.map((job) => (ranges.length > 1 ? inWorker(job) : scanRange(job))));
       await client.query('COMMIT');
+      return { head, ranges: results };
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;
@@ -251,17 +236,11 @@ export class AuditRecordRepository {
   }
 }
 
-function toChained(r: ScanRow): ChainedRecord {
-  return {
-    seq: Number(r[0]),
-    prev_hash: r[1],
-    record_hash: r[2],
-    source_topic: r[3],
-    source_event_id: r[4],
-    event_type: r[5],
-    job_id: r[6],
-    tenant: r[7],
-    recorded_at: r[8],
-    body: r[9],
-  };
+function inWorker(job: ScanRangeJob): Promise<RangeResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(join(__dirname, 'verify-range.worker.js'), { workerData: job });
+    worker.once('message', (m: { ok: true; result: RangeResult } | { ok: false; error: string }) => (m.ok ? resolve(m.result) : reject(new Error(m.error))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`verify worker exited with ${code}`)));
+  });
 }

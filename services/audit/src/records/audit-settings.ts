@@ -7,8 +7,10 @@ export interface AuditSettings {
   dbRole: string;
   appendBatchMax: number;
   verifyBatch: number;
+  /** Worker threads one verify uses (ranges checked in parallel). */
+  verifyWorkers: number;
 }
 
 export function auditSettingsFrom(env: Env): AuditSettings {
-  return { dbRole: env.AUDIT_DB_ROLE, appendBatchMax: env.AUDIT_APPEND_BATCH_MAX, verifyBatch: env.AUDIT_VERIFY_BATCH };
+  return { dbRole: env.AUDIT_DB_ROLE, appendBatchMax: env.AUDIT_APPEND_BATCH_MAX, verifyBatch: env.AUDIT_VERIFY_BATCH, verifyWorkers: env.AUDIT_VERIFY_WORKERS };
 }

@@ -1,5 +1,17 @@
 import { canonicalJson, sha256Hex } from '@countersign/crypto';
-import { canonicalRecordText, ChainVerifier, GENESIS_HASH, linkRecords, recordHash, verifyChain, type ChainedRecord } from './hash-chain';
+import {
+  canonicalRecordText,
+  ChainVerifier,
+  checkHead,
+  GENESIS_HASH,
+  linkRecords,
+  recordHash,
+  splitRange,
+  stitchRanges,
+  verifyChain,
+  verifyRange,
+  type ChainedRecord,
+} from './hash-chain';
 
 const at = '2026-11-24T10:00:00.000Z';
 
@@ -162,5 +174,93 @@ describe('ChainVerifier', () => {
       records.forEach((r) => v.check(r));
       expect(v.checkHead({ seq: 2, record_hash: records[1]!.record_hash })).toMatchObject({ broken_seq: 3, reason: 'HEAD_MISMATCH' });
     });
+  });
+});
+
+describe('verifying in parallel ranges', () => {
+  const verifyInRanges = (records: ChainedRecord[], bounds: [number, number][], start = { prevHash: GENESIS_HASH }) =>
+    stitchRanges(
+      start,
+      bounds.map(([from, to]) => verifyRange(from, to, records.filter((r) => r.seq >= from && r.seq <= to))),
+    );
+  const thirds: [number, number][] = [
+    [1, 4],
+    [5, 8],
+    [9, 12],
+  ];
+
+  it('agrees with one pass on an intact chain', () => {
+    expect(verifyInRanges(chain(12), thirds)).toEqual({ checked: 12, lastSeq: 12, lastHash: chain(12)[11]!.record_hash });
+  });
+
+  it.each([
+    ['a record altered in the middle of a range', 6],
+    ['the first record of a range', 5],
+    ['the last record of a range', 8],
+    ['the first record', 1],
+  ])('finds %s at its seq, as one pass does', (_, seq) => {
+    const records = chain(12);
+    records[seq - 1] = { ...records[seq - 1]!, tenant: 'tampered' };
+    const single = verifyChain(records);
+    expect(verifyInRanges(records, thirds).break).toMatchObject({ broken_seq: seq, reason: 'HASH_MISMATCH' });
+    expect(single).toMatchObject({ ok: false, broken_seq: seq });
+  });
+
+  it('finds a record rehashed at the start of a range as a broken link there', () => {
+    const records = chain(12);
+    const forged = { ...records[4]!, body: body(77) };
+    records[4] = { ...forged, record_hash: recordHash(forged) };
+    expect(verifyInRanges(records, thirds).break).toMatchObject({ broken_seq: 6, reason: 'PREV_HASH_MISMATCH' });
+    const forgedStart = { ...records[3]!, body: body(78) };
+    records[3] = { ...forgedStart, record_hash: recordHash(forgedStart) };
+    expect(verifyInRanges(records, thirds).break).toMatchObject({ broken_seq: 5, reason: 'PREV_HASH_MISMATCH' });
+  });
+
+  it.each([
+    ['inside a range', 6],
+    ['at the start of a range', 5],
+    ['at the end of a range', 8],
+  ])('finds a deleted record %s as a gap', (_, seq) => {
+    const records = chain(12).filter((r) => r.seq !== seq);
+    expect(verifyInRanges(records, thirds).break).toMatchObject({ broken_seq: seq, reason: 'GAP' });
+  });
+
+  it('finds a whole range missing as a gap at its start', () => {
+    const records = chain(12).filter((r) => r.seq < 5 || r.seq > 8);
+    expect(verifyInRanges(records, thirds).break).toMatchObject({ broken_seq: 5, reason: 'GAP' });
+  });
+
+  it('reports the first break when several ranges are broken', () => {
+    const records = chain(12);
+    records[9] = { ...records[9]!, tenant: 'x' };
+    records[2] = { ...records[2]!, tenant: 'x' };
+    expect(verifyInRanges(records, thirds).break).toMatchObject({ broken_seq: 3 });
+  });
+
+  it('checks a range that starts inside the chain against its anchor', () => {
+    const records = chain(12);
+    expect(verifyInRanges(records, [[5, 12]], { prevHash: records[3]!.record_hash })).toMatchObject({ checked: 8, lastSeq: 12 });
+    expect(verifyInRanges(records, [[5, 12]], { prevHash: GENESIS_HASH }).break).toMatchObject({ broken_seq: 5, reason: 'PREV_HASH_MISMATCH' });
+  });
+
+  it('splits large ranges evenly and keeps small ones whole', () => {
+    expect(splitRange(1, 10, 4)).toEqual([[1, 10]]);
+    expect(splitRange(1, 1_000_000, 2)).toEqual([
+      [1, 500_000],
+      [500_001, 1_000_000],
+    ]);
+    expect(splitRange(11, 100_010, 3)).toEqual([
+      [11, 33_344],
+      [33_345, 66_678],
+      [66_679, 100_010],
+    ]);
+    expect(splitRange(5, 4, 2)).toEqual([]);
+  });
+
+  it('checks the end of the chain against the head', () => {
+    const records = chain(3);
+    expect(checkHead(3, records[2]!.record_hash, { seq: 3, record_hash: records[2]!.record_hash })).toBeUndefined();
+    expect(checkHead(0, GENESIS_HASH, { seq: 0, record_hash: GENESIS_HASH })).toBeUndefined();
+    expect(checkHead(0, GENESIS_HASH, { seq: 3, record_hash: records[2]!.record_hash })).toMatchObject({ broken_seq: 1, reason: 'GAP' });
   });
 });

@@ -1,4 +1,4 @@
-import { sha256Hex } from '@countersign/crypto';
+import { hash } from 'node:crypto';
 
 /** `prev_hash` of the first record. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -49,8 +49,9 @@ export function canonicalRecordText(r: ChainedFields): string {
   );
 }
 
+/** SHA-256 hex of the canonical text (one-shot `crypto.hash`: verify calls this a million times). */
 export function recordHash(r: ChainedFields): string {
-  return sha256Hex(canonicalRecordText(r));
+  return hash('sha256', canonicalRecordText(r), 'hex');
 }
 
 /** Links new records onto a chain whose last record is `head`, numbering them from head.seq + 1. */
@@ -80,8 +81,11 @@ export interface ChainBreak {
 export interface VerifyStart {
   /** The first seq expected (1 for the whole chain). */
   seq: number;
-  /** The hash the first record must name as prev_hash: genesis for seq 1, else record seq-1's hash. */
-  prevHash: string;
+  /**
+   * The hash the first record must name as prev_hash: genesis for seq 1, else record seq-1's hash.
+   * null for a range verified on its own: its first link is checked when ranges are stitched.
+   */
+  prevHash: string | null;
 }
 
 /**
@@ -90,13 +94,19 @@ export interface VerifyStart {
  */
 export class ChainVerifier {
   private expectedSeq: number;
-  private lastHash: string;
+  private lastHash: string | null;
   private count = 0;
   private broken: ChainBreak | undefined;
+  private firstPrev: string | null = null;
 
   constructor(start: VerifyStart = { seq: 1, prevHash: GENESIS_HASH }) {
     this.expectedSeq = start.seq;
     this.lastHash = start.prevHash;
+  }
+
+  /** prev_hash of the first record checked (what an open-start range must be stitched to). */
+  get firstPrevHash(): string | null {
+    return this.firstPrev;
   }
 
   get checked(): number {
@@ -108,7 +118,7 @@ export class ChainVerifier {
     return this.expectedSeq - 1;
   }
 
-  get lastRecordHash(): string {
+  get lastRecordHash(): string | null {
     return this.lastHash;
   }
 
@@ -130,7 +140,8 @@ export class ChainVerifier {
     if (actual !== r.record_hash) {
       return this.fail({ broken_seq: r.seq, reason: 'HASH_MISMATCH', detail: `record_hash does not match the record's content` });
     }
-    if (r.prev_hash !== this.lastHash) {
+    if (this.count === 0) this.firstPrev = r.prev_hash;
+    if (this.lastHash !== null && r.prev_hash !== this.lastHash) {
       return this.fail({
         broken_seq: r.seq,
         reason: 'PREV_HASH_MISMATCH',
@@ -149,19 +160,96 @@ export class ChainVerifier {
    */
   checkHead(head: { seq: number; record_hash: string }): ChainBreak | undefined {
     if (this.broken) return this.broken;
-    const last = this.lastSeq;
-    if (head.seq > last) return this.fail({ broken_seq: last + 1, reason: 'GAP', detail: `the chain head is at ${head.seq} but records end at ${last}` });
-    if (head.seq < last) return this.fail({ broken_seq: head.seq + 1, reason: 'HEAD_MISMATCH', detail: `records run past the chain head (${head.seq})` });
-    if (last > 0 && head.record_hash !== this.lastHash) {
-      return this.fail({ broken_seq: last, reason: 'HASH_MISMATCH', detail: 'the last record differs from the one the chain head recorded' });
-    }
-    return undefined;
+    const b = checkHead(this.lastSeq, this.lastHash, head);
+    return b ? this.fail(b) : undefined;
   }
 
   private fail(b: ChainBreak): ChainBreak {
     this.broken = b;
     return b;
   }
+}
+
+/**
+ * The chain must end where its head row says: records deleted from the end (or the end rewritten)
+ * leave the head pointing past them.
+ */
+export function checkHead(lastSeq: number, lastHash: string | null, head: { seq: number; record_hash: string }): ChainBreak | undefined {
+  if (head.seq > lastSeq) return { broken_seq: lastSeq + 1, reason: 'GAP', detail: `the chain head is at ${head.seq} but records end at ${lastSeq}` };
+  if (head.seq < lastSeq) return { broken_seq: head.seq + 1, reason: 'HEAD_MISMATCH', detail: `records run past the chain head (${head.seq})` };
+  if (lastSeq > 0 && head.record_hash !== lastHash) {
+    return { broken_seq: lastSeq, reason: 'HASH_MISMATCH', detail: 'the last record differs from the one the chain head recorded' };
+  }
+  return undefined;
+}
+
+/** What verifying one seq range on its own found: enough to stitch it to its neighbours. */
+export interface RangeResult {
+  from: number;
+  to: number;
+  checked: number;
+  /** prev_hash of the record at `from` (null if that record is missing, which `break` then reports). */
+  firstPrevHash: string | null;
+  lastSeq: number;
+  lastHash: string | null;
+  break?: ChainBreak;
+}
+
+/** Verifies the records of [from, to] without knowing the hash before `from`; a missing tail is a gap. */
+export function verifyRange(from: number, to: number, records: Iterable<ChainedRecord>): RangeResult {
+  const v = new ChainVerifier({ seq: from, prevHash: null });
+  for (const r of records) if (v.check(r)) break;
+  return rangeResult(from, to, v);
+}
+
+export function rangeResult(from: number, to: number, v: ChainVerifier): RangeResult {
+  let found = v.break;
+  if (!found && v.lastSeq < to) found = { broken_seq: v.lastSeq + 1, reason: 'GAP', detail: `seq ${v.lastSeq + 1} is missing` };
+  return { from, to, checked: v.checked, firstPrevHash: v.firstPrevHash, lastSeq: v.lastSeq, lastHash: v.lastRecordHash, ...(found ? { break: found } : {}) };
+}
+
+/** Below this many records a verify worker costs more to start than it saves. */
+export const PARALLEL_FROM = 50_000;
+
+/** Splits [from, to] into at most `parts` contiguous ranges of near-equal size (one when small). */
+export function splitRange(from: number, to: number, parts: number): [number, number][] {
+  if (to < from) return [];
+  const count = to - from + 1;
+  const n = count < PARALLEL_FROM ? 1 : Math.max(1, Math.min(parts, count));
+  const size = Math.ceil(count / n);
+  const out: [number, number][] = [];
+  for (let a = from; a <= to; a += size) out.push([a, Math.min(a + size - 1, to)]);
+  return out;
+}
+
+/**
+ * Joins ranges verified independently (in parallel) into the verdict a single pass would give:
+ * the first break in seq order, where a range's first link counts as checked right after its
+ * first record's own hash (the order ChainVerifier.check uses).
+ */
+export function stitchRanges(
+  start: { prevHash: string },
+  ranges: readonly RangeResult[],
+): { checked: number; lastSeq: number; lastHash: string; break?: ChainBreak } {
+  let prev = start.prevHash;
+  let checked = 0;
+  let lastSeq = (ranges[0]?.from ?? 1) - 1;
+  for (const r of ranges) {
+    const result = (b: ChainBreak) => ({ checked: checked + Math.max(0, Math.min(r.checked, b.broken_seq - r.from)), lastSeq, lastHash: prev, break: b });
+    if (r.break && r.break.broken_seq <= r.from) return result(r.break);
+    if (r.firstPrevHash !== prev) {
+      return result({
+        broken_seq: r.from,
+        reason: 'PREV_HASH_MISMATCH',
+        detail: r.from === 1 ? 'the first record does not start from the genesis hash' : `prev_hash does not equal record ${r.from - 1}'s hash`,
+      });
+    }
+    if (r.break) return result(r.break);
+    checked += r.checked;
+    lastSeq = r.lastSeq;
+    prev = r.lastHash ?? prev;
+  }
+  return { checked, lastSeq, lastHash: prev };
 }
 
 /** Verifies a whole in-memory chain (tests, the CLI's export check). */

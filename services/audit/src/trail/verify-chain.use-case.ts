@@ -1,7 +1,7 @@
 import { CodedError } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
-import { AuditRecordRepository, type ChainHead } from '../records/audit-record.repository';
-import { ChainVerifier, GENESIS_HASH, type ChainBreakReason } from '../records/hash-chain';
+import { AuditRecordRepository } from '../records/audit-record.repository';
+import { checkHead, GENESIS_HASH, stitchRanges, type ChainBreakReason } from '../records/hash-chain';
 
 export type VerifyResult =
   | { ok: true; checked: number; last_seq: number }
@@ -9,7 +9,9 @@ export type VerifyResult =
 
 /**
  * Recomputes the chain from the stored rows: every record's hash, every link, no missing seq, and
- * (when the range reaches the end) the chain head. Streams keyset batches, never the whole table.
+ * (when the range reaches the end) the chain head. The rows are streamed in keyset batches, never
+ * loaded whole, by worker threads each taking a seq range of one snapshot; the ranges are then
+ * stitched, so the answer is the first break in seq order, as a single pass would find it.
  */
 @Injectable()
 export class VerifyChainUseCase {
@@ -27,29 +29,17 @@ export class VerifyChainUseCase {
       }
       prevHash = anchor;
     }
-    const verifier = new ChainVerifier({ seq: fromSeq, prevHash });
-    let head: ChainHead | undefined;
-    await this.records.scan(
-      fromSeq,
-      toSeq,
-      (rows) => {
-        for (const r of rows) if (verifier.check(r)) return false;
-        return true;
-      },
-      (h) => (head = h),
-    );
-    const found = verifier.break;
-    if (found) return { ok: false, ...found, checked: verifier.checked };
-    if (head) {
-      const end = Math.min(toSeq ?? head.seq, head.seq);
-      const tail =
-        end >= head.seq
-          ? verifier.checkHead(head)
-          : verifier.lastSeq < end
-            ? { broken_seq: verifier.lastSeq + 1, reason: 'GAP' as const, detail: `seq ${verifier.lastSeq + 1} is missing` }
-            : undefined;
-      if (tail) return { ok: false, ...tail, checked: verifier.checked };
+    const { head, ranges } = await this.records.verifyRanges(fromSeq, toSeq);
+    const stitched = stitchRanges({ prevHash }, ranges);
+    if (stitched.break) return { ok: false, ...stitched.break, checked: stitched.checked };
+    const lastSeq = ranges.length > 0 ? stitched.lastSeq : fromSeq - 1;
+    // The end of the chain is checked against its head whenever the range reaches it.
+    if (toSeq === undefined || toSeq >= head.seq) {
+      const tail = checkHead(lastSeq, stitched.lastHash, head);
+      if (tail) return { ok: false, ...tail, checked: stitched.checked };
+    } else if (lastSeq < toSeq) {
+      return { ok: false, broken_seq: lastSeq + 1, reason: 'GAP', detail: `seq ${lastSeq + 1} is missing`, checked: stitched.checked };
     }
-    return { ok: true, checked: verifier.checked, last_seq: verifier.lastSeq };
+    return { ok: true, checked: stitched.checked, last_seq: lastSeq };
   }
 }

@@ -44,7 +44,10 @@ export class BindJobService {
         job.deadlineAt = result.until;
         job.updatedAt = now;
         await this.jobs.save(m, job);
-        this.logger.debug({ job_id: job.jobId, state: job.state, waiting_for: result.waitingFor }, 'job waiting for facts');
+        this.logger.debug(
+          { job_id: job.jobId, state: job.state, waiting_for: result.waitingFor },
+          'job waiting for facts',
+        );
         return null;
       case 'block':
         await this.block(m, job, result, now);
@@ -62,7 +65,10 @@ export class BindJobService {
     job.updatedAt = now;
     await this.jobs.save(m, job);
     await this.outcomes.blocked(m, job, { ...report, reasonText: null }, now, fact.eventId);
-    this.logger.warn({ job_id: job.jobId, event_id: fact.eventId, reason: report.reason }, 'late fact reported; the outcome stands');
+    this.logger.warn(
+      { job_id: job.jobId, event_id: fact.eventId, reason: report.reason },
+      'late fact reported; the outcome stands',
+    );
   }
 
   private async block(m: EntityManager, job: JobEntity, block: Block, now: Date): Promise<void> {
@@ -78,7 +84,12 @@ export class BindJobService {
     this.logger.info({ job_id: job.jobId, reason: block.reason, detail: block.detail }, 'job blocked');
   }
 
-  private async execute(m: EntityManager, job: JobEntity, bound: Extract<BindResult, { action: 'execute' }>, now: Date): Promise<LaunchTicket | null> {
+  private async execute(
+    m: EntityManager,
+    job: JobEntity,
+    bound: Extract<BindResult, { action: 'execute' }>,
+    now: Date,
+  ): Promise<LaunchTicket | null> {
     const proposal = job.proposal;
     if (!proposal) throw new Error(`bind executed job ${job.jobId} without a proposal`);
     const plan = planExecution(proposal.topic, bound.constraints, this.config.executors.executors);
@@ -154,11 +165,16 @@ export class BindJobService {
       execution.state = 'released';
       execution.grantEventId = grant.event_id;
       execution.grantExpiresAt = expiresAt;
-      execution.reportDeadlineAt = new Date(expiresAt.getTime() + runtimeMs + this.config.env.RELEASE_REPORT_GRACE_SEC * 1000);
+      execution.reportDeadlineAt = new Date(
+        expiresAt.getTime() + runtimeMs + this.config.env.RELEASE_REPORT_GRACE_SEC * 1000,
+      );
       job.state = 'released';
       await this.jobs.save(m, job);
       await this.executions.insert(m, execution);
-      this.logger.info({ job_id: job.jobId, executor: executor.name, grant: grant.event_id }, 'job released to the agent');
+      this.logger.info(
+        { job_id: job.jobId, executor: executor.name, grant: grant.event_id },
+        'job released to the agent',
+      );
       return null;
     }
 

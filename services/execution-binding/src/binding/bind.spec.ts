@@ -33,7 +33,13 @@ function decisionData(over: Partial<DecisionMadeData> = {}): DecisionMadeData {
     matched_rules: ['prod-write-gate'],
     job_hash: hash,
     constraints: { max_runtime_sec: 60 },
-    approval: { approvals_required: 1, approver_roles: ['owner'], sla_seconds: 1800, escalate_after_seconds: null, escalation_roles: [] },
+    approval: {
+      approvals_required: 1,
+      approver_roles: ['owner'],
+      sla_seconds: 1800,
+      escalate_after_seconds: null,
+      escalation_roles: [],
+    },
     decision_summary: { title: 't', why: 'w', next_effect: 'n' },
     decided_at: t0.toISOString(),
     ...over,
@@ -70,15 +76,35 @@ const resolution = (over: Partial<ApprovalResolvedData> = {}, signatureError: st
 });
 
 function facts(over: Partial<JobFacts> = {}): JobFacts {
-  return { jobId: 'job-1', firstSeenAt: t0, proposal: null, decision: null, resolution: null, duplicate: null, ...over };
+  return {
+    jobId: 'job-1',
+    firstSeenAt: t0,
+    proposal: null,
+    decision: null,
+    resolution: null,
+    duplicate: null,
+    ...over,
+  };
 }
 
 describe('bind', () => {
   describe('executes only when every check holds', () => {
-    it.each(['ALLOW', 'ALLOW_WITH_CONSTRAINTS'] as const)('%s executes with the decision constraints, its own hash and the snapshot', (d) => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision({ decision: d, approval: null }) }), t0, opts);
-      expect(sut).toEqual({ action: 'execute', constraints: { max_runtime_sec: 60 }, jobHash: hash, policySnapshot: snapshot });
-    });
+    it.each(['ALLOW', 'ALLOW_WITH_CONSTRAINTS'] as const)(
+      '%s executes with the decision constraints, its own hash and the snapshot',
+      (d) => {
+        const sut = bind(
+          facts({ proposal: proposal(), decision: decision({ decision: d, approval: null }) }),
+          t0,
+          opts,
+        );
+        expect(sut).toEqual({
+          action: 'execute',
+          constraints: { max_runtime_sec: 60 },
+          jobHash: hash,
+          policySnapshot: snapshot,
+        });
+      },
+    );
 
     it('REQUIRE_APPROVAL + APPROVED with matching hash and snapshot executes', () => {
       const sut = bind(facts({ proposal: proposal(), decision: decision(), resolution: resolution() }), t0, opts);
@@ -86,7 +112,11 @@ describe('bind', () => {
     });
 
     it('hashes the stored proposal itself (tag order and key order do not matter)', () => {
-      const reordered = { ...proposalData, risk_tags: ['write', 'prod'], payload: { version: '2.0.0', service: 'api' } };
+      const reordered = {
+        ...proposalData,
+        risk_tags: ['write', 'prod'],
+        payload: { version: '2.0.0', service: 'api' },
+      };
       const sut = bind(facts({ proposal: proposal(reordered), decision: decision({ decision: 'ALLOW' }) }), t0, opts);
       expect(sut.action).toBe('execute');
     });
@@ -105,7 +135,11 @@ describe('bind', () => {
 
     it('waits for the resolution of a gated job until its SLA plus the grace has passed since the decision arrived', () => {
       const f = facts({ proposal: proposal(), decision: decision({}, null, at(5000)) });
-      expect(bind(f, at(10_000), opts)).toEqual({ action: 'wait', waitingFor: ['resolution'], until: at(5000 + 1800_000 + 60_000) });
+      expect(bind(f, at(10_000), opts)).toEqual({
+        action: 'wait',
+        waitingFor: ['resolution'],
+        until: at(5000 + 1800_000 + 60_000),
+      });
     });
 
     it('does not block a gated job INCOMPLETE at the ordinary timeout', () => {
@@ -117,7 +151,11 @@ describe('bind', () => {
   describe('INCOMPLETE', () => {
     it('blocks a job still missing its decision once the timeout has passed since the first fact', () => {
       const sut = bind(facts({ proposal: proposal() }), at(60_000), opts);
-      expect(sut).toMatchObject({ action: 'block', reason: 'INCOMPLETE', detail: expect.stringContaining('decision.made') });
+      expect(sut).toMatchObject({
+        action: 'block',
+        reason: 'INCOMPLETE',
+        detail: expect.stringContaining('decision.made'),
+      });
     });
 
     it('blocks a job whose proposal never came', () => {
@@ -138,34 +176,84 @@ describe('bind', () => {
 
   describe('block reasons', () => {
     it('DENY -> DENIED with the policy reason', () => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision({ decision: 'DENY', policy_reason: 'no prod deletes' }) }), t0, opts);
-      expect(sut).toEqual({ action: 'block', reason: 'DENIED', detail: expect.stringContaining('prod-write-gate'), reasonText: 'no prod deletes' });
+      const sut = bind(
+        facts({ proposal: proposal(), decision: decision({ decision: 'DENY', policy_reason: 'no prod deletes' }) }),
+        t0,
+        opts,
+      );
+      expect(sut).toEqual({
+        action: 'block',
+        reason: 'DENIED',
+        detail: expect.stringContaining('prod-write-gate'),
+        reasonText: 'no prod deletes',
+      });
     });
 
     it('REJECTED carries the reviewer reason', () => {
-      const approvals = [{ actor: 'carol', role: 'owner', action: 'reject' as const, reason: 'wrong window', note: null, at: t0.toISOString() }];
-      const sut = bind(facts({ proposal: proposal(), decision: decision(), resolution: resolution({ resolution: 'REJECTED', approvals, resolved_by: 'carol' }) }), t0, opts);
-      expect(sut).toEqual({ action: 'block', reason: 'REJECTED', detail: 'rejected by carol', reasonText: 'wrong window' });
+      const approvals = [
+        {
+          actor: 'carol',
+          role: 'owner',
+          action: 'reject' as const,
+          reason: 'wrong window',
+          note: null,
+          at: t0.toISOString(),
+        },
+      ];
+      const sut = bind(
+        facts({
+          proposal: proposal(),
+          decision: decision(),
+          resolution: resolution({ resolution: 'REJECTED', approvals, resolved_by: 'carol' }),
+        }),
+        t0,
+        opts,
+      );
+      expect(sut).toEqual({
+        action: 'block',
+        reason: 'REJECTED',
+        detail: 'rejected by carol',
+        reasonText: 'wrong window',
+      });
     });
 
     it('EXPIRED', () => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision(), resolution: resolution({ resolution: 'EXPIRED', approvals: [] }) }), t0, opts);
+      const sut = bind(
+        facts({
+          proposal: proposal(),
+          decision: decision(),
+          resolution: resolution({ resolution: 'EXPIRED', approvals: [] }),
+        }),
+        t0,
+        opts,
+      );
       expect(sut).toMatchObject({ action: 'block', reason: 'EXPIRED' });
     });
 
     it('BAD_SIGNATURE on the decision, even before the proposal arrived', () => {
       const sut = bind(facts({ decision: decision({}, 'unknown signing key abc') }), t0, opts);
-      expect(sut).toMatchObject({ reason: 'BAD_SIGNATURE', detail: expect.stringContaining('unknown signing key abc') });
+      expect(sut).toMatchObject({
+        reason: 'BAD_SIGNATURE',
+        detail: expect.stringContaining('unknown signing key abc'),
+      });
     });
 
     it('BAD_SIGNATURE on the resolution, even for an otherwise perfect approval', () => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision(), resolution: resolution({}, 'signature does not verify') }), t0, opts);
+      const sut = bind(
+        facts({ proposal: proposal(), decision: decision(), resolution: resolution({}, 'signature does not verify') }),
+        t0,
+        opts,
+      );
       expect(sut).toMatchObject({ reason: 'BAD_SIGNATURE', detail: expect.stringContaining('approval.resolved r1') });
     });
 
     it('BAD_SIGNATURE on a forged duplicate', () => {
       const sut = bind(
-        facts({ proposal: proposal(), decision: decision(), duplicate: { kind: 'resolution', eventId: 'r9', signatureError: 'no signature' } }),
+        facts({
+          proposal: proposal(),
+          decision: decision(),
+          duplicate: { kind: 'resolution', eventId: 'r9', signatureError: 'no signature' },
+        }),
         t0,
         opts,
       );
@@ -173,33 +261,61 @@ describe('bind', () => {
     });
 
     it('HASH_MISMATCH when the decision hashed another job', () => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision({ decision: 'ALLOW', job_hash: 'f'.repeat(64) }) }), t0, opts);
+      const sut = bind(
+        facts({ proposal: proposal(), decision: decision({ decision: 'ALLOW', job_hash: 'f'.repeat(64) }) }),
+        t0,
+        opts,
+      );
       expect(sut).toMatchObject({ reason: 'HASH_MISMATCH', detail: expect.stringContaining('decision.made') });
     });
 
     it('HASH_MISMATCH when the stored payload is not the one that was decided (payload changed)', () => {
       const changed = { ...proposalData, payload: { service: 'api', version: '3.0.0' } };
-      const sut = bind(facts({ proposal: proposal(changed), decision: decision(), resolution: resolution() }), t0, opts);
+      const sut = bind(
+        facts({ proposal: proposal(changed), decision: decision(), resolution: resolution() }),
+        t0,
+        opts,
+      );
       expect(sut).toMatchObject({ reason: 'HASH_MISMATCH' });
     });
 
     it('HASH_MISMATCH when the approval was for another job hash', () => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision(), resolution: resolution({ job_hash: 'e'.repeat(64) }) }), t0, opts);
+      const sut = bind(
+        facts({ proposal: proposal(), decision: decision(), resolution: resolution({ job_hash: 'e'.repeat(64) }) }),
+        t0,
+        opts,
+      );
       expect(sut).toMatchObject({ reason: 'HASH_MISMATCH', detail: expect.stringContaining('approval.resolved') });
     });
 
     it('SNAPSHOT_MISMATCH when the approval names another policy snapshot', () => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision(), resolution: resolution({ policy_snapshot: otherSnapshot }) }), t0, opts);
+      const sut = bind(
+        facts({
+          proposal: proposal(),
+          decision: decision(),
+          resolution: resolution({ policy_snapshot: otherSnapshot }),
+        }),
+        t0,
+        opts,
+      );
       expect(sut).toMatchObject({ reason: 'SNAPSHOT_MISMATCH' });
     });
 
     it.each(['ALLOW', 'ALLOW_WITH_CONSTRAINTS', 'DENY'] as const)('UNEXPECTED_RESOLUTION for a %s decision', (d) => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision({ decision: d }), resolution: resolution() }), t0, opts);
+      const sut = bind(
+        facts({ proposal: proposal(), decision: decision({ decision: d }), resolution: resolution() }),
+        t0,
+        opts,
+      );
       expect(sut).toMatchObject({ reason: 'UNEXPECTED_RESOLUTION' });
     });
 
     it.each(['proposal', 'decision', 'resolution'] as const)('DUPLICATE for a second %s before binding', (kind) => {
-      const sut = bind(facts({ proposal: proposal(), decision: decision(), duplicate: { kind, eventId: 'x2', signatureError: null } }), t0, opts);
+      const sut = bind(
+        facts({ proposal: proposal(), decision: decision(), duplicate: { kind, eventId: 'x2', signatureError: null } }),
+        t0,
+        opts,
+      );
       expect(sut).toMatchObject({ reason: 'DUPLICATE', detail: expect.stringContaining('x2') });
     });
   });
@@ -214,32 +330,57 @@ describe('bind', () => {
     });
 
     it('duplicate before completeness', () => {
-      expect(bind(facts({ proposal: proposal(), duplicate: { kind: 'proposal', eventId: 'p2', signatureError: null } }), t0, opts)).toMatchObject({
+      expect(
+        bind(
+          facts({ proposal: proposal(), duplicate: { kind: 'proposal', eventId: 'p2', signatureError: null } }),
+          t0,
+          opts,
+        ),
+      ).toMatchObject({
         reason: 'DUPLICATE',
       });
     });
 
     it('decision hash before an unexpected resolution and before the denial', () => {
-      const f = facts({ proposal: proposal(), decision: decision({ decision: 'DENY', job_hash: 'f'.repeat(64) }), resolution: resolution() });
+      const f = facts({
+        proposal: proposal(),
+        decision: decision({ decision: 'DENY', job_hash: 'f'.repeat(64) }),
+        resolution: resolution(),
+      });
       expect(bind(f, t0, opts)).toMatchObject({ reason: 'HASH_MISMATCH' });
     });
 
     it('an unexpected resolution before the denial', () => {
-      const f = facts({ proposal: proposal(), decision: decision({ decision: 'DENY' }), resolution: resolution({ resolution: 'REJECTED' }) });
+      const f = facts({
+        proposal: proposal(),
+        decision: decision({ decision: 'DENY' }),
+        resolution: resolution({ resolution: 'REJECTED' }),
+      });
       expect(bind(f, t0, opts)).toMatchObject({ reason: 'UNEXPECTED_RESOLUTION' });
     });
 
     it('resolution hash before snapshot before verdict', () => {
       const bad = resolution({ resolution: 'REJECTED', job_hash: 'e'.repeat(64), policy_snapshot: otherSnapshot });
-      expect(bind(facts({ proposal: proposal(), decision: decision(), resolution: bad }), t0, opts)).toMatchObject({ reason: 'HASH_MISMATCH' });
+      expect(bind(facts({ proposal: proposal(), decision: decision(), resolution: bad }), t0, opts)).toMatchObject({
+        reason: 'HASH_MISMATCH',
+      });
       const bad2 = resolution({ resolution: 'REJECTED', policy_snapshot: otherSnapshot });
-      expect(bind(facts({ proposal: proposal(), decision: decision(), resolution: bad2 }), t0, opts)).toMatchObject({ reason: 'SNAPSHOT_MISMATCH' });
+      expect(bind(facts({ proposal: proposal(), decision: decision(), resolution: bad2 }), t0, opts)).toMatchObject({
+        reason: 'SNAPSHOT_MISMATCH',
+      });
     });
   });
 });
 
 describe('reviewerReason', () => {
-  const reject = (reason: string | null, note: string | null) => ({ actor: 'c', role: 'r', action: 'reject' as const, reason, note, at: t0.toISOString() });
+  const reject = (reason: string | null, note: string | null) => ({
+    actor: 'c',
+    role: 'r',
+    action: 'reject' as const,
+    reason,
+    note,
+    at: t0.toISOString(),
+  });
   it('prefers the reason on the reject, then its note, then the resolution comment', () => {
     expect(reviewerReason(resolutionData({ approvals: [reject('r', 'n')], resolved_comment: 'c' }))).toBe('r');
     expect(reviewerReason(resolutionData({ approvals: [reject(null, 'n')], resolved_comment: 'c' }))).toBe('n');

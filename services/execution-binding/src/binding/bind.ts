@@ -38,11 +38,17 @@ export function bind(facts: JobFacts, now: Date, opts: BindOptions): BindResult 
     ['resolution', resolution],
   ] as const) {
     if (fact?.signatureError) {
-      return block('BAD_SIGNATURE', `${FACT_TOPIC[kind]} ${fact.eventId} does not carry a valid signature: ${fact.signatureError}`);
+      return block(
+        'BAD_SIGNATURE',
+        `${FACT_TOPIC[kind]} ${fact.eventId} does not carry a valid signature: ${fact.signatureError}`,
+      );
     }
   }
   if (duplicate?.signatureError) {
-    return block('BAD_SIGNATURE', `${FACT_TOPIC[duplicate.kind]} ${duplicate.eventId} does not carry a valid signature: ${duplicate.signatureError}`);
+    return block(
+      'BAD_SIGNATURE',
+      `${FACT_TOPIC[duplicate.kind]} ${duplicate.eventId} does not carry a valid signature: ${duplicate.signatureError}`,
+    );
   }
   if (duplicate) {
     return block(
@@ -52,17 +58,26 @@ export function bind(facts: JobFacts, now: Date, opts: BindOptions): BindResult 
   }
 
   if (!proposal || !decision) {
-    const waitingFor: FactKind[] = [...(proposal ? [] : ['proposal' as const]), ...(decision ? [] : ['decision' as const])];
+    const waitingFor: FactKind[] = [
+      ...(proposal ? [] : ['proposal' as const]),
+      ...(decision ? [] : ['decision' as const]),
+    ];
     const until = addMs(facts.firstSeenAt, opts.incompleteAfterMs);
     if (now >= until) {
-      return block('INCOMPLETE', `no ${waitingFor.map((k) => FACT_TOPIC[k]).join(' and no ')} within ${opts.incompleteAfterMs} ms of the first fact`);
+      return block(
+        'INCOMPLETE',
+        `no ${waitingFor.map((k) => FACT_TOPIC[k]).join(' and no ')} within ${opts.incompleteAfterMs} ms of the first fact`,
+      );
     }
     return { action: 'wait', waitingFor, until };
   }
 
   const ownHash = jobHash(proposal.data);
   if (decision.data.job_hash !== ownHash) {
-    return block('HASH_MISMATCH', `decision.made job_hash ${decision.data.job_hash} differs from the hash of the stored proposal ${ownHash}`);
+    return block(
+      'HASH_MISMATCH',
+      `decision.made job_hash ${decision.data.job_hash} differs from the hash of the stored proposal ${ownHash}`,
+    );
   }
   if (resolution && decision.data.decision !== 'REQUIRE_APPROVAL') {
     return block(
@@ -83,7 +98,11 @@ export function bind(facts: JobFacts, now: Date, opts: BindOptions): BindResult 
     case 'ALLOW_WITH_CONSTRAINTS':
       return execute();
     case 'DENY':
-      return block('DENIED', `denied by policy rule ${decision.data.policy_rule_id}`, decision.data.policy_reason || null);
+      return block(
+        'DENIED',
+        `denied by policy rule ${decision.data.policy_rule_id}`,
+        decision.data.policy_reason || null,
+      );
     case 'REQUIRE_APPROVAL':
       break;
   }
@@ -94,12 +113,18 @@ export function bind(facts: JobFacts, now: Date, opts: BindOptions): BindResult 
     const slaMs = (decision.data.approval?.sla_seconds ?? 0) * 1000;
     const until = addMs(decision.receivedAt, slaMs + opts.incompleteAfterMs);
     if (now >= until) {
-      return block('INCOMPLETE', `no approval.resolved within the approval SLA (${slaMs / 1000} s) plus ${opts.incompleteAfterMs} ms`);
+      return block(
+        'INCOMPLETE',
+        `no approval.resolved within the approval SLA (${slaMs / 1000} s) plus ${opts.incompleteAfterMs} ms`,
+      );
     }
     return { action: 'wait', waitingFor: ['resolution'], until };
   }
   if (resolution.data.job_hash !== ownHash) {
-    return block('HASH_MISMATCH', `approval.resolved job_hash ${resolution.data.job_hash} differs from the hash of the stored proposal ${ownHash}`);
+    return block(
+      'HASH_MISMATCH',
+      `approval.resolved job_hash ${resolution.data.job_hash} differs from the hash of the stored proposal ${ownHash}`,
+    );
   }
   if (resolution.data.policy_snapshot !== decision.data.policy_snapshot) {
     return block(
@@ -111,7 +136,11 @@ export function bind(facts: JobFacts, now: Date, opts: BindOptions): BindResult 
     case 'REJECTED':
       return block('REJECTED', `rejected by ${resolution.data.resolved_by}`, reviewerReason(resolution.data));
     case 'EXPIRED':
-      return block('EXPIRED', 'the approval expired before enough approvers approved', resolution.data.resolved_comment);
+      return block(
+        'EXPIRED',
+        'the approval expired before enough approvers approved',
+        resolution.data.resolved_comment,
+      );
     case 'APPROVED':
       return execute();
   }
@@ -134,6 +163,10 @@ export function lateFactReport(
   outcome: string,
 ): { reason: BlockReason; detail: string } {
   const what = `${FACT_TOPIC[kind]} ${eventId} arrived after the job was ${outcome}`;
-  if (signatureError) return { reason: 'BAD_SIGNATURE', detail: `${what} and its signature does not verify (${signatureError}); ignored, the outcome stands` };
+  if (signatureError)
+    return {
+      reason: 'BAD_SIGNATURE',
+      detail: `${what} and its signature does not verify (${signatureError}); ignored, the outcome stands`,
+    };
   return { reason: 'DUPLICATE', detail: `${what}; ignored, the outcome stands` };
 }

@@ -11,7 +11,8 @@ export type IncomingFact =
 
 /**
  * Records a fact on a job that has no outcome yet: the first of each kind is kept, a second one
- * (another event id) is kept aside as the duplicate that will block the job. Mutates the entity.
+ * (another event id) is kept aside as the duplicate that will block the job. The tenant is taken
+ * from the proposal, or from a fact whose signature verified. Mutates the entity.
  */
 export function applyFact(job: JobEntity, fact: IncomingFact, now: Date): void {
   job.updatedAt = now;
@@ -33,7 +34,7 @@ export function applyFact(job: JobEntity, fact: IncomingFact, now: Date): void {
       job.decisionEventId = fact.eventId;
       job.decisionSignatureError = fact.signatureError;
       job.decisionReceivedAt = now;
-      job.tenant ??= fact.data.tenant;
+      if (!fact.signatureError) job.tenant ??= fact.data.tenant;
       return;
     case 'resolution':
       if (job.resolutionEventId) return duplicate();
@@ -41,7 +42,7 @@ export function applyFact(job: JobEntity, fact: IncomingFact, now: Date): void {
       job.resolutionEventId = fact.eventId;
       job.resolutionSignatureError = fact.signatureError;
       job.resolutionReceivedAt = now;
-      job.tenant ??= fact.data.tenant;
+      if (!fact.signatureError) job.tenant ??= fact.data.tenant;
       return;
   }
 }
@@ -56,7 +57,12 @@ export function factsOf(job: JobEntity): JobFacts {
         : null,
     decision:
       job.decision && job.decisionEventId && job.decisionReceivedAt
-        ? { eventId: job.decisionEventId, data: job.decision, signatureError: job.decisionSignatureError, receivedAt: job.decisionReceivedAt }
+        ? {
+            eventId: job.decisionEventId,
+            data: job.decision,
+            signatureError: job.decisionSignatureError,
+            receivedAt: job.decisionReceivedAt,
+          }
         : null,
     resolution:
       job.resolution && job.resolutionEventId && job.resolutionReceivedAt

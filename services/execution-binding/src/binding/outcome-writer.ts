@@ -1,5 +1,11 @@
 import { buildEvent, deterministicEventId, enqueueEvent } from '@countersign/bus';
-import { Topics, type BlockReason, type ExecutionStatus, type JobReleasedData, type JobReleasedV1 } from '@countersign/contracts';
+import {
+  Topics,
+  type BlockReason,
+  type ExecutionStatus,
+  type JobReleasedData,
+  type JobReleasedV1,
+} from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { BINDING_CONFIG, PRODUCER, SCHEMA, type BindingConfig } from '../config/binding-config';
@@ -77,7 +83,12 @@ export class OutcomeWriter {
         attempts: execution.attempts,
         executed_at: now.toISOString(),
       },
-      { producer: PRODUCER, signer: this.config.keys.signer, eventId: deterministicEventId(Topics.JobExecuted, execution.jobId), now },
+      {
+        producer: PRODUCER,
+        signer: this.config.keys.signer,
+        eventId: deterministicEventId(Topics.JobExecuted, execution.jobId),
+        now,
+      },
     );
     await enqueueEvent(m, SCHEMA, Topics.JobExecuted, execution.jobId, event);
   }

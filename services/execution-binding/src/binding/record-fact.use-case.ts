@@ -35,12 +35,22 @@ export class RecordFactUseCase {
   /** `signed` is the event exactly as received (JSON), which is what its producer signed. */
   decision(event: DecisionMadeV1, signed: Record<string, unknown>): Promise<void> {
     const check = verifyEvent(signed, this.config.keys.policyDecision);
-    return this.record({ kind: 'decision', eventId: event.event_id, data: event.data, signatureError: check.ok ? null : check.reason });
+    return this.record({
+      kind: 'decision',
+      eventId: event.event_id,
+      data: event.data,
+      signatureError: check.ok ? null : check.reason,
+    });
   }
 
   resolution(event: ApprovalResolvedV1, signed: Record<string, unknown>): Promise<void> {
     const check = verifyEvent(signed, this.config.keys.approvalQueue);
-    return this.record({ kind: 'resolution', eventId: event.event_id, data: event.data, signatureError: check.ok ? null : check.reason });
+    return this.record({
+      kind: 'resolution',
+      eventId: event.event_id,
+      data: event.data,
+      signatureError: check.ok ? null : check.reason,
+    });
   }
 
   private async record(fact: IncomingFact): Promise<void> {

@@ -64,11 +64,13 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     });
     for (const t of tickets) this.runner.launch(t);
 
-    for (const jobId of await this.executions.dueIds('started', 'leaseUntil', now, BATCH)) await this.runner.recoverAbandoned(jobId, now);
+    for (const jobId of await this.executions.dueIds('started', 'leaseUntil', now, BATCH))
+      await this.runner.recoverAbandoned(jobId, now);
     for (const jobId of await this.executions.dueIds('pending', 'nextAttemptAt', now, BATCH)) {
       const ticket = await this.runner.claimRetry(jobId, now);
       if (ticket) this.runner.launch(ticket);
     }
-    for (const jobId of await this.executions.dueIds('released', 'reportDeadlineAt', now, BATCH)) await this.runner.expireGrant(jobId, now);
+    for (const jobId of await this.executions.dueIds('released', 'reportDeadlineAt', now, BATCH))
+      await this.runner.expireGrant(jobId, now);
   }
 }

@@ -51,11 +51,15 @@ describe('loadExecutorsConfig', () => {
   });
 
   it('refuses to boot in production without the HMAC secret, naming it', () => {
-    expect(() => loadExecutorsConfig(file('p.yaml', httpYaml), {}, 'production')).toThrow(/HOOK_SECRET: required by executor h/);
+    expect(() => loadExecutorsConfig(file('p.yaml', httpYaml), {}, 'production')).toThrow(
+      /HOOK_SECRET: required by executor h/,
+    );
   });
 
   it('refuses a short secret', () => {
-    expect(() => loadExecutorsConfig(file('s.yaml', httpYaml), { HOOK_SECRET: 'short' }, 'development')).toThrow(/at least 16/);
+    expect(() => loadExecutorsConfig(file('s.yaml', httpYaml), { HOOK_SECRET: 'short' }, 'development')).toThrow(
+      /at least 16/,
+    );
   });
 
   it('generates a random secret outside production', () => {
@@ -68,14 +72,22 @@ describe('loadExecutorsConfig', () => {
     ['an unknown kind', 'executors:\n  - name: a\n    kind: ftp\n    match: ["**"]\n', /kind/],
     ['an unknown field', 'executors:\n  - name: a\n    kind: release\n    match: ["**"]\n    url: http://x\n', /url/],
     ['a bad glob', 'executors:\n  - name: a\n    kind: release\n    match: ["job/x"]\n', /match\.0/],
-    ['a duplicate name', 'executors:\n  - name: a\n    kind: release\n    match: ["**"]\n  - name: a\n    kind: release\n    match: ["x"]\n', /duplicate executor name a/],
+    [
+      'a duplicate name',
+      'executors:\n  - name: a\n    kind: release\n    match: ["**"]\n  - name: a\n    kind: release\n    match: ["x"]\n',
+      /duplicate executor name a/,
+    ],
     ['a non-http url', httpYaml.replace('https://x.test/hook', 'ftp://x.test/'), /url/],
     ['not YAML', 'executors: [', /not YAML/],
   ])('names the problem for %s', (_what, text, message) => {
-    expect(() => loadExecutorsConfig(file('bad.yaml', text), { HOOK_SECRET: 's'.repeat(16) }, 'development')).toThrow(message);
+    expect(() => loadExecutorsConfig(file('bad.yaml', text), { HOOK_SECRET: 's'.repeat(16) }, 'development')).toThrow(
+      message,
+    );
   });
 
   it('names a missing file', () => {
-    expect(() => loadExecutorsConfig(join(dir, 'missing.yaml'), {}, 'development')).toThrow(/EXECUTORS_FILE: cannot read/);
+    expect(() => loadExecutorsConfig(join(dir, 'missing.yaml'), {}, 'development')).toThrow(
+      /EXECUTORS_FILE: cannot read/,
+    );
   });
 });

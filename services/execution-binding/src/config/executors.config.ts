@@ -40,9 +40,7 @@ const HttpExecutorSchema = z
   .object({
     ...common,
     kind: z.literal('http'),
-    url: z
-      .url({ protocol: /^https?$/ })
-      .describe('where the approved job is POSTed'),
+    url: z.url({ protocol: /^https?$/ }).describe('where the approved job is POSTed'),
     /** Name of the environment variable holding the HMAC secret (never the secret itself). */
     secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
     /** True only when the target dedupes on `Idempotency-Key`: then failures are retried with backoff. */
@@ -70,7 +68,11 @@ const ReleaseExecutorSchema = z
   })
   .strict();
 
-export const ExecutorSchema = z.discriminatedUnion('kind', [HttpExecutorSchema, KafkaExecutorSchema, ReleaseExecutorSchema]);
+export const ExecutorSchema = z.discriminatedUnion('kind', [
+  HttpExecutorSchema,
+  KafkaExecutorSchema,
+  ReleaseExecutorSchema,
+]);
 export type ExecutorConfig = z.infer<typeof ExecutorSchema>;
 export type HttpExecutorConfig = z.infer<typeof HttpExecutorSchema>;
 export type KafkaExecutorConfig = z.infer<typeof KafkaExecutorSchema>;
@@ -82,7 +84,8 @@ export const ExecutorsFileSchema = z
   .superRefine((f, ctx) => {
     const seen = new Set<string>();
     f.executors.forEach((e, i) => {
-      if (seen.has(e.name)) ctx.addIssue({ code: 'custom', path: ['executors', i, 'name'], message: `duplicate executor name ${e.name}` });
+      if (seen.has(e.name))
+        ctx.addIssue({ code: 'custom', path: ['executors', i, 'name'], message: `duplicate executor name ${e.name}` });
       seen.add(e.name);
     });
   });
@@ -126,7 +129,9 @@ export function loadExecutorsConfig(file: string, env: NodeJS.ProcessEnv, nodeEn
   }
   const parsed = ExecutorsFileSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.slice(0, 20).map((i) => `  ${file}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const lines = parsed.error.issues
+      .slice(0, 20)
+      .map((i) => `  ${file}: ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const secrets = new Map<string, string>();
@@ -137,9 +142,13 @@ export function loadExecutorsConfig(file: string, env: NodeJS.ProcessEnv, nodeEn
     if (value && value.length >= 16) {
       secrets.set(e.secret_env, value);
     } else if (value) {
-      throw new ConfigError(`invalid configuration:\n  ${e.secret_env}: the HMAC secret of executor ${e.name} must be at least 16 characters`);
+      throw new ConfigError(
+        `invalid configuration:\n  ${e.secret_env}: the HMAC secret of executor ${e.name} must be at least 16 characters`,
+      );
     } else if (nodeEnv === 'production') {
-      throw new ConfigError(`invalid configuration:\n  ${e.secret_env}: required by executor ${e.name} (the HMAC secret for its calls) (not set)`);
+      throw new ConfigError(
+        `invalid configuration:\n  ${e.secret_env}: required by executor ${e.name} (the HMAC secret for its calls) (not set)`,
+      );
     } else {
       secrets.set(e.secret_env, randomBytes(32).toString('hex'));
       generatedSecrets.push(e.secret_env);

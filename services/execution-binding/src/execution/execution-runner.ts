@@ -14,6 +14,9 @@ import { ExecutionRepository } from './execution.repository';
 import { callHttpExecutor } from './http.executor';
 import { DISPATCH_EVENT_TYPE, dispatchMessage, dispatchToKafka } from './kafka.executor';
 
+const RECORD_ATTEMPTS = 6;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
  * Makes the attempts of recorded executions and records what they found. Every transaction locks
  * the job row first and the execution row second, so it never deadlocks with the binding. An
@@ -35,13 +38,19 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
   ) {
     const hook = config.env.EXECUTOR_TEST_CRASH_AFTER_RECORD === '1';
     this.crashAfterRecord = hook && config.env.NODE_ENV === 'test';
-    if (hook && !this.crashAfterRecord) logger.warn('EXECUTOR_TEST_CRASH_AFTER_RECORD ignored: it is honoured only with NODE_ENV=test');
+    if (hook && !this.crashAfterRecord)
+      logger.warn('EXECUTOR_TEST_CRASH_AFTER_RECORD ignored: it is honoured only with NODE_ENV=test');
   }
 
   /** Runs a claimed attempt in the background (the Kafka consumer does not wait for side effects). */
   launch(ticket: LaunchTicket): void {
     const run = this.run(ticket)
-      .catch((e: unknown) => this.logger.error({ err: e, job_id: ticket.jobId }, 'execution attempt failed to run; the sweeper will recover it'))
+      .catch((e: unknown) =>
+        this.logger.error(
+          { err: e, job_id: ticket.jobId },
+          'execution attempt failed to run; the sweeper will recover it',
+        ),
+      )
       .finally(() => this.inflight.delete(run));
     this.inflight.add(run);
   }
@@ -52,21 +61,46 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
 
   private async run(ticket: LaunchTicket): Promise<void> {
     if (this.crashAfterRecord) {
-      this.logger.warn({ job_id: ticket.jobId }, 'test hook: exiting after the execution record, before the side effect');
+      this.logger.warn(
+        { job_id: ticket.jobId },
+        'test hook: exiting after the execution record, before the side effect',
+      );
       process.exit(137);
     }
     const execution = await this.executions.find(ticket.jobId);
     if (!execution || execution.state !== 'started' || execution.claimToken !== ticket.claimToken) return;
-    this.logger.info({ job_id: execution.jobId, executor: execution.executorName, attempt: execution.attempts }, 'execution attempt starting');
+    this.logger.info(
+      { job_id: execution.jobId, executor: execution.executorName, attempt: execution.attempts },
+      'execution attempt starting',
+    );
     const outcome = await this.attempt(execution);
+    // The side effect happened (or not); losing its outcome to a brief database outage would turn it
+    // into UNKNOWN at lease expiry, so recording is retried for a while first.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.record(ticket, outcome);
+        return;
+      } catch (e) {
+        if (attempt >= RECORD_ATTEMPTS) throw e;
+        this.logger.warn({ err: e, job_id: ticket.jobId, attempt }, 'could not record the attempt outcome; retrying');
+        await sleep(200 * 2 ** attempt);
+      }
+    }
+  }
+
+  private async record(ticket: LaunchTicket, outcome: AttemptOutcome): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       const job = await this.jobs.lock(m, ticket.jobId);
       const current = await this.executions.lock(m, ticket.jobId);
       if (!job || !current || current.state !== 'started' || current.claimToken !== ticket.claimToken) {
-        this.logger.warn({ job_id: ticket.jobId, outcome: outcome.kind }, 'attempt outcome arrived after its claim was recovered; ignored');
+        this.logger.warn(
+          { job_id: ticket.jobId, outcome: outcome.kind },
+          'attempt outcome arrived after its claim was recovered; ignored',
+        );
         return;
       }
-      await this.apply(m, job, current, afterAttempt(current, outcome, new Date()), new Date());
+      const now = new Date();
+      await this.apply(m, job, current, afterAttempt(current, outcome, now), now);
     });
   }
 
@@ -76,8 +110,18 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       case 'http': {
         const secret = this.config.executors.secrets.get(target.secret_env);
         // Fails closed: an unsigned call is never made.
-        if (!secret) return Promise.resolve({ kind: 'failed', retryable: false, error: `HMAC secret ${target.secret_env} is not configured` });
-        return callHttpExecutor({ url: target.url, secret, timeoutMs: execution.timeoutMs, request: execution.request });
+        if (!secret)
+          return Promise.resolve({
+            kind: 'failed',
+            retryable: false,
+            error: `HMAC secret ${target.secret_env} is not configured`,
+          });
+        return callHttpExecutor({
+          url: target.url,
+          secret,
+          timeoutMs: execution.timeoutMs,
+          request: execution.request,
+        });
       }
       case 'kafka': {
         const msg = dispatchMessage(execution.request, {
@@ -87,10 +131,19 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
           executor: execution.executorName,
           signer: this.config.keys.signer,
         });
-        return dispatchToKafka((topic, messages) => this.producer.sendRaw(topic, messages), target.topic, msg, execution.timeoutMs);
+        return dispatchToKafka(
+          (topic, messages) => this.producer.sendRaw(topic, messages),
+          target.topic,
+          msg,
+          execution.timeoutMs,
+        );
       }
       case 'release':
-        return Promise.resolve({ kind: 'failed', retryable: false, error: 'a release executor is run by the agent, not here' });
+        return Promise.resolve({
+          kind: 'failed',
+          retryable: false,
+          error: 'a release executor is run by the agent, not here',
+        });
     }
   }
 
@@ -99,7 +152,8 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     return this.dataSource.transaction(async (m) => {
       const job = await this.jobs.tryLock(m, jobId);
       const execution = job ? await this.executions.lock(m, jobId) : null;
-      if (!execution || execution.state !== 'pending' || !execution.nextAttemptAt || execution.nextAttemptAt > now) return null;
+      if (!execution || execution.state !== 'pending' || !execution.nextAttemptAt || execution.nextAttemptAt > now)
+        return null;
       const claimToken = randomUUID();
       execution.state = 'started';
       execution.attempts += 1;
@@ -117,9 +171,13 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     await this.dataSource.transaction(async (m) => {
       const job = await this.jobs.tryLock(m, jobId);
       const execution = job ? await this.executions.lock(m, jobId) : null;
-      if (!job || !execution || execution.state !== 'started' || !execution.leaseUntil || execution.leaseUntil > now) return;
+      if (!job || !execution || execution.state !== 'started' || !execution.leaseUntil || execution.leaseUntil > now)
+        return;
       const verdict = afterAbandoned(execution, now);
-      this.logger.warn({ job_id: jobId, executor: execution.executorName, next: verdict.state }, 'abandoned execution recovered');
+      this.logger.warn(
+        { job_id: jobId, executor: execution.executorName, next: verdict.state },
+        'abandoned execution recovered',
+      );
       await this.apply(m, job, execution, verdict, now);
     });
   }
@@ -129,14 +187,27 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     await this.dataSource.transaction(async (m) => {
       const job = await this.jobs.tryLock(m, jobId);
       const execution = job ? await this.executions.lock(m, jobId) : null;
-      if (!job || !execution || execution.state !== 'released' || !execution.reportDeadlineAt || execution.reportDeadlineAt > now) return;
+      if (
+        !job ||
+        !execution ||
+        execution.state !== 'released' ||
+        !execution.reportDeadlineAt ||
+        execution.reportDeadlineAt > now
+      )
+        return;
       const error = `the agent did not report an outcome by ${execution.reportDeadlineAt.toISOString()}`;
       await this.apply(m, job, execution, { state: 'unknown', error }, now);
     });
   }
 
   /** Records a verdict on a locked execution and its job; a final one emits `job.executed`. */
-  async apply(m: EntityManager, job: JobEntity, execution: ExecutionEntity, verdict: AttemptVerdict, now: Date): Promise<void> {
+  async apply(
+    m: EntityManager,
+    job: JobEntity,
+    execution: ExecutionEntity,
+    verdict: AttemptVerdict,
+    now: Date,
+  ): Promise<void> {
     execution.claimToken = null;
     execution.leaseUntil = null;
     if (verdict.state === 'pending') {
@@ -144,7 +215,10 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       execution.nextAttemptAt = verdict.nextAttemptAt;
       execution.error = verdict.error;
       await this.executions.save(m, execution);
-      this.logger.info({ job_id: job.jobId, attempt: execution.attempts, next_at: verdict.nextAttemptAt, error: verdict.error }, 'execution will be retried');
+      this.logger.info(
+        { job_id: job.jobId, attempt: execution.attempts, next_at: verdict.nextAttemptAt, error: verdict.error },
+        'execution will be retried',
+      );
       return;
     }
     execution.state = verdict.state;
@@ -161,7 +235,9 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     await this.outcomes.executed(
       m,
       execution,
-      verdict.state === 'succeeded' ? { status, result: verdict.result, error: null } : { status, error: verdict.error },
+      verdict.state === 'succeeded'
+        ? { status, result: verdict.result, error: null }
+        : { status, error: verdict.error },
       now,
     );
     this.logger.info({ job_id: job.jobId, status, attempts: execution.attempts }, 'job executed');

@@ -26,7 +26,12 @@ export class ExecutionRepository {
   }
 
   /** Job ids of executions in a state whose time has come (next attempt, lease or report deadline). */
-  async dueIds(state: ExecutionState, column: 'nextAttemptAt' | 'leaseUntil' | 'reportDeadlineAt', now: Date, limit: number): Promise<string[]> {
+  async dueIds(
+    state: ExecutionState,
+    column: 'nextAttemptAt' | 'leaseUntil' | 'reportDeadlineAt',
+    now: Date,
+    limit: number,
+  ): Promise<string[]> {
     const rows = await this.dataSource
       .getRepository(ExecutionEntity)
       .createQueryBuilder('e')

@@ -27,14 +27,20 @@ function fakeFetch(answer: () => Promise<Response>) {
 
 describe('callHttpExecutor', () => {
   it('POSTs the canonical body, HMAC-signed, with the job id as idempotency key, not following redirects', async () => {
-    const sut = fakeFetch(async () => new Response('{"done":true}', { status: 200, headers: { 'content-type': 'application/json' } }));
+    const sut = fakeFetch(
+      async () => new Response('{"done":true}', { status: 200, headers: { 'content-type': 'application/json' } }),
+    );
     const outcome = await callHttpExecutor(call, sut.fn);
     expect(outcome).toEqual({ kind: 'succeeded', result: { http_status: 200, body: { done: true } } });
     const init = sut.calls[0]!.init;
     const headers = init.headers as Record<string, string>;
     const body = String(init.body);
     expect(body).toBe(httpExecutorBody(request));
-    expect(JSON.parse(body)).toMatchObject({ job_id: 'job-1', payload: { key: 'x', value: true }, job_hash: 'a'.repeat(64) });
+    expect(JSON.parse(body)).toMatchObject({
+      job_id: 'job-1',
+      payload: { key: 'x', value: true },
+      job_hash: 'a'.repeat(64),
+    });
     expect(headers[SIGNATURE_HEADER]).toBe(`sha256=${createHmac('sha256', call.secret).update(body).digest('hex')}`);
     expect(headers['idempotency-key']).toBe('job-1');
     expect(init.redirect).toBe('manual');
@@ -54,23 +60,40 @@ describe('callHttpExecutor', () => {
   });
 
   it('does not follow a redirect', async () => {
-    const sut = fakeFetch(async () => new Response(null, { status: 302, headers: { location: 'http://elsewhere.test/' } }));
-    expect(await callHttpExecutor(call, sut.fn)).toMatchObject({ kind: 'failed', retryable: false, error: expect.stringContaining('elsewhere.test') });
+    const sut = fakeFetch(
+      async () => new Response(null, { status: 302, headers: { location: 'http://elsewhere.test/' } }),
+    );
+    expect(await callHttpExecutor(call, sut.fn)).toMatchObject({
+      kind: 'failed',
+      retryable: false,
+      error: expect.stringContaining('elsewhere.test'),
+    });
   });
 
   it('a timeout is indeterminate: the call may have had its effect', async () => {
     const sut = fakeFetch(() => Promise.reject(new DOMException('timed out', 'TimeoutError')));
-    expect(await callHttpExecutor(call, sut.fn)).toMatchObject({ kind: 'indeterminate', error: expect.stringContaining('1000 ms') });
+    expect(await callHttpExecutor(call, sut.fn)).toMatchObject({
+      kind: 'indeterminate',
+      error: expect.stringContaining('1000 ms'),
+    });
   });
 
   it('a refused connection is a retryable failure (nothing was sent)', async () => {
-    const err = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    const err = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+    });
     const sut = fakeFetch(() => Promise.reject(err));
-    expect(await callHttpExecutor(call, sut.fn)).toEqual({ kind: 'failed', retryable: true, error: 'could not connect (ECONNREFUSED)' });
+    expect(await callHttpExecutor(call, sut.fn)).toEqual({
+      kind: 'failed',
+      retryable: true,
+      error: 'could not connect (ECONNREFUSED)',
+    });
   });
 
   it('a connection lost mid-call is indeterminate', async () => {
-    const err = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+    const err = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    });
     const sut = fakeFetch(() => Promise.reject(err));
     expect(await callHttpExecutor(call, sut.fn)).toMatchObject({ kind: 'indeterminate' });
   });

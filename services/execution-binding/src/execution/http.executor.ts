@@ -6,7 +6,14 @@ import type { ExecutionRequest } from './execution.entity';
 export const SIGNATURE_HEADER = 'X-Countersign-Signature';
 const MAX_RESULT_CHARS = 16_384;
 /** Errors raised before a request could leave the machine: nothing can have happened. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 export function hmacSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
@@ -71,10 +78,15 @@ export async function callHttpExecutor(call: HttpCall, fetchImpl: typeof fetch =
   } catch {
     text = null;
   }
-  if (res.status >= 200 && res.status < 300) return { kind: 'succeeded', result: { http_status: res.status, body: parseBody(text) } };
+  if (res.status >= 200 && res.status < 300)
+    return { kind: 'succeeded', result: { http_status: res.status, body: parseBody(text) } };
   const snippet = text ? `: ${text.slice(0, 300)}` : '';
   if (res.status >= 300 && res.status < 400) {
-    return { kind: 'failed', retryable: false, error: `HTTP ${res.status}: redirects are not followed (${res.headers.get('location') ?? 'no location'})` };
+    return {
+      kind: 'failed',
+      retryable: false,
+      error: `HTTP ${res.status}: redirects are not followed (${res.headers.get('location') ?? 'no location'})`,
+    };
   }
   const retryable = res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500;
   return { kind: 'failed', retryable, error: `HTTP ${res.status}${snippet}` };
@@ -106,7 +118,10 @@ function errorCodes(e: unknown): string[] {
 function fetchFailure(e: unknown, timeoutMs: number): AttemptOutcome {
   const err = e as Error;
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
-    return { kind: 'indeterminate', error: `no answer within ${timeoutMs} ms (max runtime); the call may have had its effect` };
+    return {
+      kind: 'indeterminate',
+      error: `no answer within ${timeoutMs} ms (max runtime); the call may have had its effect`,
+    };
   }
   const codes = errorCodes(e);
   if (codes.length > 0 && codes.every((c) => NOT_SENT.has(c))) {

@@ -5,7 +5,13 @@ import type { ExecutionRequest } from './execution.entity';
 const pair = generateSigningKeyPair();
 const signer = signerFromPem(pair.privateKeyPem);
 const request = { job_id: 'job-1', tenant: 'acme', payload: { a: 1 } } as unknown as ExecutionRequest;
-const msg = dispatchMessage(request, { eventId: '7d0f8a3e-2b1c-4c3d-9e8f-0a1b2c3d4e5f', occurredAt: new Date(0), producer: 'execution-binding', executor: 'w', signer });
+const msg = dispatchMessage(request, {
+  eventId: '7d0f8a3e-2b1c-4c3d-9e8f-0a1b2c3d4e5f',
+  occurredAt: new Date(0),
+  producer: 'execution-binding',
+  executor: 'w',
+  signer,
+});
 
 describe('kafka executor', () => {
   it('dispatches a signed envelope keyed by job id', () => {
@@ -18,7 +24,12 @@ describe('kafka executor', () => {
 
   it('reports an acknowledged send as succeeded and a failed one as indeterminate', async () => {
     expect(await dispatchToKafka(async () => undefined, 't', msg, 1000)).toMatchObject({ kind: 'succeeded' });
-    expect(await dispatchToKafka(() => Promise.reject(new Error('broker down')), 't', msg, 1000)).toMatchObject({ kind: 'indeterminate' });
-    expect(await dispatchToKafka(() => new Promise(() => undefined), 't', msg, 20)).toMatchObject({ kind: 'indeterminate', error: expect.stringContaining('20 ms') });
+    expect(await dispatchToKafka(() => Promise.reject(new Error('broker down')), 't', msg, 1000)).toMatchObject({
+      kind: 'indeterminate',
+    });
+    expect(await dispatchToKafka(() => new Promise(() => undefined), 't', msg, 20)).toMatchObject({
+      kind: 'indeterminate',
+      error: expect.stringContaining('20 ms'),
+    });
   });
 });

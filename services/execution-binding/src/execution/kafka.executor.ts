@@ -15,7 +15,10 @@ export interface DispatchMessage {
  * The approved job for trusted workers: an envelope like every event, signed by execution-binding,
  * with a stable event id (workers dedupe on it, so a re-sent dispatch is the same dispatch).
  */
-export function dispatchMessage(req: ExecutionRequest, opts: { eventId: string; occurredAt: Date; producer: string; executor: string; signer: Signer }): DispatchMessage {
+export function dispatchMessage(
+  req: ExecutionRequest,
+  opts: { eventId: string; occurredAt: Date; producer: string; executor: string; signer: Signer },
+): DispatchMessage {
   const event = signEvent(
     {
       event_id: opts.eventId,
@@ -42,7 +45,12 @@ export function dispatchMessage(req: ExecutionRequest, opts: { eventId: string; 
 export type RawSend = (topic: string, messages: DispatchMessage[]) => Promise<unknown>;
 
 /** Hands the job to the dispatch topic. A failed or timed-out send may still have been written: indeterminate. */
-export async function dispatchToKafka(send: RawSend, topic: string, msg: DispatchMessage, timeoutMs: number): Promise<AttemptOutcome> {
+export async function dispatchToKafka(
+  send: RawSend,
+  topic: string,
+  msg: DispatchMessage,
+  timeoutMs: number,
+): Promise<AttemptOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no acknowledgement within ${timeoutMs} ms`)), timeoutMs);

@@ -28,8 +28,15 @@ describe('planExecution', () => {
   const executors = [http('deploy', ['job.deploy.*'], 'https://deploy.example.com/x'), release('agent', ['job.**'])];
 
   it('picks the first executor whose glob matches', () => {
-    expect(planExecution('job.deploy.rollout', {}, executors)).toMatchObject({ action: 'run', executor: { name: 'deploy' }, timeoutMs: 30_000 });
-    expect(planExecution('job.deploy.rollout.canary', {}, executors)).toMatchObject({ action: 'run', executor: { name: 'agent' } });
+    expect(planExecution('job.deploy.rollout', {}, executors)).toMatchObject({
+      action: 'run',
+      executor: { name: 'deploy' },
+      timeoutMs: 30_000,
+    });
+    expect(planExecution('job.deploy.rollout.canary', {}, executors)).toMatchObject({
+      action: 'run',
+      executor: { name: 'agent' },
+    });
   });
 
   it('blocks NO_EXECUTOR when nothing matches', () => {
@@ -43,7 +50,11 @@ describe('planExecution', () => {
 
   it('blocks CONSTRAINT_VIOLATION when the http target is outside the allowlist', () => {
     const sut = planExecution('job.deploy.x', { network_allowlist: ['api.example.com'] }, executors);
-    expect(sut).toMatchObject({ action: 'block', reason: 'CONSTRAINT_VIOLATION', detail: expect.stringContaining('deploy.example.com') });
+    expect(sut).toMatchObject({
+      action: 'block',
+      reason: 'CONSTRAINT_VIOLATION',
+      detail: expect.stringContaining('deploy.example.com'),
+    });
   });
 
   it('runs an http target inside the allowlist', () => {

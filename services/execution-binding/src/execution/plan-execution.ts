@@ -11,9 +11,14 @@ export type ExecutionPlan =
  * the network allowlist is a `CONSTRAINT_VIOLATION`, and no call is ever made. `max_runtime_sec` can
  * only shorten the executor's own timeout.
  */
-export function planExecution(topic: string, constraints: Constraints, executors: readonly RoutedExecutor[]): ExecutionPlan {
+export function planExecution(
+  topic: string,
+  constraints: Constraints,
+  executors: readonly RoutedExecutor[],
+): ExecutionPlan {
   const executor = executors.find((e) => e.matches(topic));
-  if (!executor) return { action: 'block', reason: 'NO_EXECUTOR', detail: `no executor is configured for topic ${topic}` };
+  if (!executor)
+    return { action: 'block', reason: 'NO_EXECUTOR', detail: `no executor is configured for topic ${topic}` };
   const timeoutMs = Math.min(executor.timeout_sec, constraints.max_runtime_sec ?? Number.POSITIVE_INFINITY) * 1000;
   if (executor.kind === 'http' && constraints.network_allowlist) {
     const url = new URL(executor.url);
@@ -28,7 +33,11 @@ export function planExecution(topic: string, constraints: Constraints, executors
   return { action: 'run', executor, timeoutMs };
 }
 
-const bare = (host: string) => host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+const bare = (host: string) =>
+  host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
 
 /**
  * An allowlist entry is a host name or IP (any port), `host:port` (that port only), or `*.domain`

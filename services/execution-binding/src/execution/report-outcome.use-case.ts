@@ -57,7 +57,8 @@ export class ReportOutcomeUseCase {
     const check = verifyEvent(body.grant, this.config.keys.ownGrants);
     if (!check.ok) throw new CodedError('INVALID_GRANT', `grant signature: ${check.reason}`, 403);
     const grant = parsed.data;
-    if (grant.data.job_id !== jobId) throw new CodedError('GRANT_MISMATCH', `the grant is for job ${grant.data.job_id}, not ${jobId}`, 403);
+    if (grant.data.job_id !== jobId)
+      throw new CodedError('GRANT_MISMATCH', `the grant is for job ${grant.data.job_id}, not ${jobId}`, 403);
 
     return this.dataSource.transaction(async (m) => {
       const job = await this.jobs.lock(m, jobId);
@@ -65,12 +66,19 @@ export class ReportOutcomeUseCase {
       if (!job || !execution || execution.kind !== 'release') {
         throw new CodedError('NOT_RELEASED', `job ${jobId} was not released to an agent`, 409);
       }
-      if (execution.grantEventId !== grant.event_id) throw new CodedError('INVALID_GRANT', 'not the grant issued for this job', 403);
+      if (execution.grantEventId !== grant.event_id)
+        throw new CodedError('INVALID_GRANT', 'not the grant issued for this job', 403);
       if (execution.state !== 'released') {
-        if (FINAL_STATUS[execution.state] === body.status) return { job_id: jobId, status: body.status, recorded: false };
-        throw new CodedError('ALREADY_REPORTED', `job ${jobId} is already recorded as ${FINAL_STATUS[execution.state] ?? execution.state}`, 409, {
-          recorded_status: FINAL_STATUS[execution.state] ?? null,
-        });
+        if (FINAL_STATUS[execution.state] === body.status)
+          return { job_id: jobId, status: body.status, recorded: false };
+        throw new CodedError(
+          'ALREADY_REPORTED',
+          `job ${jobId} is already recorded as ${FINAL_STATUS[execution.state] ?? execution.state}`,
+          409,
+          {
+            recorded_status: FINAL_STATUS[execution.state] ?? null,
+          },
+        );
       }
       const now = new Date();
       await this.runner.apply(

@@ -19,21 +19,30 @@ export class GetJobStateQuery {
     if (!job) throw new CodedError('JOB_NOT_FOUND', `no job ${jobId} is known to execution-binding`, 404);
     const execution = await this.executions.find(jobId);
     const ref = (eventId: string | null, at: Date | null, signatureError?: string | null) =>
-      eventId && at ? { event_id: eventId, received_at: at.toISOString(), ...(signatureError === undefined ? {} : { signature_ok: signatureError === null }) } : null;
+      eventId && at
+        ? {
+            event_id: eventId,
+            received_at: at.toISOString(),
+            ...(signatureError === undefined ? {} : { signature_ok: signatureError === null }),
+          }
+        : null;
     return {
       job_id: job.jobId,
       tenant: job.tenant,
       state: job.state,
       job_hash: job.jobHash,
-      decision: job.decision?.decision ?? null,
-      policy_snapshot: job.decision?.policy_snapshot ?? null,
-      resolution: job.resolution?.resolution ?? null,
+      // What a forged fact claims is not shown as the job's decision or resolution (its ref says signature_ok: false).
+      decision: job.decisionSignatureError ? null : (job.decision?.decision ?? null),
+      policy_snapshot: job.decisionSignatureError ? null : (job.decision?.policy_snapshot ?? null),
+      resolution: job.resolutionSignatureError ? null : (job.resolution?.resolution ?? null),
       facts: {
         proposal: ref(job.proposalEventId, job.proposalReceivedAt),
         decision: ref(job.decisionEventId, job.decisionReceivedAt, job.decisionSignatureError),
         resolution: ref(job.resolutionEventId, job.resolutionReceivedAt, job.resolutionSignatureError),
       },
-      block: job.blockReason ? { reason_code: job.blockReason, detail: job.blockDetail ?? '', reason_text: job.reasonText } : null,
+      block: job.blockReason
+        ? { reason_code: job.blockReason, detail: job.blockDetail ?? '', reason_text: job.reasonText }
+        : null,
       execution: execution
         ? {
             executor: execution.executorName,

@@ -39,15 +39,19 @@ export class JobTimestampsDto {
   @ApiProperty({ type: String, nullable: true }) executing_at!: string | null;
   @ApiProperty({ type: String, nullable: true }) executed_at!: string | null;
   @ApiProperty({ type: String, nullable: true }) blocked_at!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'when a waiting job is blocked INCOMPLETE' }) deadline_at!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'when a waiting job is blocked INCOMPLETE' }) deadline_at!:
+    string | null;
 }
 
 export class JobStateDto {
   @ApiProperty() job_id!: string;
   @ApiProperty({ type: String, nullable: true }) tenant!: string | null;
-  @ApiProperty({ enum: ['pending', 'proposed', 'decided', 'awaiting_approval', 'released', 'executing', 'executed', 'blocked'] })
+  @ApiProperty({
+    enum: ['pending', 'proposed', 'decided', 'awaiting_approval', 'released', 'executing', 'executed', 'blocked'],
+  })
   state!: string;
-  @ApiProperty({ type: String, nullable: true, description: "the executor's own hash of the stored proposal" }) job_hash!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "the executor's own hash of the stored proposal" })
+  job_hash!: string | null;
   @ApiProperty({ type: String, nullable: true }) decision!: string | null;
   @ApiProperty({ type: String, nullable: true }) policy_snapshot!: string | null;
   @ApiProperty({ type: String, nullable: true }) resolution!: string | null;
@@ -55,11 +59,16 @@ export class JobStateDto {
   @ApiProperty({ type: BlockDto, nullable: true }) block!: BlockDto | null;
   @ApiProperty({ type: ExecutionDto, nullable: true }) execution!: ExecutionDto | null;
   @ApiProperty({ type: JobTimestampsDto }) timestamps!: JobTimestampsDto;
-  @ApiProperty({ description: 'facts that arrived after the outcome and were reported (report-only job.blocked)' }) late_facts!: number;
+  @ApiProperty({ description: 'facts that arrived after the outcome and were reported (report-only job.blocked)' })
+  late_facts!: number;
 }
 
 export class ReportBodyDto {
-  @ApiProperty({ description: 'the job.released event exactly as received: the credential of the report', type: 'object', additionalProperties: true })
+  @ApiProperty({
+    description: 'the job.released event exactly as received: the credential of the report',
+    type: 'object',
+    additionalProperties: true,
+  })
   grant!: Record<string, unknown>;
   @ApiProperty({ enum: ['SUCCEEDED', 'FAILED'] }) status!: string;
   @ApiPropertyOptional({ description: 'JSON result of the agent function (SUCCEEDED)' }) result?: unknown;

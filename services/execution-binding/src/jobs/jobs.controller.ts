@@ -2,7 +2,12 @@ import { ZodPipe } from '@countersign/bus';
 import { IdSchema } from '@countersign/contracts';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ReportOutcomeUseCase, ReportBodySchema, type ReportAnswer, type ReportBody } from '../execution/report-outcome.use-case';
+import {
+  ReportOutcomeUseCase,
+  ReportBodySchema,
+  type ReportAnswer,
+  type ReportBody,
+} from '../execution/report-outcome.use-case';
 import { GetJobStateQuery } from './get-job-state.query';
 import { JobStateDto, ReportAnswerDto, ReportBodyDto } from './job-state.dto';
 
@@ -32,14 +37,17 @@ export class JobsController {
   @ApiOperation({
     summary: "The agent's report of a released job it ran",
     description:
-      'Authenticated by the grant itself: the job.released event, which must carry execution-binding\'s signature and be the grant issued for this job. The first report becomes job.executed; the same report again answers recorded=false; a different one 409 ALREADY_REPORTED.',
+      "Authenticated by the grant itself: the job.released event, which must carry execution-binding's signature and be the grant issued for this job. The first report becomes job.executed; the same report again answers recorded=false; a different one 409 ALREADY_REPORTED.",
   })
   @ApiParam({ name: 'job_id' })
   @ApiBody({ type: ReportBodyDto })
   @ApiOkResponse({ type: ReportAnswerDto })
   @ApiResponse({ status: 403, description: 'INVALID_GRANT or GRANT_MISMATCH' })
   @ApiResponse({ status: 409, description: 'NOT_RELEASED or ALREADY_REPORTED' })
-  report(@Param('job_id', new ZodPipe(IdSchema)) jobId: string, @Body(new ZodPipe(ReportBodySchema)) body: ReportBody): Promise<ReportAnswer> {
+  report(
+    @Param('job_id', new ZodPipe(IdSchema)) jobId: string,
+    @Body(new ZodPipe(ReportBodySchema)) body: ReportBody,
+  ): Promise<ReportAnswer> {
     return this.reportOutcome.execute(jobId, body);
   }
 }

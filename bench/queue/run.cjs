@@ -1,0 +1,461 @@
+#!/usr/bin/env node
+// Approval queue benchmark, against the built service, real Postgres and the broker:
+//   1. seeds 100,000 pending items (plus resolved history) directly into a bench database whose
+//      schema the service itself migrated at start;
+//   2. GET /api/v1/approvals: p50/p99 without and with filters, one client at a time (latency) and
+//      at 10 concurrent clients (throughput);
+//   3. POST /api/v1/approvals/{id}/approve by 50 concurrent reviewers, each on its own item (every
+//      approval resolves its item and writes its approval.resolved to the outbox): unthrottled
+//      (saturation) and at a steady 200 req/s.
+// Build first (npx tsc -b services/approval-queue), start the broker, then:
+//   node bench/queue/run.cjs [--items 100000] [--seconds 10] [--keep] [--no-report]
+// Writes bench/reports/queue.md.
+'use strict';
+const { spawn, execSync } = require('node:child_process');
+const { createHmac, generateKeyPairSync, randomUUID } = require('node:crypto');
+const { existsSync, mkdtempSync, readFileSync, writeFileSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { cpus, loadavg, tmpdir } = require('node:os');
+const { join, resolve } = require('node:path');
+const { Client } = require('pg');
+const { Kafka, logLevel } = require('kafkajs');
+const autocannon = require('autocannon');
+
+const ROOT = resolve(__dirname, '../..');
+const MAIN = join(ROOT, 'services/approval-queue/dist/src/main.js');
+if (!existsSync(MAIN)) {
+  process.stderr.write('bench/queue: services/approval-queue/dist is missing; run `npx tsc -b services/approval-queue` first\n');
+  process.exit(2);
+}
+const { ALL_TOPICS } = require('@countersign/contracts');
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const ITEMS = opt('items', 100000);
+const SECONDS = opt('seconds', 10);
+const KEEP = args.includes('--keep');
+const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
+const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB = 'cs_bench_queue';
+const SECRET = `bench-queue-${randomUUID()}`;
+const APPROVABLE = 30000;
+const HISTORY = 20000;
+const TARGETS = { listP99: 15, approveP99: 25 };
+
+const log = (s) => process.stdout.write(`[bench/queue] ${s}\n`);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function dbUrl(name) {
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function withPg(url, fn) {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+function jwt(claims) {
+  const b = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const body = `${b({ alg: 'HS256', typ: 'JWT' })}.${b({ iat: now, exp: now + 3600, ...claims })}`;
+  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
+}
+
+async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
+}
+
+/** A fresh group positioned at the end of every topic: the bench service must not replay the shared broker's history. */
+async function positionGroupAtEnd(groupId) {
+  const admin = new Kafka({ clientId: 'bench-queue', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    for (const topic of ALL_TOPICS) await admin.resetOffsets({ groupId, topic, earliest: false });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The service process, so a failing run never leaves it behind. */
+let running;
+
+async function startService() {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-bench-queue-'));
+  const key = (name) => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(join(dir, `${name}.key`), privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    writeFileSync(join(dir, `${name}.pub`), publicKey.export({ format: 'pem', type: 'spki' }));
+  };
+  key('approval-queue');
+  key('policy-decision');
+  const port = await freePort();
+  const groupId = `bench-queue-${Date.now()}`;
+  await positionGroupAtEnd(groupId);
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', MAIN], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME || '/tmp',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: BROKERS.join(','),
+      KAFKA_GROUP_ID: groupId,
+      KAFKA_CLIENT_ID: groupId,
+      DATABASE_URL: dbUrl(DB),
+      DATABASE_POOL_MAX: '20',
+      APPROVAL_QUEUE_SIGNING_KEY_FILE: join(dir, 'approval-queue.key'),
+      TRUST_POLICY_DECISION_KEY_FILE: join(dir, 'policy-decision.pub'),
+      APPROVER_JWT_SECRET: SECRET,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c) => (output = (output + c.toString()).slice(-4000)));
+  child.stderr.on('data', (c) => (output = (output + c.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited (${child.exitCode}):\n${output}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`service not ready in 60 s:\n${output}`);
+    await sleep(250);
+  }
+  running = child;
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((res) => {
+        if (child.exitCode !== null) return res();
+        child.on('exit', () => res());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 20000).unref();
+      }),
+  };
+}
+
+const TENANTS = 10;
+const TOPICS = 20;
+const RULES = 8;
+const AGENTS = 200;
+
+/** Items as the intake would write them: proposal and decision merged, payload already redacted. */
+async function seed(c) {
+  const S = 'approval_queue.approval_items';
+  // The bench must not publish 30,000 approval.resolved events to the shared broker: outbox rows are
+  // written (their cost is measured) and marked published on insert, so the relay has nothing to send.
+  await c.query(`CREATE OR REPLACE FUNCTION approval_queue.bench_mark_published() RETURNS trigger AS $$
+                 BEGIN NEW.published_at := now(); RETURN NEW; END; $$ LANGUAGE plpgsql`);
+  await c.query(`CREATE TRIGGER bench_mark_published BEFORE INSERT ON approval_queue.outbox FOR EACH ROW EXECUTE FUNCTION approval_queue.bench_mark_published()`);
+  const common = (state, n, offset) => `
+    INSERT INTO ${S} (job_id, state, tenant, proposal_event_id, agent_id, topic, risk_tags, requested_by, payload, redacted_fields,
+                      proposal_summary, proposal_hash, proposed_at, decision_event_id, decision, policy_snapshot, policy_rule_id,
+                      policy_reason, matched_rules, job_hash, constraints, decision_summary, approval_requirement, decided_at,
+                      approvals_required, approver_roles, pending_since, due_at, resolved_by, resolved_comment, resolved_at)
+    SELECT 'bench-' || lpad(g::text, 7, '0'), '${state}', 't' || (g % ${TENANTS}), gen_random_uuid()::text,
+           'agent-' || (g % ${AGENTS}), 'job.' || (ARRAY['deploy','config','db','payments','iam'])[1 + g % 5] || '.action' || (g % ${TOPICS}),
+           CASE g % 5 WHEN 0 THEN ARRAY['prod','write'] WHEN 1 THEN ARRAY['prod'] WHEN 2 THEN ARRAY['pci','write'] WHEN 3 THEN ARRAY['pii']
+                      ELSE ARRAY['prod','pii','write'] END,
+           'requester-' || (g % 500) || '@example.com',
+           jsonb_build_object('service', 'svc-' || (g % 300), 'version', '1.' || (g % 40) || '.0', 'replicas', g % 12,
+                              'credentials', jsonb_build_object('user', 'deployer', 'password', '[REDACTED]'), 'note', repeat('x', 80)),
+           ARRAY['credentials.password'], jsonb_build_object('title', 'Change ' || g), md5(g::text) || md5((g + 1)::text),
+           now() - interval '1 hour', gen_random_uuid()::text, 'REQUIRE_APPROVAL', 'cfg:system:policy#sha256:' || repeat('ab', 32),
+           'rule-' || (g % ${RULES}), 'needs an owner', ARRAY['rule-' || (g % ${RULES})], md5(g::text) || md5((g + 2)::text), '{}'::jsonb,
+           jsonb_build_object('title', 'Change ' || g, 'why', 'production write', 'next_effect', 'the change is applied'),
+           jsonb_build_object('approvals_required', 1 + (g % 2), 'approver_roles', ARRAY['service-owner'], 'sla_seconds', 86400,
+                              'escalate_after_seconds', null, 'escalation_roles', ARRAY['oncall']),
+           now() - interval '1 hour', ${state === 'PENDING' ? '1 + (g % 2)' : '1'},
+           CASE WHEN g % 7 = 0 THEN ARRAY['finance'] WHEN g % 11 = 0 THEN ARRAY[]::text[] ELSE ARRAY['service-owner', 'sre'] END,
+           now() - interval '1 hour',
+           ${state === 'PENDING' ? `date_trunc('milliseconds', now() + interval '1 day' + (g * 5 || ' seconds')::interval)` : `now() - interval '1 day'`},
+           ${state === 'PENDING' ? 'NULL, NULL, NULL' : `'reviewer-' || (g % 30), CASE WHEN g % 3 = 0 THEN 'missing rollback plan' ELSE 'ok' END, now() - interval '1 day' + (g || ' seconds')::interval`}
+      FROM generate_series(${offset + 1}, ${offset + n}) g`;
+  const t = Date.now();
+  await c.query(common('PENDING', ITEMS, 0));
+  await c.query(common('APPROVED', HISTORY, ITEMS).replace(`'APPROVED', 't' ||`, `CASE WHEN g % 3 = 0 THEN 'REJECTED' ELSE 'APPROVED' END, 't' ||`));
+  // One approval already on a third of the two-approval items, as a live queue would have.
+  await c.query(`INSERT INTO approval_queue.approval_actions (job_id, actor, role, action, reason, note, at)
+                 SELECT job_id, 'early-reviewer', 'service-owner', 'approve', 'looks fine', NULL, now() - interval '30 minutes'
+                   FROM ${S} WHERE state = 'PENDING' AND approvals_required = 2 AND right(job_id, 1) IN ('1', '3', '5')`);
+  await c.query(`VACUUM ANALYZE ${S}`);
+  await c.query(`VACUUM ANALYZE approval_queue.approval_actions`);
+  log(`seeded ${fmt(ITEMS)} pending + ${fmt(HISTORY)} resolved items in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  // Reviewers approve one-approval items visible to service-owner: each approval resolves its item.
+  const rows = await c.query(
+    `SELECT job_id FROM ${S} WHERE state = 'PENDING' AND approvals_required = 1 AND 'service-owner' = ANY(approver_roles) ORDER BY random() LIMIT $1`,
+    [APPROVABLE],
+  );
+  return rows.rows.map((r) => r.job_id);
+}
+
+const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+
+/** CPU seconds used so far by a process (user + system), from /proc. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU used by the service process and by the Postgres backends serving the bench database: on a
+ * shared machine, CPU per request says more about the code than latency does.
+ */
+async function cpuSnapshot(pid) {
+  const backends = await withPg(PG_ADMIN, async (c) => (await c.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [DB])).rows.map((r) => r.pid));
+  return { svc: cpuSeconds(pid), db: backends.reduce((sum, p) => sum + cpuSeconds(p), 0), pids: backends };
+}
+
+async function measured(pid, run) {
+  const load = loadavg()[0];
+  const before = await cpuSnapshot(pid);
+  const result = await run();
+  const after = await cpuSnapshot(pid);
+  const dbBefore = before.pids.filter((p) => after.pids.includes(p)).reduce((sum, p) => sum + cpuSeconds(p) * 0, 0);
+  void dbBefore;
+  const n = Math.max(1, result.total);
+  return { ...result, load, svcCpuMs: ((after.svc - before.svc) * 1000) / n, dbCpuMs: ((after.db - before.db) * 1000) / n };
+}
+
+function cannon(opts) {
+  return new Promise((res, rej) => {
+    autocannon(opts.amount ? opts : { duration: SECONDS, ...opts }, (err, result) => (err ? rej(err) : res(result)));
+  });
+}
+
+function figures(r) {
+  return {
+    p50: r.latency.p50,
+    p90: r.latency.p90,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    rps: r.requests.average,
+    total: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+async function explain(c, sqlText, params) {
+  const r = await c.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sqlText}`, params);
+  const plan = r.rows[0]['QUERY PLAN'][0];
+  const indexes = new Set();
+  const walk = (n) => {
+    if (n['Index Name']) indexes.add(n['Index Name']);
+    (n.Plans || []).forEach(walk);
+  };
+  walk(plan.Plan);
+  return { ms: plan['Execution Time'], indexes: [...indexes] };
+}
+
+async function main() {
+  log(`recreating database ${DB}`);
+  await withPg(PG_ADMIN, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${DB}`);
+  });
+  log('starting the service (it runs its migrations)');
+  let svc = await startService();
+  const approvable = await withPg(dbUrl(DB), seed);
+  // Restart so the service's connections see the seeded statistics with fresh plans.
+  await svc.stop();
+  svc = await startService();
+
+  const reviewer = jwt({ sub: 'bench-reviewer@example.com', roles: ['service-owner', 'sre'] });
+  const auth = { authorization: `Bearer ${reviewer}` };
+  const list = async (name, query, connections) => {
+    const path = `/api/v1/approvals${query ? `?${query}` : ''}`;
+    const probe = await fetch(`${svc.url}${path}`, { headers: auth });
+    const body = await probe.json();
+    if (probe.status !== 200) throw new Error(`${path}: ${probe.status} ${JSON.stringify(body)}`);
+    const result = figures(await cannon({ url: `${svc.url}${path}`, headers: auth, connections }));
+    log(`list ${name} (${connections} conn): p50 ${result.p50} ms, p99 ${result.p99} ms, ${fmt(result.rps)} req/s, ${body.items.length} items/page`);
+    return { name, query: query || '(none)', connections, items: body.items.length, ...result };
+  };
+
+  log('warming up');
+  await cannon({ url: `${svc.url}/api/v1/approvals`, headers: auth, connections: 4, duration: 3 });
+
+  const cursor = (await (await fetch(`${svc.url}/api/v1/approvals?limit=50`, { headers: auth })).json()).next_cursor;
+  const cases = [
+    ['no filters', ''],
+    ['tenant', 'tenant=t3'],
+    ['topic', 'topic=job.db.action7'],
+    ['risk_tag', 'risk_tag=pci'],
+    ['role', 'role=finance'],
+    ['rule_id', 'rule_id=rule-5'],
+    ['tenant+topic+risk_tag', 'tenant=t2&topic=job.db.action2&risk_tag=write'],
+    ['page 2 (cursor)', `cursor=${cursor}`],
+    ['limit=200', 'limit=200'],
+  ];
+  const listResults = [];
+  for (const [name, q] of cases) listResults.push(await list(name, q, 1));
+  const listLoaded = [await list('no filters', '', 10), await list('tenant+topic+risk_tag', cases[6][1], 10)];
+
+  const plans = await withPg(dbUrl(DB), async (c) => ({
+    none: await explain(
+      c,
+      `SELECT * FROM approval_queue.approval_items WHERE state = 'PENDING' AND (cardinality(approver_roles) = 0 OR approver_roles && $1::text[]) ORDER BY due_at, job_id LIMIT 51`,
+      [['service-owner', 'sre']],
+    ),
+    topic: await explain(
+      c,
+      `SELECT * FROM approval_queue.approval_items WHERE state = 'PENDING' AND (cardinality(approver_roles) = 0 OR approver_roles && $1::text[]) AND topic = $2 ORDER BY due_at, job_id LIMIT 51`,
+      [['service-owner', 'sre'], 'job.db.action7'],
+    ),
+    tag: await explain(
+      c,
+      `SELECT * FROM approval_queue.approval_items WHERE state = 'PENDING' AND (cardinality(approver_roles) = 0 OR approver_roles && $1::text[]) AND risk_tags @> ARRAY[$2]::text[] ORDER BY due_at, job_id LIMIT 51`,
+      [['service-owner', 'sre'], 'pci'],
+    ),
+  }));
+
+  const approveRun = async (name, ids, extra) => {
+    let next = 0;
+    const r = await cannon({
+      url: svc.url,
+      connections: 50,
+      amount: ids.length,
+      requests: [
+        {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ reason: 'bench approval' }),
+          setupRequest: (req) => ({ ...req, path: `/api/v1/approvals/${ids[next++ % ids.length]}/approve` }),
+        },
+      ],
+      ...extra,
+    });
+    const f = figures(r);
+    log(`approve ${name}: p50 ${f.p50} ms, p99 ${f.p99} ms, ${fmt(f.rps)} req/s, ${f.total} requests, non-2xx ${f.non2xx}`);
+    return { name, ...f };
+  };
+  const split = Math.floor(approvable.length / 2);
+  const approveSaturated = await approveRun('50 reviewers, unthrottled', approvable.slice(0, split), {});
+  const steadyIds = approvable.slice(split, split + 200 * SECONDS);
+  const approveSteady = await approveRun('50 reviewers, 200 req/s', steadyIds, { overallRate: 200 });
+  const resolved = await withPg(dbUrl(DB), async (c) => {
+    const r = await c.query(`SELECT count(*)::int AS n FROM approval_queue.approval_items WHERE state = 'APPROVED' AND resolved_by = 'bench-reviewer@example.com'`);
+    const o = await c.query(`SELECT count(*)::int AS n FROM approval_queue.outbox`);
+    return { approved: r.rows[0].n, outbox: o.rows[0].n };
+  });
+  log(`approved items: ${fmt(resolved.approved)}, outbox rows: ${fmt(resolved.outbox)}`);
+
+  await svc.stop();
+  if (!KEEP) await withPg(PG_ADMIN, (c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`));
+
+  if (args.includes('--no-report')) return;
+  const pg = await withPg(PG_ADMIN, async (c) => (await c.query('SHOW server_version')).rows[0].server_version);
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  const nproc = execSync('nproc').toString().trim();
+  const row = (r) => `| ${r.name} | \`${r.query}\` | ${r.connections} | ${r.items} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} |`;
+  const worstList = Math.max(...listResults.map((r) => r.p99));
+  const verdict = (ok) => (ok ? 'met' : '**not met**');
+  const md = `# Approval queue benchmark
+
+Generated by \`node bench/queue/run.cjs\` on ${new Date().toISOString().slice(0, 10)}.
+
+Machine: ${nproc} vCPU (${cpu}), Node ${process.version}, PostgreSQL ${pg}; the service, Postgres, the
+broker and the load generator share the machine (and, during this run, other engineers' work).
+
+## Set-up
+
+- ${fmt(ITEMS)} pending items seeded straight into the service's schema (migrated by the service at
+  start), plus ${fmt(HISTORY)} resolved ones for the per-item history; ${TENANTS} tenants, ${TOPICS * 5}
+  topics, ${RULES} rules, ${AGENTS} agents, 5 risk-tag sets; 1/7 of the items need \`finance\`, 1/11 any
+  role, the rest \`service-owner\` or \`sre\`; a third of the two-approval items already have one approval.
+- The reviewer token has roles \`service-owner, sre\` and no tenant limit, so it sees ~86% of the queue.
+- Each list answer is the full item view (payload, decision, approvals, up to 5 history entries), 50
+  items per page unless stated.
+- Approvals: each request approves a different one-approval item, so every one resolves its item,
+  locks it, records the action and writes a signed \`approval.resolved\` to the outbox in one transaction.
+  A bench-only trigger marks those outbox rows published, so 30,000 events do not go to the shared
+  broker: the outbox write is measured, the Kafka publish is not.
+- Service: one process, \`DATABASE_POOL_MAX=20\`, \`LOG_LEVEL=warn\`. autocannon runs in the same
+  Node process as this script. ${SECONDS} s per run.
+
+## GET /api/v1/approvals (target: p99 ≤ ${TARGETS.listP99} ms)
+
+Latency, one request at a time:
+
+| case | query | conn | items | p50 ms | p90 ms | p99 ms | max ms | req/s |
+|---|---|---|---|---|---|---|---|---|
+${listResults.map(row).join('\n')}
+
+Under load (10 concurrent clients; by Little's law latency here is concurrency / throughput):
+
+| case | query | conn | items | p50 ms | p90 ms | p99 ms | max ms | req/s |
+|---|---|---|---|---|---|---|---|---|
+${listLoaded.map(row).join('\n')}
+
+Worst single-client p99: ${worstList} ms: target ${verdict(worstList <= TARGETS.listP99)}.
+
+Query plans (database time of the page query alone, EXPLAIN ANALYZE):
+
+| filter | ms | indexes used |
+|---|---|---|
+| none | ${plans.none.ms.toFixed(2)} | ${plans.none.indexes.join(', ')} |
+| topic | ${plans.topic.ms.toFixed(2)} | ${plans.topic.indexes.join(', ')} |
+| risk_tag | ${plans.tag.ms.toFixed(2)} | ${plans.tag.indexes.join(', ')} |
+
+## POST /api/v1/approvals/{id}/approve, 50 concurrent reviewers (target: p99 ≤ ${TARGETS.approveP99} ms)
+
+| run | requests | non-2xx | p50 ms | p90 ms | p99 ms | max ms | req/s |
+|---|---|---|---|---|---|---|---|
+${[approveSaturated, approveSteady].map((r) => `| ${r.name} | ${fmt(r.total)} | ${r.non2xx} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} |`).join('\n')}
+
+At 200 req/s (50 reviewers clicking every quarter second, far above a human queue) p99 is
+${approveSteady.p99} ms: target ${verdict(approveSteady.p99 <= TARGETS.approveP99)}. Unthrottled, 50 connections
+saturate the ${nproc} cores at ${fmt(approveSaturated.rps)} approvals/s; latency there is queueing (50 / throughput),
+p99 ${approveSaturated.p99} ms: target ${verdict(approveSaturated.p99 <= TARGETS.approveP99)}.
+${fmt(resolved.approved)} items ended APPROVED with ${fmt(resolved.outbox)} outbox rows (one per resolution).
+
+## Indexes (migration \`1764000000000-approvals\`)
+
+- \`approval_items_pending_due (due_at, job_id) WHERE state = 'PENDING'\`: the queue order and the
+  keyset cursor; the default list is a short index range scan.
+- \`approval_items_pending_{tenant,topic,rule} (<col>, due_at, job_id) WHERE state = 'PENDING'\`: the
+  equality filters keep the due order, so a filtered page is also a range scan.
+- \`approval_items_pending_tags\` (GIN on risk_tags, pending only): rare tags; common tags are faster
+  through the due-order index with a filter, which the planner picks.
+- \`approval_items_history (agent_id, topic, resolved_at DESC)\` for resolved items: the 5-entry
+  history of each listed item is one index probe (a LATERAL join for the whole page).
+- \`approval_actions_one_per_actor (job_id, lower(actor))\`: one action per person per job, and the
+  lookup of a page's approvals.
+`;
+  writeFileSync(join(ROOT, 'bench/reports/queue.md'), md);
+  log('wrote bench/reports/queue.md');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench/queue failed: ${e.stack || e}\n`);
+  if (running && running.exitCode === null) running.kill('SIGKILL');
+  process.exit(1);
+});
