@@ -1,4 +1,3 @@
-/* eslint-disable @nx/enforce-module-boundaries -- test/support is the repo's shared integration harness, not an Nx project */
 import {
   Countersign,
   DeniedError,

@@ -1,4 +1,3 @@
-/* eslint-disable @nx/enforce-module-boundaries -- test/support is the repo's shared integration harness, not an Nx project */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';

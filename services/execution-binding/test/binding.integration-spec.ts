@@ -1,4 +1,3 @@
-/* eslint-disable @nx/enforce-module-boundaries -- test/support is the repo's shared integration harness, not an Nx project */
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@countersign/contracts';
 import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem, verifyEvent } from '@countersign/crypto';

@@ -1,4 +1,3 @@
-/* eslint-disable @nx/enforce-module-boundaries -- test/support is the repo's shared integration harness, not an Nx project */
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { Topics } from '@countersign/contracts';
 import { jobHash, publicKeyFromPem, signEvent, signerFromPem, verifyEvent } from '@countersign/crypto';
