@@ -7,6 +7,7 @@
 //
 //   node scripts/config-docs.cjs           write docs/configuration.md (needs `make build`)
 //   node scripts/config-docs.cjs --check   exit 1 when docs/configuration.md is out of date
+//   node scripts/config-docs.cjs --json    the collected variables as JSON (for the deploy tests)
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -32,7 +33,7 @@ const DESCRIPTIONS = {
   KAFKA_SASL_USERNAME: 'SASL username: the service\'s own Kafka principal (`policy-decision`, `approval-queue`, `execution-binding`, `audit`).',
   KAFKA_SASL_PASSWORD: 'SASL password, inline. Prefer `KAFKA_SASL_PASSWORD_FILE`; setting both is an error.',
   KAFKA_SASL_PASSWORD_FILE: 'Path of a file holding the SASL password (a trailing newline is ignored).',
-  KAFKA_SSL: 'Connect to Kafka over TLS (`true`/`false`/`1`/`0`).',
+  KAFKA_SSL: 'Connect to Kafka over TLS.',
   KAFKA_SSL_CA_FILE: 'PEM CA bundle that signed the broker certificates (replaces the system CAs). Needs `KAFKA_SSL=true`.',
 
   'approval-queue:APPROVER_JWT_SECRET':
@@ -278,8 +279,12 @@ function render() {
 
 module.exports = { SERVICES, DESCRIPTIONS, COMPUTED_DEFAULTS, SECRETS, TELEMETRY, OUTPUT, collect, render };
 
-if (require.main === module) {
+function main() {
   try {
+    if (process.argv.includes('--json')) {
+      process.stdout.write(`${JSON.stringify(collect(), null, 2)}\n`);
+      return;
+    }
     const text = render();
     if (process.argv.includes('--check')) {
       let current = '';
@@ -302,3 +307,5 @@ if (require.main === module) {
     process.exit(1);
   }
 }
+
+if (require.main === module) main();

@@ -94,8 +94,12 @@ async function positionGroupAtEnd(groupId) {
   }
 }
 
-/** The service process, so a failing run never leaves it behind. */
+/** The service process, so a failing or interrupted run never leaves it behind. */
 let running;
+process.on('exit', () => {
+  if (running && running.exitCode === null) running.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 async function startService() {
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-queue-'));
@@ -238,8 +242,6 @@ async function measured(pid, run) {
   const before = await cpuSnapshot(pid);
   const result = await run();
   const after = await cpuSnapshot(pid);
-  const dbBefore = before.pids.filter((p) => after.pids.includes(p)).reduce((sum, p) => sum + cpuSeconds(p) * 0, 0);
-  void dbBefore;
   const n = Math.max(1, result.total);
   return { ...result, load, svcCpuMs: ((after.svc - before.svc) * 1000) / n, dbCpuMs: ((after.db - before.db) * 1000) / n };
 }
@@ -295,8 +297,11 @@ async function main() {
     const probe = await fetch(`${svc.url}${path}`, { headers: auth });
     const body = await probe.json();
     if (probe.status !== 200) throw new Error(`${path}: ${probe.status} ${JSON.stringify(body)}`);
-    const result = figures(await cannon({ url: `${svc.url}${path}`, headers: auth, connections }));
-    log(`list ${name} (${connections} conn): p50 ${result.p50} ms, p99 ${result.p99} ms, ${fmt(result.rps)} req/s, ${body.items.length} items/page`);
+    const result = await measured(svc.child.pid, async () => figures(await cannon({ url: `${svc.url}${path}`, headers: auth, connections })));
+    log(
+      `list ${name} (${connections} conn): p50 ${result.p50} ms, p99 ${result.p99} ms, ${fmt(result.rps)} req/s, ` +
+        `cpu/req service ${result.svcCpuMs.toFixed(2)} ms + db ${result.dbCpuMs.toFixed(2)} ms, load ${result.load.toFixed(1)}`,
+    );
     return { name, query: query || '(none)', connections, items: body.items.length, ...result };
   };
 
@@ -339,7 +344,7 @@ async function main() {
 
   const approveRun = async (name, ids, extra) => {
     let next = 0;
-    const r = await cannon({
+    const f = await measured(svc.child.pid, async () => figures(await cannon({
       url: svc.url,
       connections: 50,
       amount: ids.length,
@@ -352,9 +357,11 @@ async function main() {
         },
       ],
       ...extra,
-    });
-    const f = figures(r);
-    log(`approve ${name}: p50 ${f.p50} ms, p99 ${f.p99} ms, ${fmt(f.rps)} req/s, ${f.total} requests, non-2xx ${f.non2xx}`);
+    })));
+    log(
+      `approve ${name}: p50 ${f.p50} ms, p99 ${f.p99} ms, ${fmt(f.rps)} req/s, ${f.total} requests, non-2xx ${f.non2xx}, ` +
+        `cpu/req service ${f.svcCpuMs.toFixed(2)} ms + db ${f.dbCpuMs.toFixed(2)} ms, load ${f.load.toFixed(1)}`,
+    );
     return { name, ...f };
   };
   const split = Math.floor(approvable.length / 2);
@@ -375,7 +382,9 @@ async function main() {
   const pg = await withPg(PG_ADMIN, async (c) => (await c.query('SHOW server_version')).rows[0].server_version);
   const cpu = cpus()[0]?.model ?? 'unknown';
   const nproc = execSync('nproc').toString().trim();
-  const row = (r) => `| ${r.name} | \`${r.query}\` | ${r.connections} | ${r.items} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} |`;
+  const cpu = (r) => `${r.svcCpuMs.toFixed(2)} + ${r.dbCpuMs.toFixed(2)}`;
+  const row = (r) =>
+    `| ${r.name} | \`${r.query.length > 40 ? `${r.query.slice(0, 37)}...` : r.query}\` | ${r.connections} | ${r.items} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} | ${cpu(r)} | ${r.load.toFixed(1)} |`;
   const worstList = Math.max(...listResults.map((r) => r.p99));
   const verdict = (ok) => (ok ? 'met' : '**not met**');
   const md = `# Approval queue benchmark
@@ -405,14 +414,14 @@ broker and the load generator share the machine (and, during this run, other eng
 
 Latency, one request at a time:
 
-| case | query | conn | items | p50 ms | p90 ms | p99 ms | max ms | req/s |
-|---|---|---|---|---|---|---|---|---|
+| case | query | conn | items | p50 ms | p90 ms | p99 ms | max ms | req/s | CPU ms/req (service + db) | load |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${listResults.map(row).join('\n')}
 
 Under load (10 concurrent clients; by Little's law latency here is concurrency / throughput):
 
-| case | query | conn | items | p50 ms | p90 ms | p99 ms | max ms | req/s |
-|---|---|---|---|---|---|---|---|---|
+| case | query | conn | items | p50 ms | p90 ms | p99 ms | max ms | req/s | CPU ms/req (service + db) | load |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${listLoaded.map(row).join('\n')}
 
 Worst single-client p99: ${worstList} ms: target ${verdict(worstList <= TARGETS.listP99)}.
@@ -427,9 +436,9 @@ Query plans (database time of the page query alone, EXPLAIN ANALYZE):
 
 ## POST /api/v1/approvals/{id}/approve, 50 concurrent reviewers (target: p99 ≤ ${TARGETS.approveP99} ms)
 
-| run | requests | non-2xx | p50 ms | p90 ms | p99 ms | max ms | req/s |
-|---|---|---|---|---|---|---|---|
-${[approveSaturated, approveSteady].map((r) => `| ${r.name} | ${fmt(r.total)} | ${r.non2xx} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} |`).join('\n')}
+| run | requests | non-2xx | p50 ms | p90 ms | p99 ms | max ms | req/s | CPU ms/req (service + db) | load |
+|---|---|---|---|---|---|---|---|---|---|
+${[approveSaturated, approveSteady].map((r) => `| ${r.name} | ${fmt(r.total)} | ${r.non2xx} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} | ${cpu(r)} | ${r.load.toFixed(1)} |`).join('\n')}
 
 At 200 req/s (50 reviewers clicking every quarter second, far above a human queue) p99 is
 ${approveSteady.p99} ms: target ${verdict(approveSteady.p99 <= TARGETS.approveP99)}. Unthrottled, 50 connections

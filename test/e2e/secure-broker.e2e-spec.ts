@@ -42,7 +42,19 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 async function ensureSecureBroker(): Promise<Broker> {
-  if (await portOpen(SASL_PORT)) return { secretsDir: join(ROOT, '.run/secure') };
+  if (await portOpen(SASL_PORT)) {
+    // Someone's secure broker (make up SECURE=1): its credentials are the ones in .run/secure.
+    const running: Broker = { secretsDir: join(ROOT, '.run/secure') };
+    const probe = secureKafka(running, 'admin').admin();
+    try {
+      await probe.connect();
+    } catch (e) {
+      throw new Error(`a broker answers on 127.0.0.1:${SASL_PORT} but not with the credentials in .run/secure (${(e as Error).message}); stop it first`);
+    } finally {
+      await probe.disconnect().catch(() => undefined);
+    }
+    return running;
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'cs-secure-broker-'));
   const env = { ...process.env, KAFKA_SECURE: '1', KAFKA_STATE_DIR: join(tmp, 'state'), KAFKA_SECRETS_DIR: join(tmp, 'secrets') };
   const t0 = Date.now();

@@ -7,6 +7,7 @@
 //   node deploy/local/secure/acl-matrix.cjs principals          names, one a line
 //   node deploy/local/secure/acl-matrix.cjs plan <secrets-dir>  users, topics and ACLs for SecureAdmin.java
 //   node deploy/local/secure/acl-matrix.cjs markdown            the ACL table for docs/deployment.md
+//   node deploy/local/secure/acl-matrix.cjs strimzi-users       deploy/k8s/base/kafka-users.yaml
 'use strict';
 
 /** Event topics (libs/contracts `EVENT_TOPICS`; a test keeps the two equal). */
@@ -93,6 +94,36 @@ function markdownTable() {
   ].join('\n');
 }
 
+/** Strimzi KafkaUsers (SCRAM-SHA-512, simple authorization) granting exactly expandAcls(). */
+function strimziUsers(cluster = 'countersign') {
+  const YAML = require('yaml');
+  const header = [
+    '# Strimzi KafkaUsers: one SCRAM-SHA-512 principal per service, plus agent fleets and compliance.',
+    '# The User Operator creates a Secret named after each user (key `password`) that the pods mount.',
+    '# Generated: node deploy/local/secure/acl-matrix.cjs strimzi-users > deploy/k8s/base/kafka-users.yaml',
+    '# (the local secure broker applies the same ACLs; test/deploy/manifests.e2e-spec.ts compares them).',
+  ];
+  const docs = Object.keys(PRINCIPALS).map((name) => ({
+    apiVersion: 'kafka.strimzi.io/v1beta2',
+    kind: 'KafkaUser',
+    metadata: { name, labels: { 'strimzi.io/cluster': cluster, 'app.kubernetes.io/part-of': 'countersign' } },
+    spec: {
+      authentication: { type: 'scram-sha-512' },
+      authorization: {
+        type: 'simple',
+        acls: expandAcls()
+          .filter((a) => a.principal === name)
+          .map((a) => ({
+            resource: a.resource === 'cluster' ? { type: 'cluster' } : { type: a.resource, name: a.name, patternType: a.pattern },
+            operations: [a.operation],
+            host: '*',
+          })),
+      },
+    },
+  }));
+  return `${header.join('\n')}\n${docs.map((d) => `---\n${YAML.stringify(d, { lineWidth: 0 })}`).join('')}`;
+}
+
 function plan(secretsDir) {
   const { join } = require('node:path');
   const lines = [];
@@ -102,15 +133,16 @@ function plan(secretsDir) {
   return lines.join('\n');
 }
 
-module.exports = { EVENT_TOPICS, ALL_TOPICS, PARTITIONS, DISPATCH_PREFIX, PRINCIPALS, expandAcls, markdownTable };
+module.exports = { EVENT_TOPICS, ALL_TOPICS, PARTITIONS, DISPATCH_PREFIX, PRINCIPALS, expandAcls, markdownTable, strimziUsers };
 
 if (require.main === module) {
   const [cmd, arg] = process.argv.slice(2);
   if (cmd === 'principals') console.log(Object.keys(PRINCIPALS).join('\n'));
   else if (cmd === 'plan' && arg) console.log(plan(arg));
   else if (cmd === 'markdown') console.log(markdownTable());
+  else if (cmd === 'strimzi-users') process.stdout.write(strimziUsers());
   else {
-    console.error('usage: acl-matrix.cjs principals | plan <secrets-dir> | markdown');
+    console.error('usage: acl-matrix.cjs principals | plan <secrets-dir> | markdown | strimzi-users');
     process.exit(2);
   }
 }

@@ -25,3 +25,4 @@ export declare const DISPATCH_PREFIX: string;
 export declare const PRINCIPALS: Record<string, PrincipalSpec>;
 export declare function expandAcls(): AclBinding[];
 export declare function markdownTable(): string;
+export declare function strimziUsers(cluster?: string): string;

@@ -1,7 +1,12 @@
 import './telemetry';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { bootstrapService, loadEnv, runMain } from '@countersign/bus';
 import { AppModule } from './app.module';
 import { EnvSchema } from './config/env.schema';
+
+/** The reviewer page (services/approval-queue/ui, built by vite), served at `/` when it has been built. */
+const UI_DIR = join(__dirname, '../../ui/dist');
 
 runMain(async () => {
   const env = loadEnv(EnvSchema);
@@ -11,5 +16,6 @@ runMain(async () => {
     env,
     title: 'Countersign approval queue',
     description: 'The reviewers queue: pending approvals, approve and reject, stats.',
+    ...(existsSync(join(UI_DIR, 'index.html')) ? { staticDir: UI_DIR } : {}),
   });
 });

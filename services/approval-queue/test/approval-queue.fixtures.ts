@@ -8,9 +8,9 @@ import { publishRaw } from '../../../test/support/kafka-probe';
 import type { TestKeys } from '../../../test/support/stack';
 
 /*
- * Helpers for the approval-queue integration specs. They avoid @countersign/bus and jose on
- * purpose: both pull in ESM-only jose, which Jest's config does not transform. Tokens are HS256
- * JWTs made with node:crypto, exactly what jose verifies.
+ * Helpers for the approval-queue integration specs. Tokens are HS256 JWTs put together here with
+ * node:crypto (synchronously, so a spec can mint one inline); the service verifies them with jose,
+ * so every spec also checks that the two agree.
  */
 
 const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');

@@ -4,9 +4,6 @@ import { join } from 'node:path';
 import { approverAuthOptions } from './approver-auth';
 import { EnvSchema } from './env.schema';
 
-// Only the env helpers of @countersign/bus are needed; its index also loads jose (ESM), which Jest's config does not transform.
-jest.mock('@countersign/bus', () => jest.requireActual('../../../../libs/bus/src/config/env'));
-
 const env = (vars: Record<string, string>) => EnvSchema.parse(vars);
 const SECRET = 'x'.repeat(32);
 

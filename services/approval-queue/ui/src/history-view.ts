@@ -103,7 +103,13 @@ export class HistoryView {
       h(
         'div',
         { class: 'charts' },
-        h('figure', {}, h('figcaption', {}, `Median time to decision per day`), perDay),
+        h(
+          'figure',
+          {},
+          h('figcaption', {}, 'Median time to decision per day'),
+          h('p', { class: 'muted small' }, 'Of the resolved items listed below.'),
+          perDay,
+        ),
         h('figure', {}, h('figcaption', {}, `Top rejection reasons`), reasons),
       ),
       stats.by_rule.length ? this.ruleTable(stats) : null,

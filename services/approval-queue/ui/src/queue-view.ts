@@ -39,6 +39,8 @@ export class QueueView {
   private openId: string | null = null;
   private seen = new Set<string>();
   private inflight = false;
+  private again = false;
+  private filterKey = '';
 
   constructor(private readonly ctx: QueueContext) {
     const input = (key: keyof QueueFilters, label: string, placeholder: string) => {
@@ -148,7 +150,11 @@ export class QueueView {
   }
 
   async refresh(): Promise<void> {
-    if (this.inflight) return;
+    if (this.inflight) {
+      // A filter changed (or a decision landed) mid-request: read again once this one is done.
+      this.again = true;
+      return;
+    }
     this.inflight = true;
     try {
       const filters: QueueFilters = {
@@ -156,21 +162,28 @@ export class QueueView {
         topic: this.filters.topic.value,
         risk_tag: this.filters.risk_tag.value,
       };
+      const key = JSON.stringify(filters);
       const items = (await this.ctx.api.listAll({ ...filters, includeResolved: false }, 500)).filter(
         (i) => i.job.state === 'PENDING',
       );
       this.problem.replaceChildren();
-      this.apply(items.sort(byUrgency));
+      this.apply(items.sort(byUrgency), key === this.filterKey);
+      this.filterKey = key;
     } catch (e) {
       if (e instanceof ApiError && e.status !== 401) this.problem.replaceChildren(h('p', {}, explain(e)));
     } finally {
       this.inflight = false;
     }
+    if (this.again) {
+      this.again = false;
+      await this.refresh();
+    }
   }
 
-  private apply(items: ApprovalItem[]): void {
-    const fresh = this.loaded ? items.filter((i) => !this.seen.has(i.job.id)) : [];
-    const gone = this.items.filter((i) => !items.some((n) => n.job.id === i.job.id));
+  /** `sameFilters`: an item missing now left the queue, rather than being filtered out. */
+  private apply(items: ApprovalItem[], sameFilters: boolean): void {
+    const fresh = this.loaded && sameFilters ? items.filter((i) => !this.seen.has(i.job.id)) : [];
+    const gone = sameFilters ? this.items.filter((i) => !items.some((n) => n.job.id === i.job.id)) : [];
     this.items = items;
     this.loaded = true;
     for (const i of items) this.seen.add(i.job.id);

@@ -1,0 +1,64 @@
+import { createHmac } from 'node:crypto';
+import { Client } from 'pg';
+import { Topics } from '@countersign/contracts';
+import { proposal } from '../../../test/support/fixtures';
+import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
+import { PG_ADMIN_URL, createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+
+function auditorToken(secret: string): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'carol', roles: ['auditor'], iat: now, exp: now + 600 })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
+
+/** Two replicas in one consumer group append to one chain: the chain head lock keeps it gap-free and linked. */
+describe('audit: several replicas append to one chain', () => {
+  const replicas: ServiceHandle[] = [];
+  let keys: TestKeys;
+  let db: string;
+  let pg: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(`audit_replicas_${process.pid}`);
+    keys = makeTestKeys();
+    const first = await startService('audit', { databaseUrl: db, env: keyEnv(keys) });
+    replicas.push(first);
+    replicas.push(await startService('audit', { databaseUrl: db, env: keyEnv(keys), groupId: first.groupId, positionAtEnd: false }));
+    pg = new Client({ connectionString: db });
+    pg.on('error', () => undefined);
+    await pg.connect();
+  }, 180000);
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await closePublisher();
+    await pg?.end();
+    const admin = new Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`).finally(() => admin.end());
+  });
+
+  it('records every event once, in one verified chain, with both replicas appending', async () => {
+    const events = Array.from({ length: 300 }, () => proposal());
+    await Promise.all(events.map((e) => publishRaw(Topics.JobProposed, e.data.job_id, JSON.stringify(e))));
+    const ids = events.map((e) => e.event_id);
+    const deadline = Date.now() + 90000;
+    for (;;) {
+      const r = await pg.query(`SELECT count(*)::int AS n FROM audit.audit_records WHERE source_event_id = ANY($1)`, [ids]);
+      if ((r.rows[0] as { n: number }).n === events.length) break;
+      if (Date.now() > deadline) throw new Error(`only ${(r.rows[0] as { n: number }).n} of ${events.length} recorded`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const appendedBy = replicas.map((s) => s.lines.filter((l) => l['msg'] === 'event recorded' && ids.includes(l['event_id'] as string)).length);
+    expect(appendedBy.every((n) => n > 0)).toBe(true);
+
+    const res = await fetch(`${replicas[1]!.url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${auditorToken(keys.jwtSecret)}` } });
+    const verdict = (await res.json()) as { ok: boolean; checked: number; last_seq: number };
+    expect(verdict.ok).toBe(true);
+    const head = (await pg.query(`SELECT seq::int AS seq FROM audit.chain_head`)).rows[0] as { seq: number };
+    const count = (await pg.query(`SELECT count(*)::int AS n, min(seq)::int AS lo, max(seq)::int AS hi FROM audit.audit_records`)).rows[0] as { n: number; lo: number; hi: number };
+    expect(count).toEqual({ n: head.seq, lo: 1, hi: head.seq });
+    expect(verdict.checked).toBeGreaterThanOrEqual(events.length);
+  });
+});
