@@ -18,9 +18,11 @@ export NX_NO_CLOUD := true
 export NX_TUI := false
 export NX_SKIP_NX_CACHE ?= false
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
+# kafkajs schedules a negative timeout on Node 24 and Node warns on every one; it is harmless.
+export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export npm_config_update_notifier := false
 
-.PHONY: help install build lint test test-unit test-integration up down logs status demo bench kafka kafka-stop db keys clean
+.PHONY: test-kafka chromium help install build lint test test-unit test-integration up down logs status demo bench kafka kafka-stop db keys clean
 
 help:
 	@echo "make demo   start the stack and run the demo agent fleet"
@@ -43,6 +45,14 @@ install: node_modules/.installed
 build: install
 	@echo "==> build"
 	npx tsc -b tsconfig.build.json
+	npx vite build --logLevel warn --config services/approval-queue/ui/vite.config.ts
+
+# The browser tests drive Debian's Chromium (no browser download: the registry of the distro only).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then echo "==> chromium present"; else \
+	  echo "==> installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; fi
 
 lint: install
 	@echo "==> lint"
@@ -56,6 +66,17 @@ kafka: install build
 kafka-stop:
 	deploy/local/kafka.sh stop
 
+# Tests get their own broker (fresh every run, on other ports), so a running `make up` stack never
+# consumes a test's events and no test sees another run's history.
+TEST_KAFKA := KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 KAFKA_STATE_DIR=$(ROOT)/deploy/local/.kafka/test
+export TEST_KAFKA_BROKERS := 127.0.0.1:19092
+
+test-kafka: install build
+	@echo "==> test broker (fresh) on $(TEST_KAFKA_BROKERS)"
+	@$(TEST_KAFKA) deploy/local/kafka.sh reset >/dev/null
+	$(TEST_KAFKA) deploy/local/kafka.sh start
+	KAFKA_BROKERS=$(TEST_KAFKA_BROKERS) node deploy/local/create-topics.cjs
+
 db: install
 	node deploy/local/prepare-db.cjs
 
@@ -68,6 +89,7 @@ up: install build kafka db keys
 down:
 	-deploy/local/stack.sh stop
 	-deploy/local/kafka.sh stop
+	-@$(TEST_KAFKA) deploy/local/kafka.sh stop
 
 status:
 	-deploy/local/kafka.sh status
@@ -79,14 +101,14 @@ logs:
 test-unit: install
 	npx jest --selectProjects unit
 
-test-integration: build kafka db
-	npx jest --selectProjects integration --runInBand
+test-integration: build test-kafka db chromium
+	npx jest --selectProjects integration --runInBand --forceExit
 
-test: install build lint kafka db
+test: install build lint test-kafka db chromium
 	@echo "==> unit tests"
 	npx jest --selectProjects unit
 	@echo "==> integration and end-to-end tests (real Kafka, real Postgres)"
-	npx jest --selectProjects integration --runInBand
+	npx jest --selectProjects integration --runInBand --forceExit
 
 demo: up
 	node deploy/local/demo.cjs

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -47,10 +47,11 @@ describe('reviewer web page', () => {
   const id = (name: string) => `job-${run}-${name}`;
   const change = proposal({
     job_id: id('checkout-retries'),
+    tenant: 'northwind',
     agent_id: 'deploy-bot',
     topic: 'job.config.update',
     risk_tags: ['prod', 'write'],
-    requested_by: 'alice@acme.test',
+    requested_by: 'alice@northwind.test',
     summary: {
       title: 'Raise the checkout retry limit from 3 to 5',
       next_effect: 'checkout-api reloads its config within a minute',
@@ -66,29 +67,31 @@ describe('reviewer web page', () => {
   });
   const rollout = proposal({
     job_id: id('search-rollout'),
+    tenant: 'northwind',
     agent_id: 'release-agent',
     topic: 'job.deploy.rollout',
     risk_tags: ['prod', 'write'],
-    requested_by: 'maria@acme.test',
+    requested_by: 'maria@northwind.test',
     summary: { title: 'Roll out search-api v2.14.0 to 100 %' },
     payload: { service: 'search-api', version: '2.14.0', strategy: 'canary', steps: [10, 50, 100] },
   });
   const migration = proposal({
     job_id: id('orders-migration'),
-    tenant: 'globex',
+    tenant: 'contoso',
     agent_id: 'db-agent',
     topic: 'job.db.migrate',
     risk_tags: ['prod', 'write'],
-    requested_by: 'sam@globex.test',
+    requested_by: 'sam@contoso.test',
     summary: { title: 'Add an index on orders(customer_id)' },
     payload: { database: 'orders', migration: '2024_11_add_customer_idx', online: true },
   });
   const refund = proposal({
     job_id: id('refund'),
+    tenant: 'northwind',
     agent_id: 'support-agent',
     topic: 'job.payment.refund',
     risk_tags: ['payment'],
-    requested_by: 'support@acme.test',
+    requested_by: 'support@northwind.test',
     summary: { title: 'Refund EUR 1,240.00 on order 88412', next_effect: 'the card is credited within 5 working days' },
     payload: {
       order: '88412',
@@ -99,10 +102,11 @@ describe('reviewer web page', () => {
   });
   const ownChange = proposal({
     job_id: id('own-change'),
+    tenant: 'northwind',
     agent_id: 'deploy-bot',
     topic: 'job.config.update',
     risk_tags: ['prod', 'write'],
-    requested_by: 'dave@acme.test',
+    requested_by: 'dave@northwind.test',
     summary: { title: 'Lower the session timeout to 15 minutes' },
     payload: { service: 'auth', key: 'session.timeout_min', from: 30, to: 15 },
   });
@@ -150,6 +154,13 @@ describe('reviewer web page', () => {
     target = await startExecutorTarget();
     const dir = mkdtempSync(join(tmpdir(), 'cs-ui-'));
     cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    // Tenants of this spec's own (Acme's policy under another name): other specs share the broker,
+    // and reviewers here see only these tenants, so their proposals never crowd this queue.
+    const acme = readFileSync(join(ROOT, 'policies', 'tenants', 'acme.yaml'), 'utf8');
+    writeFileSync(
+      join(dir, 'policies', 'tenants', 'northwind.yaml'),
+      acme.replace(/acme/g, 'northwind').replace(/Acme/g, 'Northwind'),
+    );
     const executors = join(dir, 'executors.yaml');
     writeFileSync(
       executors,
@@ -193,10 +204,14 @@ describe('reviewer web page', () => {
     }
 
     [tokens.bob, tokens.carol, tokens.dave, tokens.seer] = mintTokens(keys.jwtSecret, [
-      { sub: 'bob@acme.test', roles: ['service-owner'], tenants: ['acme', 'globex'] },
-      { sub: 'carol@acme.test', roles: ['finance-approver'], tenants: ['acme'] },
-      { sub: 'dave@acme.test', roles: ['service-owner'], tenants: ['acme'] },
-      { sub: 'seer', roles: ['service-owner', 'finance-approver', 'acme-release-manager'] },
+      { sub: 'bob@northwind.test', roles: ['service-owner'], tenants: ['northwind', 'contoso'] },
+      { sub: 'carol@northwind.test', roles: ['finance-approver'], tenants: ['northwind'] },
+      { sub: 'dave@northwind.test', roles: ['service-owner'], tenants: ['northwind'] },
+      {
+        sub: 'seer',
+        roles: ['service-owner', 'finance-approver', 'northwind-release-manager'],
+        tenants: ['northwind', 'contoso'],
+      },
     ]);
     await publish(change, rollout, migration, refund, ownChange);
     await waitListed(change, rollout, migration, refund, ownChange);
@@ -238,7 +253,7 @@ describe('reviewer web page', () => {
     expect(new URL(page.url()).searchParams.has('token')).toBe(false);
     expect(await page.evaluate(() => Object.values(sessionStorage))).toContain(tokens.bob);
     expect(await page.locator('#who').innerText()).toMatch(
-      /bob@acme\.test[\s\S]*Roles: service-owner[\s\S]*Tenants: acme, globex/,
+      /bob@northwind\.test[\s\S]*Roles: service-owner[\s\S]*Tenants: northwind, contoso/,
     );
 
     // Routed by role and tenant: bob sees the production writes, not the refund (finance only).
@@ -250,7 +265,7 @@ describe('reviewer web page', () => {
     expect(text).toContain('Production writes require human approval');
     expect(text).toMatch(/\d+m \d\ds left/);
     expect(text).toContain('0 of 1 approval');
-    expect(text).toContain('deploy-bot for alice@acme.test');
+    expect(text).toContain('deploy-bot for alice@northwind.test');
     expect(text).toContain('prod-write-gate');
     expect(await card(page, rollout).innerText()).toContain('0 of 2 approvals');
 
@@ -260,7 +275,7 @@ describe('reviewer web page', () => {
     expect(await detail.innerText()).toContain('credentials.api_key');
     expect(await detail.innerText()).not.toContain('sk_live_51Hxyz');
     expect(await detail.innerText()).toContain('"payments.retry_limit"');
-    expect(await detail.innerText()).toMatch(/cfg:(system|tenant:acme):policy#sha256:[0-9a-f]{64}/);
+    expect(await detail.innerText()).toMatch(/cfg:(system|tenant:northwind):policy#sha256:[0-9a-f]{64}/);
     await screenshot(page, 'queue-item-open', 'queue');
     await page.getByRole('button', { name: 'Copy the job hash' }).click();
     await page.getByRole('button', { name: 'Copy the job hash' }).filter({ hasText: 'Copied' }).waitFor();
@@ -276,7 +291,7 @@ describe('reviewer web page', () => {
     expect((executed.json?.['data'] as { status: string }).status).toBe('SUCCEEDED');
     expect(target.calls.filter((c) => c.jobId === change.data.job_id)).toHaveLength(1);
     const resolved = await probe.waitForJob(Topics.ApprovalResolved, change.data.job_id);
-    expect(resolved.json?.['data']).toMatchObject({ resolution: 'APPROVED', resolved_by: 'bob@acme.test' });
+    expect(resolved.json?.['data']).toMatchObject({ resolution: 'APPROVED', resolved_by: 'bob@northwind.test' });
     // Gone from the queue at the next poll.
     await card(page, change).waitFor({ state: 'detached', timeout: 10000 });
     await page.close();
@@ -285,7 +300,7 @@ describe('reviewer web page', () => {
   it('filters by tenant, topic and risk tag', async () => {
     const page = await signedInPage(tokens.bob);
     await card(page, rollout).waitFor();
-    await page.getByLabel('Tenant', { exact: true }).fill('globex');
+    await page.getByLabel('Tenant', { exact: true }).fill('contoso');
     await page.getByLabel('Tenant', { exact: true }).press('Enter');
     await card(page, rollout).waitFor({ state: 'detached' });
     await card(page, migration).waitFor();
@@ -307,10 +322,11 @@ describe('reviewer web page', () => {
     await card(page, rollout).waitFor();
     const late = proposal({
       job_id: id('late'),
+      tenant: 'northwind',
       agent_id: 'deploy-bot',
       topic: 'job.config.update',
       risk_tags: ['prod', 'write'],
-      requested_by: 'alice@acme.test',
+      requested_by: 'alice@northwind.test',
       summary: { title: 'Turn on the new invoice PDF renderer' },
       payload: { service: 'billing', key: 'invoice.renderer', to: 'v2' },
     });
@@ -332,7 +348,7 @@ describe('reviewer web page', () => {
     await page.locator('#token-error', { hasText: 'That is not a bearer token' }).waitFor();
     await page.getByLabel('Bearer token').fill(tokens.carol);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#who', { hasText: 'carol@acme.test' }).waitFor();
+    await page.locator('#who', { hasText: 'carol@northwind.test' }).waitFor();
     await card(page, refund).waitFor();
     expect(await card(page, refund).innerText()).toContain('0 of 2 approvals');
     expect(await card(page, change).count()).toBe(0);
@@ -352,7 +368,7 @@ describe('reviewer web page', () => {
     const resolved = await probe.waitForJob(Topics.ApprovalResolved, refund.data.job_id);
     expect(resolved.json?.['data']).toMatchObject({
       resolution: 'REJECTED',
-      resolved_by: 'carol@acme.test',
+      resolved_by: 'carol@northwind.test',
       resolved_comment: 'Refund exceeds the order total',
     });
     const blocked = await probe.waitForJob(Topics.JobBlocked, refund.data.job_id, 60000);
@@ -383,10 +399,10 @@ describe('reviewer web page', () => {
     await row.waitFor();
     const text = await row.innerText();
     expect(text).toMatch(/approved/i);
-    expect(text).toContain('bob@acme.test');
+    expect(text).toContain('bob@northwind.test');
     expect(text).toContain('Retry limit agreed in OPS-2231');
     expect(text).toMatch(/\d+(s|m \d\ds)/);
-    // Rejection reasons come from the stats endpoint (bob's tenants include acme).
+    // Rejection reasons come from the stats endpoint (bob's tenants include northwind).
     await page.locator('figure svg[role="img"]').nth(1).waitFor();
     expect(await page.locator('figure', { hasText: 'Top rejection reasons' }).innerText()).toContain(
       'refund exceeds the order total',
@@ -403,7 +419,7 @@ describe('reviewer web page', () => {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 375, height: 812 });
     await page.goto(`${baseUrl}/#token=${encodeURIComponent(tokens.bob)}`);
-    await page.locator('#who', { hasText: 'bob@acme.test' }).waitFor();
+    await page.locator('#who', { hasText: 'bob@northwind.test' }).waitFor();
     expect(page.url()).not.toContain(tokens.bob);
     await card(page, rollout).waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);

@@ -105,6 +105,7 @@ describe('the gate, end to end', () => {
     await Promise.all([...services.values()].map((s) => s.stop()));
     await probe.stop();
     await closePublisher();
+    server?.closeAllConnections();
     await new Promise((r) => server?.close(r));
   });
 
@@ -187,14 +188,19 @@ describe('the gate, end to end', () => {
     let timeline: { entries?: { event_type?: string; type?: string }[] } & Record<string, unknown> = {};
     for (;;) {
       timeline = (await (await fetch(`${svc('audit').url}/api/v1/jobs/${event.data.job_id}/timeline`, { headers: auditor })).json()) as typeof timeline;
-      if (JSON.stringify(timeline).includes('job.executed') || Date.now() > deadline) break;
+      if (timeline['outcome'] === 'executed' || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 300));
     }
-    const text = JSON.stringify(timeline);
-    for (const t of ['job.proposed', 'decision.made', 'approval.resolved', 'job.executed']) expect(text).toContain(t);
+    const steps = (timeline['steps'] ?? []) as { kind: string; seq: number; policy_url?: string; actor?: string }[];
+    expect(steps.map((s) => s.kind).sort()).toEqual(['decided', 'executed', 'proposed', 'resolved']);
+    expect(timeline['outcome']).toBe('executed');
+    const resolved = steps.find((s) => s.kind === 'resolved') as unknown as { approvals: { actor: string; reason: string }[] };
+    expect(resolved.approvals).toEqual([expect.objectContaining({ actor: 'bob', reason: 'fine' })]);
     const decision = probe.forJob(Topics.DecisionMade, event.data.job_id)[0]!.json?.['data'] as { policy_snapshot: string };
-    const policy = await fetch(`${svc('audit').url}/api/v1/policy/snapshots/${encodeURIComponent(decision.policy_snapshot)}`, { headers: auditor });
+    expect(timeline['policy_snapshot']).toBe(decision.policy_snapshot);
+    const policy = await fetch(`${svc('audit').url}${String(timeline['policy_url'])}`, { headers: auditor });
     expect(policy.status).toBe(200);
+    expect(JSON.stringify(await policy.json())).toContain('prod-write-gate');
     const verify = (await (await fetch(`${svc('audit').url}/api/v1/audit/verify`, { headers: auditor })).json()) as { ok: boolean };
     expect(verify.ok).toBe(true);
   });

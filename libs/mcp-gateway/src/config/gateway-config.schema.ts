@@ -61,9 +61,11 @@ export const GatewayConfigSchema = z
   .object({
     countersign: z
       .object({
-        brokers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((b) =>
-          typeof b === 'string' ? b.split(',').map((s) => s.trim()) : b,
-        ),
+        brokers: z
+          .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+            error: 'Kafka bootstrap brokers: a list of host:port, or one comma-separated string',
+          })
+          .transform((b) => (typeof b === 'string' ? b.split(',').map((s) => s.trim()) : b)),
         agent_id: IdSchema,
         tenant: IdSchema,
         /** The human or service the agent acts for: they cannot approve its calls. */
@@ -115,8 +117,14 @@ export const GatewayConfigSchema = z
         message: 'dot-separated segments of letters, digits, _ and -, with {server} and {tool} placeholders',
       }),
     servers: z
-      .record(ServerNameSchema, UpstreamSchema)
-      .refine((s) => Object.keys(s).length > 0, 'at least one upstream server'),
+      .record(z.string(), UpstreamSchema)
+      .superRefine((servers, ctx) => {
+        if (Object.keys(servers).length === 0) ctx.addIssue({ code: 'custom', message: 'at least one upstream server' });
+        for (const name of Object.keys(servers)) {
+          const r = ServerNameSchema.safeParse(name);
+          if (!r.success) ctx.addIssue({ code: 'custom', path: [name], message: r.error.issues[0]?.message ?? 'invalid name' });
+        }
+      }),
   })
   .strict();
 
