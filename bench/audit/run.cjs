@@ -78,10 +78,21 @@ async function recreateDb(name) {
 }
 
 async function dbExists(name) {
-  return withPg(PG_ADMIN, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+  return withPg(
+    PG_ADMIN,
+    async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1,
+  );
 }
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {}, child() { return silentLogger; } };
+const silentLogger = {
+  info() {},
+  warn() {},
+  error() {},
+  debug() {},
+  child() {
+    return silentLogger;
+  },
+};
 
 async function openDataSource(url, migrate) {
   const ds = createDataSource({
@@ -104,8 +115,16 @@ async function openDataSource(url, migrate) {
 
 let counter = 0;
 const SNAPSHOT = `cfg:system:policy#sha256:${sha256Hex('bench-policy')}`;
-const trace = () => ({ traceparent: `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01` });
-const sig = () => ({ alg: 'Ed25519', key_id: '3f2a9c0d1b4e5a67', value: Buffer.from(randomUUID() + randomUUID()).toString('base64url').slice(0, 86) });
+const trace = () => ({
+  traceparent: `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`,
+});
+const sig = () => ({
+  alg: 'Ed25519',
+  key_id: '3f2a9c0d1b4e5a67',
+  value: Buffer.from(randomUUID() + randomUUID())
+    .toString('base64url')
+    .slice(0, 86),
+});
 const summary = {
   title: 'Roll out api v2.14.3 to production (eu-west-1)',
   why: 'Production writes to a customer-facing service require one approval from the service owner',
@@ -123,7 +142,14 @@ function jobEvents(now = new Date().toISOString()) {
     type,
     schema_version: 1,
     occurred_at: now,
-    producer: type === 'job.proposed' ? 'agent-sdk' : type.startsWith('approval') ? 'approval-queue' : type === 'decision.made' ? 'policy-decision' : 'execution-binding',
+    producer:
+      type === 'job.proposed'
+        ? 'agent-sdk'
+        : type.startsWith('approval')
+          ? 'approval-queue'
+          : type === 'decision.made'
+            ? 'policy-decision'
+            : 'execution-binding',
     trace: trace(),
     data,
     ...extra,
@@ -135,7 +161,14 @@ function jobEvents(now = new Date().toISOString()) {
       agent_id: 'deploy-bot-7',
       topic: 'job.deploy.rollout',
       risk_tags: ['prod', 'write', 'customer-facing'],
-      payload: { service: 'api', version: '2.14.3', region: 'eu-west-1', strategy: 'canary', steps: [5, 25, 50, 100], change_ticket: `CHG-${counter}` },
+      payload: {
+        service: 'api',
+        version: '2.14.3',
+        region: 'eu-west-1',
+        strategy: 'canary',
+        steps: [5, 25, 50, 100],
+        change_ticket: `CHG-${counter}`,
+      },
       summary: { title: summary.title, next_effect: 'api v2.14.3 serves production traffic in eu-west-1' },
       requested_by: 'alice@acme.example',
       proposed_at: now,
@@ -152,7 +185,13 @@ function jobEvents(now = new Date().toISOString()) {
         matched_rules: ['prod-write-gate', 'deploy-window'],
         job_hash,
         constraints: { max_runtime_sec: 900, network_allowlist: ['deploy.internal.acme.example'] },
-        approval: { approvals_required: 1, approver_roles: ['service-owner'], sla_seconds: 1800, escalate_after_seconds: 900, escalation_roles: ['on-call-lead'] },
+        approval: {
+          approvals_required: 1,
+          approver_roles: ['service-owner'],
+          sla_seconds: 1800,
+          escalate_after_seconds: 900,
+          escalation_roles: ['on-call-lead'],
+        },
         decision_summary: summary,
         decided_at: now,
       },
@@ -166,7 +205,16 @@ function jobEvents(now = new Date().toISOString()) {
         resolution: 'APPROVED',
         job_hash,
         policy_snapshot: SNAPSHOT,
-        approvals: [{ actor: 'bob@acme.example', role: 'service-owner', action: 'approve', reason: 'Canary metrics look healthy; change window is open', note: null, at: now }],
+        approvals: [
+          {
+            actor: 'bob@acme.example',
+            role: 'service-owner',
+            action: 'approve',
+            reason: 'Canary metrics look healthy; change window is open',
+            note: null,
+            at: now,
+          },
+        ],
         resolved_by: 'bob@acme.example',
         resolved_comment: 'Canary metrics look healthy; change window is open',
         resolved_at: now,
@@ -221,7 +269,9 @@ async function groupAtEnd(groupId) {
   const k = kafka();
   const admin = k.admin();
   await admin.connect();
-  const ends = await Promise.all(ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+  const ends = await Promise.all(
+    ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })),
+  );
   await admin.disconnect();
   const consumer = k.consumer({ groupId, sessionTimeout: 10000 });
   await consumer.connect();
@@ -230,7 +280,11 @@ async function groupAtEnd(groupId) {
     const joined = new Promise((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
     await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
     await joined;
-    await consumer.commitOffsets(ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))));
+    await consumer.commitOffsets(
+      ends.flatMap(({ topic, partitions }) =>
+        partitions.map((p) => ({ topic, partition: p.partition, offset: p.high })),
+      ),
+    );
   } finally {
     await consumer.disconnect();
   }
@@ -304,7 +358,8 @@ async function appendFromKafka() {
   const svc = await startService(url);
   const producer = kafka().producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  const headSeq = () => withPg(url, async (c) => Number((await c.query('SELECT seq FROM audit.chain_head')).rows[0].seq));
+  const headSeq = () =>
+    withPg(url, async (c) => Number((await c.query('SELECT seq FROM audit.chain_head')).rows[0].seq));
   const waitSeq = async (target, timeoutMs) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -318,10 +373,17 @@ async function appendFromKafka() {
     const byTopic = new Map();
     for (const e of events) {
       const list = byTopic.get(e.type) || [];
-      list.push({ key: e.data.job_id, value: JSON.stringify(e), headers: { 'event-id': e.event_id, 'event-type': e.type, 'schema-version': '1' } });
+      list.push({
+        key: e.data.job_id,
+        value: JSON.stringify(e),
+        headers: { 'event-id': e.event_id, 'event-type': e.type, 'schema-version': '1' },
+      });
       byTopic.set(e.type, list);
     }
-    await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: 1 });
+    await producer.sendBatch({
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      acks: 1,
+    });
   };
   try {
     // Warm-up: the group has its partitions and the JIT is warm before the clock starts.
@@ -342,7 +404,9 @@ async function appendFromKafka() {
     let streamedMs = null;
     const drainDeadline = Date.now() + 600000;
     for (;;) {
-      const pending = await withPg(url, async (c) => Number((await c.query('SELECT count(*) FROM audit.outbox WHERE published_at IS NULL')).rows[0].count));
+      const pending = await withPg(url, async (c) =>
+        Number((await c.query('SELECT count(*) FROM audit.outbox WHERE published_at IS NULL')).rows[0].count),
+      );
       if (pending === 0) {
         streamedMs = Date.now() - t0;
         break;
@@ -351,7 +415,16 @@ async function appendFromKafka() {
       await sleep(100);
     }
     const check = await verifyOverHttp(svc.url);
-    return { events: EVENTS, avgEventBytes: bytes / EVENTS, publishMs: published, appendedMs, streamedMs, verify: check.body, url, svc };
+    return {
+      events: EVENTS,
+      avgEventBytes: bytes / EVENTS,
+      publishMs: published,
+      appendedMs,
+      streamedMs,
+      verify: check.body,
+      url,
+      svc,
+    };
   } finally {
     await producer.disconnect();
   }
@@ -437,7 +510,8 @@ async function generateChain(url) {
       );
       const last = linked[linked.length - 1];
       head = { seq: last.seq, record_hash: last.record_hash };
-      if (head.seq % 100000 === 0) log(`generated ${fmt(head.seq)} records (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      if (head.seq % 100000 === 0)
+        log(`generated ${fmt(head.seq)} records (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     }
     await ds.query('UPDATE audit.chain_head SET seq = $1, record_hash = $2 WHERE id = 1', [head.seq, head.record_hash]);
     await ds.query('VACUUM ANALYZE audit.audit_records');
@@ -516,7 +590,9 @@ async function main() {
   log(`appending ${fmt(EVENTS)} events from Kafka`);
   const a = await appendFromKafka();
   const appendRate = (a.events * 1000) / a.appendedMs;
-  log(`append: ${fmt(appendRate)} records/s (${a.events} in ${(a.appendedMs / 1000).toFixed(1)} s); chain ${JSON.stringify(a.verify)}`);
+  log(
+    `append: ${fmt(appendRate)} records/s (${a.events} in ${(a.appendedMs / 1000).toFixed(1)} s); chain ${JSON.stringify(a.verify)}`,
+  );
   await a.svc.stop();
   const store = await appendDirect(a.url);
   const v = await verifyMillion();

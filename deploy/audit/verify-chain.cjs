@@ -55,7 +55,12 @@ function verifyRecords(records, canonicalize = loadCanonicalize()) {
     reached.add(first);
     for (;;) {
       const next = (byPrev.get(last.record_hash) || []).filter((r) => r.seq === last.seq + 1 && valid.has(r));
-      if (next.length > 1) conflicts.push({ seq: last.seq + 1, reason: 'FORK', detail: `${next.length} different records claim seq ${last.seq + 1} after the same record` });
+      if (next.length > 1)
+        conflicts.push({
+          seq: last.seq + 1,
+          reason: 'FORK',
+          detail: `${next.length} different records claim seq ${last.seq + 1} after the same record`,
+        });
       if (next.length === 0) break;
       last = next[0];
       reached.add(last);
@@ -67,8 +72,14 @@ function verifyRecords(records, canonicalize = loadCanonicalize()) {
     .filter((r) => !reached.has(r))
     .sort((a, b) => a.seq - b.seq)
     .map((r) => {
-      if (!valid.has(r)) return { seq: r.seq, reason: 'HASH_MISMATCH', detail: 'record_hash does not match the record' };
-      if (r.seq === 1) return { seq: 1, reason: 'PREV_HASH_MISMATCH', detail: 'the first record does not start from the genesis hash' };
+      if (!valid.has(r))
+        return { seq: r.seq, reason: 'HASH_MISMATCH', detail: 'record_hash does not match the record' };
+      if (r.seq === 1)
+        return {
+          seq: 1,
+          reason: 'PREV_HASH_MISMATCH',
+          detail: 'the first record does not start from the genesis hash',
+        };
       return seqs.has(r.seq - 1)
         ? { seq: r.seq, reason: 'PREV_HASH_MISMATCH', detail: `prev_hash is not the hash of any record ${r.seq - 1}` }
         : { seq: r.seq - 1, reason: 'GAP', detail: `seq ${r.seq - 1} is missing before seq ${r.seq}` };
@@ -78,7 +89,11 @@ function verifyRecords(records, canonicalize = loadCanonicalize()) {
 }
 
 function parseArgs(argv) {
-  const opts = { brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','), topic: 'audit.recorded', json: false };
+  const opts = {
+    brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','),
+    topic: 'audit.recorded',
+    json: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--brokers') opts.brokers = String(argv[++i]).split(',');
@@ -115,7 +130,9 @@ async function readTopic({ brokers, topic }) {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
-  const remaining = new Map(ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]));
+  const remaining = new Map(
+    ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]),
+  );
   const records = [];
   const unreadable = [];
   if (remaining.size > 0) {
@@ -157,7 +174,9 @@ async function main() {
   };
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
-    process.stdout.write('usage: verify-chain.cjs [--brokers host:port,...] [--topic audit.recorded] [--file records.ndjson] [--json]\n');
+    process.stdout.write(
+      'usage: verify-chain.cjs [--brokers host:port,...] [--topic audit.recorded] [--file records.ndjson] [--json]\n',
+    );
     return 0;
   }
   const { records, unreadable } = opts.file ? readFile(opts.file) : await readTopic(opts);
@@ -167,8 +186,11 @@ async function main() {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else if (result.ok) {
     const total = result.chains.reduce((n, c) => n + c.records, 0);
-    const desc = result.chains.length === 1 ? `last seq ${result.chains[0].last_seq}` : `${result.chains.length} chains`;
-    process.stdout.write(`ok: ${total} records verified (${desc})${unreadable.length ? `; ${unreadable.length} unreadable messages skipped` : ''}\n`);
+    const desc =
+      result.chains.length === 1 ? `last seq ${result.chains[0].last_seq}` : `${result.chains.length} chains`;
+    process.stdout.write(
+      `ok: ${total} records verified (${desc})${unreadable.length ? `; ${unreadable.length} unreadable messages skipped` : ''}\n`,
+    );
   } else {
     process.stdout.write(`broken at seq ${result.broken.seq}: ${result.broken.reason} (${result.broken.detail})\n`);
   }

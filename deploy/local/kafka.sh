@@ -34,7 +34,7 @@
 #   KAFKA_SECRETS_DIR      secure: generated passwords, admin.properties, <principal>.env,
 #                          ca.pem                        (default .run/secure)
 #   KAFKA_JVM_OPTS         extra JVM flags
-#   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
+#   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60; secure 120)
 #   KAFKA_STOP_TIMEOUT     seconds to wait before SIGKILL (default 30)
 #   JAVA_HOME              java to use (else `java` on PATH)
 #   MVN                    maven command (default mvn)
@@ -87,7 +87,8 @@ else
   KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx768m}"
 fi
 KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:-}"
-KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
+# The secure profile also waits for its users, topics and ACLs: a little more room on a busy machine.
+if (( SECURE )); then KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"; else KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"; fi
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 MVN="${MVN:-mvn}"
 

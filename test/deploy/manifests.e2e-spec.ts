@@ -161,9 +161,12 @@ describe('docker compose (deploy/compose/docker-compose.yml)', () => {
     // Kafka: the broker's internal listener.
     const advertised = str(obj(obj(services['kafka'])['environment'])['KAFKA_ADVERTISED_LISTENERS']);
     expect(advertised).toContain(`://${env['KAFKA_BROKERS']}`);
-    // Keys only as files: each *_FILE is a compose secret granted to this service and defined with a file.
+    // Keys only as files: each secret's *_FILE is a compose secret granted to this service and defined with a file.
     const granted = arr(svc['secrets']).map(str);
-    for (const [name, value] of Object.entries(env).filter(([n]) => n.endsWith('_FILE'))) {
+    const known = readable(service);
+    const secretFiles = Object.entries(env).filter(([n]) => n.endsWith('_FILE') && known.has(n.slice(0, -'_FILE'.length)));
+    expect(secretFiles.length).toBeGreaterThan(0);
+    for (const [name, value] of secretFiles) {
       const secret = value.replace(/^\/run\/secrets\//, '');
       expect({ name, granted: granted.includes(secret), defined: Boolean(obj(secrets[secret])['file']) }).toEqual({ name, granted: true, defined: true });
     }

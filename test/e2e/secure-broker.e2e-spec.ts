@@ -56,11 +56,24 @@ async function ensureSecureBroker(): Promise<Broker> {
     return running;
   }
   const tmp = mkdtempSync(join(tmpdir(), 'cs-secure-broker-'));
-  const env = { ...process.env, KAFKA_SECURE: '1', KAFKA_STATE_DIR: join(tmp, 'state'), KAFKA_SECRETS_DIR: join(tmp, 'secrets') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_SECURE: '1',
+    KAFKA_PORT: String(SASL_PORT),
+    KAFKA_TLS_PORT: String(TLS_PORT),
+    KAFKA_CONTROLLER_PORT: '9193',
+    KAFKA_STATE_DIR: join(tmp, 'state'),
+    KAFKA_DATA_DIR: join(tmp, 'state', 'data'),
+    KAFKA_SECRETS_DIR: join(tmp, 'secrets'),
+    KAFKA_START_TIMEOUT: '240',
+  };
   const t0 = Date.now();
   try {
-    await run(KAFKA_SH, ['start'], { env, timeout: 150_000 });
+    await run(KAFKA_SH, ['start'], { env, timeout: 300_000 });
   } catch (e) {
+    // Never leave a half-started broker behind on the shared ports.
+    await run(KAFKA_SH, ['stop'], { env, timeout: 60_000 }).catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
     const err = e as { stdout?: string; stderr?: string };
     throw new Error(`secure broker did not start:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
   }

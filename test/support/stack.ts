@@ -227,7 +227,7 @@ export async function startService(name: ServiceName, opts: StartOptions): Promi
     },
   };
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90000);
   for (;;) {
     if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} before it was ready:\n${tail(lines)}`);
     try {
@@ -238,7 +238,7 @@ export async function startService(name: ServiceName, opts: StartOptions): Promi
     }
     if (Date.now() > deadline) {
       await handle.kill();
-      throw new Error(`${name} not ready within ${opts.readyTimeoutMs ?? 60000} ms:\n${tail(lines)}`);
+      throw new Error(`${name} not ready within ${opts.readyTimeoutMs ?? 90000} ms:\n${tail(lines)}`);
     }
     await sleep(200);
   }

@@ -126,7 +126,8 @@ public final class SecureAdmin {
                     if (!(e.getCause() instanceof TopicExistsException)) throw e;
                 }
             }
-            awaitLeaders(admin, plan.topics.keySet(), deadline);
+            // Creating the partitions is bounded work with its own budget, however long the broker took to boot.
+            awaitLeaders(admin, plan.topics.keySet(), System.nanoTime() + TimeUnit.SECONDS.toNanos(120));
 
             Set<String> managed = new HashSet<>();
             for (String user : plan.users.keySet()) managed.add("User:" + user);

@@ -68,7 +68,9 @@ export class AuditTrail1764000000000 implements MigrationInterface {
       await q.query(
         `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON audit.${table} FOR EACH ROW EXECUTE FUNCTION audit.refuse_change()`,
       );
-      await q.query(`CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON audit.${table} FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change()`);
+      await q.query(
+        `CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON audit.${table} FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change()`,
+      );
     }
 
     await q.query(`REVOKE ALL ON audit.audit_records, audit.policy_snapshots, audit.chain_head FROM PUBLIC`);

@@ -19,6 +19,9 @@ export const SERVICE: ServiceDefinition = {
 @Module({})
 export class AppModule {
   static forRoot(env: Env): DynamicModule {
-    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, env), AuditConfigModule.forRoot(env), RecordsModule, TrailModule] };
+    return {
+      module: AppModule,
+      imports: [BusModule.forRoot(SERVICE, env), AuditConfigModule.forRoot(env), RecordsModule, TrailModule],
+    };
   }
 }

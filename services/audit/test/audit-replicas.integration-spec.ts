@@ -3,7 +3,15 @@ import { Client } from 'pg';
 import { Topics } from '@countersign/contracts';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
-import { PG_ADMIN_URL, createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import {
+  PG_ADMIN_URL,
+  createTestDatabase,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 
 function auditorToken(secret: string): string {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -24,7 +32,9 @@ describe('audit: several replicas append to one chain', () => {
     keys = makeTestKeys();
     const first = await startService('audit', { databaseUrl: db, env: keyEnv(keys) });
     replicas.push(first);
-    replicas.push(await startService('audit', { databaseUrl: db, env: keyEnv(keys), groupId: first.groupId, positionAtEnd: false }));
+    replicas.push(
+      await startService('audit', { databaseUrl: db, env: keyEnv(keys), groupId: first.groupId, positionAtEnd: false }),
+    );
     pg = new Client({ connectionString: db });
     pg.on('error', () => undefined);
     await pg.connect();
@@ -36,7 +46,9 @@ describe('audit: several replicas append to one chain', () => {
     await pg?.end();
     const admin = new Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`).finally(() => admin.end());
+    await admin
+      .query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`)
+      .finally(() => admin.end());
   });
 
   it('records every event once, in one verified chain, with both replicas appending', async () => {
@@ -47,20 +59,28 @@ describe('audit: several replicas append to one chain', () => {
     const ids = events.map((e) => e.event_id);
     const deadline = Date.now() + 90000;
     for (;;) {
-      const r = await pg.query(`SELECT count(*)::int AS n FROM audit.audit_records WHERE source_event_id = ANY($1)`, [ids]);
+      const r = await pg.query(`SELECT count(*)::int AS n FROM audit.audit_records WHERE source_event_id = ANY($1)`, [
+        ids,
+      ]);
       if ((r.rows[0] as { n: number }).n === events.length) break;
       if (Date.now() > deadline) throw new Error(`only ${(r.rows[0] as { n: number }).n} of ${events.length} recorded`);
       await new Promise((res) => setTimeout(res, 200));
     }
-    const appendedBy = replicas.map((s) => s.lines.filter((l) => l['msg'] === 'event recorded' && ids.includes(l['event_id'] as string)).length);
+    const appendedBy = replicas.map(
+      (s) => s.lines.filter((l) => l['msg'] === 'event recorded' && ids.includes(l['event_id'] as string)).length,
+    );
     expect(appendedBy.every((n) => n > 0)).toBe(true);
 
-    const res = await fetch(`${replicas[1]!.url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${auditorToken(keys.jwtSecret)}` } });
+    const res = await fetch(`${replicas[1]!.url}/api/v1/audit/verify`, {
+      headers: { authorization: `Bearer ${auditorToken(keys.jwtSecret)}` },
+    });
     const verdict = (await res.json()) as { ok: boolean; checked: number; last_seq: number };
     expect(verdict.ok).toBe(true);
     // One statement, one snapshot: appends go on (the shared broker is busy) but the chain is whole at every instant.
     const chain = (
-      await pg.query(`SELECT (SELECT seq::int FROM audit.chain_head) AS head, count(*)::int AS n, min(seq)::int AS lo, max(seq)::int AS hi FROM audit.audit_records`)
+      await pg.query(
+        `SELECT (SELECT seq::int FROM audit.chain_head) AS head, count(*)::int AS n, min(seq)::int AS lo, max(seq)::int AS hi FROM audit.audit_records`,
+      )
     ).rows[0] as { head: number; n: number; lo: number; hi: number };
     expect(chain).toEqual({ head: chain.n, n: chain.n, lo: 1, hi: chain.n });
     expect(verdict.checked).toBeGreaterThanOrEqual(events.length);

@@ -8,7 +8,17 @@ import { EventSchemas, Topics, dlqTopic, type DlqRecord, type Topic } from '@cou
 import { canonicalJson, policySnapshotId, sha256Hex } from '@countersign/crypto';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, publishRaw, type ProbedMessage } from '../../../test/support/kafka-probe';
-import { PG_ADMIN_URL, ROOT, createTestDatabase, freePort, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import {
+  PG_ADMIN_URL,
+  ROOT,
+  createTestDatabase,
+  freePort,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 
 /** HS256 JWT, as the approver identity provider would mint it (jose is ESM-only, so by hand). */
 function mintToken(secret: string, claims: Record<string, unknown>): string {
@@ -22,7 +32,15 @@ const at = () => new Date().toISOString();
 const hash = sha256Hex('job');
 
 function envelope<T extends Topic>(type: T, data: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  const event = { event_id: randomUUID(), type, schema_version: 1, occurred_at: at(), producer: 'test', data, ...extra };
+  const event = {
+    event_id: randomUUID(),
+    type,
+    schema_version: 1,
+    occurred_at: at(),
+    producer: 'test',
+    data,
+    ...extra,
+  };
   const checked = EventSchemas[type].safeParse(event);
   if (!checked.success) throw new Error(`test fixture ${type} is invalid: ${checked.error.message}`);
   return event as { event_id: string; type: T; data: Record<string, unknown> };
@@ -40,12 +58,28 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
 
   const jobId = `job-audit-${randomUUID()}`;
   const blockedJobId = `job-audit-blocked-${randomUUID()}`;
-  const document = { version: 1, rules: [{ id: 'prod-write-gate', match: { topics: ['job.**'], risk_tags: ['prod'] }, decision: 'require_approval' }], marker: randomUUID() };
+  const document = {
+    version: 1,
+    rules: [
+      { id: 'prod-write-gate', match: { topics: ['job.**'], risk_tags: ['prod'] }, decision: 'require_approval' },
+    ],
+    marker: randomUUID(),
+  };
   const snapshot = policySnapshotId({ kind: 'system' }, document);
-  const summary = { title: 'Turn on feature x', why: 'Production writes need a human', next_effect: 'Waits for 1 approval' };
+  const summary = {
+    title: 'Turn on feature x',
+    why: 'Production writes need a human',
+    next_effect: 'Waits for 1 approval',
+  };
 
   const events = [
-    envelope(Topics.PolicyActivated, { snapshot_id: snapshot, scope: 'system', document, previous_snapshot_id: null, activated_at: at() }),
+    envelope(Topics.PolicyActivated, {
+      snapshot_id: snapshot,
+      scope: 'system',
+      document,
+      previous_snapshot_id: null,
+      activated_at: at(),
+    }),
     proposal({ job_id: jobId, tenant: 'acme' }),
     envelope(
       Topics.DecisionMade,
@@ -59,7 +93,13 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
         matched_rules: ['prod-write-gate'],
         job_hash: hash,
         constraints: {},
-        approval: { approvals_required: 1, approver_roles: ['service-owner'], sla_seconds: 1800, escalate_after_seconds: 900, escalation_roles: ['on-call-lead'] },
+        approval: {
+          approvals_required: 1,
+          approver_roles: ['service-owner'],
+          sla_seconds: 1800,
+          escalate_after_seconds: 900,
+          escalation_roles: ['on-call-lead'],
+        },
         decision_summary: summary,
         decided_at: at(),
       },
@@ -81,7 +121,16 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
       resolution: 'APPROVED',
       job_hash: hash,
       policy_snapshot: snapshot,
-      approvals: [{ actor: 'bob@acme.test', role: 'service-owner', action: 'approve', reason: 'change window is open', note: null, at: at() }],
+      approvals: [
+        {
+          actor: 'bob@acme.test',
+          role: 'service-owner',
+          action: 'approve',
+          reason: 'change window is open',
+          note: null,
+          at: at(),
+        },
+      ],
       resolved_by: 'bob@acme.test',
       resolved_comment: 'change window is open',
       resolved_at: at(),
@@ -96,9 +145,26 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
       released_at: at(),
       expires_at: at(),
     }),
-    envelope(Topics.JobExecuted, { job_id: jobId, tenant: 'acme', job_hash: hash, executor: 'http', status: 'SUCCEEDED', error: null, attempts: 1, executed_at: at() }),
+    envelope(Topics.JobExecuted, {
+      job_id: jobId,
+      tenant: 'acme',
+      job_hash: hash,
+      executor: 'http',
+      status: 'SUCCEEDED',
+      error: null,
+      attempts: 1,
+      executed_at: at(),
+    }),
     proposal({ job_id: blockedJobId, tenant: 'globex' }),
-    envelope(Topics.JobBlocked, { job_id: blockedJobId, tenant: null, reason_code: 'DENIED', detail: 'policy denies', job_hash: null, reason_text: null, blocked_at: at() }),
+    envelope(Topics.JobBlocked, {
+      job_id: blockedJobId,
+      tenant: null,
+      reason_code: 'DENIED',
+      detail: 'policy denies',
+      job_hash: null,
+      reason_text: null,
+      blocked_at: at(),
+    }),
   ];
   const rejected: DlqRecord = {
     source_topic: Topics.ApprovalResolved,
@@ -108,7 +174,9 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     error: 'does not match approval.resolved v1: data.resolution: Invalid option',
     issues: [{ path: 'data.resolution', message: 'Invalid option' }],
     key: jobId,
-    value_base64: Buffer.from(JSON.stringify({ data: { job_id: jobId, tenant: 'acme', resolution: 'MAYBE' } })).toString('base64'),
+    value_base64: Buffer.from(
+      JSON.stringify({ data: { job_id: jobId, tenant: 'acme', resolution: 'MAYBE' } }),
+    ).toString('base64'),
     headers: {},
     failed_at: at(),
   };
@@ -116,12 +184,20 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   const malformedKey = `malformed-${randomUUID()}`;
 
   const api = async (path: string, token: string | null = auditor()) => {
-    const res = await fetch(`${svc.url}${path}`, { headers: token !== null ? { authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(`${svc.url}${path}`, {
+      headers: token !== null ? { authorization: `Bearer ${token}` } : {},
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const verify = async (query = '') => (await api(`/api/v1/audit/verify${query}`)).body;
   const seqOf = async (eventId: string) =>
-    Number(((await pg.query(`SELECT seq FROM audit.audit_records WHERE source_event_id = $1`, [eventId])).rows[0] as { seq: string }).seq);
+    Number(
+      (
+        (await pg.query(`SELECT seq FROM audit.audit_records WHERE source_event_id = $1`, [eventId])).rows[0] as {
+          seq: string;
+        }
+      ).seq,
+    );
   const asSuperuser = async (sql: string, params: unknown[] = []) => {
     await pg.query(`ALTER TABLE audit.audit_records DISABLE TRIGGER audit_records_append_only`);
     try {
@@ -146,11 +222,16 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
       svc.lines.filter((l) => l['msg'] === 'event recorded' && l['event_id'] === e.event_id).length >= n;
     const dlqKey = `dlq:${rejected.source_topic}:${rejected.partition}:${rejected.offset}:${rejected.consumer}`;
     const publishRejected = () => publishRaw(dlqTopic(Topics.ApprovalResolved), jobId, JSON.stringify(rejected));
-    const publish = (e: (typeof events)[number]) => publishRaw(e.type, (e.data['job_id'] as string | undefined) ?? e.type, JSON.stringify(e));
+    const publish = (e: (typeof events)[number]) =>
+      publishRaw(e.type, (e.data['job_id'] as string | undefined) ?? e.type, JSON.stringify(e));
     for (const [i, e] of events.entries()) {
       if (i === 4) {
         await publishRejected();
-        await waitFor(async () => (await pg.query(`SELECT 1 FROM audit.audit_records WHERE dedupe_key = $1`, [dlqKey])).rowCount === 1, 'the DLQ record');
+        await waitFor(
+          async () =>
+            (await pg.query(`SELECT 1 FROM audit.audit_records WHERE dedupe_key = $1`, [dlqKey])).rowCount === 1,
+          'the DLQ record',
+        );
       }
       await publish(e);
       await waitFor(recorded(e, 1), `${e.type} recorded`);
@@ -161,10 +242,22 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     for (const e of events) await publish(e);
     await publishRejected();
     for (const e of events) await waitFor(recorded(e, 2), `the second delivery of ${e.type}`);
-    const dlqSeq = Number(((await pg.query(`SELECT seq FROM audit.audit_records WHERE dedupe_key = $1`, [dlqKey])).rows[0] as { seq: string }).seq);
-    await waitFor(() => svc.lines.filter((l) => l['msg'] === 'dlq message recorded' && l['seq'] === dlqSeq).length >= 2, 'the second DLQ delivery');
+    const dlqSeq = Number(
+      (
+        (await pg.query(`SELECT seq FROM audit.audit_records WHERE dedupe_key = $1`, [dlqKey])).rows[0] as {
+          seq: string;
+        }
+      ).seq,
+    );
+    await waitFor(
+      () => svc.lines.filter((l) => l['msg'] === 'dlq message recorded' && l['seq'] === dlqSeq).length >= 2,
+      'the second DLQ delivery',
+    );
     await waitFor(async () => {
-      const r = await pg.query(`SELECT count(*)::int AS n FROM audit.audit_records WHERE event_type = 'rejected_input.malformed' AND body LIKE $1`, [`%${malformedKey}%`]);
+      const r = await pg.query(
+        `SELECT count(*)::int AS n FROM audit.audit_records WHERE event_type = 'rejected_input.malformed' AND body LIKE $1`,
+        [`%${malformedKey}%`],
+      );
       return (r.rows[0] as { n: number }).n === 1;
     }, 'the malformed DLQ message');
   }, 180000);
@@ -176,17 +269,31 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     await pg?.end();
     const admin = new Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`).finally(() => admin.end());
+    await admin
+      .query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`)
+      .finally(() => admin.end());
   });
 
   it('records every event type exactly once, though each was delivered twice', async () => {
     const ids = events.map((e) => e.event_id);
-    const r = await pg.query(`SELECT source_event_id, event_type, count(*)::int AS n FROM audit.audit_records WHERE source_event_id = ANY($1) GROUP BY 1, 2`, [ids]);
+    const r = await pg.query(
+      `SELECT source_event_id, event_type, count(*)::int AS n FROM audit.audit_records WHERE source_event_id = ANY($1) GROUP BY 1, 2`,
+      [ids],
+    );
     const rows = r.rows as { source_event_id: string; event_type: string; n: number }[];
     expect(rows).toHaveLength(events.length);
     for (const row of rows) expect(row.n).toBe(1);
     expect(new Set(rows.map((x) => x.event_type))).toEqual(
-      new Set([Topics.PolicyActivated, Topics.JobProposed, Topics.DecisionMade, Topics.ApprovalEscalated, Topics.ApprovalResolved, Topics.JobReleased, Topics.JobExecuted, Topics.JobBlocked]),
+      new Set([
+        Topics.PolicyActivated,
+        Topics.JobProposed,
+        Topics.DecisionMade,
+        Topics.ApprovalEscalated,
+        Topics.ApprovalResolved,
+        Topics.JobReleased,
+        Topics.JobExecuted,
+        Topics.JobBlocked,
+      ]),
     );
   });
 
@@ -198,7 +305,10 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     expect(JSON.parse((dlq.rows[0] as { body: string }).body)).toEqual(rejected);
     expect((dlq.rows[0] as { job_id: string }).job_id).toBe(jobId);
 
-    const bad = await pg.query(`SELECT body FROM audit.audit_records WHERE event_type = 'rejected_input.malformed' AND body LIKE $1`, [`%${malformedKey}%`]);
+    const bad = await pg.query(
+      `SELECT body FROM audit.audit_records WHERE event_type = 'rejected_input.malformed' AND body LIKE $1`,
+      [`%${malformedKey}%`],
+    );
     const body = JSON.parse((bad.rows[0] as { body: string }).body) as DlqRecord;
     expect(body).toMatchObject({ source_topic: dlqTopic(Topics.DecisionMade), consumer: 'audit', key: malformedKey });
     expect(Buffer.from(body.value_base64!, 'base64')).toEqual(malformed);
@@ -214,8 +324,13 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
 
   it('finds a record altered by a superuser at its exact seq, and accepts it once restored', async () => {
     const seq = await seqOf(events[2]!.event_id);
-    const original = ((await pg.query(`SELECT body FROM audit.audit_records WHERE seq = $1`, [seq])).rows[0] as { body: string }).body;
-    await asSuperuser(`UPDATE audit.audit_records SET body = replace(body, 'REQUIRE_APPROVAL', 'ALLOW') WHERE seq = $1`, [seq]);
+    const original = (
+      (await pg.query(`SELECT body FROM audit.audit_records WHERE seq = $1`, [seq])).rows[0] as { body: string }
+    ).body;
+    await asSuperuser(
+      `UPDATE audit.audit_records SET body = replace(body, 'REQUIRE_APPROVAL', 'ALLOW') WHERE seq = $1`,
+      [seq],
+    );
     try {
       expect(await verify()).toMatchObject({ ok: false, broken_seq: seq, reason: 'HASH_MISMATCH' });
     } finally {
@@ -226,13 +341,19 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
 
   it('finds a deleted record as a gap at its seq', async () => {
     const seq = await seqOf(events[6]!.event_id);
-    const row = (await pg.query(`SELECT * FROM audit.audit_records WHERE seq = $1`, [seq])).rows[0] as Record<string, unknown>;
+    const row = (await pg.query(`SELECT * FROM audit.audit_records WHERE seq = $1`, [seq])).rows[0] as Record<
+      string,
+      unknown
+    >;
     await asSuperuser(`DELETE FROM audit.audit_records WHERE seq = $1`, [seq]);
     try {
       expect(await verify()).toMatchObject({ ok: false, broken_seq: seq, reason: 'GAP' });
     } finally {
       const cols = Object.keys(row);
-      await pg.query(`INSERT INTO audit.audit_records (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, cols.map((c) => row[c]));
+      await pg.query(
+        `INSERT INTO audit.audit_records (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+        cols.map((c) => row[c]),
+      );
     }
     expect(await verify()).toMatchObject({ ok: true });
   });
@@ -241,18 +362,27 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     const privileges = await pg.query(
       `SELECT p, has_table_privilege('audit_writer', 'audit.audit_records', p) AS granted FROM unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) AS p`,
     );
-    expect(Object.fromEntries((privileges.rows as { p: string; granted: boolean }[]).map((r) => [r.p, r.granted]))).toEqual({
+    expect(
+      Object.fromEntries((privileges.rows as { p: string; granted: boolean }[]).map((r) => [r.p, r.granted])),
+    ).toEqual({
       SELECT: true,
       INSERT: true,
       UPDATE: false,
       DELETE: false,
       TRUNCATE: false,
     });
-    for (const sql of [`UPDATE audit.audit_records SET tenant = 'x' WHERE seq = 1`, `DELETE FROM audit.audit_records WHERE seq = 1`, `TRUNCATE audit.audit_records`]) {
+    for (const sql of [
+      `UPDATE audit.audit_records SET tenant = 'x' WHERE seq = 1`,
+      `DELETE FROM audit.audit_records WHERE seq = 1`,
+      `TRUNCATE audit.audit_records`,
+    ]) {
       await pg.query('BEGIN');
       try {
         await pg.query('SET LOCAL ROLE audit_writer');
-        await expect(pg.query(sql)).rejects.toMatchObject({ code: '42501', message: expect.stringMatching(/permission denied/) });
+        await expect(pg.query(sql)).rejects.toMatchObject({
+          code: '42501',
+          message: expect.stringMatching(/permission denied/),
+        });
       } finally {
         await pg.query('ROLLBACK');
       }
@@ -265,7 +395,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     }
   });
 
-  it("streams every record to audit.recorded, and an independent verifier recomputes the chain from it", async () => {
+  it('streams every record to audit.recorded, and an independent verifier recomputes the chain from it', async () => {
     await waitFor(async () => {
       const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
       return (r.rows[0] as { n: number }).n === 0;
@@ -273,8 +403,15 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     const head = (await pg.query(`SELECT seq::int AS seq FROM audit.chain_head`)).rows[0] as { seq: number };
 
     // The standalone script, reading the topic from the beginning like a compliance consumer.
-    const run = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--json'], { encoding: 'utf8', timeout: 60000 });
-    const result = JSON.parse(run.stdout) as { ok: boolean; chains: { last_seq: number; last_hash: string }[]; broken: unknown };
+    const run = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--json'], {
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    const result = JSON.parse(run.stdout) as {
+      ok: boolean;
+      chains: { last_seq: number; last_hash: string }[];
+      broken: unknown;
+    };
     const mine = [];
     for (const c of result.chains) {
       const r = await pg.query(`SELECT record_hash FROM audit.audit_records WHERE seq = $1`, [c.last_seq]);
@@ -286,9 +423,14 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     // On the topic, per key, in seq order: one message per record, carrying the whole record. (Other
     // audit services on a shared broker publish their own chains: this one's are the hashes in its table.)
     const mineHashes = new Set(
-      ((await pg.query(`SELECT record_hash FROM audit.audit_records WHERE job_id = $1`, [jobId])).rows as { record_hash: string }[]).map((r) => r.record_hash),
+      (
+        (await pg.query(`SELECT record_hash FROM audit.audit_records WHERE job_id = $1`, [jobId])).rows as {
+          record_hash: string;
+        }[]
+      ).map((r) => r.record_hash),
     );
-    const isMine = (m: ProbedMessage) => mineHashes.has((m.json?.['data'] as { record_hash?: string } | undefined)?.record_hash ?? '');
+    const isMine = (m: ProbedMessage) =>
+      mineHashes.has((m.json?.['data'] as { record_hash?: string } | undefined)?.record_hash ?? '');
     await probe.waitFor(Topics.AuditRecorded, isMine, 30000, mineHashes.size);
     const ours = probe.find(Topics.AuditRecorded, isMine);
     const seqs = [...new Set(ours.map((m) => (m.json?.['data'] as { seq: number }).seq))];
@@ -304,7 +446,9 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cs-audit-'));
     const file = join(dir, 'export.ndjson');
     writeFileSync(file, text);
-    const ok = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--file', file], { encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--file', file], {
+      encoding: 'utf8',
+    });
     expect(ok.stdout).toMatch(/^ok: \d+ records verified \(last seq \d+\)/);
     expect(ok.status).toBe(0);
 
@@ -314,7 +458,9 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
       .map((line) => (line.includes(`"seq":${seq},`) ? line.replace('change window is open', 'no reason given') : line))
       .join('\n');
     writeFileSync(file, tampered);
-    const bad = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--file', file], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--file', file], {
+      encoding: 'utf8',
+    });
     expect(bad.stdout).toBe(`broken at seq ${seq}: HASH_MISMATCH (record_hash does not match the record)\n`);
     expect(bad.status).toBe(1);
   });
@@ -326,26 +472,53 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     // test signature, block): their events join the job's story. The spec checks the ones it sent.
     const ids = new Set(events.map((e) => e.event_id));
     const steps = (body['steps'] as Record<string, unknown>[]).filter(
-      (s) => ids.has(s['event_id'] as string) || (s['rejected_topic'] === rejected.source_topic && s['consumer'] === rejected.consumer),
+      (s) =>
+        ids.has(s['event_id'] as string) ||
+        (s['rejected_topic'] === rejected.source_topic && s['consumer'] === rejected.consumer),
     );
-    expect(steps.map((s) => s['kind'])).toEqual(['proposed', 'decided', 'escalated', 'rejected_input', 'resolved', 'released', 'executed']);
+    expect(steps.map((s) => s['kind'])).toEqual([
+      'proposed',
+      'decided',
+      'escalated',
+      'rejected_input',
+      'resolved',
+      'released',
+      'executed',
+    ]);
     const all = (body['steps'] as { seq: number }[]).map((s) => s.seq);
     expect(all).toEqual([...all].sort((a, b) => a - b));
     expect(body).toMatchObject({ job_id: jobId, tenant: 'acme' });
     expect(['executed', 'blocked']).toContain(body['outcome']);
-    expect(steps[1]).toMatchObject({ decision: 'REQUIRE_APPROVAL', policy_rule_id: 'prod-write-gate', policy_snapshot: snapshot, signed: true });
-    expect(steps[4]).toMatchObject({ resolution: 'APPROVED', approvals: [{ actor: 'bob@acme.test', reason: 'change window is open' }] });
+    expect(steps[1]).toMatchObject({
+      decision: 'REQUIRE_APPROVAL',
+      policy_rule_id: 'prod-write-gate',
+      policy_snapshot: snapshot,
+      signed: true,
+    });
+    expect(steps[4]).toMatchObject({
+      resolution: 'APPROVED',
+      approvals: [{ actor: 'bob@acme.test', reason: 'change window is open' }],
+    });
 
     const policy = await api(steps[1]!['policy_url'] as string);
     expect(policy.status).toBe(200);
-    expect(policy.body).toMatchObject({ snapshot_id: snapshot, scope: 'system', document, matches_snapshot_id: true, document_sha256: sha256Hex(canonicalJson(document)) });
+    expect(policy.body).toMatchObject({
+      snapshot_id: snapshot,
+      scope: 'system',
+      document,
+      matches_snapshot_id: true,
+      document_sha256: sha256Hex(canonicalJson(document)),
+    });
 
     const blocked = await api(`/api/v1/jobs/${blockedJobId}/timeline`);
     expect(blocked.body).toMatchObject({ outcome: 'blocked', tenant: 'globex' });
   });
 
   it('pages through records by seq with filters', async () => {
-    const whole = (await api(`/api/v1/audit?job_id=${jobId}&limit=1000`)).body['items'] as { seq: number; source_event_id: string | null }[];
+    const whole = (await api(`/api/v1/audit?job_id=${jobId}&limit=1000`)).body['items'] as {
+      seq: number;
+      source_event_id: string | null;
+    }[];
     const first = await api(`/api/v1/audit?job_id=${jobId}&limit=3`);
     expect(first.status).toBe(200);
     const items = first.body['items'] as { seq: number }[];
@@ -357,29 +530,47 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     expect(rest.body['next_cursor']).toBeNull();
     const ids = new Set(events.map((e) => e.event_id));
     expect(whole.filter((r) => r.source_event_id !== null && ids.has(r.source_event_id))).toHaveLength(6);
-    const typed = (await api(`/api/v1/audit?type=decision.made&job_id=${jobId}`)).body['items'] as { event_type: string; source_event_id: string }[];
+    const typed = (await api(`/api/v1/audit?type=decision.made&job_id=${jobId}`)).body['items'] as {
+      event_type: string;
+      source_event_id: string;
+    }[];
     expect(typed.every((r) => r.event_type === 'decision.made')).toBe(true);
     expect(typed.map((r) => r.source_event_id)).toContain(events[2]!.event_id);
-    expect((await api(`/api/v1/audit?from=not-a-time`)).body).toMatchObject({ error: { code: 'INVALID_REQUEST', field: 'from' } });
+    expect((await api(`/api/v1/audit?from=not-a-time`)).body).toMatchObject({
+      error: { code: 'INVALID_REQUEST', field: 'from' },
+    });
   });
 
   it('requires an auditor token, and a tenants claim limits what it sees', async () => {
     expect((await api('/api/v1/audit', null)).status).toBe(401);
     const approver = await api('/api/v1/audit', mintToken(keys.jwtSecret, { sub: 'bob', roles: ['approver'] }));
     expect(approver).toMatchObject({ status: 403, body: { error: { code: 'ROLE_NOT_ALLOWED' } } });
-    expect((await api('/api/v1/audit', mintToken('wrong-secret-0123456789abcdef0123456789', { sub: 'x', roles: ['auditor'] }))).status).toBe(401);
+    expect(
+      (
+        await api(
+          '/api/v1/audit',
+          mintToken('wrong-secret-0123456789abcdef0123456789', { sub: 'x', roles: ['auditor'] }),
+        )
+      ).status,
+    ).toBe(401);
 
     const globex = mintToken(keys.jwtSecret, { sub: 'gina', roles: ['auditor'], tenants: ['globex'] });
     expect((await api(`/api/v1/audit?job_id=${jobId}`, globex)).body['items']).toEqual([]);
     expect((await api(`/api/v1/jobs/${jobId}/timeline`, globex)).status).toBe(404);
     expect((await api(`/api/v1/jobs/${blockedJobId}/timeline`, globex)).status).toBe(200);
-    const tenants = ((await api('/api/v1/audit?limit=1000', globex)).body['items'] as { tenant: string }[]).map((r) => r.tenant);
+    const tenants = ((await api('/api/v1/audit?limit=1000', globex)).body['items'] as { tenant: string }[]).map(
+      (r) => r.tenant,
+    );
     expect(new Set(tenants)).toEqual(new Set(['globex']));
   });
 
   it('serves the CLI: verify, timeline and clear errors', async () => {
     const cli = (args: string[], token = auditor()) =>
-      spawnSync(process.execPath, ['-e', CLI_HARNESS, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, COUNTERSIGN_TOKEN: token } });
+      spawnSync(process.execPath, ['-e', CLI_HARNESS, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, COUNTERSIGN_TOKEN: token },
+      });
     const ok = cli(['audit', 'verify', '--url', svc.url]);
     expect(ok.stdout).toMatch(/^ok: \d+ records verified/);
     expect(ok.status).toBe(0);
@@ -387,13 +578,20 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     expect(story.stdout).toMatch(new RegExp(`^job ${jobId} \\(tenant acme\\): (executed|blocked)\n`));
     expect(story.stdout).toContain('decided REQUIRE_APPROVAL by rule prod-write-gate');
     expect(story.stdout).toContain('bob@acme.test (service-owner) approve "change window is open"');
-    const denied = cli(['audit', 'verify', '--url', svc.url], mintToken(keys.jwtSecret, { sub: 'bob', roles: ['approver'] }));
+    const denied = cli(
+      ['audit', 'verify', '--url', svc.url],
+      mintToken(keys.jwtSecret, { sub: 'bob', roles: ['approver'] }),
+    );
     expect(denied.stderr).toBe("countersign: 403 ROLE_NOT_ALLOWED: the audit trail needs the 'auditor' role\n");
     expect(denied.status).toBe(2);
     const closed = await freePort();
     const down = cli(['audit', 'verify', '--url', `http://127.0.0.1:${closed}`]);
-    expect(down.stderr).toBe(`countersign: cannot reach the audit service at http://127.0.0.1:${closed}: ECONNREFUSED\n`);
-    expect(cli(['audit', 'verify'], '').stderr).toBe('countersign: set COUNTERSIGN_TOKEN to a bearer token with the auditor role\n');
+    expect(down.stderr).toBe(
+      `countersign: cannot reach the audit service at http://127.0.0.1:${closed}: ECONNREFUSED\n`,
+    );
+    expect(cli(['audit', 'verify'], '').stderr).toBe(
+      'countersign: set COUNTERSIGN_TOKEN to a bearer token with the auditor role\n',
+    );
   });
 });
 

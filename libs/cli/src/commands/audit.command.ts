@@ -33,11 +33,16 @@ async function get(opts: CommonOpts, path: string, query: Record<string, string 
   for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
   let res: Response;
   try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${token()}`, accept: 'application/json, application/x-ndjson' } });
+    res = await fetch(url, {
+      headers: { authorization: `Bearer ${token()}`, accept: 'application/json, application/x-ndjson' },
+    });
   } catch (e) {
     if (e instanceof CliError) throw e;
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(ExitCode.Usage, `cannot reach the audit service at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    throw new CliError(
+      ExitCode.Usage,
+      `cannot reach the audit service at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+    );
   }
   if (!res.ok) {
     let detail = res.statusText;
@@ -68,7 +73,10 @@ function seqOption(name: string, v: string | undefined): string | undefined {
 }
 
 async function verifyAction(ctx: CliContext, opts: CommonOpts & { fromSeq?: string; toSeq?: string }): Promise<void> {
-  const r = await json(opts, '/api/v1/audit/verify', { from_seq: seqOption('--from-seq', opts.fromSeq), to_seq: seqOption('--to-seq', opts.toSeq) });
+  const r = await json(opts, '/api/v1/audit/verify', {
+    from_seq: seqOption('--from-seq', opts.fromSeq),
+    to_seq: seqOption('--to-seq', opts.toSeq),
+  });
   if (r['ok'] === true) {
     ctx.io.stdout(`ok: ${String(r['checked'])} records verified (last seq ${String(r['last_seq'])})\n`);
     ctx.exitCode = ExitCode.Ok;
@@ -82,7 +90,13 @@ async function exportAction(
   ctx: CliContext,
   opts: CommonOpts & { from?: string; to?: string; job?: string; tenant?: string; type?: string; out?: string },
 ): Promise<void> {
-  const res = await get(opts, '/api/v1/audit/export', { from: opts.from, to: opts.to, job_id: opts.job, tenant: opts.tenant, type: opts.type });
+  const res = await get(opts, '/api/v1/audit/export', {
+    from: opts.from,
+    to: opts.to,
+    job_id: opts.job,
+    tenant: opts.tenant,
+    type: opts.type,
+  });
   if (!res.body) return;
   const file = opts.out ? createWriteStream(opts.out) : undefined;
   const decoder = new TextDecoder();
@@ -122,7 +136,9 @@ function describeStep(step: Json): string {
       return `escalated to ${s(step['escalation_roles'])}, due ${s(step['due_at'])}`;
     case 'resolved': {
       const approvals = (Array.isArray(step['approvals']) ? step['approvals'] : []) as Json[];
-      const who = approvals.map((a) => `${s(a['actor'])} (${s(a['role'])}) ${s(a['action'])}${a['reason'] ? ` "${s(a['reason'])}"` : ''}`);
+      const who = approvals.map(
+        (a) => `${s(a['actor'])} (${s(a['role'])}) ${s(a['action'])}${a['reason'] ? ` "${s(a['reason'])}"` : ''}`,
+      );
       return `resolved ${s(step['resolution'])}${who.length ? `: ${who.join('; ')}` : ''}`;
     }
     case 'released':
@@ -146,7 +162,9 @@ async function timelineAction(ctx: CliContext, jobId: string, opts: CommonOpts &
   }
   const out = [`job ${s(t['job_id'])} (tenant ${s(t['tenant']) || '-'}): ${s(t['outcome'])}`];
   for (const step of (t['steps'] ?? []) as Json[]) {
-    out.push(`  #${s(step['seq'])}  ${s(step['at'] ?? step['recorded_at']) || s(step['recorded_at'])}  ${describeStep(step)}`);
+    out.push(
+      `  #${s(step['seq'])}  ${s(step['at'] ?? step['recorded_at']) || s(step['recorded_at'])}  ${describeStep(step)}`,
+    );
   }
   if (t['policy_url']) out.push(`policy text: ${new URL(s(t['policy_url']), baseUrl(opts.url)).toString()}`);
   ctx.io.stdout(`${out.join('\n')}\n`);
@@ -154,7 +172,9 @@ async function timelineAction(ctx: CliContext, jobId: string, opts: CommonOpts &
 
 /** `countersign audit verify|export|timeline JOB_ID`, against the audit service's REST API. */
 export function register(program: Command, ctx: CliContext = { io: processIo, exitCode: ExitCode.Ok }): void {
-  const audit = program.command('audit').description('query and verify the audit trail (token from COUNTERSIGN_TOKEN, role auditor)');
+  const audit = program
+    .command('audit')
+    .description('query and verify the audit trail (token from COUNTERSIGN_TOKEN, role auditor)');
   const sub = (name: string) => audit.command(name).option('--url <url>', 'audit service base URL', DEFAULT_URL);
 
   sub('verify')
@@ -171,7 +191,10 @@ export function register(program: Command, ctx: CliContext = { io: processIo, ex
     .option('--tenant <tenant>', 'only this tenant')
     .option('--type <event_type>', 'only this event type')
     .option('--out <file>', 'write to a file instead of stdout')
-    .action((opts: CommonOpts & { from?: string; to?: string; job?: string; tenant?: string; type?: string; out?: string }) => exportAction(ctx, opts));
+    .action(
+      (opts: CommonOpts & { from?: string; to?: string; job?: string; tenant?: string; type?: string; out?: string }) =>
+        exportAction(ctx, opts),
+    );
 
   sub('timeline')
     .description("print a job's story: proposal, decision and policy, approvals, outcome")

@@ -11,7 +11,9 @@ export class AuditorGuard implements CanActivate {
     const actor = context.switchToHttp().getRequest<{ actor?: Actor }>().actor;
     if (!actor) throw new CodedError('UNAUTHENTICATED', 'missing bearer token (Authorization: Bearer <JWT>)', 401);
     if (!actor.roles.includes(AUDITOR_ROLE)) {
-      throw new CodedError('ROLE_NOT_ALLOWED', `the audit trail needs the '${AUDITOR_ROLE}' role`, 403, { required_role: AUDITOR_ROLE });
+      throw new CodedError('ROLE_NOT_ALLOWED', `the audit trail needs the '${AUDITOR_ROLE}' role`, 403, {
+        required_role: AUDITOR_ROLE,
+      });
     }
     return true;
   }

@@ -1,12 +1,26 @@
 import { canonicalJson } from '@countersign/crypto';
 import type { AnyEnvelope, DlqRecord } from '@countersign/contracts';
-import { entryFromDlq, entryFromEvent, MALFORMED_DLQ, REJECTED_INPUT, UnrecordableInputError, type DlqMessage } from './audit-entry';
+import {
+  entryFromDlq,
+  entryFromEvent,
+  MALFORMED_DLQ,
+  REJECTED_INPUT,
+  UnrecordableInputError,
+  type DlqMessage,
+} from './audit-entry';
 
 const at = '2026-11-24T10:00:00.000Z';
 const snapshot = `cfg:tenant:acme:policy#sha256:${'a'.repeat(64)}`;
 
 function envelope(type: string, data: Record<string, unknown>): AnyEnvelope {
-  return { event_id: '7d0f8a3e-2b1c-4c3d-9e8f-0a1b2c3d4e5f', type, schema_version: 1, occurred_at: at, producer: 'test', data };
+  return {
+    event_id: '7d0f8a3e-2b1c-4c3d-9e8f-0a1b2c3d4e5f',
+    type,
+    schema_version: 1,
+    occurred_at: at,
+    producer: 'test',
+    data,
+  };
 }
 
 function dlqMessage(value: Buffer | string | null, over: Partial<DlqMessage> = {}): DlqMessage {
@@ -55,18 +69,35 @@ describe('entryFromEvent', () => {
     const doc = { rules: [{ id: 'b', decision: 'deny' }], version: 1 };
     const e = entryFromEvent(
       'policy.activated',
-      envelope('policy.activated', { snapshot_id: snapshot, scope: 'tenant:acme', document: doc, previous_snapshot_id: null, activated_at: at }),
+      envelope('policy.activated', {
+        snapshot_id: snapshot,
+        scope: 'tenant:acme',
+        document: doc,
+        previous_snapshot_id: null,
+        activated_at: at,
+      }),
       {},
     );
     expect(e.job_id).toBeNull();
     expect(e.tenant).toBe('acme');
-    expect(e.snapshot).toEqual({ snapshot_id: snapshot, scope: 'tenant:acme', document: canonicalJson(doc), activated_at: at });
+    expect(e.snapshot).toEqual({
+      snapshot_id: snapshot,
+      scope: 'tenant:acme',
+      document: canonicalJson(doc),
+      activated_at: at,
+    });
   });
 
   it('has no tenant for the system policy', () => {
     const e = entryFromEvent(
       'policy.activated',
-      envelope('policy.activated', { snapshot_id: snapshot, scope: 'system', document: {}, previous_snapshot_id: null, activated_at: at }),
+      envelope('policy.activated', {
+        snapshot_id: snapshot,
+        scope: 'system',
+        document: {},
+        previous_snapshot_id: null,
+        activated_at: at,
+      }),
       {},
     );
     expect(e.tenant).toBeNull();
@@ -97,11 +128,17 @@ describe('entryFromDlq', () => {
 
   it('leaves the job empty when the rejected bytes are not JSON', () => {
     const r = dlqRecord({ value_base64: Buffer.from('{"not": json').toString('base64') });
-    expect(entryFromDlq(dlqMessage(JSON.stringify(r)), now)).toMatchObject({ job_id: null, tenant: null, event_type: REJECTED_INPUT });
+    expect(entryFromDlq(dlqMessage(JSON.stringify(r)), now)).toMatchObject({
+      job_id: null,
+      tenant: null,
+      event_type: REJECTED_INPUT,
+    });
   });
 
   it('ignores a job id that is not a valid id', () => {
-    const r = dlqRecord({ value_base64: Buffer.from(JSON.stringify({ data: { job_id: '../../etc' } })).toString('base64') });
+    const r = dlqRecord({
+      value_base64: Buffer.from(JSON.stringify({ data: { job_id: '../../etc' } })).toString('base64'),
+    });
     expect(entryFromDlq(dlqMessage(JSON.stringify(r)), now).job_id).toBeNull();
   });
 
@@ -114,7 +151,14 @@ describe('entryFromDlq', () => {
     expect(e.event_type).toBe(MALFORMED_DLQ);
     expect(e.dedupe_key).toBe('dlq-raw:job.proposed.dlq:2:17');
     const body = JSON.parse(e.body) as DlqRecord;
-    expect(body).toMatchObject({ source_topic: 'job.proposed.dlq', partition: 2, offset: '17', consumer: 'audit', key: 'k', failed_at: at });
+    expect(body).toMatchObject({
+      source_topic: 'job.proposed.dlq',
+      partition: 2,
+      offset: '17',
+      consumer: 'audit',
+      key: 'k',
+      failed_at: at,
+    });
     expect(body.error).toMatch(/^not a valid DLQ record: /);
     expect(body.value_base64).toBe(value ? value.toString('base64') : null);
   });

@@ -146,7 +146,8 @@ export function entryFromDlq(msg: DlqMessage, now: Date): AuditEntry {
   };
 }
 
-type DlqParse = { ok: true; record: DlqRecord; received: unknown } | { ok: false; error: string; issues: DlqRecord['issues'] };
+type DlqParse =
+  { ok: true; record: DlqRecord; received: unknown } | { ok: false; error: string; issues: DlqRecord['issues'] };
 
 export function parseDlqRecord(value: Buffer | null): DlqParse {
   if (value === null) return { ok: false, error: 'empty message value', issues: [] };

@@ -43,7 +43,6 @@ export interface ChainHead {
   record_hash: string;
 }
 
-
 export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
   return {
     seq: r.seq,
@@ -74,16 +73,20 @@ export class AuditRecordRepository {
   async append(entries: readonly EntryToAppend[], now: Date): Promise<AppendResult[]> {
     return this.dataSource.transaction(async (m) => {
       if (this.settings.dbRole) await m.query(`SET LOCAL ROLE "${this.settings.dbRole}"`);
-      const [head] = (await m.query(`SELECT seq::text AS seq, record_hash FROM audit.chain_head WHERE id = 1 FOR UPDATE`)) as {
+      const [head] = (await m.query(
+        `SELECT seq::text AS seq, record_hash FROM audit.chain_head WHERE id = 1 FOR UPDATE`,
+      )) as {
         seq: string;
         record_hash: string;
       }[];
       if (!head) throw new Error('audit.chain_head has no row: the migration did not run');
       const existing = new Map<string, AppendResult>();
-      const found = (await m.query(`SELECT dedupe_key, seq::text AS seq, record_hash FROM audit.audit_records WHERE dedupe_key = ANY($1::text[])`, [
-        entries.map((e) => e.dedupe_key),
-      ])) as { dedupe_key: string; seq: string; record_hash: string }[];
-      for (const f of found) existing.set(f.dedupe_key, { seq: Number(f.seq), record_hash: f.record_hash, duplicate: true });
+      const found = (await m.query(
+        `SELECT dedupe_key, seq::text AS seq, record_hash FROM audit.audit_records WHERE dedupe_key = ANY($1::text[])`,
+        [entries.map((e) => e.dedupe_key)],
+      )) as { dedupe_key: string; seq: string; record_hash: string }[];
+      for (const f of found)
+        existing.set(f.dedupe_key, { seq: Number(f.seq), record_hash: f.record_hash, duplicate: true });
 
       const fresh: EntryToAppend[] = [];
       const seen = new Set<string>();
@@ -126,12 +129,20 @@ export class AuditRecordRepository {
             },
             { producer: 'audit', eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash), now },
           );
-          await enqueueEvent(m, AUDIT_SCHEMA, Topics.AuditRecorded, r.job_id ?? r.source_topic, { ...event, trace: r.entry.trace ?? {} });
+          await enqueueEvent(m, AUDIT_SCHEMA, Topics.AuditRecorded, r.job_id ?? r.source_topic, {
+            ...event,
+            trace: r.entry.trace ?? {},
+          });
         }
         const last = linked[linked.length - 1]!;
-        await m.query(`UPDATE audit.chain_head SET seq = $1, record_hash = $2 WHERE id = 1`, [last.seq, last.record_hash]);
+        await m.query(`UPDATE audit.chain_head SET seq = $1, record_hash = $2 WHERE id = 1`, [
+          last.seq,
+          last.record_hash,
+        ]);
       }
-      const created = new Map(linked.map((r) => [r.entry.dedupe_key, { seq: r.seq, record_hash: r.record_hash, duplicate: false }]));
+      const created = new Map(
+        linked.map((r) => [r.entry.dedupe_key, { seq: r.seq, record_hash: r.record_hash, duplicate: false }]),
+      );
       return entries.map((e) => existing.get(e.dedupe_key) ?? created.get(e.dedupe_key)!);
     });
   }
@@ -172,7 +183,11 @@ export class AuditRecordRepository {
 
   /** Records matching the filter, in seq order after `afterSeq`. */
   async list(f: RecordFilter): Promise<AuditRecordEntity[]> {
-    const q = this.dataSource.getRepository(AuditRecordEntity).createQueryBuilder('r').orderBy('r.seq', 'ASC').limit(f.limit);
+    const q = this.dataSource
+      .getRepository(AuditRecordEntity)
+      .createQueryBuilder('r')
+      .orderBy('r.seq', 'ASC')
+      .limit(f.limit);
     if (f.afterSeq !== undefined) q.andWhere('r.seq > :after', { after: f.afterSeq });
     if (f.job_id !== undefined) q.andWhere('r.job_id = :job', { job: f.job_id });
     if (f.tenant !== undefined) q.andWhere('r.tenant = :tenant', { tenant: f.tenant });
@@ -193,7 +208,9 @@ export class AuditRecordRepository {
   }
 
   async head(): Promise<ChainHead> {
-    const [row] = (await this.dataSource.query(`SELECT seq::text AS seq, record_hash FROM audit.chain_head WHERE id = 1`)) as {
+    const [row] = (await this.dataSource.query(
+      `SELECT seq::text AS seq, record_hash FROM audit.chain_head WHERE id = 1`,
+    )) as {
       seq: string;
       record_hash: string;
     }[];
@@ -201,7 +218,9 @@ export class AuditRecordRepository {
   }
 
   async recordHashAt(seq: number): Promise<string | undefined> {
-    const [row] = (await this.dataSource.query(`SELECT record_hash FROM audit.audit_records WHERE seq = $1`, [seq])) as { record_hash: string }[];
+    const [row] = (await this.dataSource.query(`SELECT record_hash FROM audit.audit_records WHERE seq = $1`, [
+      seq,
+    ])) as { record_hash: string }[];
     return row?.record_hash;
   }
 
@@ -223,7 +242,13 @@ export class AuditRecordRepository {
       const upper = Math.min(toSeq ?? Number.MAX_SAFE_INTEGER, Number(maxSeq ?? 0));
       const ranges = splitRange(fromSeq, upper, this.settings.verifyWorkers);
       const databaseUrl = (this.dataSource.options as { url?: string }).url ?? '';
-      const jobs = ranges.map(([from, to]): ScanRangeJob => ({ databaseUrl, snapshot, from, to, batch: this.settings.verifyBatch }));
+      const jobs = ranges.map(([from, to]): ScanRangeJob => ({
+        databaseUrl,
+        snapshot,
+        from,
+        to,
+        batch: this.settings.verifyBatch,
+      }));
       const results = await Promise.all(jobs.map((job) => (ranges.length > 1 ? inWorker(job) : scanRange(job))));
       await client.query('COMMIT');
       return { head, ranges: results };
@@ -239,7 +264,9 @@ export class AuditRecordRepository {
 function inWorker(job: ScanRangeJob): Promise<RangeResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(join(__dirname, 'verify-range.worker.js'), { workerData: job });
-    worker.once('message', (m: { ok: true; result: RangeResult } | { ok: false; error: string }) => (m.ok ? resolve(m.result) : reject(new Error(m.error))));
+    worker.once('message', (m: { ok: true; result: RangeResult } | { ok: false; error: string }) =>
+      m.ok ? resolve(m.result) : reject(new Error(m.error)),
+    );
     worker.once('error', reject);
     worker.once('exit', (code) => code !== 0 && reject(new Error(`verify worker exited with ${code}`)));
   });

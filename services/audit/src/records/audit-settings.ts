@@ -12,5 +12,10 @@ export interface AuditSettings {
 }
 
 export function auditSettingsFrom(env: Env): AuditSettings {
-  return { dbRole: env.AUDIT_DB_ROLE, appendBatchMax: env.AUDIT_APPEND_BATCH_MAX, verifyBatch: env.AUDIT_VERIFY_BATCH, verifyWorkers: env.AUDIT_VERIFY_WORKERS };
+  return {
+    dbRole: env.AUDIT_DB_ROLE,
+    appendBatchMax: env.AUDIT_APPEND_BATCH_MAX,
+    verifyBatch: env.AUDIT_VERIFY_BATCH,
+    verifyWorkers: env.AUDIT_VERIFY_WORKERS,
+  };
 }

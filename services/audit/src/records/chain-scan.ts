@@ -32,7 +32,18 @@ export async function scanRange(job: ScanRangeJob): Promise<RangeResult> {
     }
     await client.query(`SET LOCAL TimeZone = 'UTC'`);
     const verifier = new ChainVerifier({ seq: job.from, prevHash: null });
-    const rec: ChainedRecord = { seq: 0, prev_hash: '', record_hash: '', source_topic: '', source_event_id: null, event_type: '', job_id: null, tenant: null, recorded_at: '', body: '' };
+    const rec: ChainedRecord = {
+      seq: 0,
+      prev_hash: '',
+      record_hash: '',
+      source_topic: '',
+      source_event_id: null,
+      event_type: '',
+      job_id: null,
+      tenant: null,
+      recorded_at: '',
+      body: '',
+    };
     let after = job.from - 1;
     scanning: for (;;) {
       const { rows } = await client.query<ScanRow>({

@@ -83,11 +83,17 @@ export class DlqRecordsConsumer {
     for (let attempt = 1; ; attempt++) {
       try {
         const r = await this.append.execute({ ...entry, trace });
-        this.logger.debug({ topic: msg.topic, partition: msg.partition, offset: msg.offset, seq: r.seq, event_type: entry.event_type }, 'dlq message recorded');
+        this.logger.debug(
+          { topic: msg.topic, partition: msg.partition, offset: msg.offset, seq: r.seq, event_type: entry.event_type },
+          'dlq message recorded',
+        );
         return;
       } catch (e) {
         if (this.shutdown.stopping) throw e;
-        this.logger.error({ err: e, attempt, topic: msg.topic, offset: msg.offset }, 'recording dlq message failed; retrying');
+        this.logger.error(
+          { err: e, attempt, topic: msg.topic, offset: msg.offset },
+          'recording dlq message failed; retrying',
+        );
         await sleep(delay);
         delay = Math.min(delay * 2, 5000);
       }

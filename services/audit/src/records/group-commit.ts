@@ -47,7 +47,8 @@ export class GroupCommitter<T, R> {
   private async run(batch: Pending<T, R>[]): Promise<void> {
     try {
       const results = await this.flush(batch.map((p) => p.item));
-      if (results.length !== batch.length) throw new Error(`flush returned ${results.length} results for ${batch.length} items`);
+      if (results.length !== batch.length)
+        throw new Error(`flush returned ${results.length} results for ${batch.length} items`);
       batch.forEach((p, i) => p.resolve(results[i] as R));
     } catch (e) {
       if (batch.length === 1) {

@@ -16,7 +16,11 @@ import {
 const at = '2026-11-24T10:00:00.000Z';
 
 function body(i: number): string {
-  return canonicalJson({ event_id: `e-${i}`, type: 'job.proposed', data: { job_id: `job-${i}`, note: 'ünïcödé "quoted" \\ \n\t\u0001 😀', n: i / 3 } });
+  return canonicalJson({
+    event_id: `e-${i}`,
+    type: 'job.proposed',
+    data: { job_id: `job-${i}`, note: 'ünïcödé "quoted" \\ \n\t\u0001 😀', n: i / 3 },
+  });
 }
 
 function chain(n: number): ChainedRecord[] {
@@ -86,11 +90,14 @@ describe('ChainVerifier', () => {
     expect(verifyChain(records)).toMatchObject({ ok: false, broken_seq: 5, reason: 'HASH_MISMATCH' });
   });
 
-  it.each(['source_topic', 'event_type', 'job_id', 'tenant', 'recorded_at', 'source_event_id'] as const)('finds an altered %s', (field) => {
-    const records = chain(5);
-    records[2] = { ...records[2]!, [field]: field === 'recorded_at' ? '2026-11-24T10:00:00.001Z' : 'tampered' };
-    expect(verifyChain(records)).toMatchObject({ ok: false, broken_seq: 3, reason: 'HASH_MISMATCH' });
-  });
+  it.each(['source_topic', 'event_type', 'job_id', 'tenant', 'recorded_at', 'source_event_id'] as const)(
+    'finds an altered %s',
+    (field) => {
+      const records = chain(5);
+      records[2] = { ...records[2]!, [field]: field === 'recorded_at' ? '2026-11-24T10:00:00.001Z' : 'tampered' };
+      expect(verifyChain(records)).toMatchObject({ ok: false, broken_seq: 3, reason: 'HASH_MISMATCH' });
+    },
+  );
 
   it('finds a record rewritten with a fresh hash at the next seq, as a broken link', () => {
     const records = chain(6);
@@ -127,8 +134,16 @@ describe('ChainVerifier', () => {
 
   it('verifies a range from an anchor hash', () => {
     const records = chain(10);
-    expect(verifyChain(records.slice(5), { seq: 6, prevHash: records[4]!.record_hash })).toEqual({ ok: true, checked: 5, last_seq: 10 });
-    expect(verifyChain(records.slice(5), { seq: 6, prevHash: GENESIS_HASH })).toMatchObject({ ok: false, broken_seq: 6, reason: 'PREV_HASH_MISMATCH' });
+    expect(verifyChain(records.slice(5), { seq: 6, prevHash: records[4]!.record_hash })).toEqual({
+      ok: true,
+      checked: 5,
+      last_seq: 10,
+    });
+    expect(verifyChain(records.slice(5), { seq: 6, prevHash: GENESIS_HASH })).toMatchObject({
+      ok: false,
+      broken_seq: 6,
+      reason: 'PREV_HASH_MISMATCH',
+    });
   });
 
   it('stops at the first break and keeps reporting it', () => {
@@ -155,7 +170,10 @@ describe('ChainVerifier', () => {
       const records = chain(5);
       const v = new ChainVerifier();
       records.slice(0, 3).forEach((r) => v.check(r));
-      expect(v.checkHead({ seq: 5, record_hash: records[4]!.record_hash })).toMatchObject({ broken_seq: 4, reason: 'GAP' });
+      expect(v.checkHead({ seq: 5, record_hash: records[4]!.record_hash })).toMatchObject({
+        broken_seq: 4,
+        reason: 'GAP',
+      });
     });
 
     it('finds a rewritten last record', () => {
@@ -172,7 +190,10 @@ describe('ChainVerifier', () => {
       const records = chain(3);
       const v = new ChainVerifier();
       records.forEach((r) => v.check(r));
-      expect(v.checkHead({ seq: 2, record_hash: records[1]!.record_hash })).toMatchObject({ broken_seq: 3, reason: 'HEAD_MISMATCH' });
+      expect(v.checkHead({ seq: 2, record_hash: records[1]!.record_hash })).toMatchObject({
+        broken_seq: 3,
+        reason: 'HEAD_MISMATCH',
+      });
     });
   });
 });
@@ -181,7 +202,13 @@ describe('verifying in parallel ranges', () => {
   const verifyInRanges = (records: ChainedRecord[], bounds: [number, number][], start = { prevHash: GENESIS_HASH }) =>
     stitchRanges(
       start,
-      bounds.map(([from, to]) => verifyRange(from, to, records.filter((r) => r.seq >= from && r.seq <= to))),
+      bounds.map(([from, to]) =>
+        verifyRange(
+          from,
+          to,
+          records.filter((r) => r.seq >= from && r.seq <= to),
+        ),
+      ),
     );
   const thirds: [number, number][] = [
     [1, 4],
@@ -190,7 +217,11 @@ describe('verifying in parallel ranges', () => {
   ];
 
   it('agrees with one pass on an intact chain', () => {
-    expect(verifyInRanges(chain(12), thirds)).toEqual({ checked: 12, lastSeq: 12, lastHash: chain(12)[11]!.record_hash });
+    expect(verifyInRanges(chain(12), thirds)).toEqual({
+      checked: 12,
+      lastSeq: 12,
+      lastHash: chain(12)[11]!.record_hash,
+    });
   });
 
   it.each([
@@ -239,8 +270,14 @@ describe('verifying in parallel ranges', () => {
 
   it('checks a range that starts inside the chain against its anchor', () => {
     const records = chain(12);
-    expect(verifyInRanges(records, [[5, 12]], { prevHash: records[3]!.record_hash })).toMatchObject({ checked: 8, lastSeq: 12 });
-    expect(verifyInRanges(records, [[5, 12]], { prevHash: GENESIS_HASH }).break).toMatchObject({ broken_seq: 5, reason: 'PREV_HASH_MISMATCH' });
+    expect(verifyInRanges(records, [[5, 12]], { prevHash: records[3]!.record_hash })).toMatchObject({
+      checked: 8,
+      lastSeq: 12,
+    });
+    expect(verifyInRanges(records, [[5, 12]], { prevHash: GENESIS_HASH }).break).toMatchObject({
+      broken_seq: 5,
+      reason: 'PREV_HASH_MISMATCH',
+    });
   });
 
   it('splits large ranges evenly and keeps small ones whole', () => {
@@ -261,6 +298,9 @@ describe('verifying in parallel ranges', () => {
     const records = chain(3);
     expect(checkHead(3, records[2]!.record_hash, { seq: 3, record_hash: records[2]!.record_hash })).toBeUndefined();
     expect(checkHead(0, GENESIS_HASH, { seq: 0, record_hash: GENESIS_HASH })).toBeUndefined();
-    expect(checkHead(0, GENESIS_HASH, { seq: 3, record_hash: records[2]!.record_hash })).toMatchObject({ broken_seq: 1, reason: 'GAP' });
+    expect(checkHead(0, GENESIS_HASH, { seq: 3, record_hash: records[2]!.record_hash })).toMatchObject({
+      broken_seq: 1,
+      reason: 'GAP',
+    });
   });
 });

@@ -35,7 +35,8 @@ const nullable = (v: string | null) => (v === null ? 'null' : JSON.stringify(v))
  * names is the order written here; the spec checks this equals `canonicalJson(...)`.
  */
 export function canonicalRecordText(r: ChainedFields): string {
-  if (!Number.isSafeInteger(r.seq) || r.seq < 1) throw new RangeError(`seq must be a positive safe integer, got ${r.seq}`);
+  if (!Number.isSafeInteger(r.seq) || r.seq < 1)
+    throw new RangeError(`seq must be a positive safe integer, got ${r.seq}`);
   return (
     `{"body":${r.body}` +
     `,"event_type":${str(r.event_type)}` +
@@ -132,20 +133,31 @@ export class ChainVerifier {
     if (r.seq !== this.expectedSeq) {
       return this.fail(
         r.seq > this.expectedSeq
-          ? { broken_seq: this.expectedSeq, reason: 'GAP', detail: `seq ${this.expectedSeq} is missing (next present is ${r.seq})` }
+          ? {
+              broken_seq: this.expectedSeq,
+              reason: 'GAP',
+              detail: `seq ${this.expectedSeq} is missing (next present is ${r.seq})`,
+            }
           : { broken_seq: r.seq, reason: 'GAP', detail: `seq ${r.seq} out of order (expected ${this.expectedSeq})` },
       );
     }
     const actual = recordHash(r);
     if (actual !== r.record_hash) {
-      return this.fail({ broken_seq: r.seq, reason: 'HASH_MISMATCH', detail: `record_hash does not match the record's content` });
+      return this.fail({
+        broken_seq: r.seq,
+        reason: 'HASH_MISMATCH',
+        detail: `record_hash does not match the record's content`,
+      });
     }
     if (this.count === 0) this.firstPrev = r.prev_hash;
     if (this.lastHash !== null && r.prev_hash !== this.lastHash) {
       return this.fail({
         broken_seq: r.seq,
         reason: 'PREV_HASH_MISMATCH',
-        detail: r.seq === 1 ? 'the first record does not start from the genesis hash' : `prev_hash does not equal record ${r.seq - 1}'s hash`,
+        detail:
+          r.seq === 1
+            ? 'the first record does not start from the genesis hash'
+            : `prev_hash does not equal record ${r.seq - 1}'s hash`,
       });
     }
     this.count += 1;
@@ -174,11 +186,29 @@ export class ChainVerifier {
  * The chain must end where its head row says: records deleted from the end (or the end rewritten)
  * leave the head pointing past them.
  */
-export function checkHead(lastSeq: number, lastHash: string | null, head: { seq: number; record_hash: string }): ChainBreak | undefined {
-  if (head.seq > lastSeq) return { broken_seq: lastSeq + 1, reason: 'GAP', detail: `the chain head is at ${head.seq} but records end at ${lastSeq}` };
-  if (head.seq < lastSeq) return { broken_seq: head.seq + 1, reason: 'HEAD_MISMATCH', detail: `records run past the chain head (${head.seq})` };
+export function checkHead(
+  lastSeq: number,
+  lastHash: string | null,
+  head: { seq: number; record_hash: string },
+): ChainBreak | undefined {
+  if (head.seq > lastSeq)
+    return {
+      broken_seq: lastSeq + 1,
+      reason: 'GAP',
+      detail: `the chain head is at ${head.seq} but records end at ${lastSeq}`,
+    };
+  if (head.seq < lastSeq)
+    return {
+      broken_seq: head.seq + 1,
+      reason: 'HEAD_MISMATCH',
+      detail: `records run past the chain head (${head.seq})`,
+    };
   if (lastSeq > 0 && head.record_hash !== lastHash) {
-    return { broken_seq: lastSeq, reason: 'HASH_MISMATCH', detail: 'the last record differs from the one the chain head recorded' };
+    return {
+      broken_seq: lastSeq,
+      reason: 'HASH_MISMATCH',
+      detail: 'the last record differs from the one the chain head recorded',
+    };
   }
   return undefined;
 }
@@ -204,8 +234,17 @@ export function verifyRange(from: number, to: number, records: Iterable<ChainedR
 
 export function rangeResult(from: number, to: number, v: ChainVerifier): RangeResult {
   let found = v.break;
-  if (!found && v.lastSeq < to) found = { broken_seq: v.lastSeq + 1, reason: 'GAP', detail: `seq ${v.lastSeq + 1} is missing` };
-  return { from, to, checked: v.checked, firstPrevHash: v.firstPrevHash, lastSeq: v.lastSeq, lastHash: v.lastRecordHash, ...(found ? { break: found } : {}) };
+  if (!found && v.lastSeq < to)
+    found = { broken_seq: v.lastSeq + 1, reason: 'GAP', detail: `seq ${v.lastSeq + 1} is missing` };
+  return {
+    from,
+    to,
+    checked: v.checked,
+    firstPrevHash: v.firstPrevHash,
+    lastSeq: v.lastSeq,
+    lastHash: v.lastRecordHash,
+    ...(found ? { break: found } : {}),
+  };
 }
 
 /** Below this many records a verify worker costs more to start than it saves. */
@@ -235,13 +274,21 @@ export function stitchRanges(
   let checked = 0;
   let lastSeq = (ranges[0]?.from ?? 1) - 1;
   for (const r of ranges) {
-    const result = (b: ChainBreak) => ({ checked: checked + Math.max(0, Math.min(r.checked, b.broken_seq - r.from)), lastSeq, lastHash: prev, break: b });
+    const result = (b: ChainBreak) => ({
+      checked: checked + Math.max(0, Math.min(r.checked, b.broken_seq - r.from)),
+      lastSeq,
+      lastHash: prev,
+      break: b,
+    });
     if (r.break && r.break.broken_seq <= r.from) return result(r.break);
     if (r.firstPrevHash !== prev) {
       return result({
         broken_seq: r.from,
         reason: 'PREV_HASH_MISMATCH',
-        detail: r.from === 1 ? 'the first record does not start from the genesis hash' : `prev_hash does not equal record ${r.from - 1}'s hash`,
+        detail:
+          r.from === 1
+            ? 'the first record does not start from the genesis hash'
+            : `prev_hash does not equal record ${r.from - 1}'s hash`,
       });
     }
     if (r.break) return result(r.break);
@@ -253,7 +300,10 @@ export function stitchRanges(
 }
 
 /** Verifies a whole in-memory chain (tests, the CLI's export check). */
-export function verifyChain(records: Iterable<ChainedRecord>, start?: VerifyStart): { ok: true; checked: number; last_seq: number } | ({ ok: false } & ChainBreak) {
+export function verifyChain(
+  records: Iterable<ChainedRecord>,
+  start?: VerifyStart,
+): { ok: true; checked: number; last_seq: number } | ({ ok: false } & ChainBreak) {
   const v = new ChainVerifier(start);
   for (const r of records) {
     const b = v.check(r);

@@ -11,7 +11,10 @@ describe('isoFromPgUtc', () => {
     expect(new Date(iso).toISOString()).toBe(iso);
   });
 
-  it.each(['2026-11-24 10:00:00.1234+00', '2026-11-24 11:00:00+01', '2026-11-24T10:00:00Z', ''])('leaves %s as stored, so it cannot hash like a valid time', (pg) => {
-    expect(isoFromPgUtc(pg)).toBe(pg);
-  });
+  it.each(['2026-11-24 10:00:00.1234+00', '2026-11-24 11:00:00+01', '2026-11-24T10:00:00Z', ''])(
+    'leaves %s as stored, so it cannot hash like a valid time',
+    (pg) => {
+      expect(isoFromPgUtc(pg)).toBe(pg);
+    },
+  );
 });

@@ -10,7 +10,10 @@ import { ShutdownSignal } from './shutdown-signal';
   providers: [
     AuditRecordRepository,
     { provide: APPEND_STORE, useExisting: AuditRecordRepository },
-    AppendRecordsUseCase, ShutdownSignal, { provide: CLOCK, useValue: () => new Date() }],
+    AppendRecordsUseCase,
+    ShutdownSignal,
+    { provide: CLOCK, useValue: () => new Date() },
+  ],
   exports: [AuditRecordRepository, CLOCK],
 })
 export class RecordsModule {}

@@ -1,6 +1,15 @@
 import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
 import { applyDecorators, Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuditorGuard } from '../auth/auditor.guard';
 import { ExportRecordsUseCase } from './export-records.use-case';
@@ -39,7 +48,10 @@ export class AuditController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Audit records in chain order, filtered; keyset-paginated by seq', description: "A token's `tenants` claim limits the records to those tenants." })
+  @ApiOperation({
+    summary: 'Audit records in chain order, filtered; keyset-paginated by seq',
+    description: "A token's `tenants` claim limits the records to those tenants.",
+  })
   @FilterQueries()
   @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
   @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
@@ -51,7 +63,8 @@ export class AuditController {
   @Get('verify')
   @ApiOperation({
     summary: 'Recompute the hash chain',
-    description: 'Checks every record hash, every prev_hash link, that no seq is missing and that the chain ends at its head. Reports the first broken seq.',
+    description:
+      'Checks every record hash, every prev_hash link, that no seq is missing and that the chain ends at its head. Reports the first broken seq.',
   })
   @ApiQuery({ name: 'from_seq', required: false })
   @ApiQuery({ name: 'to_seq', required: false })
@@ -65,7 +78,11 @@ export class AuditController {
   @ApiProduces('application/x-ndjson')
   @FilterQueries()
   @ApiOkResponse({ description: 'One JSON audit record per line' })
-  async export(@Query(new ZodPipe(ExportQuerySchema)) query: ExportQuery, @CurrentActor() actor: Actor, @Res() res: Response): Promise<void> {
+  async export(
+    @Query(new ZodPipe(ExportQuerySchema)) query: ExportQuery,
+    @CurrentActor() actor: Actor,
+    @Res() res: Response,
+  ): Promise<void> {
     await this.exportRecords.streamTo(query, actor, res);
   }
 }

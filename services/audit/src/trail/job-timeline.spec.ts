@@ -25,11 +25,24 @@ describe('buildJobTimeline', () => {
 
   it('tells the story in chain order with the policy link, approvers and outcome', () => {
     const records = [
-      record('job.proposed', { job_id: 'job-1', agent_id: 'bot', topic: 'job.deploy.rollout', requested_by: 'alice', proposed_at: 't0' }),
-      record('decision.made', { decision: 'REQUIRE_APPROVAL', policy_snapshot: snapshot, policy_rule_id: 'prod-write-gate', policy_reason: 'prod' }),
+      record('job.proposed', {
+        job_id: 'job-1',
+        agent_id: 'bot',
+        topic: 'job.deploy.rollout',
+        requested_by: 'alice',
+        proposed_at: 't0',
+      }),
+      record('decision.made', {
+        decision: 'REQUIRE_APPROVAL',
+        policy_snapshot: snapshot,
+        policy_rule_id: 'prod-write-gate',
+        policy_reason: 'prod',
+      }),
       record('approval.resolved', {
         resolution: 'APPROVED',
-        approvals: [{ actor: 'bob', role: 'service-owner', action: 'approve', reason: 'looks right', note: null, at: 't2' }],
+        approvals: [
+          { actor: 'bob', role: 'service-owner', action: 'approve', reason: 'looks right', note: null, at: 't2' },
+        ],
         resolved_by: 'bob',
         policy_snapshot: snapshot,
       }),
@@ -38,8 +51,18 @@ describe('buildJobTimeline', () => {
     ];
     const sut = buildJobTimeline('job-1', [...records].reverse());
     expect(sut.steps.map((s) => s.kind)).toEqual(['proposed', 'decided', 'resolved', 'released', 'executed']);
-    expect(sut).toMatchObject({ job_id: 'job-1', tenant: 'acme', outcome: 'executed', policy_snapshot: snapshot, policy_url: policyUrl(snapshot) });
-    expect(sut.steps[1]).toMatchObject({ kind: 'decided', policy_rule_id: 'prod-write-gate', policy_url: `/api/v1/policy/snapshots/${encodeURIComponent(snapshot)}` });
+    expect(sut).toMatchObject({
+      job_id: 'job-1',
+      tenant: 'acme',
+      outcome: 'executed',
+      policy_snapshot: snapshot,
+      policy_url: policyUrl(snapshot),
+    });
+    expect(sut.steps[1]).toMatchObject({
+      kind: 'decided',
+      policy_rule_id: 'prod-write-gate',
+      policy_url: `/api/v1/policy/snapshots/${encodeURIComponent(snapshot)}`,
+    });
     expect(sut.steps[2]).toMatchObject({ kind: 'resolved', approvals: [{ actor: 'bob', reason: 'looks right' }] });
   });
 
@@ -55,7 +78,10 @@ describe('buildJobTimeline', () => {
   });
 
   it('waits for approval after a gated decision', () => {
-    expect(buildJobTimeline('job-1', [record('job.proposed', {}), record('decision.made', { decision: 'REQUIRE_APPROVAL' })]).outcome).toBe('awaiting_approval');
+    expect(
+      buildJobTimeline('job-1', [record('job.proposed', {}), record('decision.made', { decision: 'REQUIRE_APPROVAL' })])
+        .outcome,
+    ).toBe('awaiting_approval');
   });
 
   it('shows a failed execution', () => {
@@ -63,14 +89,31 @@ describe('buildJobTimeline', () => {
   });
 
   it('includes rejected input about the job', () => {
-    const rejected = record('rejected_input', {}, { body: { source_topic: 'approval.resolved', consumer: 'execution-binding', error: 'bad signature', failed_at: 't' } });
+    const rejected = record(
+      'rejected_input',
+      {},
+      {
+        body: {
+          source_topic: 'approval.resolved',
+          consumer: 'execution-binding',
+          error: 'bad signature',
+          failed_at: 't',
+        },
+      },
+    );
     const sut = buildJobTimeline('job-1', [rejected]);
-    expect(sut.steps[0]).toMatchObject({ kind: 'rejected_input', rejected_topic: 'approval.resolved', consumer: 'execution-binding' });
+    expect(sut.steps[0]).toMatchObject({
+      kind: 'rejected_input',
+      rejected_topic: 'approval.resolved',
+      consumer: 'execution-binding',
+    });
     expect(sut.outcome).toBe('unknown');
     expect(sut.policy_url).toBeNull();
   });
 
   it('takes the tenant from any record that has one', () => {
-    expect(buildJobTimeline('job-1', [record('job.blocked', {}, { tenant: null }), record('job.proposed', {})]).tenant).toBe('acme');
+    expect(
+      buildJobTimeline('job-1', [record('job.blocked', {}, { tenant: null }), record('job.proposed', {})]).tenant,
+    ).toBe('acme');
   });
 });

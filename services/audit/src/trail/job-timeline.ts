@@ -19,7 +19,15 @@ interface StepBase {
 
 export type TimelineStep = StepBase &
   (
-    | { kind: 'proposed'; agent_id: unknown; topic: unknown; risk_tags: unknown; payload: unknown; summary: unknown; requested_by: unknown }
+    | {
+        kind: 'proposed';
+        agent_id: unknown;
+        topic: unknown;
+        risk_tags: unknown;
+        payload: unknown;
+        summary: unknown;
+        requested_by: unknown;
+      }
     | {
         kind: 'decided';
         decision: unknown;
@@ -34,7 +42,13 @@ export type TimelineStep = StepBase &
         decision_summary: unknown;
         signed: boolean;
       }
-    | { kind: 'escalated'; escalation_roles: unknown; due_at: unknown; approvals_so_far: unknown; approvals_required: unknown }
+    | {
+        kind: 'escalated';
+        escalation_roles: unknown;
+        due_at: unknown;
+        approvals_so_far: unknown;
+        approvals_required: unknown;
+      }
     | {
         kind: 'resolved';
         resolution: unknown;
@@ -46,14 +60,23 @@ export type TimelineStep = StepBase &
         job_hash: unknown;
         signed: boolean;
       }
-    | { kind: 'released'; policy_snapshot: string | null; policy_url: string | null; job_hash: unknown; constraints: unknown; expires_at: unknown; signed: boolean }
+    | {
+        kind: 'released';
+        policy_snapshot: string | null;
+        policy_url: string | null;
+        job_hash: unknown;
+        constraints: unknown;
+        expires_at: unknown;
+        signed: boolean;
+      }
     | { kind: 'blocked'; reason_code: unknown; detail: unknown; reason_text: unknown }
     | { kind: 'executed'; executor: unknown; status: unknown; error: unknown; attempts: unknown; result: unknown }
     | { kind: 'rejected_input'; rejected_topic: unknown; consumer: unknown; error: unknown }
     | { kind: 'other'; event_type: string }
   );
 
-export type JobOutcome = 'executed' | 'execution_failed' | 'blocked' | 'released' | 'awaiting_approval' | 'decided' | 'proposed' | 'unknown';
+export type JobOutcome =
+  'executed' | 'execution_failed' | 'blocked' | 'released' | 'awaiting_approval' | 'decided' | 'proposed' | 'unknown';
 
 export interface JobTimeline {
   job_id: string;
@@ -147,7 +170,14 @@ function step(r: AuditRecord): TimelineStep {
         signed,
       };
     case 'job.blocked':
-      return { ...base, at: str(d['blocked_at']), kind: 'blocked', reason_code: d['reason_code'], detail: d['detail'], reason_text: d['reason_text'] ?? null };
+      return {
+        ...base,
+        at: str(d['blocked_at']),
+        kind: 'blocked',
+        reason_code: d['reason_code'],
+        detail: d['detail'],
+        reason_text: d['reason_text'] ?? null,
+      };
     case 'job.executed':
       return {
         ...base,
@@ -160,7 +190,14 @@ function step(r: AuditRecord): TimelineStep {
         result: d['result'] ?? null,
       };
     case REJECTED_INPUT:
-      return { ...base, at: str(body['failed_at']), kind: 'rejected_input', rejected_topic: body['source_topic'], consumer: body['consumer'], error: body['error'] };
+      return {
+        ...base,
+        at: str(body['failed_at']),
+        kind: 'rejected_input',
+        rejected_topic: body['source_topic'],
+        consumer: body['consumer'],
+        error: body['error'],
+      };
     default:
       return { ...base, kind: 'other', event_type: r.event_type };
   }

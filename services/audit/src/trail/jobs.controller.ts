@@ -19,16 +19,25 @@ export class JobsController {
   constructor(private readonly records: AuditRecordRepository) {}
 
   @Get(':job_id/timeline')
-  @ApiOperation({ summary: "A job's whole story from the audit trail, in order", description: 'Proposal, decision with its policy snapshot and rule (policy_url links the policy text), approvals with actors and reasons, release, execution or block.' })
+  @ApiOperation({
+    summary: "A job's whole story from the audit trail, in order",
+    description:
+      'Proposal, decision with its policy snapshot and rule (policy_url links the policy text), approvals with actors and reasons, release, execution or block.',
+  })
   @ApiParam({ name: 'job_id' })
   @ApiOkResponse({ schema: TimelineOpenApi })
   @ApiNotFoundResponse({ description: 'JOB_NOT_FOUND', schema: ErrorOpenApi })
-  async timeline(@Param(new ZodPipe(ParamsSchema)) params: z.infer<typeof ParamsSchema>, @CurrentActor() actor: Actor): Promise<JobTimeline> {
+  async timeline(
+    @Param(new ZodPipe(ParamsSchema)) params: z.infer<typeof ParamsSchema>,
+    @CurrentActor() actor: Actor,
+  ): Promise<JobTimeline> {
     const rows = await this.records.forJob(params.job_id);
     const timeline = buildJobTimeline(params.job_id, rows.map(toAuditRecord));
     // A job outside the token's tenants is answered exactly like one that does not exist.
     if (rows.length === 0 || !tenantVisible(actor, timeline.tenant)) {
-      throw new CodedError('JOB_NOT_FOUND', `no audit records for job ${params.job_id}`, 404, { job_id: params.job_id });
+      throw new CodedError('JOB_NOT_FOUND', `no audit records for job ${params.job_id}`, 404, {
+        job_id: params.job_id,
+      });
     }
     return timeline;
   }

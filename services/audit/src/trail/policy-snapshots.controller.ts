@@ -29,16 +29,24 @@ export class PolicySnapshotsController {
   constructor(private readonly records: AuditRecordRepository) {}
 
   @Get(':id')
-  @ApiOperation({ summary: 'The policy document a snapshot id names, from its policy.activated record', description: 'URL-encode the id (it contains `#`).' })
+  @ApiOperation({
+    summary: 'The policy document a snapshot id names, from its policy.activated record',
+    description: 'URL-encode the id (it contains `#`).',
+  })
   @ApiParam({ name: 'id', example: `cfg:system:policy#sha256:${'a'.repeat(64)}` })
   @ApiOkResponse({ schema: PolicySnapshotOpenApi })
   @ApiNotFoundResponse({ description: 'SNAPSHOT_NOT_FOUND', schema: ErrorOpenApi })
-  async get(@Param(new ZodPipe(ParamsSchema)) params: z.infer<typeof ParamsSchema>, @CurrentActor() actor: Actor): Promise<PolicySnapshotView> {
+  async get(
+    @Param(new ZodPipe(ParamsSchema)) params: z.infer<typeof ParamsSchema>,
+    @CurrentActor() actor: Actor,
+  ): Promise<PolicySnapshotView> {
     const s = await this.records.snapshot(params.id);
     const tenant = s?.scope.startsWith('tenant:') ? s.scope.slice('tenant:'.length) : null;
     // System policy decided every tenant's jobs, so every auditor may read it; a tenant's policy only its auditors.
     if (!s || (tenant !== null && !tenantVisible(actor, tenant))) {
-      throw new CodedError('SNAPSHOT_NOT_FOUND', `no policy.activated record for snapshot ${params.id}`, 404, { snapshot_id: params.id });
+      throw new CodedError('SNAPSHOT_NOT_FOUND', `no policy.activated record for snapshot ${params.id}`, 404, {
+        snapshot_id: params.id,
+      });
     }
     const digest = sha256Hex(s.document);
     return {

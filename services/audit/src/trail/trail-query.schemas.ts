@@ -18,7 +18,10 @@ export const ListRecordsQuerySchema = z.object({
   ...FilterShape,
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   /** Opaque: the `next_cursor` of the previous page. */
-  cursor: z.string().regex(/^[0-9]{1,16}$/, 'a next_cursor from a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,16}$/, 'a next_cursor from a previous page')
+    .optional(),
 });
 export type ListRecordsQuery = z.infer<typeof ListRecordsQuerySchema>;
 

@@ -8,14 +8,28 @@ const nullableString = { type: 'string', nullable: true } as const;
 export const AuditRecordOpenApi: SchemaObject = {
   type: 'object',
   description: 'One hash-chained audit record (the data of an audit.recorded event).',
-  required: ['seq', 'prev_hash', 'record_hash', 'source_topic', 'source_event_id', 'event_type', 'job_id', 'tenant', 'recorded_at', 'body'],
+  required: [
+    'seq',
+    'prev_hash',
+    'record_hash',
+    'source_topic',
+    'source_event_id',
+    'event_type',
+    'job_id',
+    'tenant',
+    'recorded_at',
+    'body',
+  ],
   properties: {
     seq: { type: 'integer', minimum: 1, description: 'Position in the chain: 1, 2, 3, … with no gaps.' },
     prev_hash: { ...hex64, description: 'record_hash of seq-1; 64 zeros for seq 1.' },
     record_hash: { ...hex64, description: 'SHA-256 of the RFC 8785 canonical JSON of every other field.' },
     source_topic: { type: 'string', example: 'decision.made' },
     source_event_id: nullableString,
-    event_type: { type: 'string', description: 'The event type, or rejected_input / rejected_input.malformed for DLQ messages.' },
+    event_type: {
+      type: 'string',
+      description: 'The event type, or rejected_input / rejected_input.malformed for DLQ messages.',
+    },
     job_id: nullableString,
     tenant: nullableString,
     recorded_at: { type: 'string', format: 'date-time' },
@@ -37,7 +51,11 @@ export const VerifyResultOpenApi: SchemaObject = {
     {
       type: 'object',
       required: ['ok', 'checked', 'last_seq'],
-      properties: { ok: { type: 'boolean', enum: [true] }, checked: { type: 'integer' }, last_seq: { type: 'integer' } },
+      properties: {
+        ok: { type: 'boolean', enum: [true] },
+        checked: { type: 'integer' },
+        last_seq: { type: 'integer' },
+      },
     },
     {
       type: 'object',
@@ -61,18 +79,41 @@ export const TimelineOpenApi: SchemaObject = {
     tenant: nullableString,
     outcome: {
       type: 'string',
-      enum: ['executed', 'execution_failed', 'blocked', 'released', 'awaiting_approval', 'decided', 'proposed', 'unknown'],
+      enum: [
+        'executed',
+        'execution_failed',
+        'blocked',
+        'released',
+        'awaiting_approval',
+        'decided',
+        'proposed',
+        'unknown',
+      ],
     },
     policy_snapshot: nullableString,
     policy_url: { ...nullableString, description: 'GET it for the policy document that decided the job.' },
     steps: {
       type: 'array',
-      description: 'Proposal, decision (snapshot, rule, policy_url), escalations, approvals (actors, reasons), release, execution or block, in chain order.',
+      description:
+        'Proposal, decision (snapshot, rule, policy_url), escalations, approvals (actors, reasons), release, execution or block, in chain order.',
       items: {
         type: 'object',
         required: ['kind', 'seq', 'record_hash', 'recorded_at'],
         properties: {
-          kind: { type: 'string', enum: ['proposed', 'decided', 'escalated', 'resolved', 'released', 'blocked', 'executed', 'rejected_input', 'other'] },
+          kind: {
+            type: 'string',
+            enum: [
+              'proposed',
+              'decided',
+              'escalated',
+              'resolved',
+              'released',
+              'blocked',
+              'executed',
+              'rejected_input',
+              'other',
+            ],
+          },
           seq: { type: 'integer' },
           record_hash: hex64,
           recorded_at: { type: 'string', format: 'date-time' },
@@ -86,7 +127,15 @@ export const TimelineOpenApi: SchemaObject = {
 
 export const PolicySnapshotOpenApi: SchemaObject = {
   type: 'object',
-  required: ['snapshot_id', 'scope', 'activated_at', 'record_seq', 'document', 'document_sha256', 'matches_snapshot_id'],
+  required: [
+    'snapshot_id',
+    'scope',
+    'activated_at',
+    'record_seq',
+    'document',
+    'document_sha256',
+    'matches_snapshot_id',
+  ],
   properties: {
     snapshot_id: { type: 'string', example: `cfg:system:policy#sha256:${'a'.repeat(64)}` },
     scope: { type: 'string', example: 'system' },
@@ -94,7 +143,10 @@ export const PolicySnapshotOpenApi: SchemaObject = {
     record_seq: { type: 'integer', description: 'The audit record of the policy.activated event that carried it.' },
     document: { type: 'object', description: 'The canonical policy document.' },
     document_sha256: hex64,
-    matches_snapshot_id: { type: 'boolean', description: 'Whether the document hashes to the id it was activated under.' },
+    matches_snapshot_id: {
+      type: 'boolean',
+      description: 'Whether the document hashes to the id it was activated under.',
+    },
   },
 };
 

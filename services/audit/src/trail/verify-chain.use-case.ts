@@ -18,14 +18,21 @@ export class VerifyChainUseCase {
   constructor(private readonly records: AuditRecordRepository) {}
 
   async execute(fromSeq = 1, toSeq?: number): Promise<VerifyResult> {
-    if (toSeq !== undefined && toSeq < fromSeq) throw new CodedError('INVALID_REQUEST', 'to_seq must not be below from_seq', 400, { field: 'to_seq' });
+    if (toSeq !== undefined && toSeq < fromSeq)
+      throw new CodedError('INVALID_REQUEST', 'to_seq must not be below from_seq', 400, { field: 'to_seq' });
     let prevHash = GENESIS_HASH;
     if (fromSeq > 1) {
       const anchor = await this.records.recordHashAt(fromSeq - 1);
       if (anchor === undefined) {
         const head = await this.records.head();
         if (head.seq < fromSeq) return { ok: true, checked: 0, last_seq: head.seq };
-        return { ok: false, broken_seq: fromSeq - 1, reason: 'GAP', detail: `seq ${fromSeq - 1}, which the range starts from, is missing`, checked: 0 };
+        return {
+          ok: false,
+          broken_seq: fromSeq - 1,
+          reason: 'GAP',
+          detail: `seq ${fromSeq - 1}, which the range starts from, is missing`,
+          checked: 0,
+        };
       }
       prevHash = anchor;
     }
@@ -38,7 +45,13 @@ export class VerifyChainUseCase {
       const tail = checkHead(lastSeq, stitched.lastHash, head);
       if (tail) return { ok: false, ...tail, checked: stitched.checked };
     } else if (lastSeq < toSeq) {
-      return { ok: false, broken_seq: lastSeq + 1, reason: 'GAP', detail: `seq ${lastSeq + 1} is missing`, checked: stitched.checked };
+      return {
+        ok: false,
+        broken_seq: lastSeq + 1,
+        reason: 'GAP',
+        detail: `seq ${lastSeq + 1} is missing`,
+        checked: stitched.checked,
+      };
     }
     return { ok: true, checked: stitched.checked, last_seq: lastSeq };
   }
