@@ -41,6 +41,7 @@ export default tseslint.config(
             { sourceTag: 'scope:approval-queue', onlyDependOnLibsWithTags: ['scope:shared', 'scope:approval-queue'] },
             { sourceTag: 'scope:execution-binding', onlyDependOnLibsWithTags: ['scope:shared', 'scope:execution-binding'] },
             { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit'] },
+            { sourceTag: 'scope:mcp-gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:mcp-gateway'] },
           ],
         },
       ],

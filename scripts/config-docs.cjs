@@ -24,17 +24,20 @@ const DESCRIPTIONS = {
   KAFKA_BROKERS: 'Kafka bootstrap servers, comma-separated `host:port`.',
   KAFKA_CLIENT_ID: 'Kafka client id; defaults to the service name.',
   KAFKA_GROUP_ID:
-    'Kafka consumer group; defaults to the service name. Replicas share it and so share the partitions. With broker ACLs, it must start with the service\'s principal name.',
+    "Kafka consumer group; defaults to the service name. Replicas share it and so share the partitions. With broker ACLs, it must start with the service's principal name.",
   DATABASE_URL: 'PostgreSQL connection URL. Each service migrates and uses only its own schema.',
   DATABASE_POOL_MAX: 'Most PostgreSQL connections in the pool.',
-  OUTBOX_POLL_MS: 'How often the transactional outbox relay looks for events to publish (it is also woken by LISTEN/NOTIFY).',
+  OUTBOX_POLL_MS:
+    'How often the transactional outbox relay looks for events to publish (it is also woken by LISTEN/NOTIFY).',
   KAFKA_SASL_MECHANISM:
     'SASL mechanism for the broker: `scram-sha-512` (what the secure profile and Strimzi use), `scram-sha-256` or `plain` (only over TLS). Unset: no SASL. Needs `KAFKA_SASL_USERNAME` and a password.',
-  KAFKA_SASL_USERNAME: 'SASL username: the service\'s own Kafka principal (`policy-decision`, `approval-queue`, `execution-binding`, `audit`).',
+  KAFKA_SASL_USERNAME:
+    "SASL username: the service's own Kafka principal (`policy-decision`, `approval-queue`, `execution-binding`, `audit`).",
   KAFKA_SASL_PASSWORD: 'SASL password, inline. Prefer `KAFKA_SASL_PASSWORD_FILE`; setting both is an error.',
   KAFKA_SASL_PASSWORD_FILE: 'Path of a file holding the SASL password (a trailing newline is ignored).',
   KAFKA_SSL: 'Connect to Kafka over TLS.',
-  KAFKA_SSL_CA_FILE: 'PEM CA bundle that signed the broker certificates (replaces the system CAs). Needs `KAFKA_SSL=true`.',
+  KAFKA_SSL_CA_FILE:
+    'PEM CA bundle that signed the broker certificates (replaces the system CAs). Needs `KAFKA_SSL=true`.',
 
   'approval-queue:APPROVER_JWT_SECRET':
     'HS256 secret (at least 32 bytes) that verifies approver tokens, for local use. Exactly one of this, `APPROVER_JWT_SECRET_FILE` or `APPROVER_JWKS_URL` is required.',
@@ -44,7 +47,8 @@ const DESCRIPTIONS = {
   'approval-queue:APPROVER_JWT_AUDIENCE': 'Expected `aud` of approver tokens; unset: not checked.',
   REDACT_FIELDS:
     'Payload keys shown to reviewers as `[REDACTED]`, comma-separated, matched case-insensitively at any depth ignoring `_` and `-`. Setting it replaces the default list.',
-  'approval-queue:SWEEP_INTERVAL_MS': 'How often the sweeper escalates approvals nearing their SLA and expires overdue ones.',
+  'approval-queue:SWEEP_INTERVAL_MS':
+    'How often the sweeper escalates approvals nearing their SLA and expires overdue ones.',
   SWEEP_BATCH_SIZE: 'Most approvals the sweeper handles per round.',
   ESCALATION_WEBHOOK_URL: 'Optional URL that receives a POST for each escalation (besides `approval.escalated`).',
   ESCALATION_WEBHOOK_TIMEOUT_MS: 'Timeout of one escalation webhook call.',
@@ -62,14 +66,19 @@ const DESCRIPTIONS = {
   AUDIT_VERIFY_WORKERS: 'Worker threads one verification splits the chain across.',
 
   NODE_ENV:
-    '`production` refuses to start when an executor\'s HMAC secret is missing (elsewhere a random one is generated) and ignores test-only switches.',
-  EXECUTORS_FILE: 'YAML file of executors per topic glob, validated at boot; relative paths resolve from the working directory.',
-  INCOMPLETE_AFTER_MS: 'A job whose proposal or decision is still missing this long after its first fact is blocked `INCOMPLETE`.',
+    "`production` refuses to start when an executor's HMAC secret is missing (elsewhere a random one is generated) and ignores test-only switches.",
+  EXECUTORS_FILE:
+    'YAML file of executors per topic glob, validated at boot; relative paths resolve from the working directory.',
+  INCOMPLETE_AFTER_MS:
+    'A job whose proposal or decision is still missing this long after its first fact is blocked `INCOMPLETE`.',
   'execution-binding:SWEEP_INTERVAL_MS':
     'How often the sweeper looks for `INCOMPLETE` jobs, due retries, abandoned executions and unreported grants.',
-  EXECUTION_LEASE_GRACE_MS: 'Added to an attempt\'s timeout before a `started` execution counts as abandoned by a dead process.',
-  RELEASE_REPORT_GRACE_SEC: 'After a grant expires, how long the agent still has to report the outcome before it is recorded `UNKNOWN`.',
-  EXECUTOR_TEST_CRASH_AFTER_RECORD: 'Test only (honoured only with `NODE_ENV=test`): exit right after an execution is recorded, before its side effect.',
+  EXECUTION_LEASE_GRACE_MS:
+    "Added to an attempt's timeout before a `started` execution counts as abandoned by a dead process.",
+  RELEASE_REPORT_GRACE_SEC:
+    'After a grant expires, how long the agent still has to report the outcome before it is recorded `UNKNOWN`.',
+  EXECUTOR_TEST_CRASH_AFTER_RECORD:
+    'Test only (honoured only with `NODE_ENV=test`): exit right after an execution is recorded, before its side effect.',
 
   POLICY_DIR: 'Policy directory (`system.yaml` + `tenants/<tenant>.yaml`); unset: `./policies`, the shipped one.',
   POLICY_FILE: 'A single policy file instead of a directory (it is the system policy). Not together with `POLICY_DIR`.',
@@ -88,17 +97,52 @@ const COMPUTED_DEFAULTS = {
  */
 const SECRETS = {
   'policy-decision': [
-    { name: 'POLICY_DECISION_SIGNING_KEY', file: true, required: true, description: 'Ed25519 private key (PEM) that signs `decision.made` and `policy.activated`.' },
+    {
+      name: 'POLICY_DECISION_SIGNING_KEY',
+      file: true,
+      required: true,
+      description: 'Ed25519 private key (PEM) that signs `decision.made` and `policy.activated`.',
+    },
   ],
   'approval-queue': [
-    { name: 'APPROVAL_QUEUE_SIGNING_KEY', file: true, required: true, description: 'Ed25519 private key (PEM) that signs `approval.resolved` and `approval.escalated`.' },
-    { name: 'TRUST_POLICY_DECISION_KEY', file: true, required: true, description: 'policy-decision\'s public key(s), PEM; several concatenated during a rotation.' },
+    {
+      name: 'APPROVAL_QUEUE_SIGNING_KEY',
+      file: true,
+      required: true,
+      description: 'Ed25519 private key (PEM) that signs `approval.resolved` and `approval.escalated`.',
+    },
+    {
+      name: 'TRUST_POLICY_DECISION_KEY',
+      file: true,
+      required: true,
+      description: "policy-decision's public key(s), PEM; several concatenated during a rotation.",
+    },
   ],
   'execution-binding': [
-    { name: 'EXECUTION_BINDING_SIGNING_KEY', file: true, required: true, description: 'Ed25519 private key (PEM) that signs grants and outcomes.' },
-    { name: 'TRUST_POLICY_DECISION_KEY', file: true, required: true, description: 'policy-decision\'s public key(s): decisions are verified before binding.' },
-    { name: 'TRUST_APPROVAL_QUEUE_KEY', file: true, required: true, description: 'approval-queue\'s public key(s): approvals are verified before binding.' },
-    { name: 'TRUST_EXECUTION_BINDING_KEY', file: true, required: false, description: 'Its own earlier public key(s), so records signed before a key rotation still verify.' },
+    {
+      name: 'EXECUTION_BINDING_SIGNING_KEY',
+      file: true,
+      required: true,
+      description: 'Ed25519 private key (PEM) that signs grants and outcomes.',
+    },
+    {
+      name: 'TRUST_POLICY_DECISION_KEY',
+      file: true,
+      required: true,
+      description: "policy-decision's public key(s): decisions are verified before binding.",
+    },
+    {
+      name: 'TRUST_APPROVAL_QUEUE_KEY',
+      file: true,
+      required: true,
+      description: "approval-queue's public key(s): approvals are verified before binding.",
+    },
+    {
+      name: 'TRUST_EXECUTION_BINDING_KEY',
+      file: true,
+      required: false,
+      description: 'Its own earlier public key(s), so records signed before a key rotation still verify.',
+    },
     {
       name: '<secret_env>',
       file: false,
@@ -112,8 +156,16 @@ const SECRETS = {
 
 /** Standard OpenTelemetry variables the telemetry bootstrap honours (libs/telemetry). */
 const TELEMETRY = [
-  { name: 'OTEL_TRACES_EXPORTER', default: 'none', description: '`otlp` or `console` to export traces; unset/`none`: trace ids still propagate and are logged.' },
-  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '—', description: 'OTLP/HTTP collector endpoint, e.g. `http://otel-collector:4318`.' },
+  {
+    name: 'OTEL_TRACES_EXPORTER',
+    default: 'none',
+    description: '`otlp` or `console` to export traces; unset/`none`: trace ids still propagate and are logged.',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    default: '—',
+    description: 'OTLP/HTTP collector endpoint, e.g. `http://otel-collector:4318`.',
+  },
   { name: 'OTEL_SERVICE_NAME', default: 'the service name', description: 'Service name on exported spans.' },
 ];
 
@@ -181,7 +233,9 @@ function describeField(field) {
     }
     case 'enum': {
       const values = Object.values(def.entries);
-      type = isFlag(values) ? 'boolean (`true`, `false`, `1`, `0`)' : `one of ${values.map((v) => `\`${v}\``).join(', ')}`;
+      type = isFlag(values)
+        ? 'boolean (`true`, `false`, `1`, `0`)'
+        : `one of ${values.map((v) => `\`${v}\``).join(', ')}`;
       break;
     }
     case 'boolean':
@@ -203,7 +257,10 @@ function formatDefault(v) {
 
 function descriptionFor(service, name, field) {
   const d = field?.description ?? (service && DESCRIPTIONS[`${service}:${name}`]) ?? DESCRIPTIONS[name];
-  if (!d) throw new Error(`no description for ${service ? `${service}: ` : ''}${name}: add .describe() in the schema or an entry in scripts/config-docs.cjs DESCRIPTIONS`);
+  if (!d)
+    throw new Error(
+      `no description for ${service ? `${service}: ` : ''}${name}: add .describe() in the schema or an entry in scripts/config-docs.cjs DESCRIPTIONS`,
+    );
   return d;
 }
 
@@ -211,7 +268,11 @@ function descriptionFor(service, name, field) {
 function collect() {
   const { base, services } = loadSchemas();
   const baseShape = shapeOf(base);
-  const common = Object.entries(baseShape).map(([name, field]) => ({ name, ...describeField(field), description: descriptionFor(null, name, field) }));
+  const common = Object.entries(baseShape).map(([name, field]) => ({
+    name,
+    ...describeField(field),
+    description: descriptionFor(null, name, field),
+  }));
   const perService = {};
   for (const [service, schema] of Object.entries(services)) {
     const shape = shapeOf(schema);
@@ -221,7 +282,9 @@ function collect() {
     perService[service] = Object.entries(shape).map(([name, field]) => ({
       name,
       ...describeField(field),
-      ...(COMPUTED_DEFAULTS[`${service}:${name}`] ? { default: undefined, computedDefault: COMPUTED_DEFAULTS[`${service}:${name}`] } : {}),
+      ...(COMPUTED_DEFAULTS[`${service}:${name}`]
+        ? { default: undefined, computedDefault: COMPUTED_DEFAULTS[`${service}:${name}`] }
+        : {}),
       // Shared fields keep the base's instance; an overridden one (PORT) belongs to the service.
       shared: baseShape[name] === field,
       description: descriptionFor(service, name, field),
@@ -238,7 +301,7 @@ function render() {
   out.push(
     '# Configuration reference',
     '',
-    '<!-- Generated by `node scripts/config-docs.cjs` from the services\' config schemas: do not edit by hand.',
+    "<!-- Generated by `node scripts/config-docs.cjs` from the services' config schemas: do not edit by hand.",
     '     test/deploy/config-docs.e2e-spec.ts fails when this file and the schemas disagree. -->',
     '',
     'Every service reads its configuration from environment variables once, at start, and refuses to',
@@ -257,7 +320,13 @@ function render() {
   }
   for (const service of SERVICES) {
     const own = data.services[service].filter((v) => !v.shared);
-    out.push('', `## ${service}`, '', row(['variable', 'accepts', 'default', 'description']), row(['---', '---', '---', '---']));
+    out.push(
+      '',
+      `## ${service}`,
+      '',
+      row(['variable', 'accepts', 'default', 'description']),
+      row(['---', '---', '---', '---']),
+    );
     for (const v of own) {
       const dflt = v.computedDefault ?? (v.required ? '**required**' : formatDefault(v.default));
       out.push(row([`\`${v.name}\``, v.type, dflt, v.description]));
@@ -267,13 +336,36 @@ function render() {
       out.push('', `Keys and secrets (read outside the schema; \`NAME\` inline or \`NAME_FILE\` a path):`, '');
       out.push(row(['variable', 'required', 'description']), row(['---', '---', '---']));
       for (const s of secrets) {
-        out.push(row([s.file ? `\`${s.name}\` / \`${s.name}_FILE\`` : `\`${s.name}\``, s.required ? 'yes' : 'no', s.description]));
+        out.push(
+          row([
+            s.file ? `\`${s.name}\` / \`${s.name}_FILE\`` : `\`${s.name}\``,
+            s.required ? 'yes' : 'no',
+            s.description,
+          ]),
+        );
       }
     }
   }
-  out.push('', '## Tracing (every service)', '', row(['variable', 'default', 'description']), row(['---', '---', '---']));
-  for (const t of data.telemetry) out.push(row([`\`${t.name}\``, t.default === '—' ? '—' : `${t.default.includes(' ') ? t.default : `\`${t.default}\``}`, t.description]));
-  out.push('', 'Other standard `OTEL_*` variables (headers, sampling) are honoured by the OpenTelemetry SDK as usual.', '');
+  out.push(
+    '',
+    '## Tracing (every service)',
+    '',
+    row(['variable', 'default', 'description']),
+    row(['---', '---', '---']),
+  );
+  for (const t of data.telemetry)
+    out.push(
+      row([
+        `\`${t.name}\``,
+        t.default === '—' ? '—' : `${t.default.includes(' ') ? t.default : `\`${t.default}\``}`,
+        t.description,
+      ]),
+    );
+  out.push(
+    '',
+    'Other standard `OTEL_*` variables (headers, sampling) are honoured by the OpenTelemetry SDK as usual.',
+    '',
+  );
   return out.join('\n');
 }
 

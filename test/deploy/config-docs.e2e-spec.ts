@@ -66,10 +66,22 @@ describe('configuration reference (docs/configuration.md)', () => {
     for (const service of SERVICES) {
       const vars = collected.services[service];
       expect(vars?.length).toBeGreaterThan(collected.common.length);
-      for (const v of vars!) expect({ service, name: v.name, description: v.description.length > 10 }).toEqual({ service, name: v.name, description: true });
+      for (const v of vars!)
+        expect({ service, name: v.name, description: v.description.length > 10 }).toEqual({
+          service,
+          name: v.name,
+          description: true,
+        });
     }
     expect(collected.common.map((v) => v.name)).toEqual(
-      expect.arrayContaining(['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE', 'KAFKA_SSL', 'KAFKA_SSL_CA_FILE']),
+      expect.arrayContaining([
+        'KAFKA_SASL_MECHANISM',
+        'KAFKA_SASL_USERNAME',
+        'KAFKA_SASL_PASSWORD',
+        'KAFKA_SASL_PASSWORD_FILE',
+        'KAFKA_SSL',
+        'KAFKA_SSL_CA_FILE',
+      ]),
     );
   });
 
@@ -82,8 +94,12 @@ describe('configuration reference (docs/configuration.md)', () => {
   it('documents exactly the keys and secrets each service reads outside its schema', () => {
     for (const service of SERVICES) {
       const schemaNames = new Set(collected.services[service]!.map((v) => v.name));
-      const read = [...secretsReadBy(service)].filter((n) => !schemaNames.has(n) && !schemaNames.has(`${n}_FILE`)).sort();
-      const documented = collected.secrets[service]!.filter((s) => !s.name.startsWith('<')).map((s) => s.name).sort();
+      const read = [...secretsReadBy(service)]
+        .filter((n) => !schemaNames.has(n) && !schemaNames.has(`${n}_FILE`))
+        .sort();
+      const documented = collected.secrets[service]!.filter((s) => !s.name.startsWith('<'))
+        .map((s) => s.name)
+        .sort();
       expect({ service, names: documented }).toEqual({ service, names: read });
     }
   });

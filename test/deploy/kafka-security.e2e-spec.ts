@@ -36,11 +36,21 @@ describe('Kafka SASL/TLS configuration', () => {
   });
 
   it('reads SCRAM credentials, the password inline or from a file (without its trailing newline)', () => {
-    expect(kafkaSecurityFromEnv({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'audit', KAFKA_SASL_PASSWORD: 'p' })).toEqual({
+    expect(
+      kafkaSecurityFromEnv({
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'audit',
+        KAFKA_SASL_PASSWORD: 'p',
+      }),
+    ).toEqual({
       sasl: { mechanism: 'scram-sha-512', username: 'audit', password: 'p' },
     });
     expect(
-      kafkaSecurityFromEnv({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'audit', KAFKA_SASL_PASSWORD_FILE: passwordFile }).sasl,
+      kafkaSecurityFromEnv({
+        KAFKA_SASL_MECHANISM: 'scram-sha-256',
+        KAFKA_SASL_USERNAME: 'audit',
+        KAFKA_SASL_PASSWORD_FILE: passwordFile,
+      }).sasl,
     ).toEqual({ mechanism: 'scram-sha-256', username: 'audit', password: 's3cret-from-file' });
   });
 
@@ -51,24 +61,43 @@ describe('Kafka SASL/TLS configuration', () => {
   });
 
   it('refuses a half-configured setup, naming the variable', () => {
-    expect(fails({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'p' })).toMatch(/KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set/);
-    expect(fails({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'audit' })).toMatch(/KAFKA_SASL_PASSWORD \(or KAFKA_SASL_PASSWORD_FILE\): required/);
-    expect(fails({ KAFKA_SASL_USERNAME: 'audit', KAFKA_SASL_PASSWORD: 'p' })).toMatch(/KAFKA_SASL_MECHANISM: required when SASL credentials are set/);
+    expect(fails({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'p' })).toMatch(
+      /KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set/,
+    );
+    expect(fails({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'audit' })).toMatch(
+      /KAFKA_SASL_PASSWORD \(or KAFKA_SASL_PASSWORD_FILE\): required/,
+    );
+    expect(fails({ KAFKA_SASL_USERNAME: 'audit', KAFKA_SASL_PASSWORD: 'p' })).toMatch(
+      /KAFKA_SASL_MECHANISM: required when SASL credentials are set/,
+    );
     expect(
-      fails({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD: 'p', KAFKA_SASL_PASSWORD_FILE: passwordFile }),
+      fails({
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'a',
+        KAFKA_SASL_PASSWORD: 'p',
+        KAFKA_SASL_PASSWORD_FILE: passwordFile,
+      }),
     ).toMatch(/not both/);
     expect(fails({ KAFKA_SSL_CA_FILE: caFile })).toMatch(/KAFKA_SSL: must be true when KAFKA_SSL_CA_FILE is set/);
-    expect(fails({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'missing.pem') })).toMatch(/KAFKA_SSL_CA_FILE: cannot read/);
-    expect(fails({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD_FILE: join(dir, 'missing') })).toMatch(
-      /KAFKA_SASL_PASSWORD_FILE: cannot read/,
+    expect(fails({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'missing.pem') })).toMatch(
+      /KAFKA_SSL_CA_FILE: cannot read/,
     );
+    expect(
+      fails({
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'a',
+        KAFKA_SASL_PASSWORD_FILE: join(dir, 'missing'),
+      }),
+    ).toMatch(/KAFKA_SASL_PASSWORD_FILE: cannot read/);
     expect(fails({ KAFKA_SASL_MECHANISM: 'gssapi' })).toMatch(/KAFKA_SASL_MECHANISM: /);
     expect(fails({ KAFKA_SSL: 'yes' })).toMatch(/KAFKA_SSL: /);
   });
 
   it('fails at boot: loadEnv of a service schema checks the SASL/TLS variables together', () => {
     const schema = BaseEnvSchema.extend({});
-    expect(() => loadEnv(schema, { PORT: '1', KAFKA_SASL_MECHANISM: 'scram-sha-512' })).toThrow(/KAFKA_SASL_USERNAME: required/);
+    expect(() => loadEnv(schema, { PORT: '1', KAFKA_SASL_MECHANISM: 'scram-sha-512' })).toThrow(
+      /KAFKA_SASL_USERNAME: required/,
+    );
     expect(loadEnv(schema, { PORT: '1', KAFKA_SSL: 'true' }).KAFKA_SSL).toBe(true);
   });
 
@@ -85,9 +114,18 @@ describe('Kafka SASL/TLS configuration', () => {
 
     const saved = { ...process.env };
     try {
-      Object.assign(process.env, { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'policy-decision', KAFKA_SASL_PASSWORD_FILE: passwordFile, KAFKA_SSL: 'true' });
+      Object.assign(process.env, {
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'policy-decision',
+        KAFKA_SASL_PASSWORD_FILE: passwordFile,
+        KAFKA_SSL: 'true',
+      });
       const fromEnv = kafkaConfig({ clientId: 'x', brokers: ['b:1'], logger });
-      expect(fromEnv.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'policy-decision', password: 's3cret-from-file' });
+      expect(fromEnv.sasl).toEqual({
+        mechanism: 'scram-sha-512',
+        username: 'policy-decision',
+        password: 's3cret-from-file',
+      });
       expect(fromEnv.ssl).toBe(true);
     } finally {
       for (const k of ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD_FILE', 'KAFKA_SSL']) {

@@ -80,7 +80,8 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
           JSON.stringify((i['payload'] as { arguments?: unknown } | undefined)?.arguments) === JSON.stringify(args),
       );
       if (item) return item as { job: { id: string } } & Record<string, unknown>;
-      if (Date.now() > deadline) throw new Error(`no pending approval for ${JSON.stringify(args)}\n${gatewayLog.slice(-10).join('')}`);
+      if (Date.now() > deadline)
+        throw new Error(`no pending approval for ${JSON.stringify(args)}\n${gatewayLog.slice(-10).join('')}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   };
@@ -119,7 +120,10 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
     mkdirSync(join(dir, 'policies'));
     cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
     const executors = join(dir, 'executors.yaml');
-    writeFileSync(executors, 'executors:\n  - name: agent\n    kind: release\n    match: ["**"]\n    grant_ttl_sec: 300\n');
+    writeFileSync(
+      executors,
+      'executors:\n  - name: agent\n    kind: release\n    match: ["**"]\n    grant_ttl_sec: 300\n',
+    );
 
     // Stateless streamable HTTP: a fresh server and transport per request, as the SDK documents.
     upstream = createServer((req, res) => {
@@ -191,9 +195,16 @@ servers:
 
   it('lists the upstream tools, prefixed by server, with what the gate will do with them', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['echo__echo', 'repo__delete_branch', 'repo__read_file', 'repo__whoami']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'echo__echo',
+      'repo__delete_branch',
+      'repo__read_file',
+      'repo__whoami',
+    ]);
     const del = tools.find((t) => t.name === 'repo__delete_branch');
-    expect(del?.description).toMatch(/^Deletes a branch\n\nCountersign: each call waits for human approval \(Production writes require human approval; up to 30m\)\.$/);
+    expect(del?.description).toMatch(
+      /^Deletes a branch\n\nCountersign: each call waits for human approval \(Production writes require human approval; up to 30m\)\.$/,
+    );
     expect(del?.inputSchema).toMatchObject({ properties: { repo: { type: 'string' }, branch: { type: 'string' } } });
   });
 
@@ -228,7 +239,11 @@ servers:
     const running = call('repo__delete_branch', args, progress);
 
     const item = await pending(['service-owner'], args);
-    expect(item).toMatchObject({ topic: 'job.deploy.delete', policy_rule_id: 'prod-write-gate', requested_by: 'alice@globex.test' });
+    expect(item).toMatchObject({
+      topic: 'job.deploy.delete',
+      policy_rule_id: 'prod-write-gate',
+      requested_by: 'alice@globex.test',
+    });
     expect(item['payload']).toEqual({ server: 'repo', tool: 'delete_branch', arguments: args });
     await new Promise((r) => setTimeout(r, 1500));
     expect(callsOf('delete_branch')).toEqual([]);
@@ -243,29 +258,45 @@ servers:
     expect(progress.at(-1)).toBe(`Released by Countersign (job ${item.job.id}); calling repo/delete_branch`);
 
     const executed = await probe.waitForJob(Topics.JobExecuted, item.job.id);
-    expect(executed.json?.['data']).toMatchObject({ status: 'SUCCEEDED', result: { content: [{ text: `deleted api@${args.branch}` }] } });
+    expect(executed.json?.['data']).toMatchObject({
+      status: 'SUCCEEDED',
+      result: { content: [{ text: `deleted api@${args.branch}` }] },
+    });
     // The audit trail holds the whole call: the proposed arguments, the approval, and what the upstream answered.
     const auditor = { authorization: `Bearer ${await token('erin', ['auditor'])}` };
     const deadline = Date.now() + 30000;
     let timeline: Record<string, unknown> = {};
     for (;;) {
-      timeline = (await (await fetch(`${svc('audit').url}/api/v1/jobs/${item.job.id}/timeline`, { headers: auditor })).json()) as Record<string, unknown>;
+      timeline = (await (
+        await fetch(`${svc('audit').url}/api/v1/jobs/${item.job.id}/timeline`, { headers: auditor })
+      ).json()) as Record<string, unknown>;
       if (timeline['outcome'] === 'executed' || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 300));
     }
     expect(timeline['outcome']).toBe('executed');
     const steps = (timeline['steps'] ?? []) as { kind: string }[];
-    expect(steps.map((s) => s.kind)).toEqual(expect.arrayContaining(['proposed', 'decided', 'resolved', 'released', 'executed']));
-    expect(steps.find((s) => s.kind === 'proposed')).toMatchObject({ payload: { server: 'repo', tool: 'delete_branch', arguments: args } });
-    expect(steps.find((s) => s.kind === 'resolved')).toMatchObject({ approvals: [expect.objectContaining({ actor: 'bob', reason: 'branch merged long ago' })] });
-    expect(steps.find((s) => s.kind === 'executed')).toMatchObject({ status: 'SUCCEEDED', result: { content: [{ text: `deleted api@${args.branch}` }] } });
+    expect(steps.map((s) => s.kind)).toEqual(
+      expect.arrayContaining(['proposed', 'decided', 'resolved', 'released', 'executed']),
+    );
+    expect(steps.find((s) => s.kind === 'proposed')).toMatchObject({
+      payload: { server: 'repo', tool: 'delete_branch', arguments: args },
+    });
+    expect(steps.find((s) => s.kind === 'resolved')).toMatchObject({
+      approvals: [expect.objectContaining({ actor: 'bob', reason: 'branch merged long ago' })],
+    });
+    expect(steps.find((s) => s.kind === 'executed')).toMatchObject({
+      status: 'SUCCEEDED',
+      result: { content: [{ text: `deleted api@${args.branch}` }] },
+    });
   });
 
   it("tells the model a reviewer's reason when the call is rejected, and never calls the upstream", async () => {
     const args = { repo: 'api', branch: 'main' };
     const running = call('repo__delete_branch', args);
     const item = await pending(['service-owner'], args);
-    expect(await review(item.job.id, 'reject', 'bob', ['service-owner'], 'main is protected; open a PR instead')).toBe(200);
+    expect(await review(item.job.id, 'reject', 'bob', ['service-owner'], 'main is protected; open a PR instead')).toBe(
+      200,
+    );
     const result = await running;
     expect(result.isError).toBe(true);
     expect(result._meta).toMatchObject({ 'countersign/code': 'REJECTED', 'countersign/job_id': item.job.id });
@@ -293,7 +324,9 @@ servers:
     expect(result._meta).toMatchObject({ 'countersign/code': 'DUPLICATE' });
     expect(textOf(result)).toMatch(/^Blocked by Countersign \(DUPLICATE\): repo\/delete_branch was NOT run/);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(callsOf('delete_branch').filter((c) => c.args['branch'] === args.branch || c.args['branch'] === 'main')).toEqual([]);
+    expect(
+      callsOf('delete_branch').filter((c) => c.args['branch'] === args.branch || c.args['branch'] === 'main'),
+    ).toEqual([]);
     expect(probe.forJob(Topics.JobExecuted, item.job.id)).toEqual([]);
   });
 

@@ -9,7 +9,16 @@ import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer } from 
 import { ALL_TOPICS, Topics, dlqTopic } from '@countersign/contracts';
 import { expandAcls, PRINCIPALS } from '../../deploy/local/secure/acl-matrix.cjs';
 import { proposal } from '../support/fixtures';
-import { ROOT, SERVICE_NAMES, createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type ServiceName } from '../support/stack';
+import {
+  ROOT,
+  SERVICE_NAMES,
+  createTestDatabase,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type ServiceName,
+} from '../support/stack';
 
 /**
  * Broker-enforced authorization on the local secure broker (deploy/local/kafka.sh, KAFKA_SECURE=1):
@@ -49,7 +58,9 @@ async function ensureSecureBroker(): Promise<Broker> {
     try {
       await probe.connect();
     } catch (e) {
-      throw new Error(`a broker answers on 127.0.0.1:${SASL_PORT} but not with the credentials in .run/secure (${(e as Error).message}); stop it first`);
+      throw new Error(
+        `a broker answers on 127.0.0.1:${SASL_PORT} but not with the credentials in .run/secure (${(e as Error).message}); stop it first`,
+      );
     } finally {
       await probe.disconnect().catch(() => undefined);
     }
@@ -82,7 +93,11 @@ async function ensureSecureBroker(): Promise<Broker> {
 
 const password = (b: Broker, user: string) => readFileSync(join(b.secretsDir, `${user}.password`), 'utf8').trim();
 
-function secureKafka(b: Broker, user: string | null, opts: { password?: string; tls?: 'ca' | 'no-ca'; errorLog?: string[] } = {}): Kafka {
+function secureKafka(
+  b: Broker,
+  user: string | null,
+  opts: { password?: string; tls?: 'ca' | 'no-ca'; errorLog?: string[] } = {},
+): Kafka {
   const config: KafkaConfig = {
     clientId: `secure-spec-${user ?? 'anonymous'}`,
     brokers: [`127.0.0.1:${opts.tls ? TLS_PORT : SASL_PORT}`],
@@ -176,9 +191,9 @@ const forJob = (jobId: string) => (m: Seen) => (m.json?.['data'] as { job_id?: s
 async function positionAtEnd(kafka: Kafka, groupId: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await Promise.all(ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) }))).finally(() =>
-    admin.disconnect(),
-  );
+  const ends = await Promise.all(
+    ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })),
+  ).finally(() => admin.disconnect());
   const consumer = kafka.consumer({ groupId, sessionTimeout: 10000 });
   await consumer.connect();
   try {
@@ -186,7 +201,11 @@ async function positionAtEnd(kafka: Kafka, groupId: string): Promise<void> {
     const joined = new Promise<void>((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
     await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
     await joined;
-    await consumer.commitOffsets(ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))));
+    await consumer.commitOffsets(
+      ends.flatMap(({ topic, partitions }) =>
+        partitions.map((p) => ({ topic, partition: p.partition, offset: p.high })),
+      ),
+    );
   } finally {
     await consumer.disconnect();
   }
@@ -195,7 +214,11 @@ async function positionAtEnd(kafka: Kafka, groupId: string): Promise<void> {
 /** The kafkajs error type behind a failure (`TOPIC_AUTHORIZATION_FAILED`, ...), following causes. */
 function errorTypes(e: unknown): string[] {
   const out: string[] = [];
-  for (let cur = e as { type?: string; name?: string; cause?: unknown } | undefined; cur; cur = cur.cause as typeof cur) {
+  for (
+    let cur = e as { type?: string; name?: string; cause?: unknown } | undefined;
+    cur;
+    cur = cur.cause as typeof cur
+  ) {
     out.push(cur.type ?? cur.name ?? 'unknown');
   }
   return out;
@@ -247,7 +270,11 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
       KAFKA_SASL_PASSWORD_FILE: join(broker.secretsDir, `${name}.password`),
       // One service over the TLS listener proves KAFKA_SSL / KAFKA_SSL_CA_FILE end to end.
       ...(name === 'policy-decision'
-        ? { KAFKA_BROKERS: `127.0.0.1:${TLS_PORT}`, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(broker.secretsDir, 'ca.pem') }
+        ? {
+            KAFKA_BROKERS: `127.0.0.1:${TLS_PORT}`,
+            KAFKA_SSL: 'true',
+            KAFKA_SSL_CA_FILE: join(broker.secretsDir, 'ca.pem'),
+          }
         : { KAFKA_BROKERS: `127.0.0.1:${SASL_PORT}` }),
     });
     // Each handle is kept as soon as it is ready, so afterAll stops it even when another fails to start.
@@ -255,7 +282,16 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
       SERVICE_NAMES.map(async (name) => {
         const groupId = `${name}-secure-${tag}`;
         await positionAtEnd(admin, groupId);
-        services.set(name, await startService(name, { databaseUrl: db, groupId, positionAtEnd: false, env: env(name), readyTimeoutMs: 150000 }));
+        services.set(
+          name,
+          await startService(name, {
+            databaseUrl: db,
+            groupId,
+            positionAtEnd: false,
+            env: env(name),
+            readyTimeoutMs: 150000,
+          }),
+        );
       }),
     );
 
@@ -265,7 +301,11 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
     await agentOutcomes.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted]);
     compliance = new Reader(secureKafka(broker, 'compliance'), `compliance-secure-${tag}`);
     await compliance.start([Topics.AuditRecorded]);
-    agentProducer = secureKafka(broker, 'agent').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    agentProducer = secureKafka(broker, 'agent').producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
     await agentProducer.connect();
   }, 600000);
 
@@ -280,13 +320,24 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
   }, 120000);
 
   const propose = async (p: ReturnType<typeof proposal>) =>
-    agentProducer.send({ topic: Topics.JobProposed, acks: -1, messages: [{ key: p.data.job_id, value: JSON.stringify(p) }] });
+    agentProducer.send({
+      topic: Topics.JobProposed,
+      acks: -1,
+      messages: [{ key: p.data.job_id, value: JSON.stringify(p) }],
+    });
 
   it('starts every service with its own principal; each reaches /readyz', async () => {
     for (const name of SERVICE_NAMES) {
       const s = services.get(name)!;
-      const body = (await (await fetch(`${s.url}/readyz`)).json()) as { status: string; checks: Record<string, { ok: boolean }> };
-      expect({ name, status: body.status, kafka: body.checks['kafka']?.ok }).toEqual({ name, status: 'ready', kafka: true });
+      const body = (await (await fetch(`${s.url}/readyz`)).json()) as {
+        status: string;
+        checks: Record<string, { ok: boolean }>;
+      };
+      expect({ name, status: body.status, kafka: body.checks['kafka']?.ok }).toEqual({
+        name,
+        status: 'ready',
+        kafka: true,
+      });
     }
   });
 
@@ -294,14 +345,22 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
     const p = proposal({ tenant: 'globex', topic: 'job.ticket.read', risk_tags: ['read'] });
     await propose(p);
     const [decision] = await probe.waitFor(Topics.DecisionMade, forJob(p.data.job_id));
-    expect(decision!.json).toMatchObject({ producer: 'policy-decision', data: { decision: 'ALLOW', policy_rule_id: 'allow-read' } });
+    expect(decision!.json).toMatchObject({
+      producer: 'policy-decision',
+      data: { decision: 'ALLOW', policy_rule_id: 'allow-read' },
+    });
     await agentOutcomes.waitFor(Topics.JobReleased, forJob(p.data.job_id));
     // The trail records the proposal, the decision and the grant; compliance reads them as its own principal.
     await compliance.waitFor(Topics.AuditRecorded, (m) => m.value.includes(p.data.job_id), 3);
   });
 
   it('a gated proposal: approval-queue publishes the approval, execution-binding releases the job', async () => {
-    const p = proposal({ tenant: 'globex', topic: 'job.db.migrate', risk_tags: ['prod', 'write'], requested_by: 'alice@globex.test' });
+    const p = proposal({
+      tenant: 'globex',
+      topic: 'job.db.migrate',
+      risk_tags: ['prod', 'write'],
+      requested_by: 'alice@globex.test',
+    });
     await propose(p);
     const [decision] = await probe.waitFor(Topics.DecisionMade, forJob(p.data.job_id));
     expect(decision!.json).toMatchObject({ data: { decision: 'REQUIRE_APPROVAL', policy_rule_id: 'prod-write-gate' } });
@@ -326,8 +385,16 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
 
   it('every service may write the DLQ of what it consumes: a malformed proposal is parked by all four', async () => {
     const key = `bad-${tag}`;
-    await agentProducer.send({ topic: Topics.JobProposed, acks: -1, messages: [{ key, value: '{"not": "a proposal"' }] });
-    const parked = await probe.waitFor(dlqTopic(Topics.JobProposed), (m) => m.json?.['key'] === key, SERVICE_NAMES.length);
+    await agentProducer.send({
+      topic: Topics.JobProposed,
+      acks: -1,
+      messages: [{ key, value: '{"not": "a proposal"' }],
+    });
+    const parked = await probe.waitFor(
+      dlqTopic(Topics.JobProposed),
+      (m) => m.json?.['key'] === key,
+      SERVICE_NAMES.length,
+    );
     expect(parked.map((m) => m.json?.['consumer']).sort()).toEqual([...SERVICE_NAMES].sort());
   });
 
@@ -337,15 +404,25 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
     expect(await produceError(agent, Topics.ApprovalResolved)).toContain('TOPIC_AUTHORIZATION_FAILED');
     expect(await produceError(agent, Topics.AuditRecorded)).toContain('TOPIC_AUTHORIZATION_FAILED');
     // ...and the services are fenced in the same way: no service may forge another's event.
-    expect(await produceError(secureKafka(broker, 'execution-binding'), Topics.ApprovalResolved)).toContain('TOPIC_AUTHORIZATION_FAILED');
-    expect(await produceError(secureKafka(broker, 'approval-queue'), Topics.DecisionMade)).toContain('TOPIC_AUTHORIZATION_FAILED');
+    expect(await produceError(secureKafka(broker, 'execution-binding'), Topics.ApprovalResolved)).toContain(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
+    expect(await produceError(secureKafka(broker, 'approval-queue'), Topics.DecisionMade)).toContain(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
   });
 
   it('refuses the agent a consumer group outside its prefix, and compliance any topic but audit.recorded', async () => {
     const crashOf = async (kafka: Kafka, groupId: string, topic: string): Promise<string[]> => {
       // No restart after the crash: kafkajs would otherwise rejoin (and be refused) for ever.
-      const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, retry: { retries: 0, restartOnFailure: async () => false } });
-      const crashed = new Promise<string[]>((res) => consumer.on(consumer.events.CRASH, (e) => res(errorTypes(e.payload.error))));
+      const consumer = kafka.consumer({
+        groupId,
+        sessionTimeout: 10000,
+        retry: { retries: 0, restartOnFailure: async () => false },
+      });
+      const crashed = new Promise<string[]>((res) =>
+        consumer.on(consumer.events.CRASH, (e) => res(errorTypes(e.payload.error))),
+      );
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -360,9 +437,15 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
       }
     };
     const logged: string[] = [];
-    const refused = await crashOf(secureKafka(broker, 'agent', { errorLog: logged }), `policy-decision-${tag}`, Topics.JobReleased);
+    const refused = await crashOf(
+      secureKafka(broker, 'agent', { errorLog: logged }),
+      `policy-decision-${tag}`,
+      Topics.JobReleased,
+    );
     expect([...refused, ...logged]).toContain('GROUP_AUTHORIZATION_FAILED');
-    expect(await crashOf(secureKafka(broker, 'compliance'), `compliance-x-${tag}`, Topics.DecisionMade)).toContain('TOPIC_AUTHORIZATION_FAILED');
+    expect(await crashOf(secureKafka(broker, 'compliance'), `compliance-x-${tag}`, Topics.DecisionMade)).toContain(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
   });
 
   it('refuses an unauthenticated client, a wrong password and TLS to a broker certificate it does not trust', async () => {
@@ -371,12 +454,14 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
     await anonymous.disconnect().catch(() => undefined);
     expect(await produceError(secureKafka(broker, null), Topics.JobProposed)).not.toEqual([]);
 
-    expect(await produceError(secureKafka(broker, 'agent', { password: 'not-the-password' }), Topics.JobProposed)).toContain(
-      'KafkaJSSASLAuthenticationError',
-    );
+    expect(
+      await produceError(secureKafka(broker, 'agent', { password: 'not-the-password' }), Topics.JobProposed),
+    ).toContain('KafkaJSSASLAuthenticationError');
     const untrusted = await produceError(secureKafka(broker, 'agent', { tls: 'no-ca' }), Topics.JobProposed);
     expect(untrusted.length).toBeGreaterThan(0);
-    expect(await produceError(secureKafka(broker, 'agent', { tls: 'ca' }), Topics.DecisionMade)).toContain('TOPIC_AUTHORIZATION_FAILED');
+    expect(await produceError(secureKafka(broker, 'agent', { tls: 'ca' }), Topics.DecisionMade)).toContain(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
   });
 
   it('a service with SASL half-configured stops at boot naming the variable', async () => {
@@ -384,7 +469,12 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
       startService('policy-decision', {
         databaseUrl: 'postgres://127.0.0.1:1/none',
         positionAtEnd: false,
-        env: { ...keyEnv(keys), KAFKA_BROKERS: `127.0.0.1:${SASL_PORT}`, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'x' },
+        env: {
+          ...keyEnv(keys),
+          KAFKA_BROKERS: `127.0.0.1:${SASL_PORT}`,
+          KAFKA_SASL_MECHANISM: 'scram-sha-512',
+          KAFKA_SASL_PASSWORD: 'x',
+        },
       }),
     ).rejects.toThrow(/KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set/);
   });

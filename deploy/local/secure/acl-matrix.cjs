@@ -36,7 +36,11 @@ const audited = EVENT_TOPICS.filter((t) => t !== 'audit.recorded');
  */
 const PRINCIPALS = {
   'policy-decision': { kind: 'service', reads: ['job.proposed'], writes: ['decision.made', 'policy.activated'] },
-  'approval-queue': { kind: 'service', reads: ['job.proposed', 'decision.made'], writes: ['approval.resolved', 'approval.escalated'] },
+  'approval-queue': {
+    kind: 'service',
+    reads: ['job.proposed', 'decision.made'],
+    writes: ['approval.resolved', 'approval.escalated'],
+  },
   'execution-binding': {
     kind: 'service',
     reads: ['job.proposed', 'decision.made', 'approval.resolved'],
@@ -52,7 +56,8 @@ const PRINCIPALS = {
 /** Every ACL binding, as `{ principal, resource, pattern, name, operation }` (all allow, host *). */
 function expandAcls() {
   const acls = [];
-  const add = (principal, resource, pattern, name, operation) => acls.push({ principal, resource, pattern, name, operation });
+  const add = (principal, resource, pattern, name, operation) =>
+    acls.push({ principal, resource, pattern, name, operation });
   for (const [name, p] of Object.entries(PRINCIPALS)) {
     for (const t of p.reads) add(name, 'topic', 'literal', t, 'Read');
     const writes = new Set(p.writes);
@@ -101,7 +106,7 @@ function strimziUsers(cluster = 'countersign') {
     '# Strimzi KafkaUsers: one SCRAM-SHA-512 principal per service, plus agent fleets and compliance.',
     '# The User Operator creates a Secret named after each user (key `password`) that the pods mount.',
     '# Generated: node deploy/local/secure/acl-matrix.cjs strimzi-users > deploy/k8s/base/kafka-users.yaml',
-    '# (the local secure broker applies the same ACLs; test/deploy/manifests.e2e-spec.ts compares them).',
+    '# then prettier (the local secure broker applies the same ACLs; test/deploy/manifests.e2e-spec.ts compares them).',
   ];
   const docs = Object.keys(PRINCIPALS).map((name) => ({
     apiVersion: 'kafka.strimzi.io/v1beta2',
@@ -114,7 +119,10 @@ function strimziUsers(cluster = 'countersign') {
         acls: expandAcls()
           .filter((a) => a.principal === name)
           .map((a) => ({
-            resource: a.resource === 'cluster' ? { type: 'cluster' } : { type: a.resource, name: a.name, patternType: a.pattern },
+            resource:
+              a.resource === 'cluster'
+                ? { type: 'cluster' }
+                : { type: a.resource, name: a.name, patternType: a.pattern },
             operations: [a.operation],
             host: '*',
           })),
@@ -129,11 +137,21 @@ function plan(secretsDir) {
   const lines = [];
   for (const name of Object.keys(PRINCIPALS)) lines.push(`user ${name} ${join(secretsDir, `${name}.password`)}`);
   for (const t of ALL_TOPICS) lines.push(`topic ${t} ${PARTITIONS}`);
-  for (const a of expandAcls()) lines.push(`acl User:${a.principal} ${a.resource} ${a.pattern} ${a.name} ${a.operation}`);
+  for (const a of expandAcls())
+    lines.push(`acl User:${a.principal} ${a.resource} ${a.pattern} ${a.name} ${a.operation}`);
   return lines.join('\n');
 }
 
-module.exports = { EVENT_TOPICS, ALL_TOPICS, PARTITIONS, DISPATCH_PREFIX, PRINCIPALS, expandAcls, markdownTable, strimziUsers };
+module.exports = {
+  EVENT_TOPICS,
+  ALL_TOPICS,
+  PARTITIONS,
+  DISPATCH_PREFIX,
+  PRINCIPALS,
+  expandAcls,
+  markdownTable,
+  strimziUsers,
+};
 
 if (require.main === module) {
   const [cmd, arg] = process.argv.slice(2);

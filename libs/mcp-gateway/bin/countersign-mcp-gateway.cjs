@@ -4,7 +4,9 @@ const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const main = join(__dirname, '..', 'dist', 'main.js');
 if (!existsSync(main)) {
-  process.stderr.write('countersign-mcp-gateway: not built yet; run `npx tsc -b libs/mcp-gateway` in the repository root\n');
+  process.stderr.write(
+    'countersign-mcp-gateway: not built yet; run `npx tsc -b libs/mcp-gateway` in the repository root\n',
+  );
   process.exit(2);
 }
 require(main);

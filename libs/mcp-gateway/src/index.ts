@@ -1,5 +1,11 @@
 export { McpGateway, type McpGatewayDeps } from './mcp-gateway';
-export { GatewayConfigSchema, type GatewayConfig, type GatewayConfigInput, type ToolRule, type UpstreamConfig } from './config/gateway-config.schema';
+export {
+  GatewayConfigSchema,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type ToolRule,
+  type UpstreamConfig,
+} from './config/gateway-config.schema';
 export { GatewayConfigError } from './config/gateway-config.error';
 export { loadGatewayConfig, parseGatewayConfig, type ResolvedGatewayConfig } from './config/load-gateway-config';
 export {
@@ -16,7 +22,12 @@ export { explainGateError, toolError, META_CODE, META_JOB_ID } from './gated-cal
 export { frozenJsonCopy, type DeepReadonly } from './gated-call/frozen-json';
 export { ToolRouter, exposedToolName, topicSegment, type ToolRoute } from './routing/tool-route';
 export { ToolCatalogue, type CatalogueEntry } from './routing/tool-catalogue';
-export { loadPolicyPreviewer, policyPreviewer, type PolicyPreview, type PolicyPreviewer } from './routing/policy-preview';
+export {
+  loadPolicyPreviewer,
+  policyPreviewer,
+  type PolicyPreview,
+  type PolicyPreviewer,
+} from './routing/policy-preview';
 export { httpJobStateReader } from './countersign/job-state.reader';
 export { UpstreamServer, defaultTransport, type TransportFactory } from './upstream/upstream-server';
 export type { GatewayLogger } from './gateway-logger';

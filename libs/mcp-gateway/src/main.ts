@@ -54,7 +54,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgs({
       args: argv,
-      options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        check: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }).values;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
@@ -76,7 +80,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     config = loadGatewayConfig(file);
     const identity = { tenant: config.countersign.tenant, agentId: config.countersign.agent_id };
-    const previewer = config.approval.policy_dir ? loadPolicyPreviewer(config.approval.policy_dir, identity) : undefined;
+    const previewer = config.approval.policy_dir
+      ? loadPolicyPreviewer(config.approval.policy_dir, identity)
+      : undefined;
     gate = new Countersign({
       brokers: config.countersign.brokers,
       agentId: config.countersign.agent_id,
@@ -130,7 +136,12 @@ async function main(argv: string[]): Promise<number> {
     process.once(signal, () => void shutdown(signal).then(() => process.exit(0)));
   await gateway.connect(transport);
   log.info(
-    { servers: Object.keys(config.servers), tools: gateway.tools().length, tenant: config.countersign.tenant, agent_id: config.countersign.agent_id },
+    {
+      servers: Object.keys(config.servers),
+      tools: gateway.tools().length,
+      tenant: config.countersign.tenant,
+      agent_id: config.countersign.agent_id,
+    },
     'MCP gateway serving on stdio',
   );
   return -1;

@@ -66,7 +66,14 @@ class Gate implements GateRunner {
   async run<T>(action: ProposeInput, fn: (g: Grant) => Promise<T> | T): Promise<T> {
     this.actions.push(action);
     await this.decide(action);
-    return fn({ jobId: action.jobId!, jobHash: 'h', policySnapshot: 's', constraints: {}, expiresAt: new Date(), signal: new AbortController().signal });
+    return fn({
+      jobId: action.jobId!,
+      jobHash: 'h',
+      policySnapshot: 's',
+      constraints: {},
+      expiresAt: new Date(),
+      signal: new AbortController().signal,
+    });
   }
 }
 
@@ -119,7 +126,9 @@ describe('McpGateway', () => {
       resetTimeoutOnProgress: true,
     });
     expect(result.content).toEqual([{ type: 'text', text: 'deleted old' }]);
-    expect(progress[0]).toMatch(/^Asking Countersign for permission \(job job-[0-9a-f-]+, job\.deploy\.delete \[prod, write\]\)$/);
+    expect(progress[0]).toMatch(
+      /^Asking Countersign for permission \(job job-[0-9a-f-]+, job\.deploy\.delete \[prod, write\]\)$/,
+    );
     expect(progress.some((m) => m.startsWith('Waiting for Countersign'))).toBe(true);
     expect(progress.at(-1)).toMatch(/^Released by Countersign/);
     await client.close();
@@ -158,4 +167,3 @@ describe('McpGateway', () => {
     await sut.close();
   });
 });
-

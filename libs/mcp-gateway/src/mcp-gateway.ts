@@ -8,11 +8,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayConfig } from './config/gateway-config.schema';
-import {
-  CallGatedToolUseCase,
-  type GateRunner,
-  type JobStateReader,
-} from './gated-call/call-gated-tool.use-case';
+import { CallGatedToolUseCase, type GateRunner, type JobStateReader } from './gated-call/call-gated-tool.use-case';
 import { silentLogger, type GatewayLogger } from './gateway-logger';
 import type { PolicyPreviewer } from './routing/policy-preview';
 import { ToolCatalogue, type CatalogueEntry } from './routing/tool-catalogue';
@@ -68,7 +64,11 @@ export class McpGateway {
       {
         callTool: (server, tool, args, opts) => this.upstream(server).callTool(tool, args, opts),
       },
-      { requestedBy: config.countersign.requested_by, progressIntervalMs: config.approval.progress_interval, log: this.log },
+      {
+        requestedBy: config.countersign.requested_by,
+        progressIntervalMs: config.approval.progress_interval,
+        log: this.log,
+      },
       deps.jobState,
     );
     // The low-level server: upstream tools keep their own JSON Schemas, which McpServer.registerTool (zod) cannot carry.
@@ -90,7 +90,10 @@ export class McpGateway {
             if (token === undefined) return;
             progress += 1;
             extra
-              .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } })
+              .sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress, message },
+              })
               .catch(() => undefined);
           },
         },
@@ -100,9 +103,7 @@ export class McpGateway {
 
   /** Connects every upstream server and reads its tools; fails naming the server that could not be reached. */
   async start(): Promise<void> {
-    await Promise.all(
-      [...this.upstreams.values()].map(async (u) => this.lists.set(u.name, await u.listTools())),
-    );
+    await Promise.all([...this.upstreams.values()].map(async (u) => this.lists.set(u.name, await u.listTools())));
     this.catalogue = this.buildCatalogue();
   }
 
@@ -145,7 +146,10 @@ export class McpGateway {
       this.catalogue = this.buildCatalogue();
       if (this.mcp.isConnected()) await this.mcp.server.sendToolListChanged();
     } catch (e) {
-      this.log.error({ server: name, err: (e as Error).message }, 'could not refresh the upstream tool list; keeping the previous one');
+      this.log.error(
+        { server: name, err: (e as Error).message },
+        'could not refresh the upstream tool list; keeping the previous one',
+      );
     }
   }
 }

@@ -46,7 +46,8 @@ export function loadEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
   const result = schema.safeParse(env);
   if (result.success) {
     // A service's env: fail at boot on an incomplete SASL/TLS setup, not at the first connect.
-    if (typeof result.data === 'object' && result.data !== null && 'KAFKA_BROKERS' in result.data) kafkaSecurityFromEnv(env);
+    if (typeof result.data === 'object' && result.data !== null && 'KAFKA_BROKERS' in result.data)
+      kafkaSecurityFromEnv(env);
     return result.data;
   }
   const lines = result.error.issues.map((i) => {
@@ -100,10 +101,16 @@ export function kafkaSecurityFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
     problems.push('KAFKA_SASL_PASSWORD_FILE: set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both');
   }
   if (mechanism) {
-    if (!parsed.KAFKA_SASL_USERNAME) problems.push(`KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set (not set)`);
-    if (!hasPassword) problems.push(`KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE): required when KAFKA_SASL_MECHANISM is set (not set)`);
+    if (!parsed.KAFKA_SASL_USERNAME)
+      problems.push(`KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set (not set)`);
+    if (!hasPassword)
+      problems.push(
+        `KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE): required when KAFKA_SASL_MECHANISM is set (not set)`,
+      );
   } else if (parsed.KAFKA_SASL_USERNAME !== undefined || hasPassword) {
-    problems.push(`KAFKA_SASL_MECHANISM: required when SASL credentials are set, one of ${KAFKA_SASL_MECHANISMS.join(', ')} (not set)`);
+    problems.push(
+      `KAFKA_SASL_MECHANISM: required when SASL credentials are set, one of ${KAFKA_SASL_MECHANISMS.join(', ')} (not set)`,
+    );
   }
   if (parsed.KAFKA_SSL_CA_FILE !== undefined && !parsed.KAFKA_SSL) {
     problems.push('KAFKA_SSL: must be true when KAFKA_SSL_CA_FILE is set');
@@ -123,7 +130,9 @@ export function kafkaSecurityFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
       try {
         settings.ssl.ca = readFileSync(parsed.KAFKA_SSL_CA_FILE, 'utf8');
       } catch (e) {
-        throw new ConfigError(`invalid configuration:\n  KAFKA_SSL_CA_FILE: cannot read ${parsed.KAFKA_SSL_CA_FILE}: ${(e as Error).message}`);
+        throw new ConfigError(
+          `invalid configuration:\n  KAFKA_SSL_CA_FILE: cannot read ${parsed.KAFKA_SSL_CA_FILE}: ${(e as Error).message}`,
+        );
       }
     }
   }

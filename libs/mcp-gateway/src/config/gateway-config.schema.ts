@@ -11,14 +11,19 @@ const DurationSchema = z
 /** Server names become a topic segment (`mcp.<server>.<tool>`) and a tool-name prefix. */
 export const ServerNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, _ and - only (at most 64), starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+    'letters, digits, _ and - only (at most 64), starting with a letter or digit',
+  );
 
 /** Flat globs on upstream tool names: `*` is any run of characters, everything else is literal. */
 const ToolGlobSchema = z.string().min(1).max(128);
 
 export const ToolRuleSchema = z
   .object({
-    match: z.union([ToolGlobSchema, z.array(ToolGlobSchema).min(1)]).transform((m) => (typeof m === 'string' ? [m] : m)),
+    match: z
+      .union([ToolGlobSchema, z.array(ToolGlobSchema).min(1)])
+      .transform((m) => (typeof m === 'string' ? [m] : m)),
     topic: ActionTopicSchema,
     risk_tags: z.array(RiskTagSchema).max(32).default([]),
     /** How long a call waits for its approval; default: the policy's SLA (with policy_dir) or approval.timeout. */
@@ -112,19 +117,21 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .default({ topic: UNMAPPED_TOPIC_TEMPLATE, risk_tags: ['unmapped'] })
-      .refine((u) => ActionTopicSchema.safeParse(u.topic.replaceAll('{server}', 's').replaceAll('{tool}', 't')).success, {
-        path: ['topic'],
-        message: 'dot-separated segments of letters, digits, _ and -, with {server} and {tool} placeholders',
-      }),
-    servers: z
-      .record(z.string(), UpstreamSchema)
-      .superRefine((servers, ctx) => {
-        if (Object.keys(servers).length === 0) ctx.addIssue({ code: 'custom', message: 'at least one upstream server' });
-        for (const name of Object.keys(servers)) {
-          const r = ServerNameSchema.safeParse(name);
-          if (!r.success) ctx.addIssue({ code: 'custom', path: [name], message: r.error.issues[0]?.message ?? 'invalid name' });
-        }
-      }),
+      .refine(
+        (u) => ActionTopicSchema.safeParse(u.topic.replaceAll('{server}', 's').replaceAll('{tool}', 't')).success,
+        {
+          path: ['topic'],
+          message: 'dot-separated segments of letters, digits, _ and -, with {server} and {tool} placeholders',
+        },
+      ),
+    servers: z.record(z.string(), UpstreamSchema).superRefine((servers, ctx) => {
+      if (Object.keys(servers).length === 0) ctx.addIssue({ code: 'custom', message: 'at least one upstream server' });
+      for (const name of Object.keys(servers)) {
+        const r = ServerNameSchema.safeParse(name);
+        if (!r.success)
+          ctx.addIssue({ code: 'custom', path: [name], message: r.error.issues[0]?.message ?? 'invalid name' });
+      }
+    }),
   })
   .strict();
 

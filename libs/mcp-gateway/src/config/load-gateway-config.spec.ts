@@ -42,7 +42,12 @@ describe('parseGatewayConfig', () => {
   it('reads a valid config and fills in the defaults', () => {
     const sut = parseGatewayConfig(VALID, 'gateway.yaml', env);
     expect(sut.countersign.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
-    expect(sut.approval).toEqual({ timeout: 3_600_000, progress_interval: 5_000, hide_denied_tools: false, annotate_tools: true });
+    expect(sut.approval).toEqual({
+      timeout: 3_600_000,
+      progress_interval: 5_000,
+      hide_denied_tools: false,
+      annotate_tools: true,
+    });
     expect(sut.unmapped).toEqual({ topic: 'mcp.{server}.{tool}', risk_tags: ['unmapped'] });
     expect(sut.tool_names).toBe('auto');
     expect(sut.servers['repo']?.tools[0]).toEqual({ match: ['read_*'], topic: 'job.fs.read', risk_tags: [] });

@@ -38,7 +38,10 @@ function expandVariables(config: GatewayConfig, env: NodeJS.ProcessEnv, issues: 
       server.headers = expand(server.headers, `servers.${name}.headers`, env, issues) as Record<string, string>;
   }
   if (config.countersign.kafka)
-    config.countersign.kafka = expand(config.countersign.kafka, 'countersign.kafka', env, issues) as Record<string, unknown>;
+    config.countersign.kafka = expand(config.countersign.kafka, 'countersign.kafka', env, issues) as Record<
+      string,
+      unknown
+    >;
 }
 
 /** Parses and validates the YAML text of a configuration; no file is read. */
@@ -68,7 +71,9 @@ export function loadGatewayConfig(file: string, env: NodeJS.ProcessEnv = process
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new GatewayConfigError(file, [`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+    throw new GatewayConfigError(file, [
+      `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    ]);
   }
   const config = parseGatewayConfig(text, file, env);
   const base = dirname(resolve(file));

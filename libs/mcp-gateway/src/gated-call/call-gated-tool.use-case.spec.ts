@@ -82,9 +82,11 @@ class FakeGate implements GateRunner {
 
 class FakeUpstream {
   calls: { server: string; tool: string; args: unknown; opts: UpstreamCallOptions }[] = [];
-  constructor(private readonly answer: (args: unknown) => CallToolResult | Promise<CallToolResult> = () => ({
-    content: [{ type: 'text', text: 'deleted' }],
-  })) {}
+  constructor(
+    private readonly answer: (args: unknown) => CallToolResult | Promise<CallToolResult> = () => ({
+      content: [{ type: 'text', text: 'deleted' }],
+    }),
+  ) {}
   callTool = async (server: string, tool: string, args: unknown, opts: UpstreamCallOptions) => {
     this.calls.push({ server, tool, args, opts });
     return this.answer(args);
@@ -98,7 +100,12 @@ const ctx = (signal = new AbortController().signal) => {
 };
 
 function setup(gate: GateRunner, upstream = new FakeUpstream(), jobState?: (id: string) => Promise<string | null>) {
-  const sut = new CallGatedToolUseCase(gate, upstream, { requestedBy: 'alice@acme.test', progressIntervalMs: 20, log }, jobState);
+  const sut = new CallGatedToolUseCase(
+    gate,
+    upstream,
+    { requestedBy: 'alice@acme.test', progressIntervalMs: 20, log },
+    jobState,
+  );
   return { sut, upstream };
 }
 
@@ -152,12 +159,28 @@ describe('CallGatedToolUseCase', () => {
 
   it('never calls the upstream when the gate does not release', async () => {
     const cases: [unknown, string, RegExp][] = [
-      [new DeniedError('job-3', 'DENIED', 'decision DENY', 'Trial tenants cannot move money'), 'DENIED', /Denied by policy: repo\/delete_branch was NOT run\. Reason: Trial tenants cannot move money/],
-      [new RejectedError('job-3', 'REJECTED', 'resolution REJECTED', 'not during the freeze'), 'REJECTED', /Reviewer's reason: "not during the freeze"/],
+      [
+        new DeniedError('job-3', 'DENIED', 'decision DENY', 'Trial tenants cannot move money'),
+        'DENIED',
+        /Denied by policy: repo\/delete_branch was NOT run\. Reason: Trial tenants cannot move money/,
+      ],
+      [
+        new RejectedError('job-3', 'REJECTED', 'resolution REJECTED', 'not during the freeze'),
+        'REJECTED',
+        /Reviewer's reason: "not during the freeze"/,
+      ],
       [new ExpiredError('job-3', 'EXPIRED', 'approval expired', null), 'EXPIRED', /before its approval deadline/],
-      [new BlockedError('job-3', 'DUPLICATE', 'second proposal with another event id', null), 'DUPLICATE', /Blocked by Countersign \(DUPLICATE\).*neither is executed/],
+      [
+        new BlockedError('job-3', 'DUPLICATE', 'second proposal with another event id', null),
+        'DUPLICATE',
+        /Blocked by Countersign \(DUPLICATE\).*neither is executed/,
+      ],
       [new TimeoutError('job-3', 60_000, 'grant'), 'TIMEOUT', /No decision within 1m: repo\/delete_branch was NOT run/],
-      [new Error('connect ECONNREFUSED 127.0.0.1:9092'), 'GATE_UNAVAILABLE', /could not be asked \(connect ECONNREFUSED/],
+      [
+        new Error('connect ECONNREFUSED 127.0.0.1:9092'),
+        'GATE_UNAVAILABLE',
+        /could not be asked \(connect ECONNREFUSED/,
+      ],
     ];
     for (const [error, code, text] of cases) {
       const { sut, upstream } = setup(new FakeGate({ throws: error }));
@@ -189,7 +212,9 @@ describe('CallGatedToolUseCase', () => {
     );
     const result = await sut.execute({ route: ROUTE, arguments: {}, waitMs: 60_000, jobId: 'job-5' }, ctx().ctx);
     expect(result._meta).toMatchObject({ [META_CODE]: 'UPSTREAM_FAILED' });
-    expect((result.content[0] as { text: string }).text).toMatch(/approved and sent, but upstream server repo failed: Request timed out/);
+    expect((result.content[0] as { text: string }).text).toMatch(
+      /approved and sent, but upstream server repo failed: Request timed out/,
+    );
     expect(gate.reported[0]?.status).toBe('FAILED');
   });
 
@@ -197,7 +222,10 @@ describe('CallGatedToolUseCase', () => {
     const { sut } = setup(new FakeGate({ reportFails: true }));
     const result = await sut.execute({ route: ROUTE, arguments: {}, waitMs: 60_000, jobId: 'job-6' }, ctx().ctx);
     expect(result.content).toEqual([{ type: 'text', text: 'deleted' }]);
-    expect(log.warn).toHaveBeenCalledWith(expect.objectContaining({ job_id: 'job-6' }), expect.stringMatching(/UNKNOWN/));
+    expect(log.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ job_id: 'job-6' }),
+      expect.stringMatching(/UNKNOWN/),
+    );
   });
 
   it('audits a large result by digest, within what the report endpoint accepts', async () => {
@@ -221,7 +249,9 @@ describe('CallGatedToolUseCase', () => {
     await pending;
     expect(progress[0]).toBe('Asking Countersign for permission (job job-7, job.deploy.delete [prod, write])');
     expect(progress).toContainEqual(
-      expect.stringMatching(/^Waiting for Countersign \(job job-7: awaiting human approval, decision REQUIRE_APPROVAL\); waited \d+s of up to 30m$/),
+      expect.stringMatching(
+        /^Waiting for Countersign \(job job-7: awaiting human approval, decision REQUIRE_APPROVAL\); waited \d+s of up to 30m$/,
+      ),
     );
     expect(progress.at(-1)).toBe('Released by Countersign (job job-7); calling repo/delete_branch');
     const count = progress.length;
@@ -247,7 +277,10 @@ describe('CallGatedToolUseCase', () => {
   it('refuses arguments that are not JSON without proposing anything', async () => {
     const gate = new FakeGate();
     const { sut } = setup(gate);
-    const result = await sut.execute({ route: ROUTE, arguments: { n: 1n } as unknown as Record<string, unknown>, waitMs: 1 }, ctx().ctx);
+    const result = await sut.execute(
+      { route: ROUTE, arguments: { n: 1n } as unknown as Record<string, unknown>, waitMs: 1 },
+      ctx().ctx,
+    );
     expect(result._meta).toMatchObject({ [META_CODE]: 'INVALID_ARGUMENTS' });
     expect(gate.actions).toHaveLength(0);
   });

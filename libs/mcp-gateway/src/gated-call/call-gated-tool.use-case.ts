@@ -147,7 +147,10 @@ export class CallGatedToolUseCase {
     } catch (e) {
       if (answered) {
         if (e instanceof ReportError)
-          this.opts.log.warn({ job_id: jobId, err: e.message }, 'the outcome could not be reported; the gate will record UNKNOWN');
+          this.opts.log.warn(
+            { job_id: jobId, err: e.message },
+            'the outcome could not be reported; the gate will record UNKNOWN',
+          );
         return withJob(answered, jobId);
       }
       const { code, text } = explainGateError(e, describe);

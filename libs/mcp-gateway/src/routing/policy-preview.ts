@@ -23,7 +23,10 @@ export type PolicyPreviewer = (route: ToolRoute) => PolicyPreview;
  * A local reading of the policy, for conveniences only (waits sized to the SLA, hidden or annotated
  * tools): policy-decision still decides every call, with whatever policy is active there.
  */
-export function policyPreviewer(policy: CompiledPolicySet, identity: { tenant: string; agentId: string }): PolicyPreviewer {
+export function policyPreviewer(
+  policy: CompiledPolicySet,
+  identity: { tenant: string; agentId: string },
+): PolicyPreviewer {
   return (route) => {
     const d = decideWithoutHash(
       {

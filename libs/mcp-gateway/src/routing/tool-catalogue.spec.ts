@@ -64,7 +64,10 @@ describe('ToolRouter', () => {
       mapped: true,
     });
     // delete_branch fits both `*_branch` and `delete_*`: the first rule wins.
-    expect(sut.route('repo', 'delete_branch')).toMatchObject({ topic: 'job.deploy.delete', riskTags: ['prod', 'write'] });
+    expect(sut.route('repo', 'delete_branch')).toMatchObject({
+      topic: 'job.deploy.delete',
+      riskTags: ['prod', 'write'],
+    });
     expect(sut.route('repo', 'delete_file')).toMatchObject({ topic: 'job.fs.delete', riskTags: ['write'] });
     expect(sut.route('repo', 'quick_fix')).toMatchObject({ timeoutMs: 90_000 });
   });
@@ -81,7 +84,9 @@ describe('ToolRouter', () => {
   });
 
   it('uses a configured unmapped topic and tags', () => {
-    const custom = new ToolRouter(config(REPO, `unmapped: { topic: 'agent.mcp.{server}.{tool}', risk_tags: [unmapped, prod] }`));
+    const custom = new ToolRouter(
+      config(REPO, `unmapped: { topic: 'agent.mcp.{server}.{tool}', risk_tags: [unmapped, prod] }`),
+    );
     expect(custom.route('repo', 'rm')).toMatchObject({ topic: 'agent.mcp.repo.rm', riskTags: ['unmapped', 'prod'] });
   });
 
@@ -95,8 +100,16 @@ describe('ToolRouter', () => {
 
 describe('ToolCatalogue', () => {
   const cfg = config(REPO);
-  const lists = new Map([['repo', [tool('read_file', 'Reads a file'), tool('delete_branch', 'Deletes a branch'), tool('whoami')]]]);
-  const base = { router: new ToolRouter(cfg), prefixed: false, defaultWaitMs: 3_600_000, hideDenied: false, annotate: true };
+  const lists = new Map([
+    ['repo', [tool('read_file', 'Reads a file'), tool('delete_branch', 'Deletes a branch'), tool('whoami')]],
+  ]);
+  const base = {
+    router: new ToolRouter(cfg),
+    prefixed: false,
+    defaultWaitMs: 3_600_000,
+    hideDenied: false,
+    annotate: true,
+  };
 
   it('passes tools through unchanged without a policy preview', () => {
     const sut = ToolCatalogue.build(lists, base);
@@ -129,6 +142,10 @@ describe('ToolCatalogue', () => {
     expect(() => ToolCatalogue.build(two, base)).toThrow(ToolNameCollisionError);
     const prefixed = ToolCatalogue.build(two, { ...base, prefixed: true });
     expect(prefixed.visibleTools().map((t) => t.name)).toEqual(['repo__search', 'web__search']);
-    expect(prefixed.get('web__search')?.route).toMatchObject({ server: 'web', tool: 'search', topic: 'mcp.web.search' });
+    expect(prefixed.get('web__search')?.route).toMatchObject({
+      server: 'web',
+      tool: 'search',
+      topic: 'mcp.web.search',
+    });
   });
 });

@@ -130,20 +130,20 @@ export class ApprovalsTx {
 
   /** Pending items past their due time, skipping rows another replica (or a reviewer) holds. */
   async lockDue(now: Date, limit: number): Promise<ApprovalItemEntity[]> {
-    const rows = (await this.manager.query(
+    const rows = await this.query(
       `SELECT * FROM ${ITEMS} WHERE state = 'PENDING' AND due_at <= $1 ORDER BY due_at, job_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [now, limit],
-    )) as Row[];
+    );
     return rows.map(itemFromRow);
   }
 
   async lockEscalationsDue(now: Date, limit: number): Promise<ApprovalItemEntity[]> {
-    const rows = (await this.manager.query(
+    const rows = await this.query(
       `SELECT * FROM ${ITEMS}
         WHERE state = 'PENDING' AND escalated_at IS NULL AND escalate_at IS NOT NULL AND escalate_at <= $1
         ORDER BY escalate_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [now, limit],
-    )) as Row[];
+    );
     return rows.map(itemFromRow);
   }
 
