@@ -6,7 +6,7 @@
 //      transaction and in group-commit batches, to show where the end-to-end limit sits;
 //   3. verify: GET /api/v1/audit/verify over a chain of 1,000,000 generated records.
 // Build first (npx tsc -b services/audit), start the broker (deploy/local/kafka.sh start), then:
-//   node bench/audit/run.cjs [--events 30000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--no-report]
+//   node bench/audit/run.cjs [--events 6000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--no-report]
 // Writes bench/reports/audit.md.
 'use strict';
 require('reflect-metadata');
@@ -41,7 +41,7 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const EVENTS = opt('events', 30000);
+const EVENTS = opt('events', 6000);
 const RECORDS = opt('records', 1000000);
 const RUNS = opt('runs', 3);
 const REGENERATE = args.includes('--regenerate');

@@ -8,7 +8,7 @@
 //      approval resolves its item and writes its approval.resolved to the outbox): unthrottled
 //      (saturation) and at a steady 200 req/s.
 // Build first (npx tsc -b services/approval-queue), start the broker, then:
-//   node bench/queue/run.cjs [--items 100000] [--seconds 10] [--keep] [--no-report]
+//   node bench/queue/run.cjs [--items 100000] [--seconds 10] [--keep] [--seed-only] [--no-report]
 // Writes bench/reports/queue.md.
 'use strict';
 const { spawn, execSync } = require('node:child_process');
@@ -234,7 +234,8 @@ function cpuSeconds(pid) {
  */
 async function cpuSnapshot(pid) {
   const backends = await withPg(PG_ADMIN, async (c) => (await c.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [DB])).rows.map((r) => r.pid));
-  return { svc: cpuSeconds(pid), db: backends.reduce((sum, p) => sum + cpuSeconds(p), 0), pids: backends };
+  const byPid = new Map(backends.map((p) => [p, cpuSeconds(p)]));
+  return { svc: cpuSeconds(pid), byPid, pids: backends };
 }
 
 async function measured(pid, run) {
@@ -243,7 +244,9 @@ async function measured(pid, run) {
   const result = await run();
   const after = await cpuSnapshot(pid);
   const n = Math.max(1, result.total);
-  return { ...result, load, svcCpuMs: ((after.svc - before.svc) * 1000) / n, dbCpuMs: ((after.db - before.db) * 1000) / n };
+  // Per backend: a connection opened during the run counts from zero; one closed during it is lost (rare: the pool keeps them).
+  const db = after.pids.reduce((sum, p) => sum + Math.max(0, after.byPid.get(p) - (before.byPid.get(p) ?? 0)), 0);
+  return { ...result, load, svcCpuMs: ((after.svc - before.svc) * 1000) / n, dbCpuMs: (db * 1000) / n };
 }
 
 function cannon(opts) {
@@ -286,6 +289,11 @@ async function main() {
   log('starting the service (it runs its migrations)');
   let svc = await startService();
   const approvable = await withPg(dbUrl(DB), seed);
+  if (args.includes('--seed-only')) {
+    await svc.stop();
+    log(`seeded ${DB}; left in place (--seed-only)`);
+    return;
+  }
   // Restart so the service's connections see the seeded statistics with fresh plans.
   await svc.stop();
   svc = await startService();
@@ -397,7 +405,7 @@ broker and the load generator share the machine (and, during this run, other eng
 ## Set-up
 
 - ${fmt(ITEMS)} pending items seeded straight into the service's schema (migrated by the service at
-  start), plus ${fmt(HISTORY)} resolved ones for the per-item history; ${TENANTS} tenants, ${TOPICS * 5}
+  start), plus ${fmt(HISTORY)} resolved ones for the per-item history; ${TENANTS} tenants, ${TOPICS}
   topics, ${RULES} rules, ${AGENTS} agents, 5 risk-tag sets; 1/7 of the items need \`finance\`, 1/11 any
   role, the rest \`service-owner\` or \`sre\`; a third of the two-approval items already have one approval.
 - The reviewer token has roles \`service-owner, sre\` and no tenant limit, so it sees ~86% of the queue.

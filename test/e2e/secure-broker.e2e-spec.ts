@@ -30,6 +30,21 @@ import {
  * throw-away state and secrets dir, and stopped afterwards; a secure broker already running (make up
  * SECURE=1) is used as it is, with the credentials in .run/secure.
  */
+const LIVE = new Map<unknown, [number, string]>();
+const origSet = global.setTimeout;
+const origClear = global.clearTimeout;
+(global as unknown as { setTimeout: unknown }).setTimeout = (fn: (...a: unknown[]) => void, ms: number, ...a: unknown[]) => {
+  const t: unknown = origSet(() => {
+    LIVE.delete(t);
+    fn(...a);
+  }, ms);
+  LIVE.set(t, [ms, (new Error().stack ?? '').split('\n').slice(2, 7).join(' | ')]);
+  return t;
+};
+(global as unknown as { clearTimeout: unknown }).clearTimeout = (t: unknown) => {
+  LIVE.delete(t);
+  origClear(t as NodeJS.Timeout);
+};
 const run = promisify(execFile);
 const SASL_PORT = 9192;
 const TLS_PORT = 9194;
@@ -317,6 +332,10 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
       await run(KAFKA_SH, ['stop'], { env: broker.started.env, timeout: 60000 });
       rmSync(broker.started.tmp, { recursive: true, force: true });
     }
+    const dbg = () => process.stdout.write(`DEBUG-HANDLES ${JSON.stringify(process.getActiveResourcesInfo())} ${JSON.stringify([...LIVE.values()])}\n`);
+    dbg();
+    setTimeout(dbg, 3000).unref();
+    setTimeout(dbg, 15000).unref();
   }, 120000);
 
   const propose = async (p: ReturnType<typeof proposal>) =>
