@@ -59,9 +59,14 @@ lint: install
 	@npx nx show projects >/dev/null  # the boundary rule reads the Nx project graph
 	npx eslint --max-warnings=0 .
 
+# make up SECURE=1: the SASL/SCRAM + ACL broker on 9192, each service as its own principal.
+ifeq ($(SECURE),1)
+export KAFKA_SECURE := 1
+endif
+
 kafka: install build
 	deploy/local/kafka.sh start
-	node deploy/local/create-topics.cjs
+	$(if $(filter 1,$(SECURE)),,node deploy/local/create-topics.cjs)
 
 kafka-stop:
 	deploy/local/kafka.sh stop
@@ -73,8 +78,8 @@ export TEST_KAFKA_BROKERS := 127.0.0.1:19092
 
 test-kafka: install build
 	@echo "==> test broker (fresh) on $(TEST_KAFKA_BROKERS)"
-	@$(TEST_KAFKA) deploy/local/kafka.sh reset >/dev/null
-	$(TEST_KAFKA) deploy/local/kafka.sh start
+	@$(TEST_KAFKA) KAFKA_SECURE=0 deploy/local/kafka.sh reset >/dev/null
+	$(TEST_KAFKA) KAFKA_SECURE=0 deploy/local/kafka.sh start
 	KAFKA_BROKERS=$(TEST_KAFKA_BROKERS) node deploy/local/create-topics.cjs
 
 db: install
@@ -89,7 +94,7 @@ up: install build kafka db keys
 down:
 	-deploy/local/stack.sh stop
 	-deploy/local/kafka.sh stop
-	-@$(TEST_KAFKA) deploy/local/kafka.sh stop
+	-@$(TEST_KAFKA) KAFKA_SECURE=0 deploy/local/kafka.sh stop
 
 status:
 	-deploy/local/kafka.sh status

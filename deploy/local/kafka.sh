@@ -257,13 +257,21 @@ ready_check() {
 secure_ready_check() {
   local timeout=$1 pid=$2 javac src="$SECURE_DIR/SecureAdmin.java"
   local tools_log="-Dlog4j2.configurationFile=$CONF_DIR/log4j2-tools.properties"
+  # Compiled once next to the shared jars (every state dir uses it); written via a temp dir, so a
+  # concurrent start never loads a half-written class.
+  local classes="$LIBS_DIR/../secure-classes"
   javac="$(dirname "$(command -v "$JAVA")")/javac"
   if [[ -x "$javac" ]]; then
-    if [[ ! -f "$CLASSES_DIR/SecureAdmin.class" || "$src" -nt "$CLASSES_DIR/SecureAdmin.class" || "$MARKER" -nt "$CLASSES_DIR/SecureAdmin.class" ]]; then
-      mkdir -p "$CLASSES_DIR"
-      "$javac" -nowarn -d "$CLASSES_DIR" -cp "$LIBS_DIR/*" "$src" >/dev/null
+    if [[ ! -f "$classes/SecureAdmin.class" || "$src" -nt "$classes/SecureAdmin.class" || "$MARKER" -nt "$classes/SecureAdmin.class" ]]; then
+      local tmp
+      tmp="$(mktemp -d "$LIBS_DIR/../secure-classes.XXXXXX")"
+      "$javac" -nowarn -d "$tmp" -cp "$LIBS_DIR/*" "$src" >/dev/null
+      rm -rf "$classes.old"
+      [[ -d "$classes" ]] && mv "$classes" "$classes.old"
+      mv "$tmp" "$classes"
+      rm -rf "$classes.old"
     fi
-    exec "$JAVA" -Xmx96m "$tools_log" -cp "$CLASSES_DIR:$LIBS_DIR/*" SecureAdmin apply "$KAFKA_SECRETS_DIR/admin.properties" "$timeout" "$pid" "$STATE_DIR/acl-plan.txt"
+    exec "$JAVA" -Xmx96m "$tools_log" -cp "$classes:$LIBS_DIR/*" SecureAdmin apply "$KAFKA_SECRETS_DIR/admin.properties" "$timeout" "$pid" "$STATE_DIR/acl-plan.txt"
   else
     exec "$JAVA" -Xmx96m "$tools_log" -cp "$LIBS_DIR/*" "$src" apply "$KAFKA_SECRETS_DIR/admin.properties" "$timeout" "$pid" "$STATE_DIR/acl-plan.txt"
   fi
@@ -405,6 +413,9 @@ wait_ready() {
     3) rm -f "$PID_FILE"
        show_log_tail
        if grep -q 'Address already in use' "$LOG_FILE" 2>/dev/null; then
+         if (( SECURE )); then
+           die "broker could not bind its ports: another process took 127.0.0.1:$KAFKA_PORT, :$KAFKA_CONTROLLER_PORT or :$KAFKA_TLS_PORT; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_TLS_PORT"
+         fi
          die "broker could not bind its ports: another process took 127.0.0.1:$KAFKA_PORT or :$KAFKA_CONTROLLER_PORT; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
        fi
        die "broker exited during startup (see ${LOG_FILE})" ;;

@@ -32,6 +32,8 @@ service_env() {
   echo "EXECUTOR_HTTP_SECRET=$(cat "$KEYS/executor-http.secret")"
   echo "POLICY_DIR=${POLICY_DIR:-$ROOT/policies}"
   echo "EXECUTORS_FILE=${EXECUTORS_FILE:-$ROOT/deploy/local/executors.yaml}"
+  # SECURE=1: the service's own Kafka principal (KAFKA_BROKERS + SASL), written by kafka.sh
+  if [[ "${KAFKA_SECURE:-0}" == 1 ]]; then cat "$RUN/secure/$name.env"; fi
 }
 
 start_one() {

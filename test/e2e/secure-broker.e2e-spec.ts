@@ -30,21 +30,6 @@ import {
  * throw-away state and secrets dir, and stopped afterwards; a secure broker already running (make up
  * SECURE=1) is used as it is, with the credentials in .run/secure.
  */
-const LIVE = new Map<unknown, [number, string]>();
-const origSet = global.setTimeout;
-const origClear = global.clearTimeout;
-(global as unknown as { setTimeout: unknown }).setTimeout = (fn: (...a: unknown[]) => void, ms: number, ...a: unknown[]) => {
-  const t: unknown = origSet(() => {
-    LIVE.delete(t);
-    fn(...a);
-  }, ms);
-  LIVE.set(t, [ms, (new Error().stack ?? '').split('\n').slice(2, 7).join(' | ')]);
-  return t;
-};
-(global as unknown as { clearTimeout: unknown }).clearTimeout = (t: unknown) => {
-  LIVE.delete(t);
-  origClear(t as NodeJS.Timeout);
-};
 const run = promisify(execFile);
 const SASL_PORT = 9192;
 const TLS_PORT = 9194;
@@ -148,6 +133,7 @@ class Reader {
   readonly seen: Seen[] = [];
   private consumer: Consumer | undefined;
   private readonly waiters = new Set<() => void>();
+  private stopping = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -155,7 +141,13 @@ class Reader {
   ) {}
 
   async start(topics: string[]): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10000 });
+    // kafkajs restarts a crashed consumer after a delay, even one disconnected meanwhile: once
+    // stopping, no restart (else it would retry for ever once the broker is gone).
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: 10000,
+      retry: { retries: 5, restartOnFailure: async () => !this.stopping },
+    });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     const joined = new Promise<void>((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
@@ -173,7 +165,7 @@ class Reader {
       },
     });
     this.consumer = consumer;
-    await joined;
+    await within(joined, 90000, `${this.groupId} did not join its group`);
   }
 
   waitFor(topic: string, match: (m: Seen) => boolean, count = 1, timeoutMs = 45000): Promise<Seen[]> {
@@ -196,6 +188,7 @@ class Reader {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer?.disconnect();
   }
 }
@@ -209,21 +202,36 @@ async function positionAtEnd(kafka: Kafka, groupId: string): Promise<void> {
   const ends = await Promise.all(
     ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })),
   ).finally(() => admin.disconnect());
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10000 });
+  // Restarts after a crash (a busy broker) until the offsets are committed, never after.
+  let done = false;
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 10000,
+    retry: { retries: 5, restartOnFailure: async () => !done },
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [...ALL_TOPICS], fromBeginning: false });
     const joined = new Promise<void>((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
     await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-    await joined;
+    await within(joined, 90000, `${groupId} did not join its group`);
     await consumer.commitOffsets(
       ends.flatMap(({ topic, partitions }) =>
         partitions.map((p) => ({ topic, partition: p.partition, offset: p.high })),
       ),
     );
   } finally {
+    done = true;
     await consumer.disconnect();
   }
+}
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>(
+    (_, rej) => (timer = setTimeout(() => rej(new Error(`${what} within ${ms} ms`)), ms)),
+  );
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** The kafkajs error type behind a failure (`TOPIC_AUTHORIZATION_FAILED`, ...), following causes. */
@@ -311,7 +319,7 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
     );
 
     probe = new Reader(admin, `secure-spec-probe-${tag}`);
-    await probe.start([Topics.DecisionMade, Topics.ApprovalResolved, dlqTopic(Topics.JobProposed)]);
+    await probe.start([Topics.JobProposed, Topics.DecisionMade, Topics.ApprovalResolved, dlqTopic(Topics.JobProposed)]);
     agentOutcomes = new Reader(secureKafka(broker, 'agent'), `agent-secure-${tag}`);
     await agentOutcomes.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted]);
     compliance = new Reader(secureKafka(broker, 'compliance'), `compliance-secure-${tag}`);
@@ -325,25 +333,24 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
   }, 600000);
 
   afterAll(async () => {
-    await Promise.all([...services.values()].map((s) => s.stop()));
-    await agentProducer?.disconnect().catch(() => undefined);
     await Promise.all([probe, agentOutcomes, compliance].map((r) => r?.stop().catch(() => undefined)));
+    await agentProducer?.disconnect().catch(() => undefined);
+    await Promise.all([...services.values()].map((s) => s.stop()));
     if (broker?.started) {
       await run(KAFKA_SH, ['stop'], { env: broker.started.env, timeout: 60000 });
       rmSync(broker.started.tmp, { recursive: true, force: true });
     }
-    const dbg = () => process.stdout.write(`DEBUG-HANDLES ${JSON.stringify(process.getActiveResourcesInfo())} ${JSON.stringify([...LIVE.values()])}\n`);
-    dbg();
-    setTimeout(dbg, 3000).unref();
-    setTimeout(dbg, 15000).unref();
   }, 120000);
 
-  const propose = async (p: ReturnType<typeof proposal>) =>
-    agentProducer.send({
+  /** Publishes as the agent principal, and waits until the proposal can be read back from the topic. */
+  const propose = async (p: ReturnType<typeof proposal>) => {
+    await agentProducer.send({
       topic: Topics.JobProposed,
       acks: -1,
       messages: [{ key: p.data.job_id, value: JSON.stringify(p) }],
     });
+    await probe.waitFor(Topics.JobProposed, forJob(p.data.job_id), 1, 15000);
+  };
 
   it('starts every service with its own principal; each reaches /readyz', async () => {
     for (const name of SERVICE_NAMES) {
@@ -363,7 +370,7 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
   it('an ALLOW proposal from the agent principal is decided, released to the agent and audited for compliance', async () => {
     const p = proposal({ tenant: 'globex', topic: 'job.ticket.read', risk_tags: ['read'] });
     await propose(p);
-    const [decision] = await probe.waitFor(Topics.DecisionMade, forJob(p.data.job_id));
+    const [decision] = await probe.waitFor(Topics.DecisionMade, forJob(p.data.job_id), 1, 60000);
     expect(decision!.json).toMatchObject({
       producer: 'policy-decision',
       data: { decision: 'ALLOW', policy_rule_id: 'allow-read' },
@@ -381,7 +388,7 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
       requested_by: 'alice@globex.test',
     });
     await propose(p);
-    const [decision] = await probe.waitFor(Topics.DecisionMade, forJob(p.data.job_id));
+    const [decision] = await probe.waitFor(Topics.DecisionMade, forJob(p.data.job_id), 1, 60000);
     expect(decision!.json).toMatchObject({ data: { decision: 'REQUIRE_APPROVAL', policy_rule_id: 'prod-write-gate' } });
 
     const queue = services.get('approval-queue')!;

@@ -9,6 +9,7 @@ import { canonicalJson, policySnapshotId, sha256Hex } from '@countersign/crypto'
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, publishRaw, type ProbedMessage } from '../../../test/support/kafka-probe';
 import {
+  KAFKA_BROKERS,
   PG_ADMIN_URL,
   ROOT,
   createTestDatabase,
@@ -403,7 +404,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     const head = (await pg.query(`SELECT seq::int AS seq FROM audit.chain_head`)).rows[0] as { seq: number };
 
     // The standalone script, reading the topic from the beginning like a compliance consumer.
-    const run = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--json'], {
+    const run = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--json', '--brokers', KAFKA_BROKERS], {
       encoding: 'utf8',
       timeout: 60000,
     });

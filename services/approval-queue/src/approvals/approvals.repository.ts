@@ -215,13 +215,13 @@ export class ApprovalsRepository {
     if (f.ruleId !== undefined) where.push(`policy_rule_id = ${p(f.ruleId)}`);
     if (f.role !== undefined) where.push(`(cardinality(approver_roles) = 0 OR ${p(f.role)} = ANY(approver_roles))`);
     if (f.after) where.push(`(due_at, job_id) > (${p(f.after.dueAt)}::timestamptz, ${p(f.after.jobId)})`);
-    const rows = await preparedQuery(
-      this.dataSource,
-      `SELECT *, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS due_key
+    const text = `SELECT *, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS due_key
          FROM ${ITEMS} WHERE ${where.join(' AND ')}
-        ORDER BY due_at, job_id LIMIT ${p(f.limit + 1)}`,
-      params,
-    );
+        ORDER BY due_at, job_id LIMIT ${p(f.limit + 1)}`;
+    // Only the unfiltered page runs prepared: a cached generic plan cannot know how selective a
+    // tenant, topic or tag is (a common risk tag made one 50x slower), so filtered pages are planned per call.
+    const unfiltered = [f.visibleTenants, f.tenant, f.topic, f.riskTag, f.ruleId, f.role].every((v) => v === undefined);
+    const rows = unfiltered ? await preparedQuery(this.dataSource, text, params) : ((await this.dataSource.query(text, params)) as Row[]);
     const more = rows.length > f.limit;
     const page = rows.slice(0, f.limit);
     const last = page[page.length - 1];

@@ -25,7 +25,7 @@ export const EnvSchema = BaseEnvSchema.extend({
     .default('audit_writer'),
   /** Most records appended in one transaction (group commit). */
   AUDIT_APPEND_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(500),
-  /** Rows read per keyset batch by verify and export. */
+  /** Rows per keyset batch when verifying. */
   AUDIT_VERIFY_BATCH: z.coerce.number().int().min(100).max(100000).default(5000),
   /** Worker threads one verify splits the chain across (default: the CPUs, at most 4). */
   AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(1).max(32).default(Math.min(4, availableParallelism())),

@@ -6,6 +6,7 @@ export interface AuditSettings {
   /** Role every writing transaction runs as (`SET LOCAL ROLE`); empty for none. */
   dbRole: string;
   appendBatchMax: number;
+  /** Rows per keyset batch when verifying. */
   verifyBatch: number;
   /** Worker threads one verify uses (ranges checked in parallel). */
   verifyWorkers: number;

@@ -9,17 +9,17 @@ export interface ScanRangeJob {
   snapshot: string | null;
   from: number;
   to: number;
+  /** Rows per keyset batch. */
   batch: number;
 }
 
-/** Raw text for every column: node-postgres' cheapest form; bigint arrives as text anyway. */
+/** Raw text for every column: node-postgres' cheapest form (bigint arrives as text anyway). */
 const RAW_TEXT = { getTypeParser: () => (v: string) => v };
 type ScanRow = [string, string, string, string, string | null, string, string | null, string | null, string, string];
 
 /**
- * Reads [from, to] in keyset batches (`WHERE seq > $1 ORDER BY seq LIMIT`) on its own connection
- * and checks it with ChainVerifier; the record object is reused, so a million rows allocate only
- * what node-postgres does.
+ * Verifies [from, to] on its own connection in keyset batches (`WHERE seq > $1 … ORDER BY seq
+ * LIMIT`), never holding more than one batch; the record object is reused across rows.
  */
 export async function scanRange(job: ScanRangeJob): Promise<RangeResult> {
   const client = new Client({ connectionString: job.databaseUrl, application_name: 'audit-verify' });
@@ -30,6 +30,7 @@ export async function scanRange(job: ScanRangeJob): Promise<RangeResult> {
       if (!/^[0-9A-F-]+$/i.test(job.snapshot)) throw new Error(`not a snapshot id: ${job.snapshot}`);
       await client.query(`SET TRANSACTION SNAPSHOT '${job.snapshot}'`);
     }
+    // Timestamps as text in UTC, turned into the hashed ISO form without a Date per row.
     await client.query(`SET LOCAL TimeZone = 'UTC'`);
     const verifier = new ChainVerifier({ seq: job.from, prevHash: null });
     const rec: ChainedRecord = {
