@@ -408,6 +408,15 @@ async function main() {
     return { approved: r.rows[0].n, outbox: o.rows[0].n, published: o.rows[0].published };
   });
   log(`approved items: ${fmt(resolved.approved)}, outbox rows: ${fmt(resolved.outbox)} (${fmt(resolved.published)} published)`);
+  // How long the relay takes to publish what the approvals left in the outbox.
+  const drainStart = Date.now();
+  let drained = resolved.published;
+  while (drained < resolved.outbox && Date.now() - drainStart < 300000) {
+    await sleep(1000);
+    drained = await withPg(dbUrl(DB), async (c) => (await c.query('SELECT count(published_at)::int AS n FROM approval_queue.outbox')).rows[0].n);
+  }
+  const drainSeconds = (Date.now() - drainStart) / 1000;
+  log(`outbox: ${fmt(drained)} of ${fmt(resolved.outbox)} published ${drainSeconds.toFixed(0)} s after the approvals ended`);
 
   await svc.stop();
   stopBroker();
@@ -420,7 +429,12 @@ async function main() {
   const cpuPerReq = (r) => `${r.svcCpuMs.toFixed(2)} + ${r.dbCpuMs.toFixed(2)}`;
   const row = (r) =>
     `| ${r.name} | \`${r.query.length > 40 ? `${r.query.slice(0, 37)}...` : r.query}\` | ${r.connections} | ${r.items} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} | ${cpuPerReq(r)} | ${r.load.toFixed(1)} |`;
-  const worstList = Math.max(...listResults.map((r) => r.p99));
+  const pages = listResults.filter((r) => r.items <= 50);
+  const worstList = Math.max(...pages.map((r) => r.p99));
+  const medianList = pages.map((r) => r.p50).sort((a, b) => a - b)[Math.floor(pages.length / 2)];
+  const listCpu = pages.map((r) => r.svcCpuMs + r.dbCpuMs).sort((a, b) => a - b)[Math.floor(pages.length / 2)];
+  const approveCpu = approveSaturated.svcCpuMs + approveSaturated.dbCpuMs;
+  const loads = [...listResults, ...listLoaded, approveSaturated, approveSteady].map((r) => r.load);
   const verdict = (ok) => (ok ? 'met' : '**not met**');
   const md = `# Approval queue benchmark
 
@@ -462,7 +476,7 @@ Under load (10 concurrent clients; by Little's law latency here is concurrency /
 |---|---|---|---|---|---|---|---|---|---|---|
 ${listLoaded.map(row).join('\n')}
 
-Worst single-client p99: ${worstList} ms: target ${verdict(worstList <= TARGETS.listP99)}.
+Worst single-client p99 of a 50-item page: ${worstList} ms (median p50 ${medianList} ms): target ${verdict(worstList <= TARGETS.listP99)}.
 
 Query plans (database time of the page query alone, EXPLAIN ANALYZE):
 
@@ -478,12 +492,32 @@ Query plans (database time of the page query alone, EXPLAIN ANALYZE):
 |---|---|---|---|---|---|---|---|---|---|
 ${[approveSaturated, approveSteady].map((r) => `| ${r.name} | ${fmt(r.total)} | ${r.non2xx} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} | ${cpuPerReq(r)} | ${r.load.toFixed(1)} |`).join('\n')}
 
-At ${STEADY_RATE} req/s (50 reviewers each approving twice a second, far above a human queue) p99 is
-${approveSteady.p99} ms: target ${verdict(approveSteady.p99 <= TARGETS.approveP99)}. Unthrottled, 50 connections
+Offered ${STEADY_RATE} req/s (50 reviewers each approving twice a second, far above a human queue), the
+service answered ${fmt(approveSteady.rps)} req/s with p99 ${approveSteady.p99} ms: target ${verdict(approveSteady.p99 <= TARGETS.approveP99)}. Unthrottled, 50 connections
 saturate the ${nproc} cores at ${fmt(approveSaturated.rps)} approvals/s; latency there is queueing (50 / throughput),
 p99 ${approveSaturated.p99} ms: target ${verdict(approveSaturated.p99 <= TARGETS.approveP99)}.
 ${fmt(resolved.approved)} items ended APPROVED with ${fmt(resolved.outbox)} outbox rows (one per resolution), ${fmt(resolved.published)}
 published to Kafka by the time the run ended.
+
+## Reading these numbers
+
+- The machine was shared: the 1-minute load average was ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${nproc} vCPUs during
+  the runs (other engineers' tests, brokers and benches), so every request queued for a core.
+  Latency here is mostly that wait; CPU time per request is the figure to compare between runs.
+- A 50-item page costs about ${listCpu.toFixed(1)} CPU ms (service + Postgres, median of the cases above) and an
+  approval about ${approveCpu.toFixed(1)} CPU ms. On ${nproc} otherwise idle cores that is a ceiling of roughly
+  ${fmt((nproc * 1000) / listCpu)} pages/s or ${fmt((nproc * 1000) / approveCpu)} approvals/s, and one page in about
+  ${(listCpu / 1.5).toFixed(0)} ms of wall time (service and database work partly in parallel).
+- With ${'50'} reviewers hammering without pause, p99 is bound below by queueing: 50 in flight at
+  ${fmt(approveSaturated.rps)}/s is ${fmt((50 / Math.max(1, approveSaturated.rps)) * 1000)} ms on average whatever the code does. The ${TARGETS.approveP99} ms target needs
+  either fewer requests in flight (real reviewers click far less often) or more cores.
+- The database side is index-only work: the plans above take ${plans.none.ms.toFixed(1)}–${Math.max(plans.topic.ms, plans.tag.ms).toFixed(1)} ms of
+  database time per page; most of a page's cost is the HTTP/Nest/OpenTelemetry layers and turning
+  ~100 KB of rows into JSON.
+- The outbox relay (libs/bus) publishes one message per broker round trip (acks from all replicas,
+  one in flight): it fell behind the approval rate (${fmt(resolved.published)} of ${fmt(resolved.outbox)} published when the
+  approvals ended) and had published ${fmt(drained)} ${drainSeconds.toFixed(0)} s later. Batching the relay's sends (kafkajs
+  \`sendBatch\`, order kept per key) would remove that lag; it is libs/bus code, noted as a follow-up.
 
 ## Indexes (migration \`1764000000000-approvals\`)
 
@@ -493,8 +527,12 @@ published to Kafka by the time the run ended.
   equality filters keep the due order, so a filtered page is also a range scan.
 - \`approval_items_pending_tags\` (GIN on risk_tags, pending only): rare tags; common tags are faster
   through the due-order index with a filter, which the planner picks.
-- \`approval_items_history (agent_id, topic, resolved_at DESC)\` for resolved items: the 5-entry
-  history of each listed item is one index probe (a LATERAL join for the whole page).
+- \`approval_items_history (tenant, agent_id, topic, resolved_at DESC) INCLUDE (job_id, state,
+  resolved_by, resolved_comment)\` for resolved items: the 5-entry history of each listed item is an
+  index-only range read, however long the history (a LATERAL join for the whole page).
+- Only the unfiltered page runs as a named prepared statement: a generic plan cannot know how
+  selective a filter value is (with \`risk_tag=write\` it chose a bitmap scan and a sort of 60,000 rows,
+  50x slower), so filtered pages are planned per call.
 - \`approval_actions_one_per_actor (job_id, lower(actor))\`: one action per person per job, and the
   lookup of a page's approvals.
 `;

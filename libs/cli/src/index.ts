@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, type CliContext, type CliIo, ExitCode, processIo } from './cli-context';
+import { register as registerApprovals } from './commands/approvals.command';
+import { register as registerAudit } from './commands/audit.command';
 import { register as registerHash } from './commands/hash.command';
 import { register as registerPolicy } from './commands/policy.command';
+import { register as registerToken } from './commands/token.command';
 
 export * from './cli-context';
 export { readJobFile, JobFileSchema, type JobFile } from './job-file';
@@ -12,7 +15,13 @@ export const CLI_VERSION = '0.1.0';
  * Each command lives in `commands/<name>.command.ts` and exports `register(program, ctx)`.
  * To add one (token, approvals, audit, ...), write its file and add it to this list.
  */
-const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [registerPolicy, registerHash];
+const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
+  registerPolicy,
+  registerHash,
+  registerToken,
+  registerApprovals,
+  registerAudit,
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('countersign')

@@ -404,10 +404,14 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     const head = (await pg.query(`SELECT seq::int AS seq FROM audit.chain_head`)).rows[0] as { seq: number };
 
     // The standalone script, reading the topic from the beginning like a compliance consumer.
-    const run = spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--json', '--brokers', KAFKA_BROKERS], {
-      encoding: 'utf8',
-      timeout: 60000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--json', '--brokers', KAFKA_BROKERS],
+      {
+        encoding: 'utf8',
+        timeout: 60000,
+      },
+    );
     const result = JSON.parse(run.stdout) as {
       ok: boolean;
       chains: { last_seq: number; last_hash: string }[];
