@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { Topics, type ApprovalRequirement, type DecisionMadeData, type DecisionMadeV1, type JobProposedV1 } from '@countersign/contracts';
 import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
 import { publishRaw } from '../../../test/support/kafka-probe';
-import type { TestKeys } from '../../../test/support/stack';
+import { PG_ADMIN_URL, createTestDatabase, type TestKeys } from '../../../test/support/stack';
 
 /*
  * Helpers for the approval-queue integration specs. Tokens are HS256 JWTs put together here with
@@ -185,4 +185,19 @@ export async function sql<T = Record<string, unknown>>(databaseUrl: string, text
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A database for one run of one spec: the name carries the process id, so two runs of the suite at
+ * once (a CI job beside a developer) never drop each other's database. Drop it with dropDatabase.
+ */
+export function createRunDatabase(name: string): Promise<string> {
+  return createTestDatabase(`${name}_${process.pid}`);
+}
+
+export async function dropDatabase(databaseUrl: string | undefined): Promise<void> {
+  if (!databaseUrl) return;
+  const name = new URL(databaseUrl).pathname.slice(1);
+  if (!/^cs_test_[a-z0-9_]+$/.test(name)) return;
+  await sql(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
 }

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { ALL_TOPICS, Topics } from '@countersign/contracts';
 import { proposal } from '../../../test/support/fixtures';
-import { ROOT, createTestDatabase, freePort, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { Api, expectedEventId, mintToken, policyKey, signedDecision, sleep, sql, waitUntil } from './approval-queue.fixtures';
+import { ROOT, freePort, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { Api, createRunDatabase, dropDatabase, expectedEventId, mintToken, policyKey, signedDecision, sleep, sql, waitUntil } from './approval-queue.fixtures';
 
 const exec = promisify(execFile);
 const KAFKA_SH = join(ROOT, 'deploy/local/kafka.sh');
@@ -64,7 +64,7 @@ describe('approval-queue outbox during a broker outage', () => {
       },
     });
     keys = makeTestKeys();
-    dbUrl = await createTestDatabase('approval_queue_outage');
+    dbUrl = await createRunDatabase('approval_queue_outage');
     svc = await startService('approval-queue', {
       databaseUrl: dbUrl,
       positionAtEnd: false,
@@ -78,6 +78,7 @@ describe('approval-queue outbox during a broker outage', () => {
     await producer?.disconnect().catch(() => undefined);
     if (env) await broker('stop').catch(() => undefined);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await dropDatabase(dbUrl);
   }, 120_000);
 
   it('keeps an approval made while the broker is down and publishes it once the broker is back', async () => {

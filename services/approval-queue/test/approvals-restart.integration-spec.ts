@@ -3,9 +3,11 @@ import { Client } from 'pg';
 import { Topics } from '@countersign/contracts';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import { createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
 import {
   Api,
+  createRunDatabase,
+  dropDatabase,
   expectedEventId,
   mintToken,
   policyKey,
@@ -50,7 +52,7 @@ describe('approval-queue across restarts and replicas', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase('approval_queue_restart');
+    db = await createRunDatabase('approval_queue_restart');
     keys = makeTestKeys();
     await probe.start([Topics.ApprovalResolved]);
   }, 60000);
@@ -59,6 +61,7 @@ describe('approval-queue across restarts and replicas', () => {
     await Promise.all(started.map((s) => s.kill()));
     await probe.stop();
     await closePublisher();
+    await dropDatabase(db);
   });
 
   it('keeps a pending item across a restart and still expires it, once', async () => {

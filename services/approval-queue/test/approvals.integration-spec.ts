@@ -3,9 +3,11 @@ import { Topics, dlqTopic } from '@countersign/contracts';
 import { generateSigningKeyPair, publicKeyFromPem, verifyEvent } from '@countersign/crypto';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import { createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
 import {
   Api,
+  createRunDatabase,
+  dropDatabase,
   expectedEventId,
   mintToken,
   policyKey,
@@ -81,7 +83,7 @@ describe('approval-queue', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase('approval_queue');
+    db = await createRunDatabase('approval_queue');
     keys = makeTestKeys();
     const hook = await webhook.start();
     await probe.start([Topics.ApprovalResolved, Topics.ApprovalEscalated, dlqTopic(Topics.DecisionMade), dlqTopic(Topics.JobProposed)]);
@@ -97,6 +99,7 @@ describe('approval-queue', () => {
     await probe.stop();
     await closePublisher();
     await webhook.stop();
+    await dropDatabase(db);
   });
 
   describe('intake', () => {

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher } from '../../../test/support/kafka-probe';
-import { ROOT, createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { Api, mintToken, policyKey, publishDecision, publishProposal, requirement, signedDecision, waitUntil } from './approval-queue.fixtures';
+import { ROOT, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { Api, createRunDatabase, dropDatabase, mintToken, policyKey, publishDecision, publishProposal, requirement, signedDecision, waitUntil } from './approval-queue.fixtures';
 
 interface CliRun {
   code: number | null;
@@ -38,17 +38,20 @@ function oneCleanLine(stderr: string): void {
 describe('countersign token / approvals', () => {
   let svc: ServiceHandle;
   let keys: TestKeys;
+  let db: string;
   const run = randomUUID().slice(0, 8);
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'libs/cli/dist/commands/approvals.command.js'))) throw new Error('build the CLI first: npx tsc -b libs/cli');
     keys = makeTestKeys();
-    svc = await startService('approval-queue', { databaseUrl: await createTestDatabase('approval_queue_cli'), env: keyEnv(keys) });
+    db = await createRunDatabase('approval_queue_cli');
+    svc = await startService('approval-queue', { databaseUrl: db, env: keyEnv(keys) });
   }, 120000);
 
   afterAll(async () => {
     await svc?.stop();
     await closePublisher();
+    await dropDatabase(db);
   });
 
   it('mints a token the queue accepts, and refuses to mint without a usable secret', async () => {

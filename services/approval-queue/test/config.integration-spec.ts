@@ -1,4 +1,5 @@
-import { createTestDatabase, keyEnv, makeTestKeys, startService } from '../../../test/support/stack';
+import { keyEnv, makeTestKeys, startService } from '../../../test/support/stack';
+import { createRunDatabase, dropDatabase } from './approval-queue.fixtures';
 
 /** The service refuses to start half-configured, and says which variable is wrong, in one line. */
 describe('approval-queue configuration', () => {
@@ -6,8 +7,10 @@ describe('approval-queue configuration', () => {
   let db: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('approval_queue_config');
+    db = await createRunDatabase('approval_queue_config');
   });
+
+  afterAll(() => dropDatabase(db));
 
   it.each([
     ['no way to verify approver tokens', { APPROVER_JWT_SECRET: '' }, /APPROVER_JWT_SECRET \(or APPROVER_JWT_SECRET_FILE\) or APPROVER_JWKS_URL: required/],
