@@ -6,7 +6,7 @@
 //      transaction and in group-commit batches, to show where the end-to-end limit sits;
 //   3. verify: GET /api/v1/audit/verify over a chain of 1,000,000 generated records.
 // Build first (npx tsc -b services/audit), start the broker (deploy/local/kafka.sh start), then:
-//   node bench/audit/run.cjs [--events 6000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--no-report]
+//   node bench/audit/run.cjs [--events 6000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--append-only] [--no-report]
 // Writes bench/reports/audit.md.
 'use strict';
 require('reflect-metadata');
@@ -294,7 +294,15 @@ async function startService(databaseUrl) {
   const port = await freePort();
   const groupId = `audit-bench-${process.pid}-${Date.now()}`;
   await groupAtEnd(groupId);
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(DIST, 'src/main.js')], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") and BENCH_SERVICE_ENV (K=V,...) are for experiments.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
+  const extraEnv = Object.fromEntries(
+    (process.env.BENCH_SERVICE_ENV || '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(DIST, 'src/main.js')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -307,6 +315,7 @@ async function startService(databaseUrl) {
       KAFKA_CLIENT_ID: groupId,
       DATABASE_URL: databaseUrl,
       APPROVER_JWT_SECRET: SECRET,
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -629,6 +638,7 @@ async function main() {
     `append: ${fmt(appendRate)} records/s (${a.events} in ${(a.appendedMs / 1000).toFixed(1)} s); chain ${JSON.stringify(a.verify)}`,
   );
   await a.svc.stop();
+  if (args.includes('--append-only')) return;
   const commitMs = await commitLatencyMs(a.url);
   log(`one durable commit: ${commitMs.toFixed(1)} ms`);
   const store = await appendDirect(a.url);

@@ -18,6 +18,7 @@ export * from './nest/error.filter';
 export * from './nest/zod.pipe';
 export * from './nest/bus.module';
 export * from './nest/bootstrap';
+export * from './nest/batch-server-kafka';
 export * from './nest/kafka-context';
 export * from './nest/auth/approver-token';
 export * from './nest/auth/bearer-auth.guard';

@@ -11,5 +11,7 @@ runMain(async () => {
     env,
     title: 'Countersign audit',
     description: 'The tamper-evident, hash-chained audit trail.',
+    // Whole batches of each partition at once, so the group commit gets many records per transaction.
+    batchConsumer: { concurrency: env.AUDIT_APPEND_BATCH_MAX },
   });
 });

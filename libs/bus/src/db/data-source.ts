@@ -40,7 +40,9 @@ export async function runMigrationsLocked(ds: DataSource, schema: string, logger
     const applied = await ds.runMigrations({ transaction: 'all' });
     if (applied.length) logger.info({ schema, migrations: applied.map((m) => m.name) }, 'migrations applied');
   } finally {
-    await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`countersign:migrations:${schema}`]).catch(() => undefined);
+    await runner
+      .query(`SELECT pg_advisory_unlock(hashtext($1))`, [`countersign:migrations:${schema}`])
+      .catch(() => undefined);
     await runner.release();
   }
 }

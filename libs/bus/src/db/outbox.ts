@@ -16,23 +16,74 @@ export async function enqueueEvent<T extends Topic>(
 ): Promise<void> {
   assertValidEvent(topic, event);
   const trace = event.trace ?? currentTraceContext();
-  await manager.query(`INSERT INTO "${schema}".outbox (topic, key, value, headers, trace) VALUES ($1, $2, $3, $4, $5)`, [
-    topic,
-    key,
-    JSON.stringify(event),
-    JSON.stringify(eventHeaders(event)),
-    trace.traceparent ? JSON.stringify(trace) : null,
-  ]);
+  await manager.query(
+    `INSERT INTO "${schema}".outbox (topic, key, value, headers, trace) VALUES ($1, $2, $3, $4, $5)`,
+    [
+      topic,
+      key,
+      JSON.stringify(event),
+      JSON.stringify(eventHeaders(event)),
+      trace.traceparent ? JSON.stringify(trace) : null,
+    ],
+  );
 }
 
 /**
  * Records that a consumer has acted on an event, inside the transaction of the action. Returns
  * false when it had already done so (a redelivery), and the caller then does nothing.
  */
-export async function markProcessed(manager: EntityManager, schema: string, consumer: string, eventId: string): Promise<boolean> {
+export async function markProcessed(
+  manager: EntityManager,
+  schema: string,
+  consumer: string,
+  eventId: string,
+): Promise<boolean> {
   const rows: unknown[] = await manager.query(
     `INSERT INTO "${schema}".processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
     [consumer, eventId],
   );
   return rows.length === 1;
+}
+
+/** One event to add to the outbox with enqueueEvents. */
+export interface OutboxItem<T extends Topic = Topic> {
+  topic: T;
+  key: string;
+  event: EventOf<T>;
+}
+
+/**
+ * Adds many events to the outbox in one statement (one round trip), inside the caller's
+ * transaction, in the order given: the relay publishes them in that order.
+ */
+export async function enqueueEvents(
+  manager: EntityManager,
+  schema: string,
+  items: readonly OutboxItem[],
+): Promise<void> {
+  if (items.length === 0) return;
+  const active = currentTraceContext();
+  const rows = items.map(({ topic, key, event }) => {
+    assertValidEvent(topic, event);
+    const trace = event.trace ?? active;
+    return {
+      topic,
+      key,
+      value: JSON.stringify(event),
+      headers: JSON.stringify(eventHeaders(event)),
+      trace: trace.traceparent ? JSON.stringify(trace) : null,
+    };
+  });
+  await manager.query(
+    `INSERT INTO "${schema}".outbox (topic, key, value, headers, trace)
+     SELECT t, k, v, h::jsonb, tr::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(t, k, v, h, tr, n)
+     ORDER BY n`,
+    [
+      rows.map((r) => r.topic),
+      rows.map((r) => r.key),
+      rows.map((r) => r.value),
+      rows.map((r) => r.headers),
+      rows.map((r) => r.trace),
+    ],
+  );
 }

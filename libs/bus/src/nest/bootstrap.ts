@@ -1,12 +1,13 @@
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { Transport, type KafkaOptions, type MicroserviceOptions } from '@nestjs/microservices';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { BaseEnv } from '../config/env';
 import { kafkaConfig } from '../kafka/kafka-client';
 import { createLogger } from '../logger';
+import { BatchServerKafka, type BatchConsumerOptions } from './batch-server-kafka';
 import { ErrorFilter } from './error.filter';
 
 export interface BootstrapOptions {
@@ -22,6 +23,11 @@ export interface BootstrapOptions {
   configure?: (app: INestApplication) => void;
   /** A folder of static files (a built web page) served at `/`. */
   staticDir?: string;
+  /**
+   * Consume with kafkajs `eachBatch`, this many messages of a partition at once (BatchServerKafka):
+   * for idempotent consumers that commit in groups. Unset: one message per partition at a time.
+   */
+  batchConsumer?: BatchConsumerOptions;
 }
 
 /**
@@ -38,32 +44,39 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
   if (opts.consumes !== false) {
     const logger = createLogger(opts.name, opts.env.LOG_LEVEL);
-    app.connectMicroservice<MicroserviceOptions>(
-      {
-        transport: Transport.KAFKA,
-        options: {
-          client: kafkaConfig({ clientId: opts.env.KAFKA_CLIENT_ID ?? opts.name, brokers: opts.env.KAFKA_BROKERS, logger }),
-          consumer: {
-            groupId: opts.env.KAFKA_GROUP_ID ?? opts.name,
-            sessionTimeout: 30000,
-            heartbeatInterval: 3000,
-            // An idle fetch returns as soon as data arrives; a short wait only makes shutdown quicker.
-            maxWaitTimeInMs: 1000,
-            allowAutoTopicCreation: false,
-          },
-          postfixId: '',
-          subscribe: { fromBeginning: true },
-          parser: { keepBinary: true },
-          run: { partitionsConsumedConcurrently: 3 },
-        },
+    const kafkaOptions: Required<KafkaOptions>['options'] = {
+      client: kafkaConfig({ clientId: opts.env.KAFKA_CLIENT_ID ?? opts.name, brokers: opts.env.KAFKA_BROKERS, logger }),
+      consumer: {
+        groupId: opts.env.KAFKA_GROUP_ID ?? opts.name,
+        sessionTimeout: 30000,
+        heartbeatInterval: 3000,
+        // An idle fetch returns as soon as data arrives; a short wait only makes shutdown quicker.
+        maxWaitTimeInMs: 1000,
+        allowAutoTopicCreation: false,
       },
+      postfixId: '',
+      subscribe: { fromBeginning: true },
+      parser: { keepBinary: true },
+      run: { partitionsConsumedConcurrently: 3 },
+    };
+    app.connectMicroservice<MicroserviceOptions>(
+      opts.batchConsumer
+        ? { strategy: new BatchServerKafka(kafkaOptions, opts.batchConsumer) }
+        : { transport: Transport.KAFKA, options: kafkaOptions },
       { inheritAppConfig: true },
     );
   }
   if (opts.staticDir) app.useStaticAssets(opts.staticDir, { index: 'index.html', fallthrough: true });
   opts.configure?.(app);
-  const doc = new DocumentBuilder().setTitle(opts.title).setDescription(opts.description).setVersion('1.0').addBearerAuth().build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'api/docs/openapi.json' });
+  const doc = new DocumentBuilder()
+    .setTitle(opts.title)
+    .setDescription(opts.description)
+    .setVersion('1.0')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
+    jsonDocumentUrl: 'api/docs/openapi.json',
+  });
   await app.startAllMicroservices();
   await app.listen(opts.env.PORT, opts.env.HOST);
   app.get(Logger).log(`${opts.name} listening on ${opts.env.HOST}:${opts.env.PORT}`);

@@ -1,4 +1,4 @@
-import { enqueueEvent, buildEvent, deterministicEventId } from '@countersign/bus';
+import { enqueueEvents, buildEvent, deterministicEventId } from '@countersign/bus';
 import { Topics, type AuditRecord } from '@countersign/contracts';
 import type { TraceCarrier } from '@countersign/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
@@ -112,28 +112,37 @@ export class AuditRecordRepository {
       if (linked.length > 0) {
         await this.insertRecords(m, linked);
         await this.insertSnapshots(m, linked);
-        for (const r of linked) {
-          const event = buildEvent(
-            Topics.AuditRecorded,
-            {
-              seq: r.seq,
-              prev_hash: r.prev_hash,
-              record_hash: r.record_hash,
-              source_topic: r.source_topic,
-              source_event_id: r.source_event_id,
-              event_type: r.event_type,
-              job_id: r.job_id,
-              tenant: r.tenant,
-              recorded_at: r.recorded_at,
-              body: JSON.parse(r.body) as unknown,
+        await enqueueEvents(
+          m,
+          AUDIT_SCHEMA,
+          linked.map((r) => ({
+            topic: Topics.AuditRecorded,
+            key: r.job_id ?? r.source_topic,
+            event: {
+              ...buildEvent(
+                Topics.AuditRecorded,
+                {
+                  seq: r.seq,
+                  prev_hash: r.prev_hash,
+                  record_hash: r.record_hash,
+                  source_topic: r.source_topic,
+                  source_event_id: r.source_event_id,
+                  event_type: r.event_type,
+                  job_id: r.job_id,
+                  tenant: r.tenant,
+                  recorded_at: r.recorded_at,
+                  body: JSON.parse(r.body) as unknown,
+                },
+                {
+                  producer: 'audit',
+                  eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash),
+                  now,
+                },
+              ),
+              trace: r.entry.trace ?? {},
             },
-            { producer: 'audit', eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash), now },
-          );
-          await enqueueEvent(m, AUDIT_SCHEMA, Topics.AuditRecorded, r.job_id ?? r.source_topic, {
-            ...event,
-            trace: r.entry.trace ?? {},
-          });
-        }
+          })),
+        );
         const last = linked[linked.length - 1]!;
         await m.query(`UPDATE audit.chain_head SET seq = $1, record_hash = $2 WHERE id = 1`, [
           last.seq,
