@@ -18,7 +18,8 @@ for (const name of dirs) {
   if (!script) continue;
   process.stdout.write(`\n==> bench/${name}\n`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, [script], { stdio: 'inherit', cwd: join(__dirname, '..') });
+  // --write-report: bench/policy writes its report only when asked; the others always do.
+  const r = spawnSync(process.execPath, [script, '--write-report'], { stdio: 'inherit', cwd: join(__dirname, '..') });
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   if (r.status !== 0) {
     failed++;

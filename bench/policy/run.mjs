@@ -382,7 +382,15 @@ function main() {
     const reportPath = join(ROOT, 'bench/reports/policy.md');
     mkdirSync(dirname(reportPath), { recursive: true });
     const template = readFileSync(join(ROOT, 'bench/policy/report.template.md'), 'utf8');
-    writeFileSync(reportPath, template.replace('{{RESULTS}}', out));
+    // Keep the service section bench/policy-service writes into the same file.
+    let service = '';
+    try {
+      service = /<!-- policy-service:start -->[\s\S]*<!-- policy-service:end -->\n?/.exec(readFileSync(reportPath, 'utf8'))?.[0] ?? '';
+    } catch {
+      // no report yet
+    }
+    const report = template.replace('{{RESULTS}}', out);
+    writeFileSync(reportPath, service ? `${report.trimEnd()}\n\n${service}` : report);
     process.stdout.write(`wrote ${reportPath}\n`);
   }
   if (rows.some((r) => r.agreement !== r.checked)) process.exitCode = 1;

@@ -1,0 +1,221 @@
+// Shared by the benches that run services: a private Kafka broker (deploy/local/kafka.sh on its own
+// ports and state dir, fresh each run), fresh databases, keys, built services as processes, and
+// CPU/memory readings from /proc. Nothing here touches the shared broker or the dev databases.
+import { execFileSync, execSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const { Client } = require('pg');
+const { generateSigningKeyPair } = require('@countersign/crypto');
+export const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const fmt = (n, d = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a';
+export const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+
+let KAFKA_PORT = 39092;
+let STATE_DIR = join(ROOT, 'deploy/local/.kafka/bench');
+let KAFKA_CONTROLLER_PORT = KAFKA_PORT + 1;
+export let BROKERS = `127.0.0.1:${KAFKA_PORT}`;
+
+/** Which private broker this bench uses (call once, before startBroker). */
+export function configureBroker({ port, stateDir }) {
+  KAFKA_PORT = port;
+  KAFKA_CONTROLLER_PORT = port + 1;
+  STATE_DIR = stateDir;
+  BROKERS = `127.0.0.1:${KAFKA_PORT}`;
+}
+
+const children = new Set();
+function cleanup() {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  try {
+    execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['stop'], { env: kafkaEnv(), stdio: 'ignore' });
+  } catch {
+    // already stopped
+  }
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+export function kafkaEnv() {
+  return {
+    ...process.env,
+    KAFKA_PORT: String(KAFKA_PORT),
+    KAFKA_CONTROLLER_PORT: String(KAFKA_CONTROLLER_PORT),
+    KAFKA_STATE_DIR: STATE_DIR,
+  };
+}
+
+export async function startBroker() {
+  execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['stop'], { env: kafkaEnv(), stdio: 'ignore' });
+  rmSync(STATE_DIR, { recursive: true, force: true });
+  execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['start'], { env: kafkaEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(ROOT, 'deploy/local/create-topics.cjs')], {
+    env: { ...process.env, KAFKA_BROKERS: BROKERS },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return Number(readFileSync(join(STATE_DIR, 'broker.pid'), 'utf8').trim());
+}
+
+export async function pg(url, fn) {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+export function dbUrl(name) {
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+export async function recreateDb(name) {
+  await pg(PG_ADMIN, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+  });
+  return dbUrl(name);
+}
+
+export async function freePort() {
+  const { createServer: net } = await import('node:net');
+  return new Promise((res, rej) => {
+    const srv = net();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
+}
+
+export function makeKeys() {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-bench-e2e-'));
+  const env = {};
+  for (const n of ['policy-decision', 'approval-queue', 'execution-binding']) {
+    const pair = generateSigningKeyPair();
+    const up = n.toUpperCase().replace(/-/g, '_');
+    writeFileSync(join(dir, `${n}.key`), pair.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(dir, `${n}.pub`), pair.publicKeyPem);
+    env[`${up}_SIGNING_KEY_FILE`] = join(dir, `${n}.key`);
+    env[`TRUST_${up}_KEY_FILE`] = join(dir, `${n}.pub`);
+  }
+  return { dir, env, jwtSecret: `bench-e2e-${randomUUID()}`, executorPub: readFileSync(join(dir, 'execution-binding.pub'), 'utf8') };
+}
+
+export async function startService(name, replica, env) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(ROOT, 'services', name, 'dist/src/main.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME || '/tmp',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
+      KAFKA_BROKERS: BROKERS,
+      KAFKA_CLIENT_ID: `${name}-${replica}`,
+      ...env,
+    },
+    stdio: ['ignore', process.env.BENCH_LOG_DIR ? 'pipe' : 'ignore', 'pipe'],
+  });
+  children.add(child);
+  // BENCH_LOG_DIR=<dir>: keep each service's log (for looking into a slow run).
+  if (process.env.BENCH_LOG_DIR) {
+    mkdirSync(process.env.BENCH_LOG_DIR, { recursive: true });
+    child.stdout.pipe(createWriteStream(join(process.env.BENCH_LOG_DIR, `${name}-${replica}.log`)));
+  }
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} not ready in 120 s: ${stderr}`);
+    await sleep(250);
+  }
+  return {
+    name,
+    replica,
+    url,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
+export function usage(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpu: (Number(stat[11]) + Number(stat[12])) / 100, rssMiB: rss ? Number(rss[1]) / 1024 : NaN };
+  } catch {
+    return { cpu: NaN, rssMiB: NaN };
+  }
+}
+export function postgresPids() {
+  try {
+    return execSync('pgrep -x postgres', { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+export function sampleAll(procs) {
+  const out = {};
+  for (const [label, pids] of Object.entries(procs())) {
+    let cpu = 0;
+    let rss = 0;
+    for (const pid of pids) {
+      const u = usage(pid);
+      if (Number.isFinite(u.cpu)) cpu += u.cpu;
+      if (Number.isFinite(u.rssMiB)) rss += u.rssMiB;
+    }
+    out[label] = { cpu, rss };
+  }
+  const self = process.cpuUsage();
+  out['load generator (this process)'] = { cpu: (self.user + self.system) / 1e6, rss: process.memoryUsage().rss / 1024 / 1024 };
+  return out;
+}
+
+export function machine() {
+  const sh = (cmd) => {
+    try {
+      return execSync(cmd, { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    nproc: sh('nproc'),
+    mem: `${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    node: process.version,
+    postgres: sh(`psql "${PG_ADMIN}" -Atc "SHOW server_version"`),
+    date: new Date().toISOString().slice(0, 16).replace('T', ' '),
+  };
+}
+
+export function stopBroker() {
+  execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['stop'], { env: kafkaEnv(), stdio: 'ignore' });
+}
