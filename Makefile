@@ -22,11 +22,12 @@ export KAFKAJS_NO_PARTITIONER_WARNING := 1
 export NODE_OPTIONS := --disable-warning=TimeoutNegativeWarning
 export npm_config_update_notifier := false
 
-.PHONY: test-kafka chromium help install build lint test test-unit test-integration up down logs status demo bench kafka kafka-stop db keys clean
+.PHONY: test-kafka chromium help install build lint test test-unit test-integration chaos up down logs status demo bench kafka kafka-stop db keys clean
 
 help:
 	@echo "make demo   start the stack and run the demo agent fleet"
 	@echo "make test   install, fetch and start Kafka, prepare Postgres, lint and run every test"
+	@echo "make chaos  the fault suite at full size (10,000 proposals through crashes; own broker and Postgres)"
 	@echo "make up | down | logs | status | bench | lint | build"
 
 $(LOCAL_NODE):
@@ -114,6 +115,14 @@ test: install build lint test-kafka db chromium
 	npx jest --selectProjects unit
 	@echo "==> integration and end-to-end tests (real Kafka, real Postgres)"
 	npx jest --selectProjects integration --runInBand --forceExit
+
+# The fault suite (test/reliability) at full size; `make test` runs it short. It starts its own
+# broker and PostgreSQL cluster (so no test-kafka/db: it must not reset a broker others may use).
+# CHAOS_PROPOSALS=n to resize.
+CHAOS_PROPOSALS ?= 10000
+chaos: install build
+	@echo "==> fault suite: $(CHAOS_PROPOSALS) proposals"
+	CHAOS_PROPOSALS=$(CHAOS_PROPOSALS) npx jest --selectProjects integration --runInBand --forceExit test/reliability
 
 demo: up
 	node deploy/local/demo.cjs

@@ -126,7 +126,7 @@ export async function startService(name, replica, env) {
       KAFKA_CLIENT_ID: `${name}-${replica}`,
       ...env,
     },
-    stdio: ['ignore', process.env.BENCH_LOG_DIR ? 'pipe' : 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.BENCH_LOG_DIR ? 'pipe' : 'ignore', process.env.BENCH_DBG ? 'inherit' : 'pipe'],
   });
   children.add(child);
   // BENCH_LOG_DIR=<dir>: keep each service's log (for looking into a slow run).
@@ -135,7 +135,7 @@ export async function startService(name, replica, env) {
     child.stdout.pipe(createWriteStream(join(process.env.BENCH_LOG_DIR, `${name}-${replica}.log`)));
   }
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120000;
   for (;;) {

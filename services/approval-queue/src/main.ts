@@ -16,6 +16,9 @@ runMain(async () => {
     env,
     title: 'Countersign approval queue',
     description: 'The reviewers queue: pending approvals, approve and reject, stats.',
+    // Intake takes a job's two events in either order, each once (dedupe on event_id), so a
+    // partition's events can be taken in together.
+    batchConsumer: { concurrency: env.APPROVAL_QUEUE_CONSUME_CONCURRENCY },
     ...(existsSync(join(UI_DIR, 'index.html')) ? { staticDir: UI_DIR } : {}),
   });
 });

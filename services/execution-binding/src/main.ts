@@ -17,6 +17,9 @@ runMain(async () => {
     env,
     title: 'Countersign execution binding',
     description: 'Executes a job only when its approval is bound to the exact request and policy snapshot.',
+    // Each fact is its own transaction that locks its job's row and dedupes on event_id, so the facts
+    // of a partition can be recorded together: their commits then share the database's WAL flushes.
+    batchConsumer: { concurrency: env.EXECUTION_BINDING_CONSUME_CONCURRENCY },
   });
   if (executors.generatedSecrets.length) {
     app

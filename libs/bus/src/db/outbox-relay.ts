@@ -24,16 +24,33 @@ export interface OutboxRelayOptions {
 }
 
 /**
+ * Most bytes of values sent in one request: kafkajs puts a partition's messages in one record batch,
+ * and the broker refuses a batch over its `max.message.bytes` (1 MiB by default) whole.
+ */
+export const RELAY_REQUEST_BYTES = 512 * 1024;
+
+/**
  * Consecutive rows of one topic, sent as one produce request: one broker round trip for many
  * events instead of one each. Order is kept: within a request Kafka appends each partition's
- * messages in the order given, and requests go one at a time (the producer is idempotent).
+ * messages in the order given, and requests go one at a time (the producer is idempotent). A run
+ * is cut at `maxBytes` of values.
  */
-export function runsOfOneTopic<R extends { topic: string }>(rows: readonly R[]): R[][] {
+export function runsOfOneTopic<R extends { topic: string; value?: string }>(
+  rows: readonly R[],
+  maxBytes = RELAY_REQUEST_BYTES,
+): R[][] {
   const runs: R[][] = [];
+  let bytes = 0;
   for (const row of rows) {
+    const size = row.value === undefined ? 0 : Buffer.byteLength(row.value);
     const last = runs[runs.length - 1];
-    if (last && last[0]!.topic === row.topic) last.push(row);
-    else runs.push([row]);
+    if (last && last[0]!.topic === row.topic && bytes + size <= maxBytes) {
+      last.push(row);
+      bytes += size;
+    } else {
+      runs.push([row]);
+      bytes = size;
+    }
   }
   return runs;
 }

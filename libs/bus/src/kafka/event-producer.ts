@@ -1,4 +1,5 @@
 import { EventSchemas, Headers, type EventOf, type Topic } from '@countersign/contracts';
+import { context, type Context } from '@opentelemetry/api';
 import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
 
 export class InvalidOutgoingEventError extends Error {
@@ -27,10 +28,41 @@ export function assertValidEvent<T extends Topic>(topic: T, event: unknown): ass
   }
 }
 
-/** An idempotent producer (acks from all in-sync replicas, no duplicates on retry). */
+interface OutgoingMessage {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+interface Queued {
+  topic: string;
+  messages: OutgoingMessage[];
+  ctx: Context;
+  resolve: (r: RecordMetadata[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Most messages, and bytes of values, in one produce request when sends are coalesced: the broker
+ * refuses a partition's record batch over its `max.message.bytes` (1 MiB by default) whole. */
+const MAX_COALESCED = 1000;
+const MAX_COALESCED_BYTES = 512 * 1024;
+const bytesOf = (q: Queued) => q.messages.reduce((n, m) => n + Buffer.byteLength(m.value), 0);
+
+/**
+ * An idempotent producer (acks from all in-sync replicas, no duplicates on retry).
+ *
+ * Sends are coalesced: the producer allows one request in flight (what keeps idempotence and
+ * order), so sends made while a request is out wait and then go together, in the order they were
+ * made, as the next request (kafkajs `sendBatch`). Each caller's promise still settles only with
+ * the broker's answer for the request that carried its messages, so nothing is acknowledged
+ * early; under load, many handlers share one broker round trip instead of queueing for one each.
+ * The request is sent inside the trace of its first send (each event also carries its own trace).
+ */
 export class EventProducer {
   private readonly producer: Producer;
   private connected: Promise<void> | undefined;
+  private queue: Queued[] = [];
+  private flushing = false;
 
   constructor(kafka: Kafka) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -46,22 +78,59 @@ export class EventProducer {
 
   async send<T extends Topic>(topic: T, key: string, event: EventOf<T>): Promise<RecordMetadata[]> {
     assertValidEvent(topic, event);
-    await this.connect();
-    return this.producer.send({
-      topic,
-      acks: -1,
-      messages: [{ key, value: JSON.stringify(event), headers: eventHeaders(event) }],
-    });
+    return this.enqueue(topic, [{ key, value: JSON.stringify(event), headers: eventHeaders(event) }]);
   }
 
   /** Sends pre-serialized messages (the outbox relay's rows, already validated when written). */
-  async sendRaw(topic: string, messages: { key: string; value: string; headers: Record<string, string> }[]) {
-    await this.connect();
-    return this.producer.send({ topic, acks: -1, messages });
+  async sendRaw(topic: string, messages: OutgoingMessage[]): Promise<RecordMetadata[]> {
+    return this.enqueue(topic, messages);
   }
 
   async disconnect(): Promise<void> {
     if (this.connected) await this.producer.disconnect();
     this.connected = undefined;
+  }
+
+  private enqueue(topic: string, messages: OutgoingMessage[]): Promise<RecordMetadata[]> {
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      this.queue.push({ topic, messages, ctx: context.active(), resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: Queued[] = [];
+        let count = 0;
+        let bytes = 0;
+        // A send larger than the limits on its own still goes, alone: its error is its own.
+        while (this.queue.length > 0) {
+          const next = this.queue[0]!;
+          const size = bytesOf(next);
+          if (batch.length > 0 && (count + next.messages.length > MAX_COALESCED || bytes + size > MAX_COALESCED_BYTES)) break;
+          batch.push(this.queue.shift()!);
+          count += next.messages.length;
+          bytes += size;
+        }
+        try {
+          await this.connect();
+          // One entry per run of the same topic keeps each topic's messages in the order sent.
+          const topicMessages: { topic: string; messages: OutgoingMessage[] }[] = [];
+          for (const q of batch) {
+            const last = topicMessages[topicMessages.length - 1];
+            if (last && last.topic === q.topic) last.messages.push(...q.messages);
+            else topicMessages.push({ topic: q.topic, messages: [...q.messages] });
+          }
+          const meta = await context.with(batch[0]!.ctx, () => this.producer.sendBatch({ acks: -1, topicMessages }));
+          for (const q of batch) q.resolve(meta);
+        } catch (e) {
+          for (const q of batch) q.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 }

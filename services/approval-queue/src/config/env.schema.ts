@@ -13,6 +13,14 @@ const csv = z
 export const DEFAULT_REDACT_FIELDS = ['password', 'passwd', 'secret', 'token', 'api_key', 'authorization', 'card_number', 'iban', 'private_key', 'cookie'];
 
 export const EnvSchema = BaseEnvSchema.extend({
+  /** Events of one partition taken in at once (intake is idempotent and order-free per job). */
+  APPROVAL_QUEUE_CONSUME_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(32)
+    .describe('Events of one partition taken into the queue at once (intake is idempotent and order-free per job).'),
   PORT: z.coerce.number().int().min(1).max(65535).default(8081),
   /** Local HS256 secret for approver tokens (or APPROVER_JWT_SECRET_FILE); production uses APPROVER_JWKS_URL. */
   APPROVER_JWT_SECRET: z.string().optional(),

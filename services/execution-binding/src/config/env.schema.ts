@@ -3,6 +3,16 @@ import { z } from 'zod';
 
 export const EnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8083),
+  /** Facts of one partition recorded at once (each job's row lock still orders one job's facts). */
+  EXECUTION_BINDING_CONSUME_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(32)
+    .describe(
+      "Facts of one partition recorded at once, each in its own transaction (a job's row lock still orders one job's facts).",
+    ),
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   /** Executors per topic glob (YAML, validated at boot). Relative paths are resolved from the working directory. */
   EXECUTORS_FILE: z.string().min(1).default('deploy/local/executors.yaml'),

@@ -9,5 +9,15 @@ export const EnvSchema = BaseEnvSchema.extend({
   POLICY_FILE: z.string().min(1).optional(),
   /** How often the policy files are checked for changes. */
   POLICY_RELOAD_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
+  /** Proposals of one partition decided at once (their decisions share produce requests). */
+  POLICY_DECISION_CONSUME_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2000)
+    .default(200)
+    .describe(
+      'Proposals of one partition decided at once (kafkajs eachBatch); their decisions share produce requests. 1 decides one at a time.',
+    ),
 }).refine((e) => !(e.POLICY_DIR && e.POLICY_FILE), { message: 'set POLICY_DIR or POLICY_FILE, not both', path: ['POLICY_FILE'] });
 export type Env = z.infer<typeof EnvSchema>;
