@@ -29,6 +29,10 @@ const DESCRIPTIONS = {
   DATABASE_POOL_MAX: 'Most PostgreSQL connections in the pool.',
   OUTBOX_POLL_MS:
     'How often the transactional outbox relay looks for events to publish (it is also woken by LISTEN/NOTIFY).',
+  MAX_MESSAGE_BYTES:
+    "Largest Kafka message value a consumer accepts, in bytes; a larger one goes to `<topic>.dlq` unparsed, with its size and the limit as the reason. Keep it at or below the broker's `max.message.bytes`.",
+  MAX_BODY_BYTES:
+    'Largest HTTP request body accepted, in bytes; a larger one gets 413 `PAYLOAD_TOO_LARGE` naming the limit.',
   KAFKA_SASL_MECHANISM:
     'SASL mechanism for the broker: `scram-sha-512` (what the secure profile and Strimzi use), `scram-sha-256` or `plain` (only over TLS). Unset: no SASL. Needs `KAFKA_SASL_USERNAME` and a password.',
   KAFKA_SASL_USERNAME:

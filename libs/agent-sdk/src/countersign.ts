@@ -13,7 +13,7 @@ import { CountersignError, NotReleasedError, TimeoutError } from './errors';
 import { verifyGrant, type Grant } from './grant';
 import { KafkaTransport } from './kafka-transport';
 import { blockedError, outcomeOf, signalOf, type ExecutionOutcome } from './outcome';
-import { buildProposal, type ProposeInput } from './proposal';
+import { DEFAULT_MAX_PROPOSAL_BYTES, buildProposal, serializeProposal, type ProposeInput } from './proposal';
 import { jsonResult, sendReport } from './report-client';
 
 export interface CountersignOptions {
@@ -30,6 +30,12 @@ export interface CountersignOptions {
   kafka?: Partial<KafkaConfig>;
   /** Default wait of `outcome()` and `run()`; 15 minutes unless set. */
   defaultTimeoutMs?: number;
+  /**
+   * Largest serialized proposal `propose()` and `run()` send, in bytes; larger ones throw
+   * ProposalTooLargeError before anything is sent. 1 MiB unless set: keep it at or below the services'
+   * `MAX_MESSAGE_BYTES` (and the broker's `max.message.bytes`).
+   */
+  maxProposalBytes?: number;
 }
 
 export interface WaitOptions {
@@ -75,6 +81,11 @@ export class Countersign {
     }
     if (!opts.brokers?.length)
       throw new CountersignError('INVALID_OPTIONS', 'brokers: at least one broker is required');
+    if (
+      opts.maxProposalBytes !== undefined &&
+      (!Number.isSafeInteger(opts.maxProposalBytes) || opts.maxProposalBytes < 1)
+    )
+      throw new CountersignError('INVALID_OPTIONS', 'maxProposalBytes: must be a positive whole number of bytes');
     this.trusted = parseKeys(opts.trustedExecutorKeys);
     this.transport = new KafkaTransport({
       brokers: opts.brokers,
@@ -149,10 +160,11 @@ export class Countersign {
 
   private async publishProposal(input: ProposeInput): Promise<JobProposedV1> {
     const event = buildProposal(input, { agentId: this.opts.agentId, tenant: this.opts.tenant });
+    const value = serializeProposal(event, this.opts.maxProposalBytes ?? DEFAULT_MAX_PROPOSAL_BYTES);
     // Subscribed before the proposal leaves, so the outcome cannot slip past.
     await this.ensureStarted();
     this.watch(event.data.job_id);
-    await this.transport.publish(Topics.JobProposed, event.data.job_id, JSON.stringify(event), {
+    await this.transport.publish(Topics.JobProposed, event.data.job_id, value, {
       [Headers.EventId]: event.event_id,
       [Headers.EventType]: event.type,
       [Headers.SchemaVersion]: String(event.schema_version),

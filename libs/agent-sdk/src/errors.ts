@@ -18,6 +18,19 @@ export class InvalidProposalError extends CountersignError {
   }
 }
 
+/** The serialized proposal is larger than the limit (`maxProposalBytes`, 1 MiB by default); nothing was sent. */
+export class ProposalTooLargeError extends CountersignError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      'PROPOSAL_TOO_LARGE',
+      `proposal is ${bytes} bytes serialized, over the ${limit}-byte limit (maxProposalBytes); nothing was sent`,
+    );
+  }
+}
+
 /** The gate did not let the job run; `reasonCode` says why (see the execution-binding docs). */
 export class BlockedError extends CountersignError {
   constructor(

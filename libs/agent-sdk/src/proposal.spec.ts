@@ -1,6 +1,8 @@
 import { JobProposedV1Schema } from '@countersign/contracts';
-import { InvalidProposalError } from './errors';
-import { buildProposal } from './proposal';
+import { generateSigningKeyPair } from '@countersign/crypto';
+import { Countersign } from './countersign';
+import { InvalidProposalError, ProposalTooLargeError } from './errors';
+import { DEFAULT_MAX_PROPOSAL_BYTES, buildProposal, serializeProposal } from './proposal';
 
 const identity = { agentId: 'deploy-bot', tenant: 'acme' };
 const now = new Date('2026-11-24T10:00:00.000Z');
@@ -44,6 +46,8 @@ describe('buildProposal', () => {
     ['a bad risk tag', { riskTags: ['no spaces'] }, 'risk_tags.0'],
     ['a bad job id', { jobId: 'has space' }, 'job_id'],
     ['a payload that is not plain JSON', { payload: { at: new Date(0), f: undefined } }, 'payload'],
+    ['a NUL character the services cannot store', { payload: { note: 'a\u0000b' } }, 'payload.note'],
+    ['a lone surrogate that cannot be hashed', { summary: 'x\ud800' }, 'summary.title'],
   ])('refuses %s, naming the field, before anything is sent', (_what, over, path) => {
     try {
       buildProposal({ ...input, ...over } as typeof input, identity, now);
@@ -52,5 +56,60 @@ describe('buildProposal', () => {
       expect(e).toBeInstanceOf(InvalidProposalError);
       expect((e as InvalidProposalError).issues.map((i) => i.path)).toContain(path);
     }
+  });
+});
+
+describe('serializeProposal', () => {
+  const sized = (bytes: number) => buildProposal({ ...input, payload: { blob: 'x'.repeat(bytes) } }, identity, now);
+
+  it('returns the JSON the broker gets when it fits', () => {
+    const event = sized(100);
+    expect(JSON.parse(serializeProposal(event))).toEqual(event);
+  });
+
+  it('refuses a proposal over 1 MiB by default, naming its size and the limit', () => {
+    const event = sized(DEFAULT_MAX_PROPOSAL_BYTES);
+    const bytes = Buffer.byteLength(JSON.stringify(event));
+    expect(() => serializeProposal(event)).toThrow(ProposalTooLargeError);
+    expect(() => serializeProposal(event)).toThrow(
+      `proposal is ${bytes} bytes serialized, over the 1048576-byte limit (maxProposalBytes); nothing was sent`,
+    );
+  });
+
+  it('takes another limit, counting UTF-8 bytes rather than characters', () => {
+    const event = buildProposal({ ...input, payload: { text: 'é'.repeat(600) } }, identity, now);
+    const bytes = Buffer.byteLength(JSON.stringify(event));
+    expect(() => serializeProposal(event, bytes)).not.toThrow();
+    expect(() => serializeProposal(event, bytes - 1)).toThrow(
+      expect.objectContaining({ code: 'PROPOSAL_TOO_LARGE', bytes, limit: bytes - 1 }) as Error,
+    );
+  });
+});
+
+describe('Countersign.propose', () => {
+  const keys = generateSigningKeyPair();
+  const options = {
+    // Nothing listens here: a proposal that reached the network step would fail differently.
+    brokers: ['127.0.0.1:1'],
+    agentId: 'deploy-bot',
+    tenant: 'acme',
+    trustedExecutorKeys: keys.publicKeyPem,
+    kafka: { retry: { retries: 0 }, connectionTimeout: 200 },
+  };
+
+  it('refuses an oversized proposal before it connects or sends anything', async () => {
+    const sut = new Countersign({ ...options, maxProposalBytes: 2048 });
+    try {
+      await expect(sut.propose({ ...input, payload: { blob: 'x'.repeat(4096) } })).rejects.toMatchObject({
+        code: 'PROPOSAL_TOO_LARGE',
+        limit: 2048,
+      });
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('refuses maxProposalBytes %p', (maxProposalBytes) => {
+    expect(() => new Countersign({ ...options, maxProposalBytes })).toThrow(/maxProposalBytes/);
   });
 });

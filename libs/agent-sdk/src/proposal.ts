@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { JobProposedV1Schema, Topics, type JobProposedV1 } from '@countersign/contracts';
-import { InvalidProposalError } from './errors';
+import { JobProposedV1Schema, Topics, findUnsafeJson, type JobProposedV1 } from '@countersign/contracts';
+import { InvalidProposalError, ProposalTooLargeError } from './errors';
 
 export interface ProposeInput {
   /** The action class, e.g. `job.deploy.rollout`. */
@@ -21,6 +21,17 @@ export interface AgentIdentity {
 }
 
 export const SDK_PRODUCER = 'agent-sdk';
+
+/** The default `maxProposalBytes`: 1 MiB, what the services accept (`MAX_MESSAGE_BYTES`). */
+export const DEFAULT_MAX_PROPOSAL_BYTES = 1024 * 1024;
+
+/** The event as it goes on the wire; refused when it is larger than the services would accept. */
+export function serializeProposal(event: JobProposedV1, maxBytes: number = DEFAULT_MAX_PROPOSAL_BYTES): string {
+  const text = JSON.stringify(event);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) throw new ProposalTooLargeError(bytes, maxBytes);
+  return text;
+}
 
 /** Builds the `job.proposed` event and validates it against the contract, before anything is sent. */
 export function buildProposal(
@@ -71,6 +82,9 @@ export function buildProposal(
       { path: 'payload', message: 'must be plain JSON (no undefined, functions, dates or class instances)' },
     ]);
   }
+  // What the services would refuse (NUL, lone surrogates, nesting past their limit) is refused here.
+  const unsafe = findUnsafeJson(candidate);
+  if (unsafe) throw new InvalidProposalError([{ path: unsafe.path.replace(/^data\./, ''), message: unsafe.message }]);
   return r.data;
 }
 

@@ -8,6 +8,7 @@ import { JobExecutedV1Schema } from './events/job-executed.v1';
 import { JobProposedV1Schema } from './events/job-proposed.v1';
 import { JobReleasedV1Schema } from './events/job-released.v1';
 import { PolicyActivatedV1Schema } from './events/policy-activated.v1';
+import { findUnsafeJson } from './safe-json';
 import { Topics, type Topic } from './topics';
 
 /** One typed map from topic to schema, so a wrong topic or payload does not compile. */
@@ -34,8 +35,7 @@ export const SignedTopics: Partial<Record<Topic, string>> = {
 };
 
 export type ParseResult<T> =
-  | { ok: true; event: T }
-  | { ok: false; error: string; issues: { path: string; message: string }[] };
+  { ok: true; event: T } | { ok: false; error: string; issues: { path: string; message: string }[] };
 
 /** Parse raw bytes/text as the event of a topic; never throws. */
 export function parseEvent<T extends Topic>(topic: T, raw: Buffer | string | null): ParseResult<EventOf<T>> {
@@ -46,9 +46,13 @@ export function parseEvent<T extends Topic>(topic: T, raw: Buffer | string | nul
   } catch (e) {
     return { ok: false, error: `value is not JSON: ${(e as Error).message}`, issues: [] };
   }
+  const unsafe = findUnsafeJson(json);
+  if (unsafe) return { ok: false, error: `unprocessable JSON: ${unsafe.path}: ${unsafe.message}`, issues: [unsafe] };
   const result = EventSchemas[topic].safeParse(json);
   if (result.success) return { ok: true, event: result.data as EventOf<T> };
-  const issues = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+  const issues = result.error.issues
+    .slice(0, 20)
+    .map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
   return {
     ok: false,
     error: `does not match ${topic} v1: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,

@@ -4,7 +4,12 @@ import { z } from 'zod';
 const csv = z
   .string()
   .min(1)
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -23,6 +28,10 @@ export const BaseEnvSchema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/countersign'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),
+  /** Largest Kafka message value a consumer accepts; larger ones go to the DLQ before they are parsed. */
+  MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(104857600).default(1048576),
+  /** Largest HTTP request body accepted; larger ones get 413 PAYLOAD_TOO_LARGE. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(104857600).default(1048576),
   // Broker authentication and transport security; checked together by kafkaSecurityFromEnv (a plain
   // object stays extendable, so the cross-field rules cannot live in a refinement here).
   KAFKA_SASL_MECHANISM: z.enum(KAFKA_SASL_MECHANISMS).optional(),

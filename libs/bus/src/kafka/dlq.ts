@@ -29,6 +29,17 @@ export function headersAsText(headers: RawMessage['headers']): Record<string, st
   return out;
 }
 
+/**
+ * At most this much of the original value is kept in a DLQ record (base64 grows it by a third): the
+ * record must itself fit under the broker's `max.message.bytes` (1 MiB by default), or sending it
+ * would fail forever and stall the partition behind the bad message.
+ */
+export const DLQ_MAX_VALUE_BYTES = 256 * 1024;
+const DLQ_MAX_TEXT = 1024;
+const DLQ_MAX_HEADERS = 32;
+
+const clip = (text: string): string => (text.length > DLQ_MAX_TEXT ? `${text.slice(0, DLQ_MAX_TEXT)}…` : text);
+
 export function dlqRecordFor(
   msg: RawMessage,
   consumer: string,
@@ -37,16 +48,27 @@ export function dlqRecordFor(
   now = new Date(),
 ): DlqRecord {
   const bytes = asBytes(msg.value);
+  const kept = bytes && bytes.length > DLQ_MAX_VALUE_BYTES ? bytes.subarray(0, DLQ_MAX_VALUE_BYTES) : bytes;
+  const note =
+    bytes && kept && kept.length < bytes.length
+      ? ` (value_base64 keeps the first ${kept.length} of ${bytes.length} bytes; the whole message is at ${msg.topic}/${msg.partition}/${msg.offset})`
+      : '';
+  const key = asText(msg.key);
+  const headers = Object.fromEntries(
+    Object.entries(headersAsText(msg.headers))
+      .slice(0, DLQ_MAX_HEADERS)
+      .map(([k, v]) => [clip(k), clip(v)]),
+  );
   return {
     source_topic: msg.topic,
     partition: msg.partition,
     offset: msg.offset,
     consumer,
-    error: error.slice(0, 4000),
-    issues: issues.slice(0, 20),
-    key: asText(msg.key),
-    value_base64: bytes ? bytes.toString('base64') : null,
-    headers: headersAsText(msg.headers),
+    error: error.slice(0, 4000) + note,
+    issues: issues.slice(0, 20).map((i) => ({ path: clip(i.path), message: clip(i.message) })),
+    key: key === null ? null : clip(key),
+    value_base64: kept ? kept.toString('base64') : null,
+    headers,
     failed_at: now.toISOString(),
   };
 }

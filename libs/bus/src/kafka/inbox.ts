@@ -15,6 +15,16 @@ export interface InboxOptions {
   /** True while the service is stopping: transient failures then give up so the offset is not committed. */
   isStopping: () => boolean;
   maxBackoffMs?: number;
+  /** Largest message value accepted, in bytes (`MAX_MESSAGE_BYTES`); larger ones go to the DLQ unparsed. */
+  maxMessageBytes?: number;
+}
+
+/** The default `MAX_MESSAGE_BYTES`: 1 MiB, the broker's own default `max.message.bytes` (rounded). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+function sizeOf(value: RawMessage['value']): number {
+  if (value === null) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,12 +39,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class KafkaInbox {
   constructor(private readonly opts: InboxOptions) {}
 
-  async handle<T extends Topic>(topic: T, msg: RawMessage, handler: (event: EventOf<T>) => Promise<void>): Promise<void> {
+  async handle<T extends Topic>(
+    topic: T,
+    msg: RawMessage,
+    handler: (event: EventOf<T>) => Promise<void>,
+  ): Promise<void> {
     const log = this.opts.logger;
+    // Checked before parsing: a huge value must not cost the memory and CPU of JSON.parse and zod.
+    const limit = this.opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const size = sizeOf(msg.value);
+    if (size > limit) {
+      const error = `message is ${size} bytes, over the ${limit}-byte limit (MAX_MESSAGE_BYTES)`;
+      log.warn({ topic, partition: msg.partition, offset: msg.offset, error }, 'oversized message sent to DLQ');
+      await this.retrying(() => sendToDlq(this.opts.producer, dlqRecordFor(msg, this.opts.consumer, error, [])));
+      return;
+    }
     const parsed = parseEvent(topic, msg.value);
     if (!parsed.ok) {
-      log.warn({ topic, partition: msg.partition, offset: msg.offset, error: parsed.error }, 'invalid message sent to DLQ');
-      await this.retrying(() => sendToDlq(this.opts.producer, dlqRecordFor(msg, this.opts.consumer, parsed.error, parsed.issues)));
+      log.warn(
+        { topic, partition: msg.partition, offset: msg.offset, error: parsed.error },
+        'invalid message sent to DLQ',
+      );
+      await this.retrying(() =>
+        sendToDlq(this.opts.producer, dlqRecordFor(msg, this.opts.consumer, parsed.error, parsed.issues)),
+      );
       return;
     }
     const data = parsed.event.data as { job_id?: unknown };

@@ -13,8 +13,8 @@ import { ErrorFilter } from './error.filter';
 export interface BootstrapOptions {
   name: string;
   module: Type<unknown> | DynamicModule;
-  /** Largest accepted JSON body; larger ones get 413. */
-  bodyLimit?: string;
+  /** Largest accepted JSON body in bytes; larger ones get 413. Defaults to `env.MAX_BODY_BYTES`. */
+  bodyLimit?: number;
   env: BaseEnv;
   title: string;
   description: string;
@@ -41,7 +41,7 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
-  app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
+  app.useBodyParser('json', { limit: opts.bodyLimit ?? opts.env.MAX_BODY_BYTES });
   if (opts.consumes !== false) {
     const logger = createLogger(opts.name, opts.env.LOG_LEVEL);
     const kafkaOptions: Required<KafkaOptions>['options'] = {

@@ -97,7 +97,14 @@ export class BusModule {
         {
           provide: OutboxRelay,
           useFactory: (ds: DataSource, producer: EventProducer) =>
-            new OutboxRelay({ dataSource: ds, databaseUrl: env.DATABASE_URL, schema, producer, logger, pollMs: env.OUTBOX_POLL_MS }),
+            new OutboxRelay({
+              dataSource: ds,
+              databaseUrl: env.DATABASE_URL,
+              schema,
+              producer,
+              logger,
+              pollMs: env.OUTBOX_POLL_MS,
+            }),
           inject: [DataSource, EventProducer],
         },
       );
@@ -107,12 +114,23 @@ export class BusModule {
         provide: BusLifecycle,
         useFactory: (p: EventProducer, r: ReadinessService, ds?: DataSource, relay?: OutboxRelay) =>
           new BusLifecycle(def, logger, p, r, ds, relay),
-        inject: [EventProducer, ReadinessService, { token: DataSource, optional: true }, { token: OutboxRelay, optional: true }],
+        inject: [
+          EventProducer,
+          ReadinessService,
+          { token: DataSource, optional: true },
+          { token: OutboxRelay, optional: true },
+        ],
       },
       {
         provide: KafkaInbox,
         useFactory: (p: EventProducer, life: BusLifecycle) =>
-          new KafkaInbox({ consumer: def.name, producer: p, logger, isStopping: () => life.stopping }),
+          new KafkaInbox({
+            consumer: def.name,
+            producer: p,
+            logger,
+            isStopping: () => life.stopping,
+            maxMessageBytes: env.MAX_MESSAGE_BYTES,
+          }),
         inject: [EventProducer, BusLifecycle],
       },
     );
@@ -129,7 +147,16 @@ export class BusModule {
       ],
       controllers: [HealthController],
       providers,
-      exports: [BUS_SERVICE, BUS_ENV, BUS_LOGGER, BUS_KAFKA, EventProducer, ReadinessService, KafkaInbox, ...(def.schema ? [DataSource, OutboxRelay] : [])],
+      exports: [
+        BUS_SERVICE,
+        BUS_ENV,
+        BUS_LOGGER,
+        BUS_KAFKA,
+        EventProducer,
+        ReadinessService,
+        KafkaInbox,
+        ...(def.schema ? [DataSource, OutboxRelay] : []),
+      ],
     };
   }
 }

@@ -9,7 +9,35 @@ const codeForStatus: Record<number, string> = {
   404: 'NOT_FOUND',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
 };
+
+/**
+ * An error the body parser raises before Nest sees the request (http-errors: a 4xx `status` and
+ * `expose: true`): too large, unsupported charset or encoding, unreadable body.
+ */
+interface ClientHttpError {
+  status: number;
+  expose: true;
+  message: string;
+  type?: string;
+  length?: number;
+  limit?: number;
+}
+
+function isClientHttpError(error: unknown): error is ClientHttpError {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as Partial<ClientHttpError>;
+  return e.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
+}
+
+function clientMessage(error: ClientHttpError): string {
+  if (error.type === 'entity.too.large' && typeof error.limit === 'number') {
+    const size = typeof error.length === 'number' ? `request body is ${error.length} bytes, ` : 'request body is ';
+    return `${size}over the ${error.limit}-byte limit (MAX_BODY_BYTES)`;
+  }
+  return error.message;
+}
 
 /** Maps coded errors to JSON answers; a client never sees a stack trace. */
 @Catch()
@@ -27,7 +55,18 @@ export class ErrorFilter implements ExceptionFilter {
       const status = error.getStatus();
       const body = error.getResponse();
       const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
-      res.status(status).json({ error: { code: codeForStatus[status] ?? 'HTTP_ERROR', message: Array.isArray(message) ? message.join('; ') : String(message) } });
+      res.status(status).json({
+        error: {
+          code: codeForStatus[status] ?? 'HTTP_ERROR',
+          message: Array.isArray(message) ? message.join('; ') : String(message),
+        },
+      });
+      return;
+    }
+    if (isClientHttpError(error)) {
+      res
+        .status(error.status)
+        .json({ error: { code: codeForStatus[error.status] ?? 'INVALID_REQUEST', message: clientMessage(error) } });
       return;
     }
     this.logger.error(error instanceof Error ? error.stack : String(error));

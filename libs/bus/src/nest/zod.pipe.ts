@@ -1,5 +1,5 @@
 import { type PipeTransform } from '@nestjs/common';
-import { CodedError } from '@countersign/contracts';
+import { CodedError, findUnsafeJson } from '@countersign/contracts';
 import type { z } from 'zod';
 
 /** Validates a body or query against a zod schema; the 400 names the first invalid field. */
@@ -7,6 +7,12 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.in
   constructor(private readonly schema: S) {}
 
   transform(value: unknown): z.infer<S> {
+    // NUL characters, lone surrogates and runaway nesting pass a schema but no database or hash takes them.
+    const unsafe = findUnsafeJson(value);
+    if (unsafe) {
+      const field = unsafe.path === '(root)' ? '(body)' : unsafe.path;
+      throw new CodedError('INVALID_REQUEST', `${field}: ${unsafe.message}`, 400, { field });
+    }
     const r = this.schema.safeParse(value ?? {});
     if (r.success) return r.data;
     const first = r.error.issues[0];

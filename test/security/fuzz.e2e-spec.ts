@@ -1,0 +1,245 @@
+import { Topics, dlqTopic, parseEvent, type JobProposedV1, type Topic } from '@countersign/contracts';
+import type { Message, Producer } from 'kafkajs';
+import { proposal } from '../support/fixtures';
+import { kafka, type ServiceName } from '../support/stack';
+import { fuzzMessages, type FuzzMessage } from './support/fuzz-messages';
+import {
+  ALL_READY,
+  CONSUMERS,
+  TopicTail,
+  eventually,
+  startSecurityStack,
+  type SecurityStack,
+  type TailedMessage,
+} from './support/security-stack';
+
+const MAX_MESSAGE_BYTES = 65536;
+const SEED = Number(process.env['SECURITY_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+const COUNT = Number(process.env['SECURITY_FUZZ_COUNT'] ?? 10000);
+const PARTITIONS = 6;
+/** Stands for an object nested 10,000 deep, spliced into the JSON text (JSON.stringify itself overflows on it). */
+const DEEP = '@@deep@@';
+const serialize = (p: JobProposedV1) =>
+  JSON.stringify(p).replace(`"${DEEP}"`, `${'{"d":'.repeat(10000)}true${'}'.repeat(10000)}`);
+
+/**
+ * 10,000 fuzzed Kafka messages (random bytes, wrong types, nulls, huge fields, deep nesting,
+ * truncated JSON, SQL metacharacters) over every consumed topic, then valid events with hostile
+ * content. Every service must refuse each fuzzed message into `<topic>.dlq` with a reason, stay up,
+ * and keep every partition moving. Reproduce a failure with SECURITY_FUZZ_SEED=<the printed seed>.
+ */
+describe('fuzzed Kafka messages', () => {
+  let stack: SecurityStack;
+  let producer: Producer;
+  const dlq = new TopicTail();
+  const allowed = new Set<string>();
+
+  const dlqFor = (consumer: ServiceName, key: string): TailedMessage | undefined =>
+    dlq.messages.find((m) => m.key === key && m.headers['dlq-consumer'] === consumer);
+  const send = (topic: string, messages: Message[]) => producer.send({ topic, acks: -1, messages });
+  const readJob = (payload: Record<string, unknown>, extra: Partial<JobProposedV1['data']> = {}) =>
+    proposal({ tenant: 'globex', topic: 'job.repo.read', risk_tags: [], payload, ...extra });
+  const gatedJob = (payload: Record<string, unknown>, extra: Partial<JobProposedV1['data']> = {}) =>
+    proposal({ tenant: 'globex', topic: 'job.config.update', risk_tags: ['prod', 'write'], payload, ...extra });
+  const pendingIds = async (): Promise<Set<string>> => {
+    const res = await fetch(`${stack.url('approval-queue')}/api/v1/approvals?limit=200`, {
+      headers: { authorization: `Bearer ${await stack.token('bob', ['service-owner'])}` },
+    });
+    const page = (await res.json()) as { items: { job: { id: string } }[] };
+    return new Set(page.items.map((i) => i.job.id));
+  };
+
+  beforeAll(async () => {
+    process.stdout.write(`fuzz seed ${SEED} (reproduce with SECURITY_FUZZ_SEED=${SEED}), ${COUNT} messages\n`);
+    stack = await startSecurityStack('sec_fuzz', { env: { MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) } });
+    await dlq.start(Object.keys(CONSUMERS).map(dlqTopic));
+    producer = kafka().producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+  }, 240000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await dlq.stop();
+    await stack?.stop();
+  });
+
+  it(`refuses a valid event over MAX_MESSAGE_BYTES (${MAX_MESSAGE_BYTES}) by size, before parsing, in every consumer`, async () => {
+    const big = readJob({ blob: 'x'.repeat(100 * 1024) });
+    const bytes = Buffer.byteLength(JSON.stringify(big));
+    await send(Topics.JobProposed, [{ key: big.data.job_id, value: JSON.stringify(big) }]);
+    for (const consumer of CONSUMERS[Topics.JobProposed]!) {
+      const record = await eventually(`${consumer} DLQ record`, async () => dlqFor(consumer, big.data.job_id));
+      expect(record.json).toMatchObject({
+        source_topic: Topics.JobProposed,
+        consumer,
+        error: expect.stringContaining(
+          `message is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit (MAX_MESSAGE_BYTES)`,
+        ),
+      });
+    }
+    expect(stack.events.forJob(Topics.DecisionMade, big.data.job_id)).toEqual([]);
+    expect(stack.callsFor(big.data.job_id)).toEqual([]);
+  });
+
+  it(`sends each of ${COUNT} fuzzed messages to the DLQ of every consuming service, with a reason`, async () => {
+    const messages = fuzzMessages(SEED, COUNT, MAX_MESSAGE_BYTES);
+    await publishAll(messages);
+
+    const expected = messages.flatMap((m) => CONSUMERS[m.topic]!.map((consumer) => ({ m, consumer })));
+    const seen = () => {
+      const keys = new Set(dlq.messages.map((d) => `${d.headers['dlq-consumer']}|${d.key}`));
+      return expected.filter((e) => !keys.has(`${e.consumer}|${e.m.key}`));
+    };
+    const deadline = Date.now() + 240000;
+    let missing = seen();
+    while (missing.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2000));
+      missing = seen();
+    }
+    const perService: Record<string, { expected: number; refused: number }> = {};
+    for (const e of expected) {
+      perService[e.consumer] ??= { expected: 0, refused: 0 };
+      perService[e.consumer]!.expected++;
+    }
+    for (const e of expected) if (!missing.includes(e)) perService[e.consumer]!.refused++;
+    process.stdout.write(`fuzz seed ${SEED}: DLQ records per consuming service ${JSON.stringify(perService)}\n`);
+    expect(
+      missing.slice(0, 5).map((e) => `${e.consumer} never refused ${e.m.key} (${e.m.topic}, ${e.m.kind})`),
+    ).toEqual([]);
+
+    // Each record names its source and a reason, and the size refusals say so.
+    const byKey = new Map(messages.map((m) => [m.key, m]));
+    for (const d of dlq.messages) {
+      const m = d.key ? byKey.get(d.key) : undefined;
+      if (!m) continue;
+      expect(d.topic).toBe(dlqTopic(m.topic));
+      const error = String(d.json?.['error'] ?? '');
+      expect(error.length).toBeGreaterThan(0);
+      if (m.refusal === 'size')
+        expect(error).toMatch(/^message is \d+ bytes, over the 65536-byte limit \(MAX_MESSAGE_BYTES\)/);
+      else expect(error).not.toMatch(/MAX_MESSAGE_BYTES/);
+    }
+    // None of it became a decision, an outcome or a call: every message the probe saw under a fuzz key is a fuzzed one.
+    const keys = new Set(messages.map((m) => m.key));
+    const produced = stack.events.messages.filter(
+      (p) => p.key !== null && keys.has(p.key) && parseEvent(p.topic as Topic, p.value).ok,
+    );
+    expect(produced.map((p) => `${p.topic} ${p.key}`)).toEqual([]);
+    expect(stack.calls.filter((c) => keys.has(c.jobId))).toEqual([]);
+    expect(await stack.allReady()).toEqual(ALL_READY);
+  }, 400000);
+
+  it('ends valid events with hostile content in an outcome or a DLQ reason', async () => {
+    const hostile: [string, JobProposedV1][] = [
+      ['a payload nested 10,000 deep', readJob({ deep: DEEP })],
+      ['a NUL character in the payload', readJob({ text: 'a\u0000b' })],
+      ['a lone surrogate in the payload', readJob({ text: 'a\ud800b' })],
+      ['a NUL character in the summary', readJob({ ok: true }, { summary: { title: 'nul \u0000 title' } })],
+      [
+        '__proto__ and constructor keys',
+        readJob(
+          JSON.parse('{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}') as Record<string, unknown>,
+        ),
+      ],
+      ['a payload just under the size limit', readJob({ blob: 'y'.repeat(60 * 1024) })],
+    ];
+    const gated = hostile.map(([what, p]) => [what, gatedJob(p.data.payload, { summary: p.data.summary })] as const);
+    for (const [, p] of [...hostile, ...gated])
+      await send(Topics.JobProposed, [{ key: p.data.job_id, value: serialize(p) }]);
+
+    for (const [what, p] of hostile) {
+      // Allowed by policy, so either it runs, or a service refuses it with a reason.
+      const end = await eventually(
+        `${what}: an outcome or a refusal`,
+        async () => {
+          const outcome =
+            stack.events.forJob(Topics.JobExecuted, p.data.job_id)[0] ??
+            stack.events.forJob(Topics.JobBlocked, p.data.job_id)[0];
+          if (outcome) return outcome.topic;
+          const refused = dlq.messages.find((d) => d.key === p.data.job_id);
+          return refused ? `dlq: ${String(refused.json?.['error'])}` : undefined;
+        },
+        60000,
+      );
+      if (end === Topics.JobExecuted) allowed.add(p.data.job_id);
+      else expect(end).toMatch(/^(job\.blocked|dlq: .+)/);
+    }
+    for (const [what, p] of gated) {
+      // Held for approval, or refused by the queue with a reason.
+      await eventually(
+        `${what}: queued or refused`,
+        async () =>
+          (await pendingIds()).has(p.data.job_id) || dlqFor('approval-queue', p.data.job_id) ? true : undefined,
+        60000,
+      );
+    }
+    expect(await stack.allReady()).toEqual(ALL_READY);
+  }, 300000);
+
+  it('keeps every partition of every consumer moving: a normal job per partition still goes through', async () => {
+    const reads = Array.from({ length: PARTITIONS }, (_, n) => readJob({ partition: n }));
+    const gated = Array.from({ length: PARTITIONS }, (_, n) => gatedJob({ partition: n }));
+    for (const [n, p] of reads.entries())
+      await send(Topics.JobProposed, [{ key: p.data.job_id, value: JSON.stringify(p), partition: n }]);
+    for (const [n, p] of gated.entries())
+      await send(Topics.JobProposed, [{ key: p.data.job_id, value: JSON.stringify(p), partition: n }]);
+    for (const p of reads) {
+      allowed.add(p.data.job_id);
+      expect((await stack.outcome(p.data.job_id, 90000)).topic).toBe(Topics.JobExecuted);
+      expect(stack.callsFor(p.data.job_id)).toHaveLength(1);
+    }
+    await eventually(
+      'every gated job queued',
+      async () => {
+        const ids = await pendingIds();
+        return gated.every((p) => ids.has(p.data.job_id)) ? true : undefined;
+      },
+      90000,
+    );
+    const auditor = `Bearer ${await stack.token('erin', ['auditor'])}`;
+    for (const p of reads) {
+      await eventually(
+        `audit timeline of ${p.data.job_id}`,
+        async () => {
+          const res = await fetch(`${stack.url('audit')}/api/v1/jobs/${p.data.job_id}/timeline`, {
+            headers: { authorization: auditor },
+          });
+          const body = (await res.json()) as { outcome?: string };
+          return body.outcome === 'executed' ? true : undefined;
+        },
+        90000,
+      );
+    }
+    expect(await stack.allReady()).toEqual(ALL_READY);
+    expect(stack.calls.filter((c) => !allowed.has(c.jobId))).toEqual([]);
+  }, 300000);
+
+  /** Publishes in requests of at most ~256 KiB, so no record batch reaches the broker's 1 MiB limit. */
+  async function publishAll(messages: FuzzMessage[]): Promise<void> {
+    const headers = (m: FuzzMessage) =>
+      m.index % 7 === 0 ? { 'event-type': Buffer.from([0xff, 0xfe]), junk: 'x'.repeat(m.index % 300) } : {};
+    let batch: FuzzMessage[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (!batch.length) return;
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...new Set(batch.map((m) => m.topic))].map((topic) => ({
+          topic,
+          messages: batch
+            .filter((m) => m.topic === topic)
+            .map((m) => ({ key: m.key, value: m.value, headers: headers(m) })),
+        })),
+      });
+      batch = [];
+      bytes = 0;
+    };
+    for (const m of messages) {
+      const size = m.value?.length ?? 0;
+      if (bytes + size > 256 * 1024) await flush();
+      batch.push(m);
+      bytes += size;
+    }
+    await flush();
+  }
+});
