@@ -25,6 +25,8 @@ const DESCRIPTIONS = {
   KAFKA_CLIENT_ID: 'Kafka client id; defaults to the service name.',
   KAFKA_GROUP_ID:
     "Kafka consumer group; defaults to the service name. Replicas share it and so share the partitions. With broker ACLs, it must start with the service's principal name.",
+  KAFKA_SESSION_TIMEOUT_MS:
+    "How long the group coordinator waits for a silent consumer (a crashed replica) before handing its partitions to the others; a restarted process also waits this long for its partitions. Must lie within the broker's group.min/max.session.timeout.ms (6 s to 30 min by default).",
   DATABASE_URL: 'PostgreSQL connection URL. Each service migrates and uses only its own schema.',
   DATABASE_POOL_MAX: 'Most PostgreSQL connections in the pool.',
   OUTBOX_POLL_MS:

@@ -114,7 +114,9 @@ export function makeKeys() {
 
 export async function startService(name, replica, env) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(ROOT, 'services', name, 'dist/src/main.js')], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": extra node flags for every service (profiling).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(ROOT, 'services', name, 'dist/src/main.js')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -234,6 +234,8 @@ describe('fault suite: faults while proposals flow', () => {
       EXECUTOR_HTTP_SECRET: 'chaos-executor-secret-0123456789',
       // A call cut off by a SIGKILL is recovered (UNKNOWN) once its lease runs out: keep it short.
       EXECUTION_LEASE_GRACE_MS: '3000',
+      // A killed service's partitions go back to the group after this long (the default is 30 s).
+      KAFKA_SESSION_TIMEOUT_MS: '8000',
     };
     for (const name of SERVICE_NAMES) {
       await start(name);

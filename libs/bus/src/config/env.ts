@@ -25,6 +25,8 @@ export const BaseEnvSchema = z.object({
   KAFKA_CLIENT_ID: z.string().optional(),
   /** Consumer group; replicas of one service share it and so share the partitions. */
   KAFKA_GROUP_ID: z.string().optional(),
+  /** How long the group coordinator waits for a silent member before giving its partitions to the others. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(30000),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/countersign'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),

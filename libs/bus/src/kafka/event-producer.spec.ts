@@ -12,7 +12,14 @@ function fakeKafka() {
         requests.push({ topicMessages, answer: (e) => (e ? reject(e) : resolve([])) });
       }),
   };
-  return { kafka: { producer: () => producer } as unknown as Kafka, requests };
+  let created = 0;
+  const kafka = {
+    producer: () => {
+      created++;
+      return producer;
+    },
+  } as unknown as Kafka;
+  return { kafka, requests, created: () => created };
 }
 const msg = (key: string) => ({ key, value: `{"k":"${key}"}`, headers: {} });
 const tick = () => new Promise((r) => setImmediate(r));
@@ -48,8 +55,8 @@ describe('EventProducer send coalescing', () => {
     expect(settled).toEqual(['1', '2', '3', '4', '5']);
   });
 
-  it('rejects every send of a failed request, and goes on with the next', async () => {
-    const { kafka, requests } = fakeKafka();
+  it('rejects every send of a failed request, replaces the producer, and goes on with the next', async () => {
+    const { kafka, requests, created } = fakeKafka();
     const p = new EventProducer(kafka);
     const a = p.sendRaw('a', [msg('1')]);
     await tick();
@@ -65,12 +72,15 @@ describe('EventProducer send coalescing', () => {
     await tick();
     requests[2]!.answer();
     await expect(d).resolves.toEqual([]);
+    expect(created()).toBe(3); // the first, then a new one after each failed request
   });
 
   it('refuses an invalid event before anything is sent', async () => {
     const { kafka, requests } = fakeKafka();
     const p = new EventProducer(kafka);
-    await expect(p.send('job.proposed', 'k', { nope: true } as never)).rejects.toThrow(/refusing to send an invalid job.proposed/);
+    await expect(p.send('job.proposed', 'k', { nope: true } as never)).rejects.toThrow(
+      /refusing to send an invalid job.proposed/,
+    );
     expect(requests).toHaveLength(0);
   });
 });

@@ -7,7 +7,11 @@ export class InvalidOutgoingEventError extends Error {
 }
 
 /** Headers that travel with every event: identity and version, readable without parsing the value. */
-export function eventHeaders(event: { event_id: string; type: string; schema_version: number }): Record<string, string> {
+export function eventHeaders(event: {
+  event_id: string;
+  type: string;
+  schema_version: number;
+}): Record<string, string> {
   return {
     [Headers.EventId]: event.event_id,
     [Headers.EventType]: event.type,
@@ -59,13 +63,29 @@ const bytesOf = (q: Queued) => q.messages.reduce((n, m) => n + Buffer.byteLength
  * The request is sent inside the trace of its first send (each event also carries its own trace).
  */
 export class EventProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected: Promise<void> | undefined;
   private queue: Queued[] = [];
   private flushing = false;
 
-  constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  constructor(private readonly kafka: Kafka) {
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  /**
+   * After a failed request the idempotent producer's sequence numbers may no longer match the
+   * broker's ("out of order sequence number" on every later send), so it is replaced by a new one
+   * (a new producer id). The failed sends were rejected to their callers, who send them again.
+   */
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.connected = undefined;
+    await old.disconnect().catch(() => undefined);
   }
 
   connect(): Promise<void> {
@@ -109,7 +129,8 @@ export class EventProducer {
         while (this.queue.length > 0) {
           const next = this.queue[0]!;
           const size = bytesOf(next);
-          if (batch.length > 0 && (count + next.messages.length > MAX_COALESCED || bytes + size > MAX_COALESCED_BYTES)) break;
+          if (batch.length > 0 && (count + next.messages.length > MAX_COALESCED || bytes + size > MAX_COALESCED_BYTES))
+            break;
           batch.push(this.queue.shift()!);
           count += next.messages.length;
           bytes += size;
@@ -127,6 +148,7 @@ export class EventProducer {
           for (const q of batch) q.resolve(meta);
         } catch (e) {
           for (const q of batch) q.reject(e);
+          await this.replaceProducer();
         }
       }
     } finally {

@@ -48,8 +48,8 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
       client: kafkaConfig({ clientId: opts.env.KAFKA_CLIENT_ID ?? opts.name, brokers: opts.env.KAFKA_BROKERS, logger }),
       consumer: {
         groupId: opts.env.KAFKA_GROUP_ID ?? opts.name,
-        sessionTimeout: 30000,
-        heartbeatInterval: 3000,
+        sessionTimeout: opts.env.KAFKA_SESSION_TIMEOUT_MS,
+        heartbeatInterval: Math.min(3000, Math.floor(opts.env.KAFKA_SESSION_TIMEOUT_MS / 3)),
         // An idle fetch returns as soon as data arrives; a short wait only makes shutdown quicker.
         maxWaitTimeInMs: 1000,
         allowAutoTopicCreation: false,
