@@ -127,6 +127,13 @@ export async function startService(name, replica, env) {
       KAFKA_BROKERS: BROKERS,
       KAFKA_CLIENT_ID: `${name}-${replica}`,
       ...env,
+      // BENCH_SERVICE_ENV=K=V,K=V: settings for every service, for experiments (e.g. DATABASE_POOL_MAX=20).
+      ...Object.fromEntries(
+        (process.env.BENCH_SERVICE_ENV || '')
+          .split(',')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
     },
     stdio: ['ignore', process.env.BENCH_LOG_DIR ? 'pipe' : 'ignore', process.env.BENCH_DBG ? 'inherit' : 'pipe'],
   });

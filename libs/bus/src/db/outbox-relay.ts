@@ -68,9 +68,15 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   private listener: Client | undefined;
   private wake: (() => void) | undefined;
+  /** A NOTIFY arrived while a batch was being published: look again at once instead of sleeping. */
+  private notified = false;
   private lastError: string | undefined;
 
-  constructor(private readonly opts: OutboxRelayOptions) {}
+  private readonly batchSize: number;
+
+  constructor(private readonly opts: OutboxRelayOptions) {
+    this.batchSize = opts.batchSize ?? 200;
+  }
 
   get healthy(): { ok: boolean; error?: string } {
     return this.lastError ? { ok: false, error: this.lastError } : { ok: true };
@@ -107,7 +113,10 @@ export class OutboxRelay {
     client.on('error', () => undefined);
     await client.connect();
     await client.query(`LISTEN ${this.opts.schema}_outbox`);
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
     this.listener = client;
   }
 
@@ -115,10 +124,15 @@ export class OutboxRelay {
     let backoff = 100;
     while (this.running) {
       try {
+        this.notified = false;
         const n = await this.publishBatch();
         this.lastError = undefined;
         backoff = 100;
-        if (n > 0) continue;
+        // A full batch may have left rows behind: look again at once. A short one emptied the
+        // outbox as of its SELECT, so another look would find nothing (four wasted statements) unless
+        // a row was committed since; that row's NOTIFY arrived while we published, and without this
+        // check it would wait a whole poll interval.
+        if (n >= this.batchSize || this.notified) continue;
       } catch (e) {
         this.lastError = (e as Error).message;
         this.opts.logger.warn({ err: e }, 'outbox relay could not publish; will retry');
@@ -148,7 +162,7 @@ export class OutboxRelay {
       if (!lock?.ok) return 0;
       const rows = (await m.query(
         `SELECT id, topic, key, value, headers, trace FROM "${schema}".outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-        [this.opts.batchSize ?? 200],
+        [this.batchSize],
       )) as OutboxRow[];
       if (rows.length === 0) return 0;
       for (const run of runsOfOneTopic(rows)) {

@@ -114,12 +114,18 @@ export class ApprovalsTx {
     return enqueueEvent(this.manager, SCHEMA, topic, key, event);
   }
 
-  /** Creates the job's row if neither event had, then locks it, so the two intakes never race. */
+  /**
+   * Creates the job's row if neither event had, and locks it, so the two intakes never race. One
+   * statement: `ON CONFLICT DO UPDATE` locks the existing row as `SELECT ... FOR UPDATE` would (the
+   * no-op assignment changes nothing) and `RETURNING` gives it back, saving a round trip per event.
+   */
   async lockOrCreate(jobId: string): Promise<ApprovalItemEntity> {
-    await this.manager.query(`INSERT INTO ${ITEMS} (job_id, state) VALUES ($1, 'AWAITING_DECISION') ON CONFLICT (job_id) DO NOTHING`, [jobId]);
-    const item = await this.lock(jobId);
-    if (!item) throw new Error(`approval item ${jobId} vanished inside its transaction`);
-    return item;
+    const rows = await this.query(
+      `INSERT INTO ${ITEMS} (job_id, state) VALUES ($1, 'AWAITING_DECISION') ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id RETURNING *`,
+      [jobId],
+    );
+    if (!rows[0]) throw new Error(`approval item ${jobId} was neither created nor found`);
+    return itemFromRow(rows[0]);
   }
 
   /** `SELECT ... FOR UPDATE`: approvals of one job are serialized on its row. */

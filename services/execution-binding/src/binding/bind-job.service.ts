@@ -18,6 +18,8 @@ import { OutcomeWriter } from './outcome-writer';
 export interface LaunchTicket {
   jobId: string;
   claimToken: string;
+  /** The execution as committed with this claim, so the attempt need not read it back. */
+  execution?: ExecutionEntity;
 }
 
 type Block = { reason: BlockReason; detail: string; reasonText: string | null };
@@ -186,6 +188,6 @@ export class BindJobService {
     await this.jobs.save(m, job);
     await this.executions.insert(m, execution);
     this.logger.info({ job_id: job.jobId, executor: executor.name, kind: executor.kind }, 'execution recorded');
-    return { jobId: job.jobId, claimToken };
+    return { jobId: job.jobId, claimToken, execution };
   }
 }

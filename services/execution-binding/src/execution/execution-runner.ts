@@ -67,7 +67,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       );
       process.exit(137);
     }
-    const execution = await this.executions.find(ticket.jobId);
+    const execution = ticket.execution ?? (await this.executions.find(ticket.jobId));
     if (!execution || execution.state !== 'started' || execution.claimToken !== ticket.claimToken) return;
     this.logger.info(
       { job_id: execution.jobId, executor: execution.executorName, attempt: execution.attempts },
@@ -162,7 +162,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       execution.nextAttemptAt = null;
       execution.leaseUntil = new Date(now.getTime() + execution.timeoutMs + this.config.env.EXECUTION_LEASE_GRACE_MS);
       await this.executions.save(m, execution);
-      return { jobId, claimToken };
+      return { jobId, claimToken, execution };
     });
   }
 

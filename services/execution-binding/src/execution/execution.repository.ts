@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { ChangedColumns } from '../binding/changed-columns';
 import { ExecutionEntity, type ExecutionState } from './execution.entity';
 
 @Injectable()
 export class ExecutionRepository {
+  private readonly changes = new ChangedColumns(ExecutionEntity, 'jobId');
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Fails on a second row for the job (primary key): the at-most-once guarantee lives in the schema. */
@@ -14,11 +17,15 @@ export class ExecutionRepository {
   }
 
   async lock(m: EntityManager, jobId: string): Promise<ExecutionEntity | null> {
-    return m.getRepository(ExecutionEntity).findOne({ where: { jobId }, lock: { mode: 'pessimistic_write' } });
+    return this.changes.remember(
+      m,
+      await m.getRepository(ExecutionEntity).findOne({ where: { jobId }, lock: { mode: 'pessimistic_write' } }),
+    );
   }
 
+  /** Writes the columns changed since the execution was locked (one UPDATE, no re-read). */
   async save(m: EntityManager, execution: ExecutionEntity): Promise<void> {
-    await m.getRepository(ExecutionEntity).save(execution);
+    await this.changes.saveChanges(m, execution);
   }
 
   async find(jobId: string): Promise<ExecutionEntity | null> {
