@@ -28,6 +28,8 @@ const DESCRIPTIONS = {
   KAFKA_SESSION_TIMEOUT_MS:
     "How long the group coordinator waits for a silent consumer (a crashed replica) before handing its partitions to the others; a restarted process also waits this long for its partitions. Must lie within the broker's group.min/max.session.timeout.ms (6 s to 30 min by default).",
   DATABASE_URL: 'PostgreSQL connection URL. Each service migrates and uses only its own schema.',
+  KAFKA_PARTITIONS_CONCURRENCY:
+    "Partitions whose batches the consumer handles at once (kafkajs partitionsConsumedConcurrently); each partition's messages still start in order.",
   DATABASE_POOL_MAX: 'Most PostgreSQL connections in the pool.',
   OUTBOX_POLL_MS:
     'How often the transactional outbox relay looks for events to publish (it is also woken by LISTEN/NOTIFY).',

@@ -27,6 +27,14 @@ export const BaseEnvSchema = z.object({
   KAFKA_GROUP_ID: z.string().optional(),
   /** How long the group coordinator waits for a silent member before giving its partitions to the others. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(30000),
+  /**
+   * Partitions whose batches a consumer handles at once (kafkajs `partitionsConsumedConcurrently`);
+   * each partition's own messages still start in order. A fetch's batches are all handled before the
+   * next fetch, so with few concurrent partitions small batches queue behind each other. The default
+   * covers three topics of six partitions (bench/reports/e2e.md: 50/s ALLOW p50 ~0.6 s with 18 against
+   * ~0.9-1.2 s with 3).
+   */
+  KAFKA_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(18),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/countersign'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type TextMapGetter } from '@opentelemetry/api';
 import { ServerKafka, type KafkaOptions } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
@@ -63,6 +64,8 @@ export class BatchServerKafka extends ServerKafka {
     isStale,
   }: EachBatchPayload): Promise<void> {
     const messages = batch.messages;
+    const started = performance.now();
+    const lagMs = messages.length > 0 ? Date.now() - Number(messages[0]!.timestamp) : 0;
     for (let start = 0; start < messages.length; start += this.batch.concurrency) {
       if (!isRunning() || isStale()) return;
       const chunk = messages.slice(start, start + this.batch.concurrency);
@@ -80,6 +83,9 @@ export class BatchServerKafka extends ServerKafka {
       }
       await heartbeat();
     }
+    this.logger.debug?.(
+      `batch ${batch.topic}[${batch.partition}]: ${messages.length} messages in ${Math.round(performance.now() - started)} ms, first waited ${lagMs} ms, ${batch.offsetLag()} behind`,
+    );
   }
 
   /**

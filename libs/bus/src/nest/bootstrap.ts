@@ -57,7 +57,7 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
       postfixId: '',
       subscribe: { fromBeginning: true },
       parser: { keepBinary: true },
-      run: { partitionsConsumedConcurrently: 3 },
+      run: { partitionsConsumedConcurrently: opts.env.KAFKA_PARTITIONS_CONCURRENCY },
     };
     app.connectMicroservice<MicroserviceOptions>(
       opts.batchConsumer
