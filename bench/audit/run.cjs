@@ -684,21 +684,18 @@ ${store.map((s) => `| ${s.label} | ${fmt(s.rate)} |`).join('\n')}
 ${v.generatedIn ? `| chain generated (not part of the figure) | ${v.generatedIn.toFixed(0)} s | |\n` : ''}
 ## Reading the numbers
 
-- **End to end, the limit is the shared consumer, not the chain.** Nest's Kafka transport (the
-  \`libs/bus\` bootstrap) runs kafkajs \`eachMessage\` with \`partitionsConsumedConcurrently: 3\`:
-  at most three messages are in flight, and each handler must wait for its record to commit
-  before its offset may move (otherwise a crash would lose records). The service's group commit
-  folds those three into one transaction, so the ceiling is about 3 records per commit round trip:
-  with ${commitMs.toFixed(1)} ms per durable commit here, a few hundred records/s at best, whatever the
-  chain code does. Reaching 10,000/s needs many more messages per commit: a batch consumer
-  (\`eachBatch\`, offsets resolved after the batch's transaction) or a much higher
-  \`partitionsConsumedConcurrently\`; both are changes to \`libs/bus\`, proposed in the audit
-  report rather than worked around inside the service.
-- **The store alone**, fed batches of 500, is the figure a batch consumer would see. Most of a
-  batch's time is the 500 single-row outbox inserts (\`enqueueEvent\`, one round trip each); a
-  bulk \`enqueueEvents\` in \`libs/bus\` (one multi-row INSERT) is the next step after the consumer.
-- **The stream to compliance** is the shared outbox relay, which sends one row per broker round
-  trip (\`acks=-1\`, idempotent producer); it keeps up with these append rates.
+- **End to end, the consumer now hands the chain whole batches.** The service consumes with
+  \`BatchServerKafka\` (\`libs/bus\`, kafkajs \`eachBatch\`): up to \`AUDIT_APPEND_BATCH_MAX\`
+  messages of a partition are handled at once and folded into one group commit, up to 18
+  partitions at once (\`KAFKA_PARTITIONS_CONCURRENCY\`), and offsets move only over the handled
+  prefix, so a crash never loses a record. The outbox rows of a batch are one multi-row INSERT
+  (\`enqueueEvents\`) and the relay sends runs of one topic per produce request. Before the batch
+  consumer (\`eachMessage\`, three messages in flight, one durable commit each) this bench measured
+  79 records/s; the store alone with batches of 500 is the ceiling the consumer can approach.
+- **What limits it now** has not been profiled since the batch consumer landed: the remaining
+  cost is per record (parsing and validating each event, its canonical JSON and SHA-256, the
+  record and outbox rows) on a machine the broker and PostgreSQL share; 10,000/s would need
+  several times less work per record or more CPUs.
 - **Verify** reads one repeatable-read snapshot in keyset batches (\`WHERE seq > $1 AND seq <= $2
   ORDER BY seq LIMIT 5000\`, rows as arrays of raw text), split into seq ranges checked by worker
   threads (one per CPU) and stitched, so the first break found is the one a single pass would find.
