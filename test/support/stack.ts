@@ -32,7 +32,7 @@ export async function freePort(): Promise<number> {
 
 /** A fresh database for one spec, so specs never see each other's rows. */
 export async function createTestDatabase(name: string): Promise<string> {
-  const db = `cs_test_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
+  const db = `${process.env['TEST_DB_PREFIX'] ?? 'cs_test_'}${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
   const c = new Client({ connectionString: PG_ADMIN_URL });
   await c.connect();
   try {

@@ -72,5 +72,9 @@ export const BlockReasonSchema = z.enum([
   'INCOMPLETE',
   'CONSTRAINT_VIOLATION',
   'NO_EXECUTOR',
+  /** A second event under a known (topic, event_id) with a different body: a forgery attempt. */
+  'EVENT_ID_CONFLICT',
+  /** The proposal carries what no executor may receive (`__proto__`, `constructor`, `prototype` keys). */
+  'UNSAFE_PAYLOAD',
 ]);
 export type BlockReason = z.infer<typeof BlockReasonSchema>;

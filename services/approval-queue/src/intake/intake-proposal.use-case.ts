@@ -1,11 +1,10 @@
 import { BUS_LOGGER, PoisonMessageError } from '@countersign/bus';
-import type { JobProposedV1 } from '@countersign/contracts';
+import { redactPayload, type JobProposedV1 } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApprovalsRepository } from '../approvals/approvals.repository';
 import type { Env } from '../config/env.schema';
-import { redactPayload } from '../shared/redact-payload';
 import { QUEUE_ENV } from '../shared/tokens';
 import { planProposal } from './intake-plan';
 

@@ -1,4 +1,4 @@
-import { REDACTED } from './redact-payload';
+import { REDACTED } from '@countersign/contracts';
 
 export const MAX_TEXT_BYTES = 512;
 
