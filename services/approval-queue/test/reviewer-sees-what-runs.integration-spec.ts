@@ -281,4 +281,26 @@ describe('the reviewer sees exactly what runs', () => {
     },
     90000,
   );
+
+  it('refuses a payload deeper than the view shows (to the DLQ, with the reason) rather than show part of it', async () => {
+    const jobId = `job-deep-${run}`;
+    const depth = 70;
+    const raw = rawProposal(jobId, `${'{"d":'.repeat(depth - 1)}{"password":"hunter2"}${'}'.repeat(depth - 1)}`);
+    await publishRaw(Topics.JobProposed, jobId, raw);
+
+    const [dlq] = await probe.waitFor(
+      dlqTopic(Topics.JobProposed),
+      (m) => m.json?.['key'] === jobId && m.json?.['consumer'] === 'approval-queue',
+      60000,
+    );
+    expect(String(dlq!.json?.['error'])).toMatch(/deeper than \d+ levels/);
+    const rows = await sql(
+      db,
+      `SELECT payload FROM approval_queue.approval_items WHERE job_id = $1 AND payload IS NOT NULL`,
+      [jobId],
+    );
+    expect(rows).toEqual([]);
+    const listed = await api.list(reviewer(), { include_resolved: true, limit: 200 });
+    expect(listed.body.items.find((i: QueueItemJson) => i.job.id === jobId)?.payload ?? null).toBeNull();
+  }, 90000);
 });
