@@ -1,5 +1,5 @@
 import { Topics, type JobProposedV1 } from '@countersign/contracts';
-import { generateSigningKeyPair, jobHash, signEvent, signerFromPem, type Signer } from '@countersign/crypto';
+import { generateSigningKeyPair, jobHash, signerFromPem } from '@countersign/crypto';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
@@ -10,28 +10,20 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../../../test/support/stack';
-import { FactFactory, OutcomeProbe, deliver, publish, waitForState, writeExecutorsFile } from './binding-support';
+import {
+  FactFactory,
+  OutcomeProbe,
+  deliver,
+  editText,
+  movedOntoText,
+  publish,
+  resignText,
+  waitForState,
+  writeExecutorsFile,
+} from './binding-support';
 
 /** The JSON text a producer would send for an event (the outbox writes JSON.stringify of it). */
 const textOf = (event: object) => JSON.stringify(event);
-
-/** Edits the bytes of an event's text: every `"field":"from"` becomes `"field":"to"`. */
-function edit(text: string, field: string, from: string, to: string): string {
-  const before = `"${field}":"${from}"`;
-  if (!text.includes(before)) throw new Error(`${before} is not in the text`);
-  return text.split(before).join(`"${field}":"${to}"`);
-}
-
-/**
- * Signs edited text anew, as a compromised or buggy producer would: the old signature is cut off
- * the bytes and a valid one over the edited content is written in its place.
- */
-function resign(text: string, signer: Signer): string {
-  const unsigned = text.replace(/,"signature":\{[^}]*\}\}$/, '}');
-  if (unsigned === text) throw new Error('no trailing signature to replace');
-  const { signature } = signEvent(JSON.parse(unsigned) as Record<string, unknown>, signer);
-  return `${unsigned.slice(0, -1)},"signature":{"alg":"Ed25519","key_id":"${signature.key_id}","value":"${signature.value}"}}`;
-}
 
 /**
  * Forged and replayed event ids against the real service on Kafka and Postgres (issue 15): facts
@@ -109,14 +101,10 @@ executors:
     await probe.waitForJob(Topics.JobBlocked, p.data.job_id, (d) => String(d['detail']).includes(marker.event_id));
   }
 
-  /** A genuine approval's bytes moved onto another job: job id and hash edited, the id kept. */
-  const movedOnto = (text: string, from: JobProposedV1, to: JobProposedV1) =>
-    edit(edit(text, 'job_id', from.data.job_id, to.data.job_id), 'job_hash', jobHash(from.data), jobHash(to.data));
-
   it('a copy of a genuine approval under its event_id, edited onto a waiting job: BAD_SIGNATURE naming the taken id', async () => {
     const a = await approvedJob();
     const victim = await waitingJob();
-    const forged = movedOnto(a.approvalText, a.p, victim);
+    const forged = movedOntoText(a.approvalText, a.p, victim);
     await publishRaw(Topics.ApprovalResolved, victim.data.job_id, forged);
 
     const block = await probe.outcomeBlock(victim.data.job_id);
@@ -130,7 +118,7 @@ executors:
   it('a validly signed approval under a processed event_id with another body blocks a waiting job EVENT_ID_CONFLICT, once', async () => {
     const a = await approvedJob();
     const victim = await waitingJob();
-    const conflicting = resign(movedOnto(a.approvalText, a.p, victim), facts.approvalQueue);
+    const conflicting = resignText(movedOntoText(a.approvalText, a.p, victim), facts.approvalQueue);
     await publishRaw(Topics.ApprovalResolved, victim.data.job_id, conflicting);
 
     const block = await probe.outcomeBlock(victim.data.job_id);
@@ -151,7 +139,7 @@ executors:
 
   it('another body under the id of a job that already has its outcome is reported (report_only), the outcome stands', async () => {
     const a = await approvedJob();
-    const altered = resign(edit(a.approvalText, 'resolved_by', 'bob', 'mallory'), facts.approvalQueue);
+    const altered = resignText(editText(a.approvalText, 'resolved_by', 'bob', 'mallory'), facts.approvalQueue);
     await publishRaw(Topics.ApprovalResolved, a.p.data.job_id, altered);
 
     const report = await probe.waitForJob(
@@ -182,7 +170,7 @@ executors:
     const approval = facts.resolution(g);
     // The attacker's proposal: another job, under the approval's (predictable) event id.
     const decoy = proposal();
-    const decoyText = edit(textOf(decoy), 'event_id', decoy.event_id, approval.event_id);
+    const decoyText = editText(textOf(decoy), 'event_id', decoy.event_id, approval.event_id);
     await publishRaw(Topics.JobProposed, decoy.data.job_id, decoyText);
     const decoyState = await waitForState(svc.url, decoy.data.job_id, (s) => s.state === 'proposed');
     expect(decoyState.facts.proposal?.event_id).toBe(approval.event_id);
@@ -201,7 +189,7 @@ executors:
     const first = proposal();
     await deliver(svc.url, 'proposal', first);
     const second = proposal();
-    const secondText = edit(textOf(second), 'event_id', second.event_id, first.event_id);
+    const secondText = editText(textOf(second), 'event_id', second.event_id, first.event_id);
     await deliver(svc.url, 'decision', facts.decision(second));
     await publishRaw(Topics.JobProposed, second.data.job_id, secondText);
     const block = await probe.outcomeBlock(second.data.job_id);
@@ -215,7 +203,7 @@ executors:
     const approval = facts.resolution(g);
     const victim = await waitingJob();
     // Forged first, for another waiting job, under the id the genuine approval will carry.
-    const forgedText = resign(movedOnto(textOf(approval), g, victim), attacker);
+    const forgedText = resignText(movedOntoText(textOf(approval), g, victim), attacker);
     await publishRaw(Topics.ApprovalResolved, victim.data.job_id, forgedText);
     expect(await probe.outcomeBlock(victim.data.job_id)).toMatchObject({ reason_code: 'BAD_SIGNATURE' });
     // Its redelivery reports nothing new.
@@ -235,7 +223,7 @@ executors:
   it('the same event id on two topics is two events', async () => {
     const p = proposal();
     const decision = facts.decision(p);
-    const proposalText = edit(textOf(p), 'event_id', p.event_id, decision.event_id);
+    const proposalText = editText(textOf(p), 'event_id', p.event_id, decision.event_id);
     await publish(decision);
     await publishRaw(Topics.JobProposed, p.data.job_id, proposalText);
     await probe.waitForJob(Topics.JobReleased, p.data.job_id);
