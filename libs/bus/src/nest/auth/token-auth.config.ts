@@ -15,11 +15,15 @@ const optionalText = z
  */
 export const TokenAuthEnvShape = {
   /** Local HS256 secret (at least 32 bytes); production uses APPROVER_JWKS_URL instead. */
-  APPROVER_JWT_SECRET: optionalText.describe('Local HS256 secret that verifies bearer tokens (at least 32 bytes); set this, its _FILE, or APPROVER_JWKS_URL.'),
-  APPROVER_JWT_SECRET_FILE: optionalText.describe('A file holding APPROVER_JWT_SECRET.'),
-  APPROVER_JWKS_URL: optionalText.pipe(z.url().optional()).describe('JWKS URL of the identity provider (production); needs APPROVER_JWT_ISSUER and APPROVER_JWT_AUDIENCE.'),
-  APPROVER_JWT_ISSUER: optionalText.describe('Required `iss` of every token (required with APPROVER_JWKS_URL).'),
-  APPROVER_JWT_AUDIENCE: optionalText.describe('Required `aud` of every token (required with APPROVER_JWKS_URL).'),
+  APPROVER_JWT_SECRET: optionalText.describe(
+    'HS256 secret (at least 32 bytes) that verifies bearer tokens (approver, operator, auditor), for local use. Exactly one of this, `APPROVER_JWT_SECRET_FILE` or `APPROVER_JWKS_URL` is required; every service that takes tokens gets the same setting.',
+  ),
+  APPROVER_JWT_SECRET_FILE: optionalText.describe('Path of a file holding `APPROVER_JWT_SECRET`.'),
+  APPROVER_JWKS_URL: optionalText
+    .pipe(z.url().optional())
+    .describe('JWKS URL of the identity provider that signs bearer tokens (production); needs `APPROVER_JWT_ISSUER` and `APPROVER_JWT_AUDIENCE`.'),
+  APPROVER_JWT_ISSUER: optionalText.describe('Expected `iss` of tokens: required with `APPROVER_JWKS_URL`, checked when set.'),
+  APPROVER_JWT_AUDIENCE: optionalText.describe('Expected `aud` of tokens: required with `APPROVER_JWKS_URL`, checked when set.'),
 };
 
 export interface TokenAuthEnv {
