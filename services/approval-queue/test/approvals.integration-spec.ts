@@ -39,7 +39,7 @@ describe('approval-queue', () => {
   const token = (sub: string, roles: string[] = ['service-owner'], extra: Record<string, unknown> = {}) => mintToken(keys.jwtSecret, { sub, roles, ...extra });
   const owner = () => token(`owner-${run}@acme.test`);
   /** Sees every item the specs make (all their roles, every tenant); never acts. */
-  const seer = () => token(`seer-${run}`, ['service-owner', 'finance']);
+  const seer = () => token(`seer-${run}`, ['service-owner', 'finance', 'approver']);
 
   /** A proposal and its decision, published in the given order, waited for until listable. */
   async function openItem(

@@ -18,6 +18,7 @@ import {
   OutcomeProbe,
   deliver,
   publish,
+  useStateToken,
   waitForState,
   writeExecutorsFile,
 } from './binding-support';
@@ -42,6 +43,7 @@ describe('execution-binding: executors', () => {
 
   beforeAll(async () => {
     keys = makeTestKeys();
+    useStateToken(keys.jwtSecret);
     facts = new FactFactory(keys);
     probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
