@@ -343,6 +343,20 @@ describe('REST abuse', () => {
           ['audit', `/api/v1/audit?job_id=${id}`],
         );
       }
+      const posts: [ServiceName, string, string][] = ids.flatMap((id): [ServiceName, string, string][] => [
+        ['approval-queue', `/api/v1/approvals/${id}/approve`, '{"reason":"x"}'],
+        ['approval-queue', `/api/v1/approvals/${id}/reject`, '{"reason":"x"}'],
+        ['execution-binding', `/api/v1/jobs/${id}/report`, '{"grant":{},"status":"SUCCEEDED"}'],
+      ]);
+      for (const [service, url, body] of posts) {
+        const a = await call(service, url, { method: 'POST', headers: { 'content-type': 'application/json', ...all }, body });
+        expect({ service, url: url.slice(0, 120), server_error: a.status >= 500 }).toEqual({
+          service,
+          url: url.slice(0, 120),
+          server_error: false,
+        });
+        expectRefusal(a, null);
+      }
       for (const [service, url] of urls) {
         const a = await call(service, url, { headers: all });
         expect({ service, url: url.slice(0, 120), server_error: a.status >= 500 }).toEqual({
