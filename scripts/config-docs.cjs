@@ -47,12 +47,6 @@ const DESCRIPTIONS = {
   KAFKA_SSL_CA_FILE:
     'PEM CA bundle that signed the broker certificates (replaces the system CAs). Needs `KAFKA_SSL=true`.',
 
-  'approval-queue:APPROVER_JWT_SECRET':
-    'HS256 secret (at least 32 bytes) that verifies approver tokens, for local use. Exactly one of this, `APPROVER_JWT_SECRET_FILE` or `APPROVER_JWKS_URL` is required.',
-  'approval-queue:APPROVER_JWT_SECRET_FILE': 'Path of a file holding `APPROVER_JWT_SECRET`.',
-  'approval-queue:APPROVER_JWKS_URL': 'JWKS URL of the identity provider that signs approver tokens (production).',
-  'approval-queue:APPROVER_JWT_ISSUER': 'Expected `iss` of approver tokens; unset: not checked.',
-  'approval-queue:APPROVER_JWT_AUDIENCE': 'Expected `aud` of approver tokens; unset: not checked.',
   REDACT_FIELDS:
     'Payload keys shown to reviewers as `[REDACTED]`, comma-separated, matched case-insensitively at any depth ignoring `_` and `-`. Setting it replaces the default list.',
   'approval-queue:SWEEP_INTERVAL_MS':
@@ -61,12 +55,6 @@ const DESCRIPTIONS = {
   ESCALATION_WEBHOOK_URL: 'Optional URL that receives a POST for each escalation (besides `approval.escalated`).',
   ESCALATION_WEBHOOK_TIMEOUT_MS: 'Timeout of one escalation webhook call.',
 
-  'audit:APPROVER_JWT_SECRET':
-    'HS256 secret that verifies auditor tokens, for local use. One of this, `APPROVER_JWT_SECRET_FILE` or `APPROVER_JWKS_URL` is required.',
-  'audit:APPROVER_JWT_SECRET_FILE': 'Path of a file holding `APPROVER_JWT_SECRET`.',
-  'audit:APPROVER_JWKS_URL': 'JWKS URL of the identity provider that signs auditor tokens (production).',
-  'audit:APPROVER_JWT_ISSUER': 'Expected `iss` of auditor tokens; unset: not checked.',
-  'audit:APPROVER_JWT_AUDIENCE': 'Expected `aud` of auditor tokens; unset: not checked.',
   AUDIT_DB_ROLE:
     'PostgreSQL role every transaction that touches the trail runs as (`SET LOCAL ROLE`); the migration creates `audit_writer` with INSERT and SELECT only. Empty disables it (not recommended).',
   AUDIT_APPEND_BATCH_MAX: 'Most records appended in one transaction (group commit).',

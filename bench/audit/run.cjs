@@ -348,7 +348,7 @@ async function startService(databaseUrl) {
 function auditorToken() {
   const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'bench', roles: ['auditor'], iat: now, exp: now + 3600 })}`;
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'bench', roles: ['auditor'], tenants: ['*'], iat: now, exp: now + 3600 })}`;
   return `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
 }
 

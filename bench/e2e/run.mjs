@@ -158,7 +158,7 @@ async function runStack(replicas) {
       }),
   );
   const queueUrl = services.find((s) => s.name === 'approval-queue').url;
-  const reviewerToken = await new SignJWT({ roles: ['service-owner'] })
+  const reviewerToken = await new SignJWT({ roles: ['service-owner'], tenants: ['*'] })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('bench-reviewer')
     .setIssuedAt()

@@ -78,7 +78,7 @@ async function withPg(url, fn) {
 function jwt(claims) {
   const b = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const body = `${b({ alg: 'HS256', typ: 'JWT' })}.${b({ iat: now, exp: now + 3600, ...claims })}`;
+  const body = `${b({ alg: 'HS256', typ: 'JWT' })}.${b({ iat: now, exp: now + 3600, tenants: ['*'], ...claims })}`;
   return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
 }
 

@@ -23,7 +23,7 @@ const t = () => `+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(8);
 const say = (who, msg) => process.stdout.write(`${t()}  ${who.padEnd(12)} ${msg}\n`);
 
 const token = (sub, roles) =>
-  new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(jwtSecret);
+  new SignJWT({ roles, tenants: [TENANT] }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(jwtSecret);
 
 async function api(method, url, sub, roles, body) {
   const res = await fetch(url, {
@@ -59,8 +59,12 @@ function configService() {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      const expected = `sha256=${createHmac('sha256', executorSecret).update(body).digest('hex')}`;
-      const ok = req.headers['x-countersign-signature'] === expected;
+      // The receiver's check from docs/execution-binding.md: HMAC over "<t>.<job_id>.<body>", t within 5 minutes.
+      const jobId = String(req.headers['idempotency-key'] ?? '');
+      const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['countersign-signature'] ?? ''));
+      const fresh = m && Math.abs(Math.floor(Date.now() / 1000) - Number(m[1])) <= 300;
+      const expected = m && createHmac('sha256', executorSecret).update(`${m[1]}.${jobId}.${body}`).digest('hex');
+      const ok = Boolean(fresh && expected === m[2]);
       say('config-svc', `${ok ? 'verified' : 'REFUSED (bad signature)'} call for ${req.headers['idempotency-key']}`);
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify({ applied: ok }));
     });
@@ -72,7 +76,8 @@ function configService() {
 }
 
 async function path(jobId) {
-  const res = await fetch(`${EXEC}/api/v1/jobs/${jobId}/state`);
+  // The job state API is for people (operator or auditor role), not agents.
+  const res = await fetch(`${EXEC}/api/v1/jobs/${jobId}/state`, { headers: { authorization: `Bearer ${await token('olivia', ['operator'])}` } });
   return res.ok ? res.json() : { state: `unknown (${res.status})` };
 }
 

@@ -29,7 +29,7 @@ export function mintTokens(secret: string, claims: TokenClaims[]): string[] {
     const key = new TextEncoder().encode(secret);
     const out = [];
     for (const c of claims) {
-      out.push(await new SignJWT({ roles: c.roles, ...(c.tenants ? { tenants: c.tenants } : {}) })
+      out.push(await new SignJWT({ roles: c.roles, tenants: c.tenants ?? ['*'] })
         .setSubject(c.sub).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(key));
     }
     process.stdout.write(JSON.stringify(out));`;

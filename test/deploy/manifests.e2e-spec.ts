@@ -35,6 +35,8 @@ interface Collected {
 const ONE_OF: Partial<Record<Service, string[][]>> = {
   'approval-queue': [['APPROVER_JWT_SECRET', 'APPROVER_JWT_SECRET_FILE', 'APPROVER_JWKS_URL']],
   audit: [['APPROVER_JWT_SECRET', 'APPROVER_JWT_SECRET_FILE', 'APPROVER_JWKS_URL']],
+  'execution-binding': [['APPROVER_JWT_SECRET', 'APPROVER_JWT_SECRET_FILE', 'APPROVER_JWKS_URL']],
+  'policy-decision': [['APPROVER_JWT_SECRET', 'APPROVER_JWT_SECRET_FILE', 'APPROVER_JWKS_URL']],
 };
 
 type Json = Record<string, unknown>;

@@ -29,7 +29,7 @@ describe('the gate, end to end', () => {
 
   const svc = (name: string) => services.get(name)!;
   const token = (sub: string, roles: string[], tenants?: string[]) =>
-    new SignJWT({ roles, ...(tenants ? { tenants } : {}) })
+    new SignJWT({ roles, tenants: tenants ?? ['*'] })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(sub)
       .setIssuedAt()
@@ -117,8 +117,11 @@ describe('the gate, end to end', () => {
     expect((done.json?.['data'] as { status: string }).status).toBe('SUCCEEDED');
     const got = calls.get(event.data.job_id) ?? [];
     expect(got).toHaveLength(1);
-    const expected = `sha256=${createHmac('sha256', hmacSecret).update(got[0]!.body).digest('hex')}`;
-    expect(got[0]!.headers['x-countersign-signature']).toBe(expected);
+    // Signed over "<t>.<job_id>.<body>" (docs/execution-binding.md), so a captured call cannot be replayed later or for another job.
+    const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(got[0]!.headers['countersign-signature']));
+    expect(m).not.toBeNull();
+    expect(Math.abs(Date.now() / 1000 - Number(m![1]))).toBeLessThan(300);
+    expect(m![2]).toBe(createHmac('sha256', hmacSecret).update(`${m![1]}.${event.data.job_id}.${got[0]!.body}`).digest('hex'));
   });
 
   it('holds a production change until a reviewer approves it, then executes the approved payload once', async () => {
@@ -141,7 +144,10 @@ describe('the gate, end to end', () => {
     expect(got).toHaveLength(1);
     expect(JSON.parse(got[0]!.body)).toMatchObject({ payload: { flag: 'checkout-v2', on: true } });
 
-    const state = (await (await fetch(`${svc('execution-binding').url}/api/v1/jobs/${event.data.job_id}/state`)).json()) as Record<string, unknown>;
+    const stateUrl = `${svc('execution-binding').url}/api/v1/jobs/${event.data.job_id}/state`;
+    expect((await fetch(stateUrl)).status).toBe(401);
+    const operator = await token('olivia', ['operator']);
+    const state = (await (await fetch(stateUrl, { headers: { authorization: `Bearer ${operator}` } })).json()) as Record<string, unknown>;
     expect(JSON.stringify(state)).toMatch(/executed/i);
   });
 

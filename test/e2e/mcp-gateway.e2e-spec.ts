@@ -52,7 +52,7 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
   const jobOf = (r: CallToolResult) => String(r._meta?.['countersign/job_id']);
 
   const token = (sub: string, roles: string[]) =>
-    new SignJWT({ roles })
+    new SignJWT({ roles, tenants: ['globex'] })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(sub)
       .setIssuedAt()
@@ -174,7 +174,13 @@ servers:
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [join(ROOT, 'libs/mcp-gateway/dist/main.js'), '--config', config],
-      env: { ...getDefaultEnvironment(), LOG_LEVEL: 'debug', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      env: {
+        ...getDefaultEnvironment(),
+        LOG_LEVEL: 'debug',
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        // The job state API needs an operator (or auditor) token; with it progress says where the job stands.
+        COUNTERSIGN_JOB_STATE_TOKEN: await token('olivia@globex.test', ['operator']),
+      },
       stderr: 'pipe',
     });
     (transport.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
@@ -247,7 +253,7 @@ servers:
     expect(item['payload']).toEqual({ server: 'repo', tool: 'delete_branch', arguments: args });
     await new Promise((r) => setTimeout(r, 1500));
     expect(callsOf('delete_branch')).toEqual([]);
-    expect(progress.some((m) => m.startsWith(`Waiting for Countersign (job ${item.job.id}`))).toBe(true);
+    expect(progress.some((m) => m.startsWith(`Waiting for Countersign (job ${item.job.id}: awaiting human approval`))).toBe(true);
 
     expect(await review(item.job.id, 'approve', 'bob', ['service-owner'], 'branch merged long ago')).toBe(200);
     const result = await running;

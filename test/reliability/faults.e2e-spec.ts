@@ -323,7 +323,7 @@ describe('fault suite: faults while proposals flow', () => {
       const quiesceMs = Date.now() - loadEnded;
       await reviewer.stop();
 
-      const auditor = await new SignJWT({ roles: ['auditor'] })
+      const auditor = await new SignJWT({ roles: ['auditor'], tenants: ['*'] })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject('erin@globex.test')
         .setIssuedAt()

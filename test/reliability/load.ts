@@ -226,7 +226,7 @@ export class Reviewer {
   private async token(actor: Actor): Promise<string> {
     let t = this.tokens.get(actor.sub);
     if (!t) {
-      t = await new SignJWT({ roles: actor.roles })
+      t = await new SignJWT({ roles: actor.roles, tenants: ['*'] })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(actor.sub)
         .setIssuedAt()

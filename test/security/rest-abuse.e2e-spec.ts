@@ -1,9 +1,12 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { Topics, type JobProposedV1 } from '@countersign/contracts';
 import { proposal } from '../support/fixtures';
 import { publishRaw } from '../support/kafka-probe';
-import type { ServiceName } from '../support/stack';
+import { ROOT, type ServiceName } from '../support/stack';
 import { ALL_READY, eventually, startSecurityStack, type SecurityStack } from './support/security-stack';
 
 const MAX_BODY_BYTES = 65536;
@@ -97,7 +100,19 @@ describe('REST abuse', () => {
     process.stdout.write(
       `REST fuzz seed ${SEED} (reproduce with SECURITY_FUZZ_SEED=${SEED}), ${RUNS} runs per target\n`,
     );
-    stack = await startSecurityStack('sec_rest', { env: { MAX_BODY_BYTES: String(MAX_BODY_BYTES) } });
+    // The shipped system policy plus one gate that names no approver role (the fail-closed default).
+    const policies = join(mkdtempSync(join(tmpdir(), 'cs-doors-')), 'policies');
+    mkdirSync(policies);
+    writeFileSync(
+      join(policies, 'system.yaml'),
+      readFileSync(join(ROOT, 'policies', 'system.yaml'), 'utf8').replace(
+        /^rules:\n/m,
+        "rules:\n  - id: no-roles-gate\n    match:\n      topics: ['job.doors.*']\n    decision: require_approval\n    reason: 'Gate without an approval block'\n\n",
+      ),
+    );
+    stack = await startSecurityStack('sec_rest', {
+      env: { MAX_BODY_BYTES: String(MAX_BODY_BYTES), POLICY_DIR: policies },
+    });
     pending = gatedJob();
     await queued(pending);
   }, 240000);
@@ -168,6 +183,8 @@ describe('REST abuse', () => {
           ['approval-queue', '/api/v1/approvals/stats'],
           ['audit', '/api/v1/audit'],
           ['audit', `/api/v1/jobs/${pending.data.job_id}/timeline`],
+          ['execution-binding', `/api/v1/jobs/${pending.data.job_id}/state`],
+          ['policy-decision', '/api/v1/policy/snapshots'],
         ] as const) {
           const a = await call(service, path, { headers });
           expect({ what, path, status: a.status }).toEqual({ what, path, status: 401 });
@@ -176,6 +193,182 @@ describe('REST abuse', () => {
         expectRefusal(await approve(pending.data.job_id, headers), 401, 'UNAUTHENTICATED');
       }
       expect((await stillPending(pending))?.approvals).toEqual([]);
+    });
+  });
+
+  describe('locked doors', () => {
+    const evaluateBody = () =>
+      JSON.stringify({ job_id: 'dry-1', tenant: 'globex', agent_id: 'a', topic: 'job.repo.read', risk_tags: [], payload: {} });
+    /** Every operational read: job state, the policy dry run and snapshots. */
+    const doors = async (headers: Record<string, string>): Promise<[string, Answer][]> => {
+      const snapshots = (await call('policy-decision', '/api/v1/policy/snapshots', {
+        headers: bearer(await stack.token('olivia', ['operator'])),
+      })) as { body: { snapshots: { snapshot_id: string }[] } };
+      const snapshotId = snapshots.body.snapshots[0]!.snapshot_id;
+      return [
+        ['job state', await call('execution-binding', `/api/v1/jobs/${pending.data.job_id}/state`, { headers })],
+        [
+          'evaluate',
+          await call('policy-decision', '/api/v1/policy/evaluate', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body: evaluateBody(),
+          }),
+        ],
+        ['snapshots', await call('policy-decision', '/api/v1/policy/snapshots', { headers })],
+        [
+          'snapshot',
+          await call('policy-decision', `/api/v1/policy/snapshots/${encodeURIComponent(snapshotId)}`, { headers }),
+        ],
+      ];
+    };
+
+    it('job state and policy endpoints answer 401 without a token, 403 to agents and approvers, 200 to operators and auditors', async () => {
+      for (const [what, a] of await doors({})) {
+        expect({ what, status: a.status }).toEqual({ what, status: 401 });
+        expectRefusal(a, 401, 'UNAUTHENTICATED');
+      }
+      for (const roles of [['service-owner'], ['approver'], ['agent'], []]) {
+        for (const [what, a] of await doors(bearer(await stack.token('mallory', roles)))) {
+          expect({ what, roles, status: a.status }).toEqual({ what, roles, status: 403 });
+          expectRefusal(a, 403, 'ROLE_NOT_ALLOWED');
+          expect(JSON.stringify(a.body)).not.toContain('checkout-v2');
+        }
+      }
+      for (const role of ['operator', 'auditor']) {
+        for (const [what, a] of await doors(bearer(await stack.token('olivia', [role])))) {
+          expect({ what, role, status: a.status }).toEqual({ what, role, status: 200 });
+        }
+      }
+    });
+
+    it('refuses a token without exp everywhere with 401 saying so', async () => {
+      const forever = await new SignJWT({ roles: ['service-owner', 'auditor', 'operator'], tenants: ['*'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('bob')
+        .setIssuedAt()
+        .sign(new TextEncoder().encode(stack.keys.jwtSecret));
+      const answers: [string, Answer][] = [
+        ['queue', await call('approval-queue', '/api/v1/approvals', { headers: bearer(forever) })],
+        ['approve', await approve(pending.data.job_id, bearer(forever))],
+        ['audit', await call('audit', '/api/v1/audit', { headers: bearer(forever) })],
+        ...(await doors(bearer(forever))),
+      ];
+      for (const [what, a] of answers) {
+        expect({ what, status: a.status }).toEqual({ what, status: 401 });
+        expectRefusal(a, 401, 'UNAUTHENTICATED');
+        expect((a.body as { error: { message: string } }).error.message).toBe('token lacks the required "exp" claim');
+      }
+      expect((await stillPending(pending))?.approvals).toEqual([]);
+    });
+
+    it('a token without a tenants claim covers no tenant; an explicit "*" covers all', async () => {
+      const none = bearer(await stack.token('bob', ['service-owner', 'auditor'], { tenants: null }));
+      const page = (await call('approval-queue', '/api/v1/approvals?limit=200', { headers: none })).body as { items: unknown[] };
+      expect(page.items).toEqual([]);
+      expectRefusal(await approve(pending.data.job_id, none), 403, 'TENANT_NOT_ALLOWED');
+      expectRefusal(await call('approval-queue', `/api/v1/jobs/${pending.data.job_id}/decisions`, { headers: none }), null);
+      const audit = (await call('audit', '/api/v1/audit?limit=1000', { headers: none })).body as { items: unknown[] };
+      expect(audit.items).toEqual([]);
+      expectRefusal(await call('audit', `/api/v1/jobs/${pending.data.job_id}/timeline`, { headers: none }), 404);
+      // The same roles with "*": the item is there.
+      const all = bearer(await stack.token('bob', ['service-owner', 'auditor'], { tenants: ['*'] }));
+      const full = (await call('approval-queue', '/api/v1/approvals?limit=200', { headers: all })).body as {
+        items: { job: { id: string } }[];
+      };
+      expect(full.items.map((i) => i.job.id)).toContain(pending.data.job_id);
+      expect((await stillPending(pending))?.approvals).toEqual([]);
+    });
+
+    it("a gate naming no approver role is for 'approver' only: auditors and other roles can neither see nor approve it", async () => {
+      const p = proposal({ tenant: 'globex', topic: 'job.doors.change', risk_tags: [], payload: { door: 'back' }, requested_by: 'alice@acme.test' });
+      await publishRaw(Topics.JobProposed, p.data.job_id, JSON.stringify(p));
+      const approver = bearer(await stack.token('april', ['approver']));
+      await eventually(`${p.data.job_id} queued for approver`, async () => {
+        const page = (await call('approval-queue', '/api/v1/approvals?limit=200', { headers: approver })).body as {
+          items?: { job: { id: string }; approver_roles: string[] }[];
+        };
+        return page.items?.find((i) => i.job.id === p.data.job_id);
+      });
+      for (const roles of [['auditor'], ['operator'], ['service-owner', 'auditor'], ['viewer']]) {
+        const token = bearer(await stack.token('erin', roles));
+        const page = (await call('approval-queue', '/api/v1/approvals?limit=200', { headers: token })).body as {
+          items: { job: { id: string } }[];
+        };
+        expect({ roles, seen: page.items.some((i) => i.job.id === p.data.job_id) }).toEqual({ roles, seen: false });
+        const a = await approve(p.data.job_id, token);
+        expectRefusal(a, 403, 'ROLE_NOT_ALLOWED');
+        expect((a.body as { error: { message: string } }).error.message).toContain("default role 'approver'");
+      }
+      const ok = await approve(p.data.job_id, approver);
+      expect(ok.status).toBe(200);
+      allowed.add(p.data.job_id);
+      expect((await stack.outcome(p.data.job_id)).topic).toBe(Topics.JobExecuted);
+    });
+
+    it('hostile cursors and ids get a 4xx, never a 5xx', async () => {
+      const c = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const cursors = [
+        c(['2026-02-30T00:00:00.000Z', 'j']),
+        c(['0000-01-01T00:00:00.000Z', 'j']),
+        c(['2026-01-01T25:00:00.000Z', 'j']),
+        c(['2026-01-01T00:00:00.000Z', 'nul\u0000id']),
+        c(['2026-01-01T00:00:00.000Z', 'lone\ud800']),
+        c(['2026-01-01T00:00:00.000Z', "' OR 1=1 --"]),
+        c({ toString: 1 }),
+        c('x'.repeat(5000)),
+        '%00',
+        '-1',
+        '99999999999999999999',
+        '1e9',
+        'x'.repeat(5000),
+      ];
+      const all = bearer(await stack.token('bob', ['service-owner', 'auditor', 'operator']));
+      const urls: [ServiceName, string][] = [];
+      for (const cursor of cursors) {
+        const q = /^%/.test(cursor) ? cursor : encodeURIComponent(cursor);
+        urls.push(['approval-queue', `/api/v1/approvals?cursor=${q}`], ['audit', `/api/v1/audit?cursor=${q}`], [
+          'audit',
+          `/api/v1/audit/export?cursor=${q}`,
+        ]);
+      }
+      const ids = ['nul%00id', '%ED%A0%80', encodeURIComponent("' OR '1'='1"), 'x'.repeat(3000), '%2e%2e', '..%2F..%2Fetc', encodeURIComponent('\u0000')];
+      for (const id of ids) {
+        urls.push(
+          ['execution-binding', `/api/v1/jobs/${id}/state`],
+          ['approval-queue', `/api/v1/jobs/${id}/decisions`],
+          ['audit', `/api/v1/jobs/${id}/timeline`],
+          ['audit', `/api/v1/policy/snapshots/${id}`],
+          ['policy-decision', `/api/v1/policy/snapshots/${id}`],
+          ['audit', `/api/v1/audit?job_id=${id}`],
+        );
+      }
+      const posts: [ServiceName, string, string][] = ids.flatMap((id): [ServiceName, string, string][] => [
+        ['approval-queue', `/api/v1/approvals/${id}/approve`, '{"reason":"x"}'],
+        ['approval-queue', `/api/v1/approvals/${id}/reject`, '{"reason":"x"}'],
+        ['execution-binding', `/api/v1/jobs/${id}/report`, '{"grant":{},"status":"SUCCEEDED"}'],
+      ]);
+      for (const [service, url, body] of posts) {
+        const a = await call(service, url, { method: 'POST', headers: { 'content-type': 'application/json', ...all }, body });
+        expect({ service, url: url.slice(0, 120), server_error: a.status >= 500 }).toEqual({
+          service,
+          url: url.slice(0, 120),
+          server_error: false,
+        });
+        expectRefusal(a, null);
+      }
+      for (const [service, url] of urls) {
+        const a = await call(service, url, { headers: all });
+        expect({ service, url: url.slice(0, 120), server_error: a.status >= 500 }).toEqual({
+          service,
+          url: url.slice(0, 120),
+          server_error: false,
+        });
+        if (a.status >= 400) expectRefusal(a, null);
+      }
+      // The queue's cursors in particular: a well-formed but impossible key is refused as a bad cursor.
+      const bad = await call('approval-queue', `/api/v1/approvals?cursor=${cursors[0]!}`, { headers: all });
+      expectRefusal(bad, 400, 'INVALID_REQUEST');
     });
   });
 
@@ -246,7 +439,7 @@ describe('REST abuse', () => {
       );
       const evaluate = await call('policy-decision', '/api/v1/policy/evaluate', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...bearer(await stack.token('olivia', ['operator'])) },
         body: big,
       });
       expectRefusal(evaluate, 413, 'PAYLOAD_TOO_LARGE');
@@ -262,7 +455,7 @@ describe('REST abuse', () => {
       }
       const evaluate = await call('policy-decision', '/api/v1/policy/evaluate', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...bearer(await stack.token('olivia', ['operator'])) },
         body: JSON.stringify({
           job_id: 'j-1',
           tenant: 'globex',
@@ -327,10 +520,11 @@ describe('REST abuse', () => {
         expectRefusal(a, null);
       }
       const evaluations = fc.sample(body, { seed: SEED + 1, numRuns: RUNS });
+      const operator = bearer(await stack.token('olivia', ['operator']));
       for (const text of evaluations) {
         const a = await call('policy-decision', '/api/v1/policy/evaluate', {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...operator },
           body: text,
         });
         statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);

@@ -22,3 +22,5 @@ export * from './nest/batch-server-kafka';
 export * from './nest/kafka-context';
 export * from './nest/auth/approver-token';
 export * from './nest/auth/bearer-auth.guard';
+export * from './nest/auth/token-auth.config';
+export * from './nest/auth/roles.guard';

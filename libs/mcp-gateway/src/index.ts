@@ -28,6 +28,6 @@ export {
   type PolicyPreview,
   type PolicyPreviewer,
 } from './routing/policy-preview';
-export { httpJobStateReader } from './countersign/job-state.reader';
+export { httpJobStateReader, JOB_STATE_TOKEN_ENV } from './countersign/job-state.reader';
 export { UpstreamServer, defaultTransport, type TransportFactory } from './upstream/upstream-server';
 export type { GatewayLogger } from './gateway-logger';

@@ -7,7 +7,7 @@ import type { KafkaConfig, LogEntry } from 'kafkajs';
 import pino from 'pino';
 import { GatewayConfigError } from './config/gateway-config.error';
 import { loadGatewayConfig, type ResolvedGatewayConfig } from './config/load-gateway-config';
-import { httpJobStateReader } from './countersign/job-state.reader';
+import { httpJobStateReader, JOB_STATE_TOKEN_ENV } from './countersign/job-state.reader';
 import { McpGateway } from './mcp-gateway';
 import { loadPolicyPreviewer } from './routing/policy-preview';
 import { durationText } from './gated-call/duration-text';
@@ -21,6 +21,9 @@ Countersign job and reaches the upstream only once the gate released exactly its
       --check          validate the config, connect the upstream servers, print how each tool
                        is routed, and exit
   -h, --help           this text
+
+Environment: COUNTERSIGN_JOB_STATE_TOKEN, a bearer token with the operator or auditor role, lets
+progress messages show where a job stands (execution-binding's job state API needs one).
 `;
 
 // stdout carries MCP messages: every log line goes to stderr.
@@ -93,10 +96,11 @@ async function main(argv: string[]): Promise<number> {
       kafka: { ...kafkaLogs(), ...(config.countersign.kafka as Partial<KafkaConfig> | undefined) },
       defaultTimeoutMs: config.approval.timeout,
     });
+    const jobState = httpJobStateReader(config.countersign.execution_url, { token: process.env[JOB_STATE_TOKEN_ENV] });
     gateway = new McpGateway(config, {
       gate,
       log,
-      jobState: httpJobStateReader(config.countersign.execution_url),
+      ...(jobState ? { jobState } : {}),
       ...(previewer ? { previewer } : {}),
     });
   } catch (e) {

@@ -24,7 +24,8 @@ export interface TokenClaims {
 export function mintToken(secret: string, claims: TokenClaims | Record<string, unknown>, ttlSeconds = 3600): string {
   const now = Math.floor(Date.now() / 1000);
   const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const payload = b64url(JSON.stringify({ iat: now, exp: now + ttlSeconds, ...claims }));
+  // Every tenant unless the claims say otherwise (`tenants: undefined` leaves the claim out: no tenant).
+  const payload = b64url(JSON.stringify({ iat: now, exp: now + ttlSeconds, tenants: ['*'], ...claims }));
   const sig = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
   return `${header}.${payload}.${sig}`;
 }

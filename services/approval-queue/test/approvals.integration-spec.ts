@@ -39,7 +39,7 @@ describe('approval-queue', () => {
   const token = (sub: string, roles: string[] = ['service-owner'], extra: Record<string, unknown> = {}) => mintToken(keys.jwtSecret, { sub, roles, ...extra });
   const owner = () => token(`owner-${run}@acme.test`);
   /** Sees every item the specs make (all their roles, every tenant); never acts. */
-  const seer = () => token(`seer-${run}`, ['service-owner', 'finance']);
+  const seer = () => token(`seer-${run}`, ['service-owner', 'finance', 'approver']);
 
   /** A proposal and its decision, published in the given order, waited for until listable. */
   async function openItem(
@@ -306,15 +306,21 @@ describe('approval-queue', () => {
         (await api.list(t, { rule_id: rule, topic, ...q })).body.items.map((i) => i.job.id).sort();
       const sorted = (...xs: { p: { data: { job_id: string } } }[]) => xs.map((x) => x.p.data.job_id).sort();
 
-      expect(await ids(token('f', ['finance']))).toEqual(sorted(fin, any));
-      expect(await ids(token('o', ['service-owner']))).toEqual(sorted(ops, any));
-      expect(await ids(token('o', ['service-owner'], { tenants: ['acme'] }))).toEqual(sorted(any));
-      expect(await ids(token('x', ['finance', 'service-owner'], { tenants: ['acme', 'globex'] }))).toEqual(sorted(fin, ops, any));
+      // An item naming no role is for the default role `approver` only, never for any role.
+      expect(await ids(token('f', ['finance']))).toEqual(sorted(fin));
+      expect(await ids(token('o', ['service-owner']))).toEqual(sorted(ops));
+      expect(await ids(token('a', ['approver']))).toEqual(sorted(any));
+      expect(await ids(token('u', ['auditor']))).toEqual([]);
+      expect(await ids(token('o', ['service-owner', 'approver'], { tenants: ['acme'] }))).toEqual(sorted(any));
+      expect(await ids(token('x', ['finance', 'service-owner', 'approver'], { tenants: ['acme', 'globex'] }))).toEqual(sorted(fin, ops, any));
       expect(await ids(token('n', []))).toEqual([]);
-      const all = token('x', ['finance', 'service-owner']);
+      // No tenants claim: no tenant.
+      expect(await ids(token('t', ['finance', 'service-owner', 'approver'], { tenants: undefined }))).toEqual([]);
+      const all = token('x', ['finance', 'service-owner', 'approver']);
       expect(await ids(all, { tenant: 'globex' })).toEqual(sorted(ops));
       expect(await ids(all, { risk_tag: 'money' })).toEqual(sorted(fin, any));
-      expect(await ids(all, { role: 'finance' })).toEqual(sorted(fin, any));
+      expect(await ids(all, { role: 'finance' })).toEqual(sorted(fin));
+      expect(await ids(all, { role: 'approver' })).toEqual(sorted(any));
       expect(await ids(all, { rule_id: `other-${run}` })).toEqual([]);
     });
   });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,8 +130,24 @@ export interface JobState {
   late_facts: number;
 }
 
+/** An HS256 bearer token as the identity provider would mint it (jose is ESM-only, so by hand). */
+export function mintToken(secret: string, claims: Record<string, unknown>, ttlSeconds = 3600): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iat: now, exp: now + ttlSeconds, tenants: ['*'], ...claims })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
+
+let stateToken: string | undefined;
+/** The job state API needs an operator (or auditor) token: getState presents one minted with `secret`. */
+export function useStateToken(secret: string): void {
+  stateToken = mintToken(secret, { sub: 'olivia', roles: ['operator'] });
+}
+
 export async function getState(baseUrl: string, jobId: string): Promise<{ status: number; body: JobState }> {
-  const res = await fetch(`${baseUrl}/api/v1/jobs/${encodeURIComponent(jobId)}/state`);
+  const res = await fetch(`${baseUrl}/api/v1/jobs/${encodeURIComponent(jobId)}/state`, {
+    headers: stateToken ? { authorization: `Bearer ${stateToken}` } : {},
+  });
   return { status: res.status, body: (await res.json()) as JobState };
 }
 

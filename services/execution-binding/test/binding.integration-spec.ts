@@ -19,6 +19,8 @@ import {
   OTHER_SNAPSHOT,
   deliver,
   getState,
+  mintToken,
+  useStateToken,
   publish,
   waitForState,
   writeExecutorsFile,
@@ -42,6 +44,7 @@ describe('execution-binding: binding', () => {
 
   beforeAll(async () => {
     keys = makeTestKeys();
+    useStateToken(keys.jwtSecret);
     facts = new FactFactory(keys);
     probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
@@ -379,6 +382,11 @@ executors:
   it('answers 404 for an unknown job and 400 for a malformed id', async () => {
     expect((await getState(svc.url, 'never-seen')).status).toBe(404);
     expect((await getState(svc.url, 'never-seen')).body).toMatchObject({ error: { code: 'JOB_NOT_FOUND' } });
-    expect((await fetch(`${svc.url}/api/v1/jobs/${encodeURIComponent('bad id!')}/state`)).status).toBe(400);
+    const operator = { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}` };
+    expect((await fetch(`${svc.url}/api/v1/jobs/${encodeURIComponent('bad id!')}/state`, { headers: operator })).status).toBe(400);
+    // The state shows executor results and reviewers' reasons: operators and auditors only.
+    expect((await fetch(`${svc.url}/api/v1/jobs/never-seen/state`)).status).toBe(401);
+    const approver = { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'bob', roles: ['service-owner'] })}` };
+    expect((await fetch(`${svc.url}/api/v1/jobs/never-seen/state`, { headers: approver })).status).toBe(403);
   });
 });

@@ -18,6 +18,7 @@ import {
   OutcomeProbe,
   deliver,
   publish,
+  useStateToken,
   waitForState,
   writeExecutorsFile,
 } from './binding-support';
@@ -42,6 +43,7 @@ describe('execution-binding: executors', () => {
 
   beforeAll(async () => {
     keys = makeTestKeys();
+    useStateToken(keys.jwtSecret);
     facts = new FactFactory(keys);
     probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
@@ -148,9 +150,12 @@ executors:
       });
       const [call, ...more] = hook.callsTo(p.data.job_id);
       expect(more).toHaveLength(0);
-      expect(call!.headers['x-countersign-signature']).toBe(
-        `sha256=${createHmac('sha256', SECRET).update(call!.body).digest('hex')}`,
-      );
+      // The receiver's check, as docs/execution-binding.md gives it: HMAC over "<t>.<job_id>.<body>", t recent.
+      const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(call!.headers['countersign-signature']));
+      expect(m).not.toBeNull();
+      expect(Math.abs(Date.now() / 1000 - Number(m![1]))).toBeLessThan(300);
+      expect(m![2]).toBe(createHmac('sha256', SECRET).update(`${m![1]}.${p.data.job_id}.${call!.body}`).digest('hex'));
+      expect(call!.headers['idempotency-key']).toBe(p.data.job_id);
       expect(JSON.parse(call!.body)).toMatchObject({
         job_id: p.data.job_id,
         job_hash: jobHash(p.data),

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,19 @@ import { ROOT, createTestDatabase, keyEnv, makeTestKeys, startService, type Serv
 
 const decisionOf = (m: { json?: Record<string, unknown> }) => m.json?.['data'] as Record<string, unknown>;
 
+/** An HS256 bearer token as the identity provider would mint it (jose is ESM-only, so by hand). */
+function mintToken(secret: string, claims: Record<string, unknown>): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iat: now, exp: now + 3600, tenants: ['*'], ...claims })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
+
 describe('policy-decision service', () => {
   let svc: ServiceHandle;
   let keys: TestKeys;
   let policyDir: string;
+  const operator = () => ({ authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}` });
   const probe = new KafkaProbe();
 
   beforeAll(async () => {
@@ -68,10 +78,10 @@ describe('policy-decision service', () => {
   });
 
   it('announces the active snapshots on policy.activated with their documents', async () => {
-    const snapshots = (await (await fetch(`${svc.url}/api/v1/policy/snapshots`)).json()) as { snapshots: { scope: string; snapshot_id: string }[] };
+    const snapshots = (await (await fetch(`${svc.url}/api/v1/policy/snapshots`, { headers: operator() })).json()) as { snapshots: { scope: string; snapshot_id: string }[] };
     const system = snapshots.snapshots.find((s) => s.scope === 'system')!;
     const announced = await probe.waitFor(Topics.PolicyActivated, (m) => decisionOf(m)?.['snapshot_id'] === system.snapshot_id);
-    const doc = (await (await fetch(`${svc.url}/api/v1/policy/snapshots/${encodeURIComponent(system.snapshot_id)}`)).json()) as { document: unknown };
+    const doc = (await (await fetch(`${svc.url}/api/v1/policy/snapshots/${encodeURIComponent(system.snapshot_id)}`, { headers: operator() })).json()) as { document: unknown };
     expect(decisionOf(announced[0]!)['document']).toEqual(doc.document);
   });
 
@@ -98,11 +108,11 @@ describe('policy-decision service', () => {
 
   it('answers a dry run without emitting anything, and a bad body with the field named', async () => {
     const job = proposal({ topic: 'job.deploy.rollout', risk_tags: ['prod', 'write'] }).data;
-    const res = await fetch(`${svc.url}/api/v1/policy/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(job) });
+    const res = await fetch(`${svc.url}/api/v1/policy/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', ...operator() }, body: JSON.stringify(job) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ decision: 'REQUIRE_APPROVAL', policy_rule_id: expect.any(String), job_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const { topic: _t, ...missing } = job;
-    const bad = await fetch(`${svc.url}/api/v1/policy/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(missing) });
+    const bad = await fetch(`${svc.url}/api/v1/policy/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', ...operator() }, body: JSON.stringify(missing) });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', field: 'topic' } });
     await new Promise((r) => setTimeout(r, 500));

@@ -163,7 +163,8 @@ export interface ExecutorCall {
 }
 
 export interface TokenOptions {
-  tenants?: string[];
+  /** Default `["*"]` (every tenant); null: no `tenants` claim (no tenant). */
+  tenants?: string[] | null;
   secret?: string;
   expiresIn?: string | number;
   extraClaims?: Record<string, unknown>;
@@ -276,7 +277,8 @@ export async function startSecurityStack(
     url,
     callsFor: (jobId) => calls.filter((c) => c.jobId === jobId),
     token: (sub, roles, o = {}) =>
-      new SignJWT({ roles, ...(o.tenants ? { tenants: o.tenants } : {}), ...o.extraClaims })
+      // Every tenant unless told (`tenants: null` leaves the claim out: a token without it covers none).
+      new SignJWT({ roles, ...(o.tenants === null ? {} : { tenants: o.tenants ?? ['*'] }), ...o.extraClaims })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(sub)
         .setIssuedAt()
@@ -341,7 +343,10 @@ export async function startSecurityStack(
         signerPem,
       ) as ApprovalResolvedV1,
     state: async (jobId) => {
-      const res = await fetch(`${url('execution-binding')}/api/v1/jobs/${encodeURIComponent(jobId)}/state`);
+      const operator = await stack.token('olivia', ['operator']);
+      const res = await fetch(`${url('execution-binding')}/api/v1/jobs/${encodeURIComponent(jobId)}/state`, {
+        headers: { authorization: `Bearer ${operator}` },
+      });
       return (await res.json()) as Record<string, unknown> & { state?: string };
     },
     outcome: (jobId, timeoutMs = 60000) =>

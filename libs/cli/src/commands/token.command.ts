@@ -61,10 +61,11 @@ export async function mintApproverToken(opts: TokenOpts, now = new Date()): Prom
   const sub = opts.sub.trim();
   if (!sub || sub.length > 256) throw new CliError(ExitCode.Usage, '--sub: the approver id (1 to 256 characters)');
   const roles = list('--roles', opts.roles);
-  const tenants = opts.tenants === undefined ? undefined : list('--tenants', opts.tenants);
+  // The API reads a token without a tenants claim as "no tenant", so the all-tenants default is written out.
+  const tenants = opts.tenants === undefined ? ['*'] : list('--tenants', opts.tenants);
   const ttl = parseTtl(opts.ttl);
   const iat = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ roles, ...(tenants ? { tenants } : {}) })
+  return new SignJWT({ roles, tenants })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
     .setIssuedAt(iat)
@@ -83,7 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('mint a local approver token (HS256) for the approval queue API')
     .requiredOption('--sub <id>', 'the approver (becomes resolved_by)')
     .requiredOption('--roles <roles>', 'comma-separated roles, e.g. service-owner,sre')
-    .option('--tenants <tenants>', 'comma-separated tenants the token may act for (default: all)')
+    .option('--tenants <tenants>', 'comma-separated tenants the token may act for (default: *, every tenant)')
     .option('--ttl <duration>', 'lifetime, e.g. 30m, 8h, 7d', '8h')
     .option('--secret-file <file>', `HS256 secret file (default: APPROVER_JWT_SECRET, else ${DEFAULT_SECRET_FILE})`)
     .action(async (opts: TokenOpts) => {

@@ -1,6 +1,7 @@
 import {
   actingRole,
   canSee,
+  DEFAULT_APPROVER_ROLE,
   deadlines,
   review,
   sameActor,
@@ -57,16 +58,23 @@ describe('approval-state', () => {
       expect(actingRole({ sub: 'c', roles: ['sre'] }, ['service-owner'])).toBeNull();
     });
 
-    it('accepts any role when the item names none, but not a token without roles', () => {
-      expect(actingRole({ sub: 'c', roles: ['sre', 'x'] }, [])).toBe('sre');
+    it('accepts only the default role when the item names none, never just any role', () => {
+      expect(DEFAULT_APPROVER_ROLE).toBe('approver');
+      expect(actingRole({ sub: 'c', roles: ['sre', 'approver'] }, [])).toBe('approver');
+      expect(actingRole({ sub: 'c', roles: ['sre', 'x'] }, [])).toBeNull();
+      expect(actingRole({ sub: 'c', roles: ['auditor'] }, [])).toBeNull();
+      expect(actingRole({ sub: 'c', roles: ['operator'] }, [])).toBeNull();
       expect(actingRole({ sub: 'c', roles: [] }, [])).toBeNull();
+      // A gate that names roles does not also admit the default role.
+      expect(actingRole({ sub: 'c', roles: ['approver'] }, ['finance'])).toBeNull();
     });
 
     it('sees an item only with an accepted role in an allowed tenant', () => {
       expect(canSee(bob, { tenant: 'acme', approverRoles: ['service-owner'] })).toBe(true);
       expect(canSee(bob, { tenant: 'acme', approverRoles: ['finance'] })).toBe(false);
       expect(canSee({ ...bob, tenants: ['globex'] }, { tenant: 'acme', approverRoles: ['service-owner'] })).toBe(false);
-      expect(canSee({ sub: 'x', roles: ['anything'] }, { tenant: 'acme', approverRoles: [] })).toBe(true);
+      expect(canSee({ sub: 'x', roles: ['anything'] }, { tenant: 'acme', approverRoles: [] })).toBe(false);
+      expect(canSee({ sub: 'x', roles: ['approver'] }, { tenant: 'acme', approverRoles: [] })).toBe(true);
     });
 
     it('compares actors without case or surrounding space', () => {
@@ -104,6 +112,12 @@ describe('approval-state', () => {
         message: expect.stringContaining('service-owner'),
       });
       expect(review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'dave', roles: [] } }))).toMatchObject({ code: 'ROLE_NOT_ALLOWED' });
+      expect(review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'erin', roles: ['auditor'] } }))).toMatchObject({
+        kind: 'refused',
+        code: 'ROLE_NOT_ALLOWED',
+        message: expect.stringContaining("default role 'approver'"),
+      });
+      expect(review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'dave', roles: ['approver'] } }))).toMatchObject({ kind: 'recorded' });
     });
 
     it.each(['APPROVED', 'REJECTED', 'EXPIRED'] as const)('refuses any action on an item already %s', (state) => {

@@ -11,7 +11,7 @@ export type ItemState = 'PENDING' | Resolution;
 export interface Reviewer {
   sub: string;
   roles: readonly string[];
-  /** Absent: every tenant. */
+  /** Undefined: every tenant (the token said `"*"`); a token without the claim has `[]`, no tenant. */
   tenants?: readonly string[] | undefined;
 }
 
@@ -36,7 +36,7 @@ export interface ApprovalSnapshot {
   state: ItemState;
   tenant: string;
   approvalsRequired: number;
-  /** Empty: any role may act. */
+  /** Empty: the gate names no role, so only DEFAULT_APPROVER_ROLE may act (never "anyone"). */
   approverRoles: readonly string[];
   /** The proposal's requester; null while the proposal has not arrived. */
   requestedBy: string | null;
@@ -74,6 +74,17 @@ export type SweepOutcome = { kind: 'none' } | { kind: 'expire'; resolution: Reso
 
 export const SLA_ACTOR = 'system:sla';
 
+/**
+ * Who may act on a gate whose `approver_roles` is empty (the policy's fail-closed default): a named
+ * role, so a token carrying only `auditor` or `operator` can never approve by default.
+ */
+export const DEFAULT_APPROVER_ROLE = 'approver';
+
+/** The roles that may act on an item: its own, or the default role when it names none. */
+export function effectiveApproverRoles(approverRoles: readonly string[]): readonly string[] {
+  return approverRoles.length === 0 ? [DEFAULT_APPROVER_ROLE] : approverRoles;
+}
+
 /** Actor ids are compared without case, so `Alice` and `alice` are one person (fail closed). */
 export function sameActor(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
@@ -85,8 +96,8 @@ export function tenantAllowed(reviewer: Reviewer, tenant: string): boolean {
 
 /** The role an action is recorded under: the reviewer's first role that may act on the item, or null. */
 export function actingRole(reviewer: Reviewer, approverRoles: readonly string[]): string | null {
-  if (approverRoles.length === 0) return reviewer.roles[0] ?? null;
-  return reviewer.roles.find((r) => approverRoles.includes(r)) ?? null;
+  const allowed = effectiveApproverRoles(approverRoles);
+  return reviewer.roles.find((r) => allowed.includes(r)) ?? null;
 }
 
 /** Whether a reviewer may see (and so act on) an item at all. */
@@ -139,7 +150,7 @@ export function review(item: ApprovalSnapshot, cmd: ReviewCommand): ReviewOutcom
       code: 'ROLE_NOT_ALLOWED',
       message: item.approverRoles.length
         ? `this approval needs one of the roles: ${item.approverRoles.join(', ')}`
-        : 'your token carries no role',
+        : `this approval names no role, so it needs the default role '${DEFAULT_APPROVER_ROLE}'`,
     };
   }
   if (isResolved(item.state)) {

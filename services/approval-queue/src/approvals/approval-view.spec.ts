@@ -54,7 +54,23 @@ describe('keyset cursor', () => {
     expect(decodeCursor(encodeCursor(key))).toEqual(key);
   });
 
-  it.each(['', 'not-base64!', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["yesterday","j"]').toString('base64url')])(
+  const c = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  it.each([
+    '',
+    'not-base64!',
+    Buffer.from('{"a":1}').toString('base64url'),
+    Buffer.from('["yesterday","j"]').toString('base64url'),
+    // Well-formed but hostile: dates PostgreSQL refuses, ids it cannot store or intake never accepts.
+    c(['2026-02-30T00:00:00.000Z', 'j']),
+    c(['0000-01-01T00:00:00.000Z', 'j']),
+    c(['2026-13-01T00:00:00.000Z', 'j']),
+    c(['2026-01-01T24:00:00.000Z', 'j']),
+    c(['2026-01-01T00:00:00.000Z', 'nul\u0000id']),
+    c(['2026-01-01T00:00:00.000Z', 'lone\ud800']),
+    c(['2026-01-01T00:00:00.000Z', "' OR 1=1 --"]),
+    c(['2026-01-01T00:00:00.000Z', 'x'.repeat(129)]),
+    c(['2026-01-01T00:00:00.000Z', 'j', 'extra']),
+  ])(
     'refuses %j as INVALID_REQUEST naming the cursor',
     (c) => {
       expect(() => decodeCursor(c)).toThrow(CodedError);

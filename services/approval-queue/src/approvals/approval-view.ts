@@ -1,4 +1,4 @@
-import { CodedError } from '@countersign/contracts';
+import { CodedError, IdSchema } from '@countersign/contracts';
 import type { ApprovalItemView, JobDecisions, ReviewResult } from './approval.schemas';
 import type { ApprovalItemEntity } from './approval-item.entity';
 import type { QueueItem } from './approval-snapshot';
@@ -110,6 +110,19 @@ export function encodeCursor(key: { dueAt: string; jobId: string }): string {
   return Buffer.from(JSON.stringify([key.dueAt, key.jobId]), 'utf8').toString('base64url');
 }
 
+/**
+ * A due_at key PostgreSQL will take: the shape alone let "2026-02-30" or year 0 through, and the
+ * database's refusal became a 500. The calendar date must exist (it survives a round trip).
+ */
+function isCursorTime(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{1,6}Z$/.exec(v);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (y < 1970 || h > 23 || mi > 59 || s > 59) return false;
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
 export function decodeCursor(cursor: string): { dueAt: string; jobId: string } {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
@@ -117,9 +130,9 @@ export function decodeCursor(cursor: string): { dueAt: string; jobId: string } {
       Array.isArray(v) &&
       v.length === 2 &&
       typeof v[0] === 'string' &&
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z$/.test(v[0]) &&
-      typeof v[1] === 'string' &&
-      v[1].length <= 128
+      isCursorTime(v[0]) &&
+      // A job id as intake accepts them: NUL or invalid text would reach the database as a 500.
+      IdSchema.safeParse(v[1]).success
     ) {
       return { dueAt: v[0], jobId: v[1] };
     }

@@ -39,7 +39,8 @@ export class ApprovalsController {
   @ApiOperation({
     summary: 'The approval queue',
     description:
-      'Items the token may see (a role in approver_roles, or none required; tenant in the token tenants if it has any), ' +
+      'Items the token may see (a role in approver_roles, or the default role `approver` when it names none; ' +
+      'a tenant in the token tenants, all with `"*"`, none without the claim), ' +
       'sorted by due_at. Keyset pagination: pass next_cursor back as cursor.',
   })
   @ApiQuery({ name: 'include_resolved', required: false, schema: { type: 'boolean', default: false } })

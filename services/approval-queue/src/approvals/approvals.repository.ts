@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import { ApprovalItemEntity } from './approval-item.entity';
-import type { RecordedAction } from './approval-state';
+import { DEFAULT_APPROVER_ROLE, type RecordedAction } from './approval-state';
 
 export const SCHEMA = 'approval_queue';
 const ITEMS = `"${SCHEMA}".approval_items`;
@@ -13,9 +13,9 @@ const ACTIONS = `"${SCHEMA}".approval_actions`;
 
 export interface ListFilter {
   includeResolved: boolean;
-  /** The reviewer's roles: an item is visible when its approver_roles is empty or shares one. */
+  /** The reviewer's roles: an item is visible when its approver_roles (or the default role, when empty) shares one. */
   visibleToRoles: readonly string[];
-  /** The reviewer's tenants; undefined = all. */
+  /** The reviewer's tenants; undefined = all (a `"*"` token), [] = none. */
   visibleTenants: readonly string[] | undefined;
   tenant?: string | undefined;
   topic?: string | undefined;
@@ -213,13 +213,15 @@ export class ApprovalsRepository {
       return `$${params.length}`;
     };
     const where = [f.includeResolved ? 'due_at IS NOT NULL' : `state = 'PENDING'`];
-    where.push(`(cardinality(approver_roles) = 0 OR approver_roles && ${p(f.visibleToRoles)}::text[])`);
+    // Mirrors actingRole: an item naming no role is for DEFAULT_APPROVER_ROLE only.
+    const roles = `(CASE WHEN cardinality(approver_roles) = 0 THEN ARRAY[${p(DEFAULT_APPROVER_ROLE)}]::text[] ELSE approver_roles END)`;
+    where.push(`${roles} && ${p(f.visibleToRoles)}::text[]`);
     if (f.visibleTenants !== undefined) where.push(`tenant = ANY(${p(f.visibleTenants)}::text[])`);
     if (f.tenant !== undefined) where.push(`tenant = ${p(f.tenant)}`);
     if (f.topic !== undefined) where.push(`topic = ${p(f.topic)}`);
     if (f.riskTag !== undefined) where.push(`risk_tags @> ARRAY[${p(f.riskTag)}]::text[]`);
     if (f.ruleId !== undefined) where.push(`policy_rule_id = ${p(f.ruleId)}`);
-    if (f.role !== undefined) where.push(`(cardinality(approver_roles) = 0 OR ${p(f.role)} = ANY(approver_roles))`);
+    if (f.role !== undefined) where.push(`${p(f.role)} = ANY${roles}`);
     if (f.after) where.push(`(due_at, job_id) > (${p(f.after.dueAt)}::timestamptz, ${p(f.after.jobId)})`);
     const text = `SELECT *, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS due_key
          FROM ${ITEMS} WHERE ${where.join(' AND ')}

@@ -1,4 +1,4 @@
-import { BaseEnvSchema } from '@countersign/bus';
+import { BaseEnvSchema, TokenAuthEnvShape } from '@countersign/bus';
 import { z } from 'zod';
 
 const csv = z
@@ -22,12 +22,7 @@ export const EnvSchema = BaseEnvSchema.extend({
     .default(32)
     .describe('Events of one partition taken into the queue at once (intake is idempotent and order-free per job).'),
   PORT: z.coerce.number().int().min(1).max(65535).default(8081),
-  /** Local HS256 secret for approver tokens (or APPROVER_JWT_SECRET_FILE); production uses APPROVER_JWKS_URL. */
-  APPROVER_JWT_SECRET: z.string().optional(),
-  APPROVER_JWT_SECRET_FILE: z.string().optional(),
-  APPROVER_JWKS_URL: z.url().optional(),
-  APPROVER_JWT_ISSUER: z.string().min(1).optional(),
-  APPROVER_JWT_AUDIENCE: z.string().min(1).optional(),
+  ...TokenAuthEnvShape,
   /** Payload keys shown to reviewers as "[REDACTED]", matched case-insensitively at any depth, ignoring `_`/`-`. */
   REDACT_FIELDS: csv.default(DEFAULT_REDACT_FIELDS),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60000).default(1000),

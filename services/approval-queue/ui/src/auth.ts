@@ -1,17 +1,21 @@
 /**
  * The reviewer's bearer token. It lives in sessionStorage only (gone when the tab closes), and a
- * token handed over in a link is taken once and removed from the address bar and history.
+ * token handed over in a link's fragment (`#token=`) is taken once and removed from the address bar
+ * and history.
  * The payload is decoded to show who is signed in; the API verifies the signature, not the page.
  */
 
 const STORAGE_KEY = 'countersign.reviewer.token';
 
+export const QUERY_TOKEN_REFUSED =
+  'A token in the link\'s query (?token=) is not accepted: it reaches servers and their logs. Use a #token= link or paste the token.';
+
 export interface Identity {
   sub: string;
   roles: string[];
-  /** Absent: every tenant. */
+  /** The `tenants` claim as written (absent: no tenant, `["*"]`: every tenant; the API decides). */
   tenants: string[] | undefined;
-  /** Expiry in ms since the epoch, if the token has one. */
+  /** Expiry in ms since the epoch (a token without one is refused). */
   expiresAt: number | undefined;
 }
 
@@ -50,7 +54,9 @@ export function decodeToken(raw: string): Session {
   if (typeof claims['sub'] !== 'string' || !claims['sub'])
     throw new TokenError('The token names no reviewer (no "sub" claim).');
   const exp = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : undefined;
-  if (exp !== undefined && exp <= Date.now()) throw new TokenError('This token has expired. Ask for a new one.');
+  // The API refuses a token that never expires; say so here rather than after the first request.
+  if (exp === undefined) throw new TokenError('This token has no expiry ("exp" claim), so it is not accepted. Ask for a new one.');
+  if (exp <= Date.now()) throw new TokenError('This token has expired. Ask for a new one.');
   return {
     token,
     identity: {
@@ -63,23 +69,41 @@ export function decodeToken(raw: string): Session {
 }
 
 /**
- * Takes `?token=` (or `#token=`, which never reaches the server or its logs) from the address once
- * and removes it, else the stored token.
+ * Splits a `token=` parameter off a fragment: `#token=<jwt>`, or after a route, `#/queue/<id>?token=<jwt>`.
+ * `rest` is the fragment without it (the route), `''` when nothing is left.
+ */
+export function takeFragmentToken(hash: string): { token: string | null; rest: string } {
+  const m = /(^#|[?&])token=([^&]*)/.exec(hash);
+  if (!m) return { token: null, rest: hash };
+  const atStart = m[1] === '#';
+  const before = hash.slice(0, m.index + (atStart ? 1 : 0));
+  const after = hash.slice(m.index + m[0].length);
+  const rest = (before + (atStart ? after.replace(/^&/, '') : after)).replace(/[?&]$/, '');
+  return { token: m[2] ?? '', rest: rest === '#' ? '' : rest };
+}
+
+/**
+ * Takes a token from the address fragment once and removes it, else the stored token. The fragment
+ * never reaches a server, a proxy or its logs; a `?token=` in the query string does, so it is never
+ * read (and is stripped from the address all the same, so it does not linger in history or bookmarks).
  */
 export function restoreSession(): { session: Session | null; error: string | null } {
   const url = new URL(window.location.href);
-  const inFragment = /^#token=/.test(url.hash);
-  const fromUrl = inFragment ? decodeURIComponent(url.hash.slice('#token='.length)) : url.searchParams.get('token');
-  if (fromUrl !== null) {
+  const inQuery = url.searchParams.has('token');
+  const fragment = takeFragmentToken(url.hash);
+  if (inQuery || fragment.token !== null) {
     url.searchParams.delete('token');
-    if (inFragment) url.hash = '';
+    url.hash = fragment.rest;
     window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  }
+  if (fragment.token !== null) {
     try {
-      return { session: signIn(fromUrl), error: null };
+      return { session: signIn(decodeURIComponent(fragment.token)), error: null };
     } catch (e) {
-      return { session: null, error: (e as Error).message };
+      return { session: null, error: e instanceof URIError ? 'The token in the link is garbled.' : (e as Error).message };
     }
   }
+  if (inQuery) return { session: null, error: QUERY_TOKEN_REFUSED };
   const stored = sessionStorage.getItem(STORAGE_KEY);
   if (!stored) return { session: null, error: null };
   try {

@@ -71,7 +71,7 @@ class ReviewerApp {
           { class: 'who-roles' },
           me.roles.length ? `Roles: ${me.roles.join(', ')}` : 'No roles',
           ' · ',
-          me.tenants ? `Tenants: ${me.tenants.join(', ') || 'none'}` : 'All tenants',
+          me.tenants?.includes('*') ? 'All tenants' : `Tenants: ${me.tenants?.join(', ') || 'none'}`,
         ),
       ),
       signOutButton,

@@ -14,7 +14,7 @@ export function explain(e: ApiError, item?: ApprovalItem): string {
     case 'ROLE_NOT_ALLOWED':
       return item?.approver_roles.length
         ? `Your roles cannot decide this item. It needs someone with one of these roles: ${item.approver_roles.join(', ')}.`
-        : 'Your roles cannot decide this item.';
+        : 'Your roles cannot decide this item. It names no role, so it needs the default role: approver.';
     case 'TENANT_NOT_ALLOWED':
       return item
         ? `Your token does not cover the tenant “${item.tenant}”, so you cannot decide this item.`

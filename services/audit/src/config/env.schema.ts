@@ -1,20 +1,10 @@
-import { BaseEnvSchema } from '@countersign/bus';
+import { BaseEnvSchema, TokenAuthEnvShape } from '@countersign/bus';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v && v.trim() !== '' ? v : undefined));
-
 export const EnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8084),
-  /** HS256 secret for auditor tokens (local); or `APPROVER_JWT_SECRET_FILE`, or `APPROVER_JWKS_URL`. */
-  APPROVER_JWT_SECRET: optionalText,
-  APPROVER_JWT_SECRET_FILE: optionalText,
-  APPROVER_JWKS_URL: z.string().url().optional(),
-  APPROVER_JWT_ISSUER: optionalText,
-  APPROVER_JWT_AUDIENCE: optionalText,
+  ...TokenAuthEnvShape,
   /**
    * The Postgres role every transaction that touches the trail runs as (`SET LOCAL ROLE`). The
    * migration creates `audit_writer` with INSERT and SELECT only; empty disables (not recommended).
@@ -29,14 +19,5 @@ export const EnvSchema = BaseEnvSchema.extend({
   AUDIT_VERIFY_BATCH: z.coerce.number().int().min(100).max(100000).default(5000),
   /** Worker threads one verify splits the chain across (default: the CPUs, at most 4). */
   AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(1).max(32).default(Math.min(4, availableParallelism())),
-}).superRefine((env, ctx) => {
-  // Fail at boot rather than refuse every request later.
-  if (!env.APPROVER_JWT_SECRET && !env.APPROVER_JWT_SECRET_FILE && !env.APPROVER_JWKS_URL) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['APPROVER_JWT_SECRET'],
-      message: 'required: APPROVER_JWT_SECRET, APPROVER_JWT_SECRET_FILE or APPROVER_JWKS_URL verifies auditor tokens',
-    });
-  }
 });
 export type Env = z.infer<typeof EnvSchema>;

@@ -1,3 +1,4 @@
+import { TOKEN_VERIFIER, tokenVerifierFromEnv } from '@countersign/bus';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { ExecutionRepository } from '../execution/execution.repository';
@@ -16,11 +17,14 @@ import { SweeperService } from './sweeper.service';
 @Module({})
 export class BindingModule {
   static forRoot(config: BindingConfig): DynamicModule {
+    // Built before Nest starts, so a missing or contradictory token setting is one readable line at boot.
+    const verifier = tokenVerifierFromEnv(config.env);
     return {
       module: BindingModule,
       controllers: [FactsConsumer, JobsController],
       providers: [
         { provide: BINDING_CONFIG, useValue: config },
+        { provide: TOKEN_VERIFIER, useValue: verifier },
         JobRepository,
         ExecutionRepository,
         OutcomeWriter,

@@ -1,4 +1,4 @@
-import { BaseEnvSchema } from '@countersign/bus';
+import { BaseEnvSchema, TokenAuthEnvShape } from '@countersign/bus';
 import { z } from 'zod';
 
 export const EnvSchema = BaseEnvSchema.extend({
@@ -13,6 +13,8 @@ export const EnvSchema = BaseEnvSchema.extend({
     .describe(
       "Facts of one partition recorded at once, each in its own transaction (a job's row lock still orders one job's facts).",
     ),
+  /** Bearer tokens for the job state API (operator or auditor role): the same settings as approval-queue. */
+  ...TokenAuthEnvShape,
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   /** Executors per topic glob (YAML, validated at boot). Relative paths are resolved from the working directory. */
   EXECUTORS_FILE: z.string().min(1).default('deploy/local/executors.yaml'),

@@ -1,5 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { callHttpExecutor, httpExecutorBody, SIGNATURE_HEADER } from './http.executor';
+import {
+  callHttpExecutor,
+  httpExecutorBody,
+  SIGNATURE_HEADER,
+  signHttpCall,
+  verifyHttpCallSignature,
+} from './http.executor';
 import type { ExecutionRequest } from './execution.entity';
 
 const request: ExecutionRequest = {
@@ -14,7 +20,8 @@ const request: ExecutionRequest = {
   policy_snapshot: `cfg:system:policy#sha256:${'b'.repeat(64)}`,
   constraints: {},
 };
-const call = { url: 'http://target.test/hook', secret: 'secret-0123456789abcdef', timeoutMs: 1000, request };
+const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
+const call = { url: 'http://target.test/hook', secret: 'secret-0123456789abcdef', timeoutMs: 1000, request, now: () => NOW };
 
 function fakeFetch(answer: () => Promise<Response>) {
   const calls: { url: string; init: RequestInit }[] = [];
@@ -25,8 +32,42 @@ function fakeFetch(answer: () => Promise<Response>) {
   return { fn, calls };
 }
 
+describe('HTTP executor signatures (t=, v1= over timestamp.job_id.body)', () => {
+  const secret = 'secret-0123456789abcdef';
+  const body = '{"a":1}';
+  const header = signHttpCall(secret, 'job-1', body, NOW);
+
+  it('verifies within the tolerance either way, and not past it', () => {
+    expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW + 300_000).ok).toBe(true);
+    expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW - 300_000).ok).toBe(true);
+    expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW + 301_000)).toEqual({ ok: false, reason: 'timestamp outside the tolerance' });
+    expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW - 301_000).ok).toBe(false);
+  });
+
+  it('refuses the same body replayed for another job, a changed body or timestamp, another secret', () => {
+    const t = NOW / 1000;
+    const v1 = header.split(',v1=')[1]!;
+    expect(verifyHttpCallSignature(header, secret, 'job-2', body, NOW)).toEqual({ ok: false, reason: 'signature does not match' });
+    expect(verifyHttpCallSignature(header, secret, 'job-1', '{"a":2}', NOW).ok).toBe(false);
+    expect(verifyHttpCallSignature(`t=${t + 1},v1=${v1}`, secret, 'job-1', body, NOW).ok).toBe(false);
+    expect(verifyHttpCallSignature(header, 'another-secret-0123456789', 'job-1', body, NOW).ok).toBe(false);
+  });
+
+  it.each([[undefined], [''], ['sha256=abc'], ['t=x,v1=ab'], ['t=1'], ['v1=ab'], [`t=${NOW / 1000},v1=`]])(
+    'refuses a malformed header %p',
+    (h) => {
+      expect(verifyHttpCallSignature(h, secret, 'job-1', body, NOW).ok).toBe(false);
+    },
+  );
+
+  it('signs each attempt at its own time', () => {
+    expect(signHttpCall(secret, 'job-1', body, NOW + 60_000)).not.toBe(header);
+    expect(signHttpCall(secret, 'job-1', body, NOW + 999)).toBe(header);
+  });
+});
+
 describe('callHttpExecutor', () => {
-  it('POSTs the canonical body, HMAC-signed, with the job id as idempotency key, not following redirects', async () => {
+  it('POSTs the canonical body, signed over time, job id and body, with the job id as idempotency key, not following redirects', async () => {
     const sut = fakeFetch(
       async () => new Response('{"done":true}', { status: 200, headers: { 'content-type': 'application/json' } }),
     );
@@ -41,7 +82,10 @@ describe('callHttpExecutor', () => {
       payload: { key: 'x', value: true },
       job_hash: 'a'.repeat(64),
     });
-    expect(headers[SIGNATURE_HEADER]).toBe(`sha256=${createHmac('sha256', call.secret).update(body).digest('hex')}`);
+    const t = NOW / 1000;
+    const mac = createHmac('sha256', call.secret).update(`${t}.job-1.${body}`).digest('hex');
+    expect(headers[SIGNATURE_HEADER]).toBe(`t=${t},v1=${mac}`);
+    expect(verifyHttpCallSignature(headers[SIGNATURE_HEADER], call.secret, 'job-1', body, NOW)).toEqual({ ok: true, timestamp: t });
     expect(headers['idempotency-key']).toBe('job-1');
     expect(init.redirect).toBe('manual');
     expect(init.signal).toBeInstanceOf(AbortSignal);

@@ -1,9 +1,12 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '@countersign/crypto';
 import type { AttemptOutcome } from './attempt-outcome';
 import type { ExecutionRequest } from './execution.entity';
 
-export const SIGNATURE_HEADER = 'X-Countersign-Signature';
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<job_id>.<body>">` (the Stripe/Slack webhook scheme). */
+export const SIGNATURE_HEADER = 'Countersign-Signature';
+/** How old a signed call a receiver should still accept (docs/execution-binding.md). */
+export const SIGNATURE_TOLERANCE_SEC = 300;
 const MAX_RESULT_CHARS = 16_384;
 /** Errors raised before a request could leave the machine: nothing can have happened. */
 const NOT_SENT = new Set([
@@ -15,14 +18,51 @@ const NOT_SENT = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-export function hmacSignature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+/** What is signed: the time, the job and the body, so a captured call cannot be replayed later or for another job. */
+export function signedContent(timestamp: number, jobId: string, body: string): string {
+  return `${timestamp}.${jobId}.${body}`;
+}
+
+/** The `Countersign-Signature` value for one attempt at `nowMs`. */
+export function signHttpCall(secret: string, jobId: string, body: string, nowMs: number): string {
+  const t = Math.floor(nowMs / 1000);
+  return `t=${t},v1=${createHmac('sha256', secret).update(signedContent(t, jobId, body), 'utf8').digest('hex')}`;
+}
+
+export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: string };
+
+/**
+ * What a receiver does (the reference for the docs' snippet and the tests' receivers): parse the
+ * header, refuse a timestamp outside the tolerance either way, recompute and compare in constant time.
+ */
+export function verifyHttpCallSignature(
+  header: string | undefined,
+  secret: string,
+  jobId: string,
+  body: string,
+  nowMs: number,
+  toleranceSec: number = SIGNATURE_TOLERANCE_SEC,
+): SignatureCheck {
+  const parts = new Map<string, string[]>();
+  for (const item of (header ?? '').split(',')) {
+    const i = item.indexOf('=');
+    if (i > 0) parts.set(item.slice(0, i).trim(), [...(parts.get(item.slice(0, i).trim()) ?? []), item.slice(i + 1).trim()]);
+  }
+  const t = Number(parts.get('t')?.[0]);
+  const v1 = parts.get('v1') ?? [];
+  if (!Number.isSafeInteger(t) || v1.length === 0) return { ok: false, reason: 'no t= and v1= in the signature header' };
+  if (Math.abs(Math.floor(nowMs / 1000) - t) > toleranceSec) return { ok: false, reason: 'timestamp outside the tolerance' };
+  const expected = Buffer.from(createHmac('sha256', secret).update(signedContent(t, jobId, body), 'utf8').digest('hex'));
+  const match = v1.some((sig) => {
+    const got = Buffer.from(sig);
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  });
+  return match ? { ok: true, timestamp: t } : { ok: false, reason: 'signature does not match' };
 }
 
 /**
  * The body POSTed to an http executor: the approved payload with the identity it was approved
- * under, as canonical JSON, so the HMAC covers the job id and hash too and every retry sends the
- * same bytes.
+ * under, as canonical JSON, so every retry sends the same bytes (each attempt is signed afresh).
  */
 export function httpExecutorBody(req: ExecutionRequest): string {
   return canonicalJson({
@@ -44,6 +84,8 @@ export interface HttpCall {
   secret: string;
   timeoutMs: number;
   request: ExecutionRequest;
+  /** The signing time (ms); the wall clock unless a test fixes it. */
+  now?: () => number;
 }
 
 /**
@@ -64,7 +106,7 @@ export async function callHttpExecutor(call: HttpCall, fetchImpl: typeof fetch =
       headers: {
         'content-type': 'application/json',
         'idempotency-key': call.request.job_id,
-        [SIGNATURE_HEADER]: hmacSignature(call.secret, body),
+        [SIGNATURE_HEADER]: signHttpCall(call.secret, call.request.job_id, body, (call.now ?? Date.now)()),
         'x-countersign-job-id': call.request.job_id,
         'x-countersign-job-hash': call.request.job_hash,
       },

@@ -1,7 +1,7 @@
-import { ZodPipe } from '@countersign/bus';
+import { BearerAuthGuard, OPERATOR_ROLES, RequireRoles, RolesGuard, ZodPipe } from '@countersign/bus';
 import { IdSchema } from '@countersign/contracts';
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   ReportOutcomeUseCase,
   ReportBodySchema,
@@ -20,13 +20,18 @@ export class JobsController {
   ) {}
 
   @Get(':job_id/state')
+  @UseGuards(BearerAuthGuard, RolesGuard)
+  @RequireRoles(...OPERATOR_ROLES)
+  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Where a job stands in the binding state machine',
     description:
-      'pending | proposed | decided | awaiting_approval | released | executing | executed | blocked (with the reason), with the facts received and their timestamps. Unauthenticated in this iteration: it reveals no payload.',
+      'pending | proposed | decided | awaiting_approval | released | executing | executed | blocked (with the reason), with the facts received and their timestamps. Needs a bearer token with the operator or auditor role (it shows executor results and block reasons); agents read their own outcomes through the SDK.',
   })
   @ApiParam({ name: 'job_id' })
   @ApiOkResponse({ type: JobStateDto })
+  @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
+  @ApiResponse({ status: 403, description: 'ROLE_NOT_ALLOWED (needs operator or auditor)' })
   @ApiResponse({ status: 404, description: 'JOB_NOT_FOUND' })
   state(@Param('job_id', new ZodPipe(IdSchema)) jobId: string): Promise<JobStateDto> {
     return this.getJobState.execute(jobId);

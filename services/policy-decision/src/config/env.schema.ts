@@ -1,8 +1,10 @@
-import { BaseEnvSchema } from '@countersign/bus';
+import { BaseEnvSchema, TokenAuthEnvShape } from '@countersign/bus';
 import { z } from 'zod';
 
 export const EnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8082),
+  /** Bearer tokens for the evaluate and snapshot API (operator or auditor role): the same settings as approval-queue. */
+  ...TokenAuthEnvShape,
   /** A policy directory (`system.yaml` + `tenants/<tenant>.yaml`); the default is the shipped one. */
   POLICY_DIR: z.string().min(1).optional(),
   /** A single policy file instead of a directory (it is the system policy). */

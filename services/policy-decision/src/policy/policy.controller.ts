@@ -1,8 +1,8 @@
-import { ZodPipe } from '@countersign/bus';
+import { BearerAuthGuard, OPERATOR_ROLES, RequireRoles, RolesGuard, ZodPipe } from '@countersign/bus';
 import { CodedError, JobProposedDataSchema } from '@countersign/contracts';
 import { decide } from '@countersign/policy';
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { PolicyStore } from './policy-store';
 
@@ -17,7 +17,20 @@ export const EvaluateBodySchema = JobProposedDataSchema.pick({
   summary: true,
 }).extend({ requested_by: z.string().optional() });
 
+/** Policy is operators' and auditors' business: a dry run is an oracle for what passes, so agents get none. */
+/** A snapshot id as the store names them; anything else is a 400, never a lookup. */
+const SnapshotIdSchema = z
+  .string()
+  .min(1)
+  .max(400)
+  .regex(/^cfg:[A-Za-z0-9._:@-]+:policy#sha256:[0-9a-f]{64}$/, 'a snapshot id: cfg:<scope>:policy#sha256:<64 hex>');
+
 @ApiTags('policy')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
+@ApiResponse({ status: 403, description: 'ROLE_NOT_ALLOWED (needs operator or auditor)' })
+@UseGuards(BearerAuthGuard, RolesGuard)
+@RequireRoles(...OPERATOR_ROLES)
 @Controller('api/v1/policy')
 export class PolicyController {
   constructor(private readonly store: PolicyStore) {}
@@ -56,7 +69,7 @@ export class PolicyController {
 
   @Get('snapshots/:id')
   @ApiOperation({ summary: 'The canonical policy document a snapshot id names' })
-  snapshot(@Param('id') id: string) {
+  snapshot(@Param('id', new ZodPipe(SnapshotIdSchema)) id: string) {
     const s = this.store.snapshot(id);
     if (!s) throw new CodedError('NOT_FOUND', `no snapshot ${id} has been active in this service`, 404);
     return s;

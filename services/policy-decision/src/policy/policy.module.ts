@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadSigner } from '@countersign/bus';
+import { loadSigner, TOKEN_VERIFIER, tokenVerifierFromEnv } from '@countersign/bus';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Env } from '../config/env.schema';
 import { DecideProposalUseCase } from './decide-proposal.use-case';
@@ -20,12 +20,14 @@ export class PolicyModule {
     // Both fail fast at boot: no valid policy or no signing key means no service.
     const store = new PolicyStore(policySource(env));
     const signer = loadSigner(process.env, 'POLICY_DECISION');
+    const verifier = tokenVerifierFromEnv(env);
     return {
       module: PolicyModule,
       controllers: [PolicyController, JobProposedConsumer],
       providers: [
         { provide: PolicyStore, useValue: store },
         { provide: POLICY_SIGNER, useValue: signer },
+        { provide: TOKEN_VERIFIER, useValue: verifier },
         { provide: POLICY_RELOAD_MS, useValue: env.POLICY_RELOAD_MS },
         DecideProposalUseCase,
         PolicyActivationService,

@@ -1,33 +1,58 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { CodedError } from '@countersign/contracts';
 
-export const ActorClaimsSchema = z.object({
-  sub: z.string().min(1).max(256),
-  roles: z.array(z.string().min(1).max(64)).max(64),
-  tenants: z.array(z.string().min(1).max(128)).max(1000).optional(),
-});
-export type Actor = z.infer<typeof ActorClaimsSchema>;
+/** In a token's `tenants` claim: every tenant. It must be written out; a missing claim grants none. */
+export const ALL_TENANTS = '*';
+
+export const ActorClaimsSchema = z
+  .object({
+    sub: z.string().min(1).max(256),
+    roles: z.array(z.string().min(1).max(64)).max(64),
+    tenants: z.array(z.string().min(1).max(128)).max(1000).optional(),
+  })
+  // Fail closed: no claim is no tenant; only the explicit wildcard widens to all (`undefined` below).
+  .transform(({ tenants, ...rest }) => ({
+    ...rest,
+    tenants: tenants === undefined ? ([] as string[]) : tenants.includes(ALL_TENANTS) ? undefined : tenants,
+  }));
+/** Who is acting. `tenants` undefined: every tenant (the token said `"*"`); `[]`: none. */
+export type Actor = z.output<typeof ActorClaimsSchema>;
 
 export interface TokenVerifierOptions {
   /** HS256 shared secret (local); at least 32 bytes. */
   secret?: string;
-  /** JWKS URL (production). */
+  /** JWKS URL (production); then issuer and audience are required and checked. */
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
 }
 
+/** Why jose refused a token, in words an operator can act on (never the token itself). */
+function refusal(e: unknown): string {
+  if (e instanceof errors.JWTExpired) return 'token expired';
+  if (e instanceof errors.JWTClaimValidationFailed) {
+    if (e.reason === 'missing') return `token lacks the required "${e.claim}" claim`;
+    if (e.claim === 'iss' || e.claim === 'aud') return `token "${e.claim}" claim does not match this deployment`;
+    return `token "${e.claim}" claim is invalid`;
+  }
+  if (e instanceof errors.JOSEAlgNotAllowed) return 'token algorithm not accepted';
+  return 'invalid token';
+}
+
 /**
- * Verifies approver bearer tokens. The actor is whoever the token names: request bodies never say
- * who is acting. Fails closed: with no key configured, every request is refused.
+ * Verifies approver, operator and auditor bearer tokens. The actor is whoever the token names:
+ * request bodies never say who is acting. Fails closed: with no key configured every request is
+ * refused, a token without `exp` is refused, and with JWKS `iss` and `aud` must be configured and match.
  */
 export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey | undefined;
 
   constructor(private readonly opts: TokenVerifierOptions) {
-    if (opts.jwksUrl) this.key = createRemoteJWKSet(new URL(opts.jwksUrl));
-    else if (opts.secret) this.key = new TextEncoder().encode(opts.secret);
+    if (opts.jwksUrl) {
+      if (!opts.issuer || !opts.audience) throw new Error('a JWKS token verifier needs an issuer and an audience');
+      this.key = createRemoteJWKSet(new URL(opts.jwksUrl));
+    } else if (opts.secret) this.key = new TextEncoder().encode(opts.secret);
   }
 
   async verify(authorization: string | undefined): Promise<Actor> {
@@ -37,17 +62,21 @@ export class TokenVerifier {
     let payload: JWTPayload;
     try {
       const algorithms = this.opts.jwksUrl ? ['EdDSA', 'ES256', 'RS256'] : ['HS256'];
-      const verifyOpts = { algorithms, ...(this.opts.issuer ? { issuer: this.opts.issuer } : {}), ...(this.opts.audience ? { audience: this.opts.audience } : {}) };
+      const requiredClaims = this.opts.jwksUrl ? ['exp', 'iss', 'aud'] : ['exp'];
+      const verifyOpts = {
+        algorithms,
+        requiredClaims,
+        ...(this.opts.issuer ? { issuer: this.opts.issuer } : {}),
+        ...(this.opts.audience ? { audience: this.opts.audience } : {}),
+      };
       const result =
-        typeof this.key === 'function' ? await jwtVerify(m[1], this.key, verifyOpts) : await jwtVerify(m[1], this.key as Uint8Array, verifyOpts);
+        typeof this.key === 'function' ? await jwtVerify(m[1], this.key, verifyOpts) : await jwtVerify(m[1], this.key, verifyOpts);
       payload = result.payload;
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      const why = code === 'ERR_JWT_EXPIRED' ? 'token expired' : 'invalid token';
-      throw new CodedError('UNAUTHENTICATED', why, 401);
+      throw new CodedError('UNAUTHENTICATED', refusal(e), 401);
     }
     const claims = ActorClaimsSchema.safeParse(payload);
-    if (!claims.success) throw new CodedError('UNAUTHENTICATED', 'token lacks valid sub/roles claims', 401);
+    if (!claims.success) throw new CodedError('UNAUTHENTICATED', 'token lacks valid sub/roles/tenants claims', 401);
     return claims.data;
   }
 }

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { ConfigError, readSecret } from '../../config/env';
+import { TokenVerifier, type TokenVerifierOptions } from './approver-token';
+
+const MIN_SECRET_BYTES = 32;
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+/**
+ * How bearer tokens are verified, the same variables in every service that takes tokens
+ * (approval-queue, audit, execution-binding, policy-decision): spread into a service's EnvSchema.
+ */
+export const TokenAuthEnvShape = {
+  /** Local HS256 secret (at least 32 bytes); production uses APPROVER_JWKS_URL instead. */
+  APPROVER_JWT_SECRET: optionalText.describe(
+    'HS256 secret (at least 32 bytes) that verifies bearer tokens (approver, operator, auditor), for local use. Exactly one of this, `APPROVER_JWT_SECRET_FILE` or `APPROVER_JWKS_URL` is required; every service that takes tokens gets the same setting.',
+  ),
+  APPROVER_JWT_SECRET_FILE: optionalText.describe('Path of a file holding `APPROVER_JWT_SECRET`.'),
+  APPROVER_JWKS_URL: optionalText
+    .pipe(z.url().optional())
+    .describe('JWKS URL of the identity provider that signs bearer tokens (production); needs `APPROVER_JWT_ISSUER` and `APPROVER_JWT_AUDIENCE`.'),
+  APPROVER_JWT_ISSUER: optionalText.describe('Expected `iss` of tokens: required with `APPROVER_JWKS_URL`, checked when set.'),
+  APPROVER_JWT_AUDIENCE: optionalText.describe('Expected `aud` of tokens: required with `APPROVER_JWKS_URL`, checked when set.'),
+};
+
+export interface TokenAuthEnv {
+  APPROVER_JWT_SECRET?: string | undefined;
+  APPROVER_JWT_SECRET_FILE?: string | undefined;
+  APPROVER_JWKS_URL?: string | undefined;
+  APPROVER_JWT_ISSUER?: string | undefined;
+  APPROVER_JWT_AUDIENCE?: string | undefined;
+}
+
+const invalid = (line: string) => new ConfigError(`invalid configuration:\n  ${line}`);
+
+/**
+ * The verifier settings, checked at boot so a misdeployed service never starts accepting no one or
+ * anyone: exactly one of the secret and the JWKS URL; a secret of at least 32 bytes; with JWKS, an
+ * issuer and an audience (a token from the same IdP for another application must not pass).
+ */
+export function tokenVerifierOptions(env: TokenAuthEnv): TokenVerifierOptions {
+  const secret = readSecret(
+    { APPROVER_JWT_SECRET: env.APPROVER_JWT_SECRET, APPROVER_JWT_SECRET_FILE: env.APPROVER_JWT_SECRET_FILE },
+    'APPROVER_JWT_SECRET',
+  )?.trim();
+  const jwksUrl = env.APPROVER_JWKS_URL;
+  if (jwksUrl && secret) {
+    throw invalid('APPROVER_JWKS_URL and APPROVER_JWT_SECRET(_FILE): set exactly one (JWKS in production, the secret locally)');
+  }
+  if (!jwksUrl && !secret) {
+    throw invalid('APPROVER_JWT_SECRET (or APPROVER_JWT_SECRET_FILE) or APPROVER_JWKS_URL: required, how bearer tokens are verified (not set)');
+  }
+  if (secret && Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
+    throw invalid(`APPROVER_JWT_SECRET: must be at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  if (jwksUrl && (!env.APPROVER_JWT_ISSUER || !env.APPROVER_JWT_AUDIENCE)) {
+    throw invalid('APPROVER_JWT_ISSUER and APPROVER_JWT_AUDIENCE: required with APPROVER_JWKS_URL (tokens must name this deployment)');
+  }
+  return {
+    ...(jwksUrl ? { jwksUrl } : { secret }),
+    ...(env.APPROVER_JWT_ISSUER ? { issuer: env.APPROVER_JWT_ISSUER } : {}),
+    ...(env.APPROVER_JWT_AUDIENCE ? { audience: env.APPROVER_JWT_AUDIENCE } : {}),
+  };
+}
+
+/** The one verifier factory of every service that takes bearer tokens. */
+export function tokenVerifierFromEnv(env: TokenAuthEnv): TokenVerifier {
+  return new TokenVerifier(tokenVerifierOptions(env));
+}
