@@ -157,7 +157,7 @@ function compileRule(rule: PolicyRule, system: boolean): CompiledRule {
   });
 }
 
-/** Fail closed: with no `default`, an unmatched job needs one approval from any approver. */
+/** Fail closed: with no `default`, an unmatched job needs one approval from the `approver` role. */
 const FAIL_CLOSED: PolicyDefault = {
   decision: 'require_approval',
   reason: FAIL_CLOSED_REASON,

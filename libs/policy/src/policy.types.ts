@@ -10,7 +10,7 @@ export interface PolicyConstraints {
   readonly network_allowlist?: readonly string[];
 }
 
-/** Mirrors `ApprovalRequirementSchema`. An empty `approver_roles` means any approver. */
+/** Mirrors `ApprovalRequirementSchema`. An empty `approver_roles` means the default role `approver` (never any role). */
 export interface ApprovalRequirement {
   readonly approvals_required: number;
   readonly approver_roles: readonly string[];
