@@ -28,9 +28,33 @@ function loadCanonicalize() {
   return typeof m === 'function' ? m : m.default;
 }
 
+/**
+ * The hashed fields by record format (docs/audit.md): format 1 (no `format` field) hashes these nine;
+ * format 2 adds what audit found. A field outside the list is not part of the record's hash.
+ */
+const V1_FIELDS = [
+  'seq',
+  'prev_hash',
+  'source_topic',
+  'source_event_id',
+  'event_type',
+  'job_id',
+  'tenant',
+  'recorded_at',
+  'body',
+];
+const FIELDS = {
+  1: V1_FIELDS,
+  2: [...V1_FIELDS, 'format', 'kind', 'digest', 'signature', 'signature_reason', 'redaction', 'conflict'],
+};
+
+/** The record's hash, or null when its format is unknown (it cannot be checked, so it does not verify). */
 function recordHash(canonicalize, record) {
-  const { record_hash: _omit, ...rest } = record;
-  return createHash('sha256').update(canonicalize(rest), 'utf8').digest('hex');
+  const fields = FIELDS[record.format === undefined ? 1 : record.format];
+  if (!fields) return null;
+  const hashed = {};
+  for (const f of fields) if (f in record) hashed[f] = record[f];
+  return createHash('sha256').update(canonicalize(hashed), 'utf8').digest('hex');
 }
 
 /** Ed25519 public keys from PEM text (several concatenated during a rotation), by key id. */

@@ -94,6 +94,31 @@ function trustedKeys(path: string): KeyObject[] {
 
 type Finding = { seq: number; reason: string; detail: string };
 
+/** The hashed fields by record format (docs/audit.md); a field outside the list is not hashed. */
+const V1_FIELDS = [
+  'seq',
+  'prev_hash',
+  'source_topic',
+  'source_event_id',
+  'event_type',
+  'job_id',
+  'tenant',
+  'recorded_at',
+  'body',
+];
+const HASHED_FIELDS: Record<number, readonly string[]> = {
+  1: V1_FIELDS,
+  2: [...V1_FIELDS, 'format', 'kind', 'digest', 'signature', 'signature_reason', 'redaction', 'conflict'],
+};
+
+function hashOf(record: Json): string | null {
+  const fields = HASHED_FIELDS[record['format'] === undefined ? 1 : Number(record['format'])];
+  if (!fields) return null;
+  const hashed: Json = {};
+  for (const f of fields) if (f in record) hashed[f] = record[f];
+  return sha256Hex(canonicalJson(hashed));
+}
+
 /**
  * Verifies a compliance copy on its own, with no server: an NDJSON file of `audit.recorded` events
  * (or of bare records, which prove integrity but not who wrote them). Each record must hash to its
@@ -141,8 +166,8 @@ export function verifyCopy(
       findings.push({ seq: i + 1, reason: 'GAP', detail: `seq ${i + 1} is missing` });
       break;
     }
-    const { record_hash: hash, ...rest } = record;
-    if (sha256Hex(canonicalJson(rest)) !== hash) {
+    const hash = record['record_hash'];
+    if (hashOf(record) !== hash) {
       findings.push({ seq, reason: 'HASH_MISMATCH', detail: 'record_hash does not match the record' });
       break;
     }
