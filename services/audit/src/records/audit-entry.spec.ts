@@ -7,7 +7,13 @@ import {
   signEvent,
   signerFromPem,
 } from '@countersign/crypto';
-import { DEFAULT_REDACT_FIELDS, REDACTED, type AnyEnvelope, type DlqRecord } from '@countersign/contracts';
+import {
+  DEFAULT_REDACT_FIELDS,
+  REDACTED,
+  SignedTopics,
+  type AnyEnvelope,
+  type DlqRecord,
+} from '@countersign/contracts';
 import {
   conflictEntry,
   contentDigest,
@@ -340,5 +346,16 @@ describe('entryFromDlq', () => {
     });
     expect(body.error).toMatch(/^not a valid DLQ record: /);
     expect(body.value_base64).toBe(value ? value.toString('base64') : null);
+  });
+});
+
+describe('the producers audit trusts', () => {
+  it('are every producer SignedTopics names except audit itself', () => {
+    // audit-settings.ts loads one TRUST_<PRODUCER>_KEY per producer: a new signed producer needs one there.
+    expect([...new Set(Object.values(SignedTopics))].filter((p) => p !== 'audit').sort()).toEqual([
+      'approval-queue',
+      'execution-binding',
+      'policy-decision',
+    ]);
   });
 });

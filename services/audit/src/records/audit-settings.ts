@@ -1,5 +1,4 @@
 import { loadSigner, loadTrustedKeys } from '@countersign/bus';
-import { SignedTopics } from '@countersign/contracts';
 import type { Signer } from '@countersign/crypto';
 import type { Env } from '../config/env.schema';
 import type { RecordingPolicy } from './audit-entry';
@@ -20,12 +19,8 @@ export interface AuditSettings {
   recording: RecordingPolicy;
 }
 
-/** `policy-decision` -> `POLICY_DECISION`, the producer part of `TRUST_<PRODUCER>_KEY`. */
-const envName = (producer: string) => producer.toUpperCase().replace(/-/g, '_');
-
 /** Reads the keys too (`AUDIT_SIGNING_KEY`, `TRUST_<PRODUCER>_KEY`): a missing one stops the start, naming it. */
 export function auditSettingsFrom(env: Env, vars: NodeJS.ProcessEnv = process.env): AuditSettings {
-  const producers = [...new Set(Object.values(SignedTopics))].filter((p) => p !== 'audit');
   return {
     dbRole: env.AUDIT_DB_ROLE,
     appendBatchMax: env.AUDIT_APPEND_BATCH_MAX,
@@ -33,7 +28,13 @@ export function auditSettingsFrom(env: Env, vars: NodeJS.ProcessEnv = process.en
     verifyWorkers: env.AUDIT_VERIFY_WORKERS,
     signer: loadSigner(vars, 'AUDIT'),
     recording: {
-      trusted: Object.fromEntries(producers.map((p) => [p, loadTrustedKeys(vars, envName(p))])),
+      // One per producer in SignedTopics other than audit itself; a producer missing here would make
+      // each of its events `invalid` ("no key trusted"), visibly, never silently verified.
+      trusted: {
+        'policy-decision': loadTrustedKeys(vars, 'POLICY_DECISION'),
+        'approval-queue': loadTrustedKeys(vars, 'APPROVAL_QUEUE'),
+        'execution-binding': loadTrustedKeys(vars, 'EXECUTION_BINDING'),
+      },
       redactFields: env.REDACT_FIELDS,
       keepFullPayloads: env.AUDIT_KEEP_FULL_PAYLOADS,
     },
