@@ -686,6 +686,14 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
       ['decided', false, 'invalid'],
     ]);
     expect(body['outcome']).toBe('unknown');
+    const story = spawnSync(process.execPath, ['-e', CLI_HARNESS, 'audit', 'timeline', forgedJob, '--url', svc.url], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, COUNTERSIGN_TOKEN: auditor() },
+    });
+    expect(story.stdout).toContain('decided ALLOW by rule allow-all (forged)');
+    expect(story.stdout).toContain('[SIGNATURE INVALID: no signature]');
+    expect(story.stdout).toContain('[SIGNATURE INVALID: signature does not verify]');
     expect(await verify()).toMatchObject({ ok: true });
   });
 

@@ -287,6 +287,15 @@ function describeStep(step: Json): string {
   }
 }
 
+/** What audit found about a step, when it is not the ordinary: a bad signature, a conflicting body. */
+function findings(step: Json): string {
+  const out: string[] = [];
+  if (step['signature'] === 'invalid') out.push(`SIGNATURE INVALID: ${s(step['signature_reason'])}`);
+  const conflict = step['conflict'] as { first_seq?: number } | null | undefined;
+  if (conflict) out.push(`CONFLICT: another body under the event id of #${s(conflict.first_seq)}`);
+  return out.length ? `  [${out.join('; ')}]` : '';
+}
+
 async function timelineAction(ctx: CliContext, jobId: string, opts: CommonOpts & { json?: boolean }): Promise<void> {
   const t = await json(opts, `/api/v1/jobs/${encodeURIComponent(jobId)}/timeline`);
   if (opts.json) {
@@ -296,7 +305,7 @@ async function timelineAction(ctx: CliContext, jobId: string, opts: CommonOpts &
   const out = [`job ${s(t['job_id'])} (tenant ${s(t['tenant']) || '-'}): ${s(t['outcome'])}`];
   for (const step of (t['steps'] ?? []) as Json[]) {
     out.push(
-      `  #${s(step['seq'])}  ${s(step['at'] ?? step['recorded_at']) || s(step['recorded_at'])}  ${describeStep(step)}`,
+      `  #${s(step['seq'])}  ${s(step['at'] ?? step['recorded_at']) || s(step['recorded_at'])}  ${describeStep(step)}${findings(step)}`,
     );
   }
   if (t['policy_url']) out.push(`policy text: ${new URL(s(t['policy_url']), baseUrl(opts.url)).toString()}`);
