@@ -736,6 +736,26 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     expect(await verify()).toMatchObject({ ok: true });
   });
 
+  it('records a different DLQ record at known coordinates once as a conflict, without holding the partition', async () => {
+    const key = `dlq:${rejected.source_topic}:${rejected.partition}:${rejected.offset}:${rejected.consumer}`;
+    const [first] = await recordOf('dedupe_key = $1', [key]);
+    // Same source coordinates and consumer, another error: hand-built text, sent twice.
+    const text =
+      `{"source_topic":"${rejected.source_topic}","partition":${rejected.partition},"offset":"${rejected.offset}",` +
+      `"consumer":"${rejected.consumer}","error":"rewritten by someone on the broker","issues":[],"key":"${jobId}",` +
+      `"value_base64":null,"headers":{},"failed_at":"${at()}"}`;
+    const recordedLines = () => svc.lines.filter((l) => l['msg'] === 'dlq message recorded').length;
+    const before = recordedLines();
+    await publishRaw(dlqTopic(Topics.ApprovalResolved), jobId, text);
+    await publishRaw(dlqTopic(Topics.ApprovalResolved), jobId, text);
+    await waitFor(() => recordedLines() >= before + 2, 'both deliveries of the conflicting DLQ record');
+    const conflicts = await recordOf('dedupe_key LIKE $1', [`conflict:${key}:%`]);
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({ kind: 'conflict', signature: 'unsigned' });
+    expect(JSON.parse(conflicts[0]!.conflict!)).toEqual({ first_seq: first!.seq, first_digest: first!.digest });
+    expect(svc.lines.filter((l) => l['msg'] === 'recording dlq message failed; retrying')).toEqual([]);
+  });
+
   it("keeps a proposal's payload redacted, with the job_hash of the full payload", async () => {
     const p = events[1]!;
     const [r] = await recordOf('source_event_id = $1', [p.event_id]);

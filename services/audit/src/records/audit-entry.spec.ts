@@ -279,7 +279,7 @@ describe('contentDigest and conflictEntry', () => {
     const c = conflictEntry(e, { seq: 4, digest: 'f'.repeat(64) });
     expect(c).toMatchObject({
       kind: 'conflict',
-      dedupe_key: `conflict:policy.activated:${event.event_id}:${e.digest}`,
+      dedupe_key: `conflict:event:policy.activated:${event.event_id}:${e.digest}`,
       digest: e.digest,
       body: e.body,
       conflict: canonicalJson({ first_digest: 'f'.repeat(64), first_seq: 4 }),

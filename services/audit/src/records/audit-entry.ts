@@ -188,14 +188,14 @@ export function entryFromEvent(
 
 /**
  * The entry recording `entry` as a conflict: its body arrived under a topic + event_id already
- * recorded (at `first.seq`) with a different digest. Its own dedupe key includes its digest, so a
- * redelivery of the same conflicting body is still a no-op.
+ * recorded (at `first.seq`) with a different digest. Its own dedupe key is the first one's plus its
+ * digest, so a redelivery of the same conflicting body is still a no-op.
  */
 export function conflictEntry(entry: AuditEntry, first: { seq: number; digest: string }): AuditEntry {
   const { snapshot: _snapshot, ...rest } = entry;
   return {
     ...rest,
-    dedupe_key: `conflict:${entry.source_topic}:${entry.source_event_id ?? ''}:${entry.digest}`,
+    dedupe_key: `conflict:${entry.dedupe_key}:${entry.digest}`,
     kind: 'conflict',
     conflict: canonicalJson({ first_digest: first.digest, first_seq: first.seq }),
   };

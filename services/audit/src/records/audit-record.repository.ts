@@ -237,7 +237,8 @@ export class AuditRecordRepository {
     const keys = new Set<string>();
     for (const e of entries) {
       keys.add(e.dedupe_key);
-      if (e.kind === 'event') keys.add(conflictEntry(e, { seq: 0, digest: '' }).dedupe_key);
+      // Any entry, a DLQ record too: a second conflicting copy must be found, not inserted twice.
+      keys.add(conflictEntry(e, { seq: 0, digest: '' }).dedupe_key);
     }
     const rows = (await m.query(
       `SELECT dedupe_key, seq::text AS seq, record_hash, digest, CASE WHEN digest IS NULL THEN body END AS body
