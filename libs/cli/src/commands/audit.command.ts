@@ -277,7 +277,7 @@ function describeStep(step: Json): string {
     case 'released':
       return `released (expires ${s(step['expires_at'])})`;
     case 'blocked':
-      return `blocked ${s(step['reason_code'])}: ${s(step['detail'])}`;
+      return `blocked ${s(step['reason_code'])}: ${s(step['detail'])}${step['report_only'] === true ? ' (reported after the outcome, which stands)' : ''}`;
     case 'executed':
       return `executed ${s(step['status'])} via ${s(step['executor'])}${step['error'] ? `: ${s(step['error'])}` : ''}`;
     case 'rejected_input':

@@ -77,6 +77,15 @@ describe('buildJobTimeline', () => {
     expect(sut.steps[2]).toMatchObject({ kind: 'blocked', reason_code: 'DENIED' });
   });
 
+  it('keeps the outcome when a block is only reported after it (a late duplicate or forgery)', () => {
+    const sut = buildJobTimeline('job-1', [
+      record('job.executed', { status: 'SUCCEEDED' }),
+      record('job.blocked', { reason_code: 'EVENT_ID_CONFLICT', detail: 'forged', report_only: true }),
+    ]);
+    expect(sut.outcome).toBe('executed');
+    expect(sut.steps[1]).toMatchObject({ kind: 'blocked', reason_code: 'EVENT_ID_CONFLICT', report_only: true });
+  });
+
   it('waits for approval after a gated decision', () => {
     expect(
       buildJobTimeline('job-1', [record('job.proposed', {}), record('decision.made', { decision: 'REQUIRE_APPROVAL' })])

@@ -78,7 +78,14 @@ export type TimelineStep = StepBase &
         expires_at: unknown;
         signed: boolean;
       }
-    | { kind: 'blocked'; reason_code: unknown; detail: unknown; reason_text: unknown }
+    | {
+        kind: 'blocked';
+        reason_code: unknown;
+        detail: unknown;
+        reason_text: unknown;
+        /** A late duplicate or forged fact reported after the job's outcome: the outcome stands. */
+        report_only: boolean;
+      }
     | { kind: 'executed'; executor: unknown; status: unknown; error: unknown; attempts: unknown; result: unknown }
     | { kind: 'rejected_input'; rejected_topic: unknown; consumer: unknown; error: unknown }
     | { kind: 'other'; event_type: string }
@@ -190,6 +197,7 @@ function step(r: AuditRecord): TimelineStep {
         reason_code: d['reason_code'],
         detail: d['detail'],
         reason_text: d['reason_text'] ?? null,
+        report_only: d['report_only'] === true,
       };
     case 'job.executed':
       return {
@@ -251,7 +259,7 @@ function outcomeOf(steps: readonly TimelineStep[]): JobOutcome {
         raise('released');
         break;
       case 'blocked':
-        raise('blocked');
+        if (!s.report_only) raise('blocked');
         break;
       case 'executed':
         raise(s.status === 'SUCCEEDED' ? 'executed' : 'execution_failed');
