@@ -381,6 +381,7 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
             format, kind, digest, signature, signature_reason, redaction, conflict FROM audit.audit_records ORDER BY seq`,
   );
   counts['audit records'] = rows.length;
+  counts['audit conflict records'] = rows.filter((r) => r.kind === 'conflict').length;
   const keys = new Set(rows.map((r) => r.dedupe_key));
   const auditedTopics = EVENT_TOPICS.filter((t) => t !== Topics.AuditRecorded);
   for (const m of messages.filter((x) => auditedTopics.includes(x.topic as (typeof auditedTopics)[number]))) {

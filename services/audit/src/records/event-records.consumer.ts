@@ -71,7 +71,7 @@ export class EventRecordsConsumer {
         throw e;
       }
       const r = await this.append.execute({ ...entry, trace: currentTraceContext() });
-      if (entry.signature === 'invalid')
+      if (entry.signature === 'invalid' && !r.duplicate)
         this.logger.warn(
           { topic, event_id: event.event_id, seq: r.seq, reason: entry.signature_reason },
           'event recorded with an invalid signature',
