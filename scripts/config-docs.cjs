@@ -47,7 +47,7 @@ const DESCRIPTIONS = {
   KAFKA_SSL_CA_FILE:
     'PEM CA bundle that signed the broker certificates (replaces the system CAs). Needs `KAFKA_SSL=true`.',
 
-  REDACT_FIELDS:
+  'approval-queue:REDACT_FIELDS':
     'Payload keys shown to reviewers as `[REDACTED]`, comma-separated, matched case-insensitively at any depth ignoring `_` and `-`. Setting it replaces the default list.',
   'approval-queue:SWEEP_INTERVAL_MS':
     'How often the sweeper escalates approvals nearing their SLA and expires overdue ones.',
@@ -60,6 +60,10 @@ const DESCRIPTIONS = {
   AUDIT_APPEND_BATCH_MAX: 'Most records appended in one transaction (group commit).',
   AUDIT_VERIFY_BATCH: 'Rows read per keyset batch by verify and export.',
   AUDIT_VERIFY_WORKERS: 'Worker threads one verification splits the chain across.',
+  'audit:REDACT_FIELDS':
+    "Payload keys whose values the audit trail stores as `[REDACTED]` (with the redacted paths and the full proposal's `job_hash`), matched as the queue matches them; the default is the queue's list. Setting it replaces the default list.",
+  AUDIT_KEEP_FULL_PAYLOADS:
+    '`true` keeps payloads whole in the permanent record, secrets included (an explicit choice; see docs/audit.md). Default: redacted.',
 
   NODE_ENV:
     "`production` refuses to start when an executor's HMAC secret is missing (elsewhere a random one is generated) and ignores test-only switches.",
@@ -147,7 +151,33 @@ const SECRETS = {
         'For each `http` executor in `EXECUTORS_FILE`, the variable its `secret_env` names (locally `EXECUTOR_HTTP_SECRET`): the HMAC secret, at least 16 characters; required with `NODE_ENV=production`.',
     },
   ],
-  audit: [],
+  audit: [
+    {
+      name: 'AUDIT_SIGNING_KEY',
+      file: true,
+      required: true,
+      description:
+        'Ed25519 private key (PEM) that signs `audit.recorded`; consumers trust its public key as `TRUST_AUDIT_KEY` (docs/adr/0006).',
+    },
+    {
+      name: 'TRUST_POLICY_DECISION_KEY',
+      file: true,
+      required: true,
+      description: "policy-decision's public key(s): the signature of every `decision.made` is verified and recorded.",
+    },
+    {
+      name: 'TRUST_APPROVAL_QUEUE_KEY',
+      file: true,
+      required: true,
+      description: "approval-queue's public key(s): `approval.resolved` and `approval.escalated` are verified and recorded.",
+    },
+    {
+      name: 'TRUST_EXECUTION_BINDING_KEY',
+      file: true,
+      required: true,
+      description: "execution-binding's public key(s): `job.released`, `job.blocked` and `job.executed` are verified and recorded.",
+    },
+  ],
 };
 
 /** Standard OpenTelemetry variables the telemetry bootstrap honours (libs/telemetry). */

@@ -26,10 +26,15 @@ if (!existsSync(join(DIST, 'src/main.js'))) {
   process.exit(2);
 }
 const { ALL_TOPICS } = require('@countersign/contracts');
-const { canonicalJson, sha256Hex } = require('@countersign/crypto');
+const { canonicalJson, sha256Hex, generateSigningKeyPair, signerFromPem } = require('@countersign/crypto');
 const { createDataSource } = require('@countersign/bus');
 const { linkRecords, GENESIS_HASH } = require(join(DIST, 'src/records/hash-chain.js'));
 const { entryFromEvent } = require(join(DIST, 'src/records/audit-entry.js'));
+const { DEFAULT_REDACT_FIELDS } = require('@countersign/contracts');
+// The bench's events are unsigned: every record of a signed topic gets the verdict `invalid`, which costs what a check costs.
+const RECORDING = { trusted: {}, redactFields: DEFAULT_REDACT_FIELDS, keepFullPayloads: false };
+const AUDIT_KEYS = generateSigningKeyPair();
+const { tmpdir } = require('node:os');
 const { AuditRecordRepository } = require(join(DIST, 'src/records/audit-record.repository.js'));
 const { AuditRecordEntity } = require(join(DIST, 'src/records/audit-record.entity.js'));
 const { ChainHeadEntity } = require(join(DIST, 'src/records/chain-head.entity.js'));
@@ -315,6 +320,7 @@ async function startService(databaseUrl) {
       KAFKA_CLIENT_ID: groupId,
       DATABASE_URL: databaseUrl,
       APPROVER_JWT_SECRET: SECRET,
+      ...benchKeyEnv(),
       ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -450,15 +456,35 @@ async function appendFromKafka() {
   }
 }
 
+/** The keys audit needs to start: its own signing key and a public key per producer it verifies. */
+function benchKeyEnv() {
+  const dir = require('node:fs').mkdtempSync(join(tmpdir(), 'cs-bench-audit-'));
+  const env = {};
+  writeFileSync(join(dir, 'audit.key'), AUDIT_KEYS.privateKeyPem, { mode: 0o600 });
+  env.AUDIT_SIGNING_KEY_FILE = join(dir, 'audit.key');
+  for (const n of ['POLICY_DECISION', 'APPROVAL_QUEUE', 'EXECUTION_BINDING']) {
+    writeFileSync(join(dir, `${n}.pub`), generateSigningKeyPair().publicKeyPem);
+    env[`TRUST_${n}_KEY_FILE`] = join(dir, `${n}.pub`);
+  }
+  return env;
+}
+
 // ---------------------------------------------------------------- 2. the chain store alone
 
 async function appendDirect(url) {
   const ds = await openDataSource(url, false);
-  const settings = { dbRole: 'audit_writer', appendBatchMax: 500, verifyBatch: 5000, verifyWorkers: 2 };
+  const settings = {
+    dbRole: 'audit_writer',
+    appendBatchMax: 500,
+    verifyBatch: 5000,
+    verifyWorkers: 2,
+    signer: signerFromPem(AUDIT_KEYS.privateKeyPem),
+    recording: RECORDING,
+  };
   const repo = new AuditRecordRepository(ds, settings);
   const entries = (n) => {
     const out = [];
-    while (out.length < n) for (const e of jobEvents()) out.push(entryFromEvent(e.type, e, e));
+    while (out.length < n) for (const e of jobEvents()) out.push(entryFromEvent(e.type, e, e, RECORDING));
     return out.slice(0, n);
   };
   const results = [];
@@ -506,7 +532,7 @@ async function generateChain(url) {
       while (pending.length < n) {
         for (const e of jobEvents(new Date(start + head.seq * 10).toISOString())) {
           if (pending.length === n) break;
-          const entry = entryFromEvent(e.type, e, e);
+          const entry = entryFromEvent(e.type, e, e, RECORDING);
           pending.push({ ...entry, recorded_at: new Date(start + (head.seq + pending.length) * 10).toISOString() });
         }
       }

@@ -101,7 +101,7 @@ export async function freePort() {
 export function makeKeys() {
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-e2e-'));
   const env = {};
-  for (const n of ['policy-decision', 'approval-queue', 'execution-binding']) {
+  for (const n of ['policy-decision', 'approval-queue', 'execution-binding', 'audit']) {
     const pair = generateSigningKeyPair();
     const up = n.toUpperCase().replace(/-/g, '_');
     writeFileSync(join(dir, `${n}.key`), pair.privateKeyPem, { mode: 0o600 });

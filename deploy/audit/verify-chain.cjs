@@ -2,8 +2,8 @@
 // Verifies the Countersign audit hash chain from the audit.recorded topic, independently of the
 // audit service and its database: only kafkajs, node:crypto and an RFC 8785 canonicaliser.
 //
-//   node deploy/audit/verify-chain.cjs [--brokers 127.0.0.1:9092] [--topic audit.recorded] [--json]
-//   node deploy/audit/verify-chain.cjs --file export.ndjson [--json]
+//   node deploy/audit/verify-chain.cjs [--brokers 127.0.0.1:9092] [--topic audit.recorded] [--trust-key audit.pub] [--json]
+//   node deploy/audit/verify-chain.cjs --file export.ndjson [--trust-key audit.pub] [--json]
 //
 // Reads every partition from the beginning to the end offsets at start (or an NDJSON file: an
 // `audit export`, or audit.recorded events one per line), then checks each record:
@@ -12,9 +12,14 @@
 // Records are keyed by job across partitions, so they are ordered by seq here, not by offset.
 // A redelivered record (same seq, same hash) counts once. A broker shared by several deployments
 // (test databases) holds several chains, each from its own seq 1: each is followed by its links.
+// With --trust-key (or TRUST_AUDIT_KEY_FILE), audit's Ed25519 signature on each audit.recorded event
+// is checked too (docs/adr/0006): a signature that does not verify breaks the chain at its seq, and
+// the last record of every chain must be signed. A signed record commits to every record before it
+// through prev_hash, so records written before audit signed (format 1) are covered by a later one.
+// Without a key, signatures are not checked and the output says so.
 // Prints `ok: …` (exit 0) or `broken at seq N: reason` (exit 1); exit 2 when it cannot read.
 'use strict';
-const { createHash } = require('node:crypto');
+const { createHash, createPublicKey, verify } = require('node:crypto');
 
 const GENESIS = '0'.repeat(64);
 
@@ -23,9 +28,101 @@ function loadCanonicalize() {
   return typeof m === 'function' ? m : m.default;
 }
 
+/**
+ * The hashed fields by record format (docs/audit.md): format 1 (no `format` field) hashes these nine;
+ * format 2 adds what audit found. A field outside the list is not part of the record's hash.
+ */
+const V1_FIELDS = [
+  'seq',
+  'prev_hash',
+  'source_topic',
+  'source_event_id',
+  'event_type',
+  'job_id',
+  'tenant',
+  'recorded_at',
+  'body',
+];
+const FIELDS = {
+  1: V1_FIELDS,
+  2: [...V1_FIELDS, 'format', 'kind', 'digest', 'signature', 'signature_reason', 'redaction', 'conflict'],
+};
+
+/** The record's hash, or null when its format is unknown (it cannot be checked, so it does not verify). */
 function recordHash(canonicalize, record) {
-  const { record_hash: _omit, ...rest } = record;
-  return createHash('sha256').update(canonicalize(rest), 'utf8').digest('hex');
+  const fields = FIELDS[record.format === undefined ? 1 : record.format];
+  if (!fields) return null;
+  const hashed = {};
+  for (const f of fields) if (f in record) hashed[f] = record[f];
+  return createHash('sha256').update(canonicalize(hashed), 'utf8').digest('hex');
+}
+
+/** Ed25519 public keys from PEM text (several concatenated during a rotation), by key id. */
+function loadTrustedKeys(pemText) {
+  const pems = pemText.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) || [];
+  if (pems.length === 0) throw new Error('no PEM public key found in the trusted key file');
+  const keys = new Map();
+  for (const pem of pems) {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error('the trusted key is not an Ed25519 public key');
+    const id = createHash('sha256')
+      .update(key.export({ format: 'der', type: 'spki' }))
+      .digest('hex')
+      .slice(0, 16);
+    keys.set(id, key);
+  }
+  return keys;
+}
+
+/**
+ * Checks audit's signature on an audit.recorded event: over the JCS of the event without
+ * `signature` and `trace` (libs/crypto signing.ts). Returns null when it verifies, else why.
+ */
+function signatureProblem(canonicalize, event, keys) {
+  const sig = event && event.signature;
+  if (!sig || typeof sig !== 'object') return 'no signature';
+  if (sig.alg !== 'Ed25519' || typeof sig.key_id !== 'string' || typeof sig.value !== 'string')
+    return 'malformed signature';
+  const key = keys.get(sig.key_id);
+  if (!key) return `unknown signing key ${sig.key_id}`;
+  const { signature: _s, trace: _t, ...rest } = event;
+  try {
+    return verify(null, Buffer.from(canonicalize(rest), 'utf8'), key, Buffer.from(sig.value, 'base64url'))
+      ? null
+      : 'signature does not verify';
+  } catch (e) {
+    return `signature check failed: ${e.message}`;
+  }
+}
+
+/**
+ * Verifies the chains of `events` (audit.recorded events, or bare records, which carry no signature)
+ * and, with `keys`, audit's signature on them. Every signature present must verify; the last
+ * record of each chain must carry one.
+ */
+function verifyEvents(events, keys, canonicalize = loadCanonicalize()) {
+  const records = events.map((e) => (e && e.type === 'audit.recorded' && e.data ? e.data : e));
+  const result = verifyRecords(records, canonicalize);
+  if (!keys) return { ...result, signatures: 'not checked' };
+  const signed = new Set();
+  const bad = [];
+  for (const e of events) {
+    const isEvent = e && e.type === 'audit.recorded' && e.data;
+    if (!isEvent || !e.signature) continue;
+    const problem = signatureProblem(canonicalize, e, keys);
+    if (problem === null) signed.add(`${e.data.seq}:${e.data.record_hash}`);
+    else bad.push({ seq: e.data.seq, reason: 'BAD_SIGNATURE', detail: problem });
+  }
+  for (const c of result.chains) {
+    if (!signed.has(`${c.last_seq}:${c.last_hash}`))
+      bad.push({
+        seq: c.last_seq,
+        reason: 'UNSIGNED_HEAD',
+        detail: 'the last record carries no valid audit signature, so nothing proves audit wrote the chain',
+      });
+  }
+  const broken = [...(result.broken ? [result.broken] : []), ...bad].sort((a, b) => a.seq - b.seq)[0] || null;
+  return { ...result, ok: broken === null, broken, signatures: `${signed.size} verified` };
 }
 
 /**
@@ -93,6 +190,7 @@ function parseArgs(argv) {
     brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','),
     topic: 'audit.recorded',
     json: false,
+    trustKey: process.env.TRUST_AUDIT_KEY_FILE || undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -100,13 +198,14 @@ function parseArgs(argv) {
     else if (a === '--topic') opts.topic = String(argv[++i]);
     else if (a === '--json') opts.json = true;
     else if (a === '--file') opts.file = String(argv[++i]);
+    else if (a === '--trust-key') opts.trustKey = String(argv[++i]);
     else if (a === '-h' || a === '--help') opts.help = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return opts;
 }
 
-/** Records from an NDJSON file of audit records or of audit.recorded events. */
+/** Lines of an NDJSON file of audit records or of audit.recorded events, as parsed. */
 function readFile(path) {
   const records = [];
   const unreadable = [];
@@ -115,7 +214,7 @@ function readFile(path) {
     if (line.trim() === '') return;
     try {
       const v = JSON.parse(line);
-      records.push(v && v.type === 'audit.recorded' && v.data ? v.data : v);
+      records.push(v);
     } catch (e) {
       unreadable.push({ line: i + 1, error: e.message });
     }
@@ -147,7 +246,7 @@ async function readTopic({ brokers, topic }) {
           eachMessage: async ({ partition, message }) => {
             try {
               const event = JSON.parse(message.value.toString('utf8'));
-              records.push(event.data);
+              records.push(event);
             } catch (e) {
               unreadable.push({ partition, offset: message.offset, error: e.message });
             }
@@ -175,12 +274,13 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     process.stdout.write(
-      'usage: verify-chain.cjs [--brokers host:port,...] [--topic audit.recorded] [--file records.ndjson] [--json]\n',
+      'usage: verify-chain.cjs [--brokers host:port,...] [--topic audit.recorded] [--file records.ndjson] [--trust-key audit.pub] [--json]\n',
     );
     return 0;
   }
+  const keys = opts.trustKey ? loadTrustedKeys(require('node:fs').readFileSync(opts.trustKey, 'utf8')) : null;
   const { records, unreadable } = opts.file ? readFile(opts.file) : await readTopic(opts);
-  const result = verifyRecords(records);
+  const result = verifyEvents(records, keys);
   if (unreadable.length) result.unreadable = unreadable.length;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -189,7 +289,7 @@ async function main() {
     const desc =
       result.chains.length === 1 ? `last seq ${result.chains[0].last_seq}` : `${result.chains.length} chains`;
     process.stdout.write(
-      `ok: ${total} records verified (${desc})${unreadable.length ? `; ${unreadable.length} unreadable messages skipped` : ''}\n`,
+      `ok: ${total} records verified (${desc}); signatures ${result.signatures}${unreadable.length ? `; ${unreadable.length} unreadable messages skipped` : ''}\n`,
     );
   } else {
     process.stdout.write(`broken at seq ${result.broken.seq}: ${result.broken.reason} (${result.broken.detail})\n`);
@@ -197,7 +297,7 @@ async function main() {
   return result.ok ? 0 : 1;
 }
 
-module.exports = { verifyRecords, recordHash, GENESIS };
+module.exports = { verifyRecords, verifyEvents, loadTrustedKeys, signatureProblem, recordHash, GENESIS };
 
 if (require.main === module) {
   main().then(

@@ -8,7 +8,7 @@ const { join } = require('node:path');
 const dir = join(__dirname, '..', '..', '.run', 'keys');
 mkdirSync(dir, { recursive: true, mode: 0o700 });
 let made = 0;
-for (const name of ['policy-decision', 'approval-queue', 'execution-binding']) {
+for (const name of ['policy-decision', 'approval-queue', 'execution-binding', 'audit']) {
   const key = join(dir, `${name}.key`);
   if (existsSync(key)) continue;
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

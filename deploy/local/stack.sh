@@ -28,6 +28,8 @@ service_env() {
   echo "TRUST_POLICY_DECISION_KEY_FILE=$KEYS/policy-decision.pub"
   echo "TRUST_APPROVAL_QUEUE_KEY_FILE=$KEYS/approval-queue.pub"
   echo "TRUST_EXECUTION_BINDING_KEY_FILE=$KEYS/execution-binding.pub"
+  echo "AUDIT_SIGNING_KEY_FILE=$KEYS/audit.key"
+  echo "TRUST_AUDIT_KEY_FILE=$KEYS/audit.pub"
   echo "APPROVER_JWT_SECRET_FILE=$KEYS/approver-jwt.secret"
   echo "EXECUTOR_HTTP_SECRET=$(cat "$KEYS/executor-http.secret")"
   echo "POLICY_DIR=${POLICY_DIR:-$ROOT/policies}"

@@ -294,6 +294,12 @@ describe('fault suite: faults while proposals flow', () => {
           ),
         );
         const audited = await scalar(dbUrls.audit, `SELECT count(*) AS n FROM audit.audit_records`);
+        // A conflict record is a second body under a known event id (policy-decision re-announces its
+        // snapshots with a new activated_at on every start): one event, two records.
+        const conflicts = await scalar(
+          dbUrls.audit,
+          `SELECT count(*) AS n FROM audit.audit_records WHERE kind = 'conflict'`,
+        );
         const state = {
           outcomes: live.outcomes.size,
           reviews: reviewer.pending,
@@ -306,7 +312,7 @@ describe('fault suite: faults while proposals flow', () => {
           state.outcomes >= PROPOSALS &&
           state.reviews === 0 &&
           state.outbox === 0 &&
-          audited === state.events &&
+          audited - conflicts === state.events &&
           state.streamed === audited
         )
           break;

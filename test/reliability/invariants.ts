@@ -177,6 +177,14 @@ interface AuditRow {
   tenant: string | null;
   recorded_at: Date;
   body: string;
+  /** 1, or 2 when the fields below are hashed too (services/audit hash-chain.ts). */
+  format: number;
+  kind: string | null;
+  digest: string | null;
+  signature: string | null;
+  signature_reason: string | null;
+  redaction: string | null;
+  conflict: string | null;
 }
 
 /**
@@ -369,9 +377,11 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
   // The audit chain: every event and DLQ message recorded once, links and hashes recomputed, head, stream.
   const rows = await query<AuditRow>(
     input.databases.audit,
-    `SELECT seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body FROM audit.audit_records ORDER BY seq`,
+    `SELECT seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body,
+            format, kind, digest, signature, signature_reason, redaction, conflict FROM audit.audit_records ORDER BY seq`,
   );
   counts['audit records'] = rows.length;
+  counts['audit conflict records'] = rows.filter((r) => r.kind === 'conflict').length;
   const keys = new Set(rows.map((r) => r.dedupe_key));
   const auditedTopics = EVENT_TOPICS.filter((t) => t !== Topics.AuditRecorded);
   for (const m of messages.filter((x) => auditedTopics.includes(x.topic as (typeof auditedTopics)[number]))) {
@@ -409,9 +419,24 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
       tenant: r.tenant,
       recorded_at: r.recorded_at.toISOString(),
       body: JSON.parse(r.body) as unknown,
+      // Format 2 adds what audit found; format 1 records hash without these keys at all.
+      ...(Number(r.format) === 2
+        ? {
+            format: 2,
+            kind: r.kind,
+            digest: r.digest,
+            signature: r.signature,
+            signature_reason: r.signature_reason,
+            redaction: r.redaction === null ? null : (JSON.parse(r.redaction) as unknown),
+            conflict: r.conflict === null ? null : (JSON.parse(r.conflict) as unknown),
+          }
+        : {}),
     };
     if (sha256Hex(canonicalJson(hashed)) !== r.record_hash)
       v(`audit chain: seq ${seq} does not hash to its record_hash`);
+    // Nothing here is forged: every signed event the services produced must verify with their keys.
+    if (r.signature === 'invalid')
+      v(`audit chain: seq ${seq} (${r.event_type}) recorded with an invalid signature: ${r.signature_reason ?? ''}`);
     prev = r.record_hash;
   }
   const [head] = await query<{ seq: string; record_hash: string }>(

@@ -46,17 +46,20 @@ export async function createTestDatabase(name: string): Promise<string> {
   return u.toString();
 }
 
+/** The producers of signed events: audit signs audit.recorded. */
+export type KeyOwner = 'policy-decision' | 'approval-queue' | 'execution-binding' | 'audit';
+
 /** Test signing keys, one pair per producer of signed events, written to files as in production. */
 export interface TestKeys {
   dir: string;
-  files: Record<'policy-decision' | 'approval-queue' | 'execution-binding', { privateKey: string; publicKey: string }>;
-  pems: Record<'policy-decision' | 'approval-queue' | 'execution-binding', { privateKeyPem: string; publicKeyPem: string }>;
+  files: Record<KeyOwner, { privateKey: string; publicKey: string }>;
+  pems: Record<KeyOwner, { privateKeyPem: string; publicKeyPem: string }>;
   jwtSecret: string;
 }
 
 export function makeTestKeys(): TestKeys {
   const dir = mkdtempSync(join(tmpdir(), 'cs-keys-'));
-  const names = ['policy-decision', 'approval-queue', 'execution-binding'] as const;
+  const names = ['policy-decision', 'approval-queue', 'execution-binding', 'audit'] as const;
   const files = {} as TestKeys['files'];
   const pems = {} as TestKeys['pems'];
   for (const n of names) {
@@ -78,6 +81,8 @@ export function keyEnv(keys: TestKeys): Record<string, string> {
     TRUST_POLICY_DECISION_KEY_FILE: keys.files['policy-decision'].publicKey,
     TRUST_APPROVAL_QUEUE_KEY_FILE: keys.files['approval-queue'].publicKey,
     TRUST_EXECUTION_BINDING_KEY_FILE: keys.files['execution-binding'].publicKey,
+    AUDIT_SIGNING_KEY_FILE: keys.files['audit'].privateKey,
+    TRUST_AUDIT_KEY_FILE: keys.files['audit'].publicKey,
     APPROVER_JWT_SECRET: keys.jwtSecret,
   };
 }

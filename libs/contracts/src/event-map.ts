@@ -32,6 +32,10 @@ export const SignedTopics: Partial<Record<Topic, string>> = {
   [Topics.DecisionMade]: 'policy-decision',
   [Topics.ApprovalResolved]: 'approval-queue',
   [Topics.JobReleased]: 'execution-binding',
+  [Topics.JobBlocked]: 'execution-binding',
+  [Topics.JobExecuted]: 'execution-binding',
+  [Topics.ApprovalEscalated]: 'approval-queue',
+  [Topics.AuditRecorded]: 'audit',
 };
 
 export type ParseResult<T> =

@@ -6,6 +6,7 @@ export * from './event-map';
 export * from './safe-json';
 export * from './redact-payload';
 export * from './reserved-keys';
+export * from './redact-fields';
 export * from './events/job-proposed.v1';
 export * from './events/decision-made.v1';
 export * from './events/approval-resolved.v1';

@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { EventSchemas, Topics, dlqTopic, type DlqRecord, type Topic } from '@countersign/contracts';
-import { canonicalJson, policySnapshotId, sha256Hex } from '@countersign/crypto';
+import {
+  canonicalJson,
+  generateSigningKeyPair,
+  jobHash,
+  policySnapshotId,
+  sha256Hex,
+  signEvent,
+  signerFromPem,
+  type Signer,
+} from '@countersign/crypto';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, publishRaw, type ProbedMessage } from '../../../test/support/kafka-probe';
 import {
@@ -17,8 +26,8 @@ import {
   keyEnv,
   makeTestKeys,
   startService,
+  type KeyOwner,
   type ServiceHandle,
-  type TestKeys,
 } from '../../../test/support/stack';
 
 /** HS256 JWT, as the approver identity provider would mint it (jose is ESM-only, so by hand). */
@@ -33,26 +42,26 @@ function mintToken(secret: string, claims: Record<string, unknown>): string {
 const at = () => new Date().toISOString();
 const hash = sha256Hex('job');
 
-function envelope<T extends Topic>(type: T, data: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+// Keys for the whole file: the events below are signed as their producers sign them.
+const keys = makeTestKeys();
+const signerOf = (who: KeyOwner): Signer => signerFromPem(keys.pems[who].privateKeyPem);
+
+function envelope<T extends Topic>(type: T, data: Record<string, unknown>, by?: KeyOwner) {
   const event = {
     event_id: randomUUID(),
     type,
     schema_version: 1,
     occurred_at: at(),
-    producer: 'test',
+    producer: by ?? 'test',
     data,
-    ...extra,
   };
   const checked = EventSchemas[type].safeParse(event);
   if (!checked.success) throw new Error(`test fixture ${type} is invalid: ${checked.error.message}`);
-  return event as { event_id: string; type: T; data: Record<string, unknown> };
+  return (by ? signEvent(event, signerOf(by)) : event) as { event_id: string; type: T; data: Record<string, unknown> };
 }
-
-const signature = { alg: 'Ed25519', key_id: '0123456789abcdef', value: 'c2lnbmF0dXJl' };
 
 describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   let svc: ServiceHandle;
-  let keys: TestKeys;
   let db: string;
   let pg: Client;
   const probe = new KafkaProbe();
@@ -82,7 +91,11 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
       previous_snapshot_id: null,
       activated_at: at(),
     }),
-    proposal({ job_id: jobId, tenant: 'acme' }),
+    proposal({
+      job_id: jobId,
+      tenant: 'acme',
+      payload: { key: 'feature.x', value: true, credentials: { api_key: 'sk-live-do-not-keep', region: 'eu' } },
+    }),
     envelope(
       Topics.DecisionMade,
       {
@@ -105,68 +118,88 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
         decision_summary: summary,
         decided_at: at(),
       },
-      { signature },
+      'policy-decision',
     ),
-    envelope(Topics.ApprovalEscalated, {
-      job_id: jobId,
-      tenant: 'acme',
-      escalation_roles: ['on-call-lead'],
-      due_at: at(),
-      approvals_so_far: 0,
-      approvals_required: 1,
-      decision_summary: summary,
-      escalated_at: at(),
-    }),
-    envelope(Topics.ApprovalResolved, {
-      job_id: jobId,
-      tenant: 'acme',
-      resolution: 'APPROVED',
-      job_hash: hash,
-      policy_snapshot: snapshot,
-      approvals: [
-        {
-          actor: 'bob@acme.test',
-          role: 'service-owner',
-          action: 'approve',
-          reason: 'change window is open',
-          note: null,
-          at: at(),
-        },
-      ],
-      resolved_by: 'bob@acme.test',
-      resolved_comment: 'change window is open',
-      resolved_at: at(),
-    }),
-    envelope(Topics.JobReleased, {
-      job_id: jobId,
-      tenant: 'acme',
-      agent_id: 'agent-1',
-      job_hash: hash,
-      policy_snapshot: snapshot,
-      constraints: {},
-      released_at: at(),
-      expires_at: at(),
-    }),
-    envelope(Topics.JobExecuted, {
-      job_id: jobId,
-      tenant: 'acme',
-      job_hash: hash,
-      executor: 'http',
-      status: 'SUCCEEDED',
-      error: null,
-      attempts: 1,
-      executed_at: at(),
-    }),
+    envelope(
+      Topics.ApprovalEscalated,
+      {
+        job_id: jobId,
+        tenant: 'acme',
+        escalation_roles: ['on-call-lead'],
+        due_at: at(),
+        approvals_so_far: 0,
+        approvals_required: 1,
+        decision_summary: summary,
+        escalated_at: at(),
+      },
+      'approval-queue',
+    ),
+    envelope(
+      Topics.ApprovalResolved,
+      {
+        job_id: jobId,
+        tenant: 'acme',
+        resolution: 'APPROVED',
+        job_hash: hash,
+        policy_snapshot: snapshot,
+        approvals: [
+          {
+            actor: 'bob@acme.test',
+            role: 'service-owner',
+            action: 'approve',
+            reason: 'change window is open',
+            note: null,
+            at: at(),
+          },
+        ],
+        resolved_by: 'bob@acme.test',
+        resolved_comment: 'change window is open',
+        resolved_at: at(),
+      },
+      'approval-queue',
+    ),
+    envelope(
+      Topics.JobReleased,
+      {
+        job_id: jobId,
+        tenant: 'acme',
+        agent_id: 'agent-1',
+        job_hash: hash,
+        policy_snapshot: snapshot,
+        constraints: {},
+        released_at: at(),
+        expires_at: at(),
+      },
+      'execution-binding',
+    ),
+    envelope(
+      Topics.JobExecuted,
+      {
+        job_id: jobId,
+        tenant: 'acme',
+        job_hash: hash,
+        executor: 'http',
+        status: 'SUCCEEDED',
+        error: null,
+        attempts: 1,
+        executed_at: at(),
+      },
+      'execution-binding',
+    ),
     proposal({ job_id: blockedJobId, tenant: 'globex' }),
-    envelope(Topics.JobBlocked, {
-      job_id: blockedJobId,
-      tenant: null,
-      reason_code: 'DENIED',
-      detail: 'policy denies',
-      job_hash: null,
-      reason_text: null,
-      blocked_at: at(),
-    }),
+    envelope(
+      Topics.JobBlocked,
+      {
+        job_id: blockedJobId,
+        tenant: null,
+        reason_code: 'DENIED',
+        detail: 'policy denies',
+        job_hash: null,
+        reason_text: null,
+        blocked_at: at(),
+      },
+      'execution-binding',
+    ),
   ];
   const rejected: DlqRecord = {
     source_topic: Topics.ApprovalResolved,
@@ -212,7 +245,6 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   beforeAll(async () => {
     // Per run, so a second run of this spec (another engineer's, in parallel) cannot drop it under this one.
     db = await createTestDatabase(`audit_trail_${process.pid}`);
-    keys = makeTestKeys();
     await probe.start([Topics.AuditRecorded]);
     svc = await startService('audit', { databaseUrl: db, env: keyEnv(keys) });
     pg = new Client({ connectionString: db });
@@ -568,6 +600,258 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
       (r) => r.tenant,
     );
     expect(new Set(tenants)).toEqual(new Set(['globex']));
+  });
+
+  const recordOf = async (where: string, params: unknown[]) => {
+    const r = await pg.query(
+      `SELECT seq::int AS seq, kind, digest, signature, signature_reason, redaction, conflict, body, format
+         FROM audit.audit_records WHERE ${where} ORDER BY seq`,
+      params,
+    );
+    return r.rows as {
+      seq: number;
+      kind: string;
+      digest: string;
+      signature: string;
+      signature_reason: string | null;
+      redaction: string | null;
+      conflict: string | null;
+      body: string;
+      format: number;
+    }[];
+  };
+  /** Waits until `n` deliveries of `eventId` were handled (recorded or found recorded). */
+  const handled = (eventId: string, n: number) =>
+    waitFor(
+      () => svc.lines.filter((l) => l['msg'] === 'event recorded' && l['event_id'] === eventId).length >= n,
+      `${n} deliveries of ${eventId}`,
+    );
+
+  it('verifies the signature of every signed event with its producer key, before redacting', async () => {
+    const verdicts = new Map<string, string>();
+    for (const e of events) verdicts.set(e.type, (await recordOf('source_event_id = $1', [e.event_id]))[0]!.signature);
+    expect(Object.fromEntries(verdicts)).toEqual({
+      [Topics.PolicyActivated]: 'unsigned',
+      [Topics.JobProposed]: 'unsigned',
+      [Topics.DecisionMade]: 'verified',
+      [Topics.ApprovalEscalated]: 'verified',
+      [Topics.ApprovalResolved]: 'verified',
+      [Topics.JobReleased]: 'verified',
+      [Topics.JobExecuted]: 'verified',
+      [Topics.JobBlocked]: 'verified',
+    });
+  });
+
+  it('records a forged, altered or unsigned decision.made with the verdict invalid and why', async () => {
+    const forgedJob = `job-forged-${randomUUID()}`;
+    const data = (decision: string) =>
+      `{"job_id":"${forgedJob}","tenant":"acme","decision":"${decision}","policy_snapshot":"${snapshot}",` +
+      `"policy_rule_id":"allow-all","policy_reason":"forged","matched_rules":[],"job_hash":"${hash}","constraints":{},` +
+      `"approval":null,"decision_summary":{"title":"t","why":"w","next_effect":"n"},"decided_at":"${at()}"}`;
+    const head = (id: string) =>
+      `{"event_id":"${id}","type":"decision.made","schema_version":1,"occurred_at":"${at()}","producer":"policy-decision",`;
+    // Signed by a key nobody trusts.
+    const outsider = signerFromPem(generateSigningKeyPair().privateKeyPem);
+    const forgedId = randomUUID();
+    const forgedSig = signEvent(
+      JSON.parse(`${head(forgedId)}"data":${data('ALLOW')}}`) as Record<string, unknown>,
+      outsider,
+    ).signature;
+    const forged = `${head(forgedId)}"data":${data('ALLOW')},"signature":{"alg":"Ed25519","key_id":"${forgedSig.key_id}","value":"${forgedSig.value}"}}`;
+    // Signed by policy-decision's real key over DENY, then the text edited to ALLOW.
+    const alteredId = randomUUID();
+    const genuine = signEvent(
+      JSON.parse(`${head(alteredId)}"data":${data('DENY')}}`) as Record<string, unknown>,
+      signerOf('policy-decision'),
+    ).signature;
+    const altered = `${head(alteredId)}"data":${data('ALLOW')},"signature":{"alg":"Ed25519","key_id":"${genuine.key_id}","value":"${genuine.value}"}}`;
+    const unsignedId = randomUUID();
+    const unsigned = `${head(unsignedId)}"data":${data('ALLOW')}}`;
+    for (const text of [forged, altered, unsigned]) await publishRaw(Topics.DecisionMade, forgedJob, text);
+    for (const id of [forgedId, alteredId, unsignedId]) await handled(id, 1);
+
+    const verdict = async (id: string) => {
+      const [r] = await recordOf('source_event_id = $1', [id]);
+      return [r!.signature, r!.signature_reason];
+    };
+    expect(await verdict(forgedId)).toEqual(['invalid', `unknown signing key ${forgedSig.key_id}`]);
+    expect(await verdict(alteredId)).toEqual(['invalid', 'signature does not verify']);
+    expect(await verdict(unsignedId)).toEqual(['invalid', 'no signature']);
+
+    // The timeline shows them as such, and a forged decision does not make the job "decided".
+    const { body } = await api(`/api/v1/jobs/${forgedJob}/timeline`);
+    const steps = body['steps'] as Record<string, unknown>[];
+    expect(steps.map((x) => [x['kind'], x['signed'], x['signature']])).toEqual([
+      ['decided', false, 'invalid'],
+      ['decided', false, 'invalid'],
+      ['decided', false, 'invalid'],
+    ]);
+    expect(body['outcome']).toBe('unknown');
+    const story = spawnSync(process.execPath, ['-e', CLI_HARNESS, 'audit', 'timeline', forgedJob, '--url', svc.url], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, COUNTERSIGN_TOKEN: auditor() },
+    });
+    expect(story.stdout).toContain('decided ALLOW by rule allow-all (forged)');
+    expect(story.stdout).toContain('[SIGNATURE INVALID: no signature]');
+    expect(story.stdout).toContain('[SIGNATURE INVALID: signature does not verify]');
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('records a different body under a known event id as a conflict, and a redelivery of either as nothing', async () => {
+    const first = events[4]!;
+    const [original] = await recordOf('source_event_id = $1 AND kind = $2', [first.event_id, 'event']);
+    const before = svc.lines.filter((l) => l['msg'] === 'event recorded' && l['event_id'] === first.event_id).length;
+    // The genuine approval's id and signature, copied onto another job and a REJECTED resolution.
+    const sig = (first as unknown as { signature: { key_id: string; value: string } }).signature;
+    const other = `job-conflict-${randomUUID()}`;
+    const conflicting =
+      `{"event_id":"${first.event_id}","type":"approval.resolved","schema_version":1,"occurred_at":"${at()}",` +
+      `"producer":"approval-queue","data":{"job_id":"${other}","tenant":"acme","resolution":"REJECTED",` +
+      `"job_hash":"${hash}","policy_snapshot":"${snapshot}","approvals":[],"resolved_by":"mallory",` +
+      `"resolved_comment":null,"resolved_at":"${at()}"},` +
+      `"signature":{"alg":"Ed25519","key_id":"${sig.key_id}","value":"${sig.value}"}}`;
+    await publishRaw(Topics.ApprovalResolved, other, conflicting);
+    await publishRaw(Topics.ApprovalResolved, other, conflicting);
+    await publishRaw(Topics.ApprovalResolved, jobId, JSON.stringify(first));
+    await handled(first.event_id, before + 3);
+
+    const all = await recordOf('source_event_id = $1', [first.event_id]);
+    expect(all.map((r) => r.kind)).toEqual(['event', 'conflict']);
+    const conflict = all[1]!;
+    expect(JSON.parse(conflict.conflict!)).toEqual({ first_seq: original!.seq, first_digest: original!.digest });
+    expect(conflict.digest).not.toBe(original!.digest);
+    expect(conflict).toMatchObject({ signature: 'invalid', signature_reason: 'signature does not verify' });
+    expect(JSON.parse(conflict.body)).toMatchObject({ data: { job_id: other, resolution: 'REJECTED' } });
+    // The first record is untouched: the trail keeps the genuine approval as it was.
+    expect(JSON.parse(all[0]!.body)).toMatchObject({ data: { job_id: jobId, resolution: 'APPROVED' } });
+
+    // The conflict is in the other job's timeline, naming the first record.
+    const { body } = await api(`/api/v1/jobs/${other}/timeline`);
+    expect((body['steps'] as Record<string, unknown>[])[0]).toMatchObject({
+      kind: 'resolved',
+      signed: false,
+      signature: 'invalid',
+      conflict: { first_seq: original!.seq, first_digest: original!.digest, digest: conflict.digest },
+    });
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('records a different DLQ record at known coordinates once as a conflict, without holding the partition', async () => {
+    const key = `dlq:${rejected.source_topic}:${rejected.partition}:${rejected.offset}:${rejected.consumer}`;
+    const [first] = await recordOf('dedupe_key = $1', [key]);
+    // Same source coordinates and consumer, another error: hand-built text, sent twice.
+    const text =
+      `{"source_topic":"${rejected.source_topic}","partition":${rejected.partition},"offset":"${rejected.offset}",` +
+      `"consumer":"${rejected.consumer}","error":"rewritten by someone on the broker","issues":[],"key":"${jobId}",` +
+      `"value_base64":null,"headers":{},"failed_at":"${at()}"}`;
+    const recordedLines = () => svc.lines.filter((l) => l['msg'] === 'dlq message recorded').length;
+    const before = recordedLines();
+    await publishRaw(dlqTopic(Topics.ApprovalResolved), jobId, text);
+    await publishRaw(dlqTopic(Topics.ApprovalResolved), jobId, text);
+    await waitFor(() => recordedLines() >= before + 2, 'both deliveries of the conflicting DLQ record');
+    const conflicts = await recordOf('dedupe_key LIKE $1', [`conflict:${key}:%`]);
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({ kind: 'conflict', signature: 'unsigned' });
+    expect(JSON.parse(conflicts[0]!.conflict!)).toEqual({ first_seq: first!.seq, first_digest: first!.digest });
+    expect(svc.lines.filter((l) => l['msg'] === 'recording dlq message failed; retrying')).toEqual([]);
+  });
+
+  it("keeps a proposal's payload redacted, with the job_hash of the full payload", async () => {
+    const p = events[1]!;
+    const [r] = await recordOf('source_event_id = $1', [p.event_id]);
+    expect(r!.body).not.toContain('sk-live-do-not-keep');
+    expect((JSON.parse(r!.body) as { data: { payload: unknown } }).data.payload).toEqual({
+      key: 'feature.x',
+      value: true,
+      credentials: { api_key: '[REDACTED]', region: 'eu' },
+    });
+    expect(JSON.parse(r!.redaction!)).toEqual({
+      fields: ['credentials.api_key'],
+      job_hash: jobHash(p.data as unknown as Parameters<typeof jobHash>[0]),
+    });
+    // The digest is of the message as sent, which the stored (redacted) body no longer is.
+    const { trace: _t, ...sent } = p as unknown as Record<string, unknown>;
+    expect(r!.digest).toBe(sha256Hex(canonicalJson(sent)));
+    // And audit.recorded carries the redacted form too.
+    const streamed = probe.find(
+      Topics.AuditRecorded,
+      (m) => (m.json?.['data'] as { seq?: number } | undefined)?.seq === r!.seq,
+    );
+    expect(JSON.stringify(streamed.map((m) => m.json))).not.toContain('sk-live-do-not-keep');
+  });
+
+  it('signs audit.recorded: a copy verifies with the public key alone, and fails when altered', async () => {
+    await waitFor(async () => {
+      const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
+      return (r.rows[0] as { n: number }).n === 0;
+    }, 'the outbox to drain');
+    const head = ((await pg.query(`SELECT seq::int AS seq, record_hash FROM audit.chain_head`)).rows[0] as {
+      seq: number;
+      record_hash: string;
+    })!;
+    const hashes = new Set(
+      ((await pg.query(`SELECT record_hash FROM audit.audit_records`)).rows as { record_hash: string }[]).map(
+        (r) => r.record_hash,
+      ),
+    );
+    const isMine = (m: ProbedMessage) =>
+      hashes.has((m.json?.['data'] as { record_hash?: string } | undefined)?.record_hash ?? '');
+    await probe.waitFor(Topics.AuditRecorded, isMine, 30000, hashes.size);
+    // The compliance copy: the events exactly as they came off the topic.
+    const copy = probe
+      .find(Topics.AuditRecorded, isMine)
+      .map((m) => m.value!)
+      .join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'cs-audit-copy-'));
+    const file = join(dir, 'copy.ndjson');
+    const pub = join(dir, 'audit.pub');
+    writeFileSync(file, copy);
+    writeFileSync(pub, keys.pems['audit'].publicKeyPem);
+    const script = (f: string, key = pub) =>
+      spawnSync(process.execPath, [join(ROOT, 'deploy/audit/verify-chain.cjs'), '--file', f, '--trust-key', key], {
+        encoding: 'utf8',
+      });
+    const ok = script(file);
+    expect(ok.stdout).toBe(
+      `ok: ${head.seq} records verified (last seq ${head.seq}); signatures ${head.seq} verified\n`,
+    );
+    expect(ok.status).toBe(0);
+
+    // Another audit key: nothing verifies.
+    const otherPub = join(dir, 'other.pub');
+    writeFileSync(otherPub, generateSigningKeyPair().publicKeyPem);
+    expect(script(file, otherPub).stdout).toMatch(
+      /^broken at seq 1: BAD_SIGNATURE \(unknown signing key [0-9a-f]{16}\)/,
+    );
+
+    // A record altered and re-hashed consistently (so the chain alone still links) fails its signature.
+    const lines = copy.split('\n');
+    const lastLine = lines.findIndex((l) => l.includes(`"seq":${head.seq},`));
+    const rewritten = JSON.parse(lines[lastLine]!) as { data: Record<string, unknown> };
+    rewritten.data['tenant'] = 'evil';
+    const { record_hash: _h, ...rest } = rewritten.data;
+    rewritten.data['record_hash'] = sha256Hex(canonicalJson(rest));
+    const altered = join(dir, 'altered.ndjson');
+    writeFileSync(altered, lines.map((l, i) => (i === lastLine ? JSON.stringify(rewritten) : l)).join('\n'));
+    expect(script(altered).stdout).toBe(`broken at seq ${head.seq}: BAD_SIGNATURE (signature does not verify)\n`);
+    // A record appended without audit's signature is an unsigned head.
+    const unsignedTail = join(dir, 'unsigned.ndjson');
+    const { signature: _s, ...stripped } = JSON.parse(lines[lastLine]!) as Record<string, unknown>;
+    writeFileSync(unsignedTail, lines.map((l, i) => (i === lastLine ? JSON.stringify(stripped) : l)).join('\n'));
+    expect(script(unsignedTail).stdout).toMatch(new RegExp(`^broken at seq ${head.seq}: UNSIGNED_HEAD`));
+
+    // The CLI checks the same copy offline.
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, ['-e', CLI_HARNESS, ...args], { cwd: ROOT, encoding: 'utf8', env: process.env });
+    const cliOk = cli(['audit', 'verify', '--file', file, '--trust-key', pub]);
+    expect(cliOk.stdout).toMatch(
+      new RegExp(`^ok: ${head.seq} records verified \\(last seq ${head.seq}\\); signatures \\d+ verified\n`),
+    );
+    expect(cliOk.status).toBe(0);
+    const cliBad = cli(['audit', 'verify', '--file', altered, '--trust-key', pub]);
+    expect(cliBad.stdout).toBe(`broken at seq ${head.seq}: BAD_SIGNATURE (signature does not verify)\n`);
+    expect(cliBad.status).toBe(1);
   });
 
   it('serves the CLI: verify, timeline and clear errors', async () => {

@@ -1,5 +1,7 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import type { KeyObject } from 'node:crypto';
+import { canonicalJson, publicKeyFromPem, sha256Hex, verifyEvent } from '@countersign/crypto';
 import type { Command } from 'commander';
 import { CliError, ExitCode, processIo, type CliContext } from '../cli-context';
 
@@ -72,7 +74,138 @@ function seqOption(name: string, v: string | undefined): string | undefined {
   return v;
 }
 
-async function verifyAction(ctx: CliContext, opts: CommonOpts & { fromSeq?: string; toSeq?: string }): Promise<void> {
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliError(ExitCode.Usage, `${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function trustedKeys(path: string): KeyObject[] {
+  const pems = readText(path, '--trust-key').match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+  if (pems.length === 0) throw new CliError(ExitCode.Usage, `--trust-key ${path}: no PEM public key in it`);
+  try {
+    return pems.map(publicKeyFromPem);
+  } catch (e) {
+    throw new CliError(ExitCode.Usage, `--trust-key ${path}: ${(e as Error).message}`);
+  }
+}
+
+type Finding = { seq: number; reason: string; detail: string };
+
+/** The hashed fields by record format (docs/audit.md); a field outside the list is not hashed. */
+const V1_FIELDS = [
+  'seq',
+  'prev_hash',
+  'source_topic',
+  'source_event_id',
+  'event_type',
+  'job_id',
+  'tenant',
+  'recorded_at',
+  'body',
+];
+const HASHED_FIELDS: Record<number, readonly string[]> = {
+  1: V1_FIELDS,
+  2: [...V1_FIELDS, 'format', 'kind', 'digest', 'signature', 'signature_reason', 'redaction', 'conflict'],
+};
+
+function hashOf(record: Json): string | null {
+  const fields = HASHED_FIELDS[record['format'] === undefined ? 1 : Number(record['format'])];
+  if (!fields) return null;
+  const hashed: Json = {};
+  for (const f of fields) if (f in record) hashed[f] = record[f];
+  return sha256Hex(canonicalJson(hashed));
+}
+
+/**
+ * Verifies a compliance copy on its own, with no server: an NDJSON file of `audit.recorded` events
+ * (or of bare records, which prove integrity but not who wrote them). Each record must hash to its
+ * record_hash and link to the one before from seq 1; with trusted keys, every audit signature
+ * present must verify and the last record must carry one (it commits to all before it).
+ */
+export function verifyCopy(
+  lines: readonly string[],
+  keys: readonly KeyObject[] | undefined,
+): { ok: true; checked: number; last_seq: number; signatures: string } | ({ ok: false } & Finding) {
+  const bySeq = new Map<number, { record: Json; event: Json | null }>();
+  const findings: Finding[] = [];
+  let signed = 0;
+  let lastSigned = 0;
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: Json;
+    try {
+      v = JSON.parse(line) as Json;
+    } catch (e) {
+      findings.push({ seq: 0, reason: 'UNREADABLE', detail: `line ${i + 1}: ${(e as Error).message}` });
+      return;
+    }
+    const isEvent = v['type'] === 'audit.recorded' && typeof v['data'] === 'object' && v['data'] !== null;
+    const record = (isEvent ? v['data'] : v) as Json;
+    const seq = Number(record['seq']);
+    if (keys && isEvent && v['signature'] !== undefined) {
+      const r = verifyEvent(v, keys);
+      if (!r.ok) findings.push({ seq, reason: 'BAD_SIGNATURE', detail: r.reason });
+      else {
+        signed += 1;
+        lastSigned = Math.max(lastSigned, seq);
+      }
+    }
+    const prior = bySeq.get(seq);
+    if (prior && prior.record['record_hash'] !== record['record_hash'])
+      findings.push({ seq, reason: 'FORK', detail: `two different records claim seq ${seq}` });
+    if (!prior) bySeq.set(seq, { record, event: isEvent ? v : null });
+  });
+  let prev = '0'.repeat(64);
+  const seqs = [...bySeq.keys()].sort((a, b) => a - b);
+  for (const [i, seq] of seqs.entries()) {
+    const { record } = bySeq.get(seq)!;
+    if (seq !== i + 1) {
+      findings.push({ seq: i + 1, reason: 'GAP', detail: `seq ${i + 1} is missing` });
+      break;
+    }
+    const hash = record['record_hash'];
+    if (hashOf(record) !== hash) {
+      findings.push({ seq, reason: 'HASH_MISMATCH', detail: 'record_hash does not match the record' });
+      break;
+    }
+    if (record['prev_hash'] !== prev) {
+      findings.push({ seq, reason: 'PREV_HASH_MISMATCH', detail: `prev_hash does not equal record ${seq - 1}'s hash` });
+      break;
+    }
+    prev = String(hash);
+  }
+  const last = seqs.length;
+  if (keys && last > 0 && lastSigned !== last)
+    findings.push({
+      seq: last,
+      reason: 'UNSIGNED_HEAD',
+      detail: 'the last record carries no valid audit signature, so nothing proves audit wrote the chain',
+    });
+  const first = findings.sort((a, b) => a.seq - b.seq)[0];
+  if (first) return { ok: false, ...first };
+  return { ok: true, checked: last, last_seq: last, signatures: keys ? `${signed} verified` : 'not checked' };
+}
+
+async function verifyAction(
+  ctx: CliContext,
+  opts: CommonOpts & { fromSeq?: string; toSeq?: string; file?: string; trustKey?: string },
+): Promise<void> {
+  if (opts.file) {
+    const keys = opts.trustKey ? trustedKeys(opts.trustKey) : undefined;
+    const r = verifyCopy(readText(opts.file, '--file').split('\n'), keys);
+    if (r.ok) {
+      ctx.io.stdout(`ok: ${r.checked} records verified (last seq ${r.last_seq}); signatures ${r.signatures}\n`);
+      ctx.exitCode = ExitCode.Ok;
+    } else {
+      ctx.io.stdout(`broken at seq ${r.seq}: ${r.reason} (${r.detail})\n`);
+      ctx.exitCode = ExitCode.Findings;
+    }
+    return;
+  }
+  if (opts.trustKey) throw new CliError(ExitCode.Usage, '--trust-key checks a copy: give it with --file');
   const r = await json(opts, '/api/v1/audit/verify', {
     from_seq: seqOption('--from-seq', opts.fromSeq),
     to_seq: seqOption('--to-seq', opts.toSeq),
@@ -144,7 +277,7 @@ function describeStep(step: Json): string {
     case 'released':
       return `released (expires ${s(step['expires_at'])})`;
     case 'blocked':
-      return `blocked ${s(step['reason_code'])}: ${s(step['detail'])}`;
+      return `blocked ${s(step['reason_code'])}: ${s(step['detail'])}${step['report_only'] === true ? ' (reported after the outcome, which stands)' : ''}`;
     case 'executed':
       return `executed ${s(step['status'])} via ${s(step['executor'])}${step['error'] ? `: ${s(step['error'])}` : ''}`;
     case 'rejected_input':
@@ -152,6 +285,15 @@ function describeStep(step: Json): string {
     default:
       return s(step['event_type'] ?? step['kind']);
   }
+}
+
+/** What audit found about a step, when it is not the ordinary: a bad signature, a conflicting body. */
+function findings(step: Json): string {
+  const out: string[] = [];
+  if (step['signature'] === 'invalid') out.push(`SIGNATURE INVALID: ${s(step['signature_reason'])}`);
+  const conflict = step['conflict'] as { first_seq?: number } | null | undefined;
+  if (conflict) out.push(`CONFLICT: another body under the event id of #${s(conflict.first_seq)}`);
+  return out.length ? `  [${out.join('; ')}]` : '';
 }
 
 async function timelineAction(ctx: CliContext, jobId: string, opts: CommonOpts & { json?: boolean }): Promise<void> {
@@ -163,7 +305,7 @@ async function timelineAction(ctx: CliContext, jobId: string, opts: CommonOpts &
   const out = [`job ${s(t['job_id'])} (tenant ${s(t['tenant']) || '-'}): ${s(t['outcome'])}`];
   for (const step of (t['steps'] ?? []) as Json[]) {
     out.push(
-      `  #${s(step['seq'])}  ${s(step['at'] ?? step['recorded_at']) || s(step['recorded_at'])}  ${describeStep(step)}`,
+      `  #${s(step['seq'])}  ${s(step['at'] ?? step['recorded_at']) || s(step['recorded_at'])}  ${describeStep(step)}${findings(step)}`,
     );
   }
   if (t['policy_url']) out.push(`policy text: ${new URL(s(t['policy_url']), baseUrl(opts.url)).toString()}`);
@@ -178,10 +320,19 @@ export function register(program: Command, ctx: CliContext = { io: processIo, ex
   const sub = (name: string) => audit.command(name).option('--url <url>', 'audit service base URL', DEFAULT_URL);
 
   sub('verify')
-    .description('recompute the hash chain on the server; exit 1 and the first broken seq if it does not verify')
+    .description(
+      'recompute the hash chain on the server, or (--file) of a copy of audit.recorded with no server; exit 1 and the first broken seq if it does not verify',
+    )
     .option('--from-seq <n>', 'first seq to check')
     .option('--to-seq <n>', 'last seq to check')
-    .action((opts: CommonOpts & { fromSeq?: string; toSeq?: string }) => verifyAction(ctx, opts));
+    .option('--file <ndjson>', 'verify this copy (audit.recorded events or exported records, one per line) offline')
+    .option(
+      '--trust-key <pem>',
+      "with --file: audit's public key; every signature must verify and the last record be signed",
+    )
+    .action((opts: CommonOpts & { fromSeq?: string; toSeq?: string; file?: string; trustKey?: string }) =>
+      verifyAction(ctx, opts),
+    );
 
   sub('export')
     .description('stream audit records as NDJSON (stdout, or --out FILE)')

@@ -1,4 +1,5 @@
 import { BaseEnvSchema, TokenAuthEnvShape } from '@countersign/bus';
+import { DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { z } from 'zod';
 
 const csv = z
@@ -9,8 +10,6 @@ const csv = z
       .map((s) => s.trim())
       .filter(Boolean),
   );
-
-export const DEFAULT_REDACT_FIELDS = ['password', 'passwd', 'secret', 'token', 'api_key', 'authorization', 'card_number', 'iban', 'private_key', 'cookie'];
 
 export const EnvSchema = BaseEnvSchema.extend({
   /** Events of one partition taken in at once (intake is idempotent and order-free per job). */
@@ -24,7 +23,7 @@ export const EnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8081),
   ...TokenAuthEnvShape,
   /** Payload keys shown to reviewers as "[REDACTED]", matched case-insensitively at any depth, ignoring `_`/`-`. */
-  REDACT_FIELDS: csv.default(DEFAULT_REDACT_FIELDS),
+  REDACT_FIELDS: csv.default([...DEFAULT_REDACT_FIELDS]),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60000).default(1000),
   SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   ESCALATION_WEBHOOK_URL: z.url().optional(),

@@ -1,5 +1,16 @@
+import { generateSigningKeyPair, signerFromPem } from '@countersign/crypto';
 import { AppendRecordsUseCase, type AppendStore } from './append-records.use-case';
 import type { AppendResult, EntryToAppend } from './audit-record.repository';
+import type { AuditSettings } from './audit-settings';
+
+const settings: AuditSettings = {
+  dbRole: '',
+  appendBatchMax: 10,
+  verifyBatch: 100,
+  verifyWorkers: 1,
+  signer: signerFromPem(generateSigningKeyPair().privateKeyPem),
+  recording: { trusted: {}, redactFields: [], keepFullPayloads: false },
+};
 
 const entry = (key: string): EntryToAppend => ({
   dedupe_key: key,
@@ -9,6 +20,12 @@ const entry = (key: string): EntryToAppend => ({
   job_id: 'job-1',
   tenant: 'acme',
   body: '{}',
+  kind: 'event',
+  digest: '0'.repeat(64),
+  signature: 'unsigned',
+  signature_reason: null,
+  redaction: null,
+  conflict: null,
 });
 
 /** A strict fake: records what it was asked and answers like the repository (dedupe by key). */
@@ -36,7 +53,7 @@ describe('AppendRecordsUseCase', () => {
     const store = new FakeStore();
     const sut = new AppendRecordsUseCase(
       store,
-      { dbRole: '', appendBatchMax: 10, verifyBatch: 100, verifyWorkers: 1 },
+      settings,
       () => now,
     );
     await expect(sut.execute(entry('a'))).resolves.toEqual({ seq: 1, record_hash: 'h', duplicate: false });
@@ -47,7 +64,7 @@ describe('AppendRecordsUseCase', () => {
     const store = new FakeStore();
     const sut = new AppendRecordsUseCase(
       store,
-      { dbRole: '', appendBatchMax: 10, verifyBatch: 100, verifyWorkers: 1 },
+      settings,
       () => now,
     );
     const results = await Promise.all(['a', 'b', 'c', 'a'].map((k) => sut.execute(entry(k))));

@@ -1,5 +1,15 @@
-import { DlqRecordSchema, IdSchema, type AnyEnvelope, type DlqRecord } from '@countersign/contracts';
-import { canonicalJson } from '@countersign/crypto';
+import {
+  DlqRecordSchema,
+  IdSchema,
+  redactPayload,
+  SignedTopics,
+  Topics,
+  type AnyEnvelope,
+  type DlqRecord,
+  type Topic,
+} from '@countersign/contracts';
+import { canonicalJson, jobHash, sha256Hex, verifyEvent, type HashableJob } from '@countersign/crypto';
+import type { KeyObject } from 'node:crypto';
 
 /** event_type of a record made from a `<topic>.dlq` message. */
 export const REJECTED_INPUT = 'rejected_input';
@@ -15,6 +25,19 @@ export interface SnapshotEntry {
   activated_at: string;
 }
 
+export type RecordKind = 'event' | 'conflict' | 'rejected_input';
+export type SignatureVerdict = 'verified' | 'invalid' | 'unsigned';
+
+/** How audit treats what it records: whose signatures it trusts, what it keeps. */
+export interface RecordingPolicy {
+  /** Public keys trusted per producer (`policy-decision`, …), the producers SignedTopics names. */
+  trusted: Readonly<Record<string, readonly KeyObject[]>>;
+  /** Payload keys whose values are redacted before the record is stored. */
+  redactFields: readonly string[];
+  /** Keep payloads whole (AUDIT_KEEP_FULL_PAYLOADS): secrets stay in the permanent record. */
+  keepFullPayloads: boolean;
+}
+
 /** One thing to record, before it has a place in the chain. */
 export interface AuditEntry {
   /** What makes a redelivery the same record: `event:<topic>:<event_id>`, `dlq:<source topic>:<partition>:<offset>:<consumer>`. */
@@ -24,8 +47,17 @@ export interface AuditEntry {
   event_type: string;
   job_id: string | null;
   tenant: string | null;
-  /** The body's canonical JSON text. */
+  /** The body's canonical JSON text (its payload redacted unless full payloads are kept). */
   body: string;
+  kind: RecordKind;
+  /** SHA-256 hex of the message as received without `trace`: what tells a redelivery from a conflicting body. */
+  digest: string;
+  signature: SignatureVerdict;
+  signature_reason: string | null;
+  /** Canonical JSON of `{ fields, job_hash }` when the payload was redacted; null otherwise. */
+  redaction: string | null;
+  /** Canonical JSON of `{ first_seq, first_digest }` on a conflict record; null otherwise. */
+  conflict: string | null;
   snapshot?: SnapshotEntry;
 }
 
@@ -48,12 +80,87 @@ function tenantOfScope(scope: unknown): string | null {
   return typeof scope === 'string' && scope.startsWith('tenant:') ? idOrNull(scope.slice('tenant:'.length)) : null;
 }
 
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The digest that identifies a message's content: canonical JSON without `trace`, which is rewritten
+ * in transit and which signatures leave out too, so a redelivery with a new trace is the same message.
+ */
+export function contentDigest(received: unknown): string {
+  if (!isObj(received)) return sha256Hex(canonicalJson(received));
+  const { trace: _trace, ...rest } = received;
+  return sha256Hex(canonicalJson(rest));
+}
+
+/**
+ * The signature verdict for an event on `topic`: `unsigned` where the contract signs nothing, else
+ * `verified` with a key trusted for the topic's producer, or `invalid` with why (a missing signature
+ * included: the contract requires one). Checked on the message as received, before any redaction.
+ */
+export function signatureVerdict(
+  topic: string,
+  received: unknown,
+  trusted: RecordingPolicy['trusted'],
+): { signature: SignatureVerdict; signature_reason: string | null } {
+  const producer = SignedTopics[topic as Topic];
+  if (!producer) return { signature: 'unsigned', signature_reason: null };
+  const keys = trusted[producer] ?? [];
+  if (keys.length === 0) return { signature: 'invalid', signature_reason: `no key trusted for ${producer}` };
+  if (!isObj(received)) return { signature: 'invalid', signature_reason: 'not an object' };
+  const r = verifyEvent(received, keys);
+  return r.ok
+    ? { signature: 'verified', signature_reason: null }
+    : { signature: 'invalid', signature_reason: r.reason };
+}
+
+/**
+ * The body to keep: the message with its `data.payload` redacted, plus what proves the whole: the
+ * redacted paths and, for a proposal, the job_hash of the full payload (the hash execution binds).
+ */
+function keptBody(
+  topic: string,
+  event: AnyEnvelope,
+  received: unknown,
+  policy: RecordingPolicy,
+): { body: unknown; redaction: string | null } {
+  const data = isObj(received) ? received['data'] : undefined;
+  if (policy.keepFullPayloads || !isObj(data) || !isObj(data['payload'])) return { body: received, redaction: null };
+  const { payload, redactedFields } = redactPayload(data['payload'], policy.redactFields);
+  let fullHash: string | null = null;
+  if (topic === Topics.JobProposed) {
+    try {
+      fullHash = jobHash(event.data as HashableJob);
+    } catch (e) {
+      throw new UnrecordableInputError(`${topic} event ${event.event_id}: no job_hash: ${(e as Error).message}`);
+    }
+  }
+  return {
+    body: { ...(received as Obj), data: { ...data, payload } },
+    redaction: canonicalJson({ fields: redactedFields, job_hash: fullHash }),
+  };
+}
+
 /**
  * The record for a validated event. `received` is the message's JSON exactly as it arrived (the
  * contract parse drops unknown fields; the audit trail keeps them, signatures cover them).
  */
-export function entryFromEvent(topic: string, event: AnyEnvelope, received: unknown): AuditEntry {
+export function entryFromEvent(
+  topic: string,
+  event: AnyEnvelope,
+  received: unknown,
+  policy: RecordingPolicy,
+): AuditEntry {
   const data = (event.data ?? {}) as Record<string, unknown>;
+  const what = `${topic} event ${event.event_id}`;
+  const digest = (() => {
+    try {
+      return contentDigest(received);
+    } catch (e) {
+      throw new UnrecordableInputError(`${what} has no canonical JSON form: ${(e as Error).message}`);
+    }
+  })();
+  const kept = keptBody(topic, event, received, policy);
   const entry: AuditEntry = {
     dedupe_key: `event:${topic}:${event.event_id}`,
     source_topic: topic,
@@ -61,7 +168,12 @@ export function entryFromEvent(topic: string, event: AnyEnvelope, received: unkn
     event_type: event.type,
     job_id: idOrNull(data['job_id']),
     tenant: idOrNull(data['tenant']) ?? tenantOfScope(data['scope']),
-    body: canonicalOrThrow(received, `${topic} event ${event.event_id}`),
+    body: canonicalOrThrow(kept.body, what),
+    kind: 'event',
+    digest,
+    ...signatureVerdict(topic, received, policy.trusted),
+    redaction: kept.redaction,
+    conflict: null,
   };
   if (typeof data['snapshot_id'] === 'string' && typeof data['scope'] === 'string' && 'document' in data) {
     entry.snapshot = {
@@ -72,6 +184,21 @@ export function entryFromEvent(topic: string, event: AnyEnvelope, received: unkn
     };
   }
   return entry;
+}
+
+/**
+ * The entry recording `entry` as a conflict: its body arrived under a topic + event_id already
+ * recorded (at `first.seq`) with a different digest. Its own dedupe key is the first one's plus its
+ * digest, so a redelivery of the same conflicting body is still a no-op.
+ */
+export function conflictEntry(entry: AuditEntry, first: { seq: number; digest: string }): AuditEntry {
+  const { snapshot: _snapshot, ...rest } = entry;
+  return {
+    ...rest,
+    dedupe_key: `conflict:${entry.dedupe_key}:${entry.digest}`,
+    kind: 'conflict',
+    conflict: canonicalJson({ first_digest: first.digest, first_seq: first.seq }),
+  };
 }
 
 export interface DlqMessage {
@@ -120,6 +247,7 @@ export function entryFromDlq(msg: DlqMessage, now: Date): AuditEntry {
       job_id: idOrNull(data?.['job_id']),
       tenant: idOrNull(data?.['tenant']),
       body,
+      ...asReceived(body),
     };
   }
   const why = parsed.ok ? 'unknown' : parsed.error;
@@ -143,6 +271,21 @@ export function entryFromDlq(msg: DlqMessage, now: Date): AuditEntry {
     job_id: null,
     tenant: null,
     body: canonicalJson(self),
+    ...asReceived(canonicalJson(self)),
+  };
+}
+
+/** DLQ records are kept as they come (the DLQ redacts at its source) and are not signed. */
+function asReceived(
+  body: string,
+): Pick<AuditEntry, 'kind' | 'digest' | 'signature' | 'signature_reason' | 'redaction' | 'conflict'> {
+  return {
+    kind: 'rejected_input',
+    digest: sha256Hex(body),
+    signature: 'unsigned',
+    signature_reason: null,
+    redaction: null,
+    conflict: null,
   };
 }
 

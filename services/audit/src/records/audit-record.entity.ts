@@ -38,4 +38,26 @@ export class AuditRecordEntity {
   /** The body's canonical JSON text, exactly as hashed. */
   @Column({ type: 'text' })
   body!: string;
+
+  /** 1: the original hashed format; 2: the columns below are hashed too (hash-chain.ts). */
+  @Column({ type: 'smallint', default: 1 })
+  format!: number;
+
+  @Column({ type: 'text', nullable: true })
+  kind!: string | null;
+
+  @Column({ type: 'char', length: 64, nullable: true })
+  digest!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  signature!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  signature_reason!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  redaction!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  conflict!: string | null;
 }

@@ -7,10 +7,17 @@ import { Worker } from 'node:worker_threads';
 import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditRecordEntity } from './audit-record.entity';
-import type { AuditEntry } from './audit-entry';
+import { conflictEntry, contentDigest, type AuditEntry } from './audit-entry';
 import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
 import { scanRange, type ScanRangeJob } from './chain-scan';
-import { linkRecords, splitRange, type ChainedRecord, type RangeResult } from './hash-chain';
+import {
+  CURRENT_FORMAT,
+  linkRecords,
+  splitRange,
+  type ChainedFields,
+  type ChainedRecord,
+  type RangeResult,
+} from './hash-chain';
 import { PolicySnapshotEntity } from './policy-snapshot.entity';
 
 export const AUDIT_SCHEMA = 'audit';
@@ -55,6 +62,21 @@ export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
     tenant: r.tenant,
     recorded_at: r.recorded_at.toISOString(),
     body: JSON.parse(r.body) as unknown,
+    ...findingsOf(r),
+  };
+}
+
+/** The format 2 fields of a record as they are hashed (none for format 1, which hashes without them). */
+export function findingsOf(r: Omit<ChainedFields, 'seq' | 'prev_hash' | 'recorded_at'>): Partial<AuditRecord> {
+  if (r.format !== 2) return {};
+  return {
+    format: 2,
+    kind: (r.kind ?? null) as AuditRecord['kind'],
+    digest: r.digest ?? null,
+    signature: (r.signature ?? null) as AuditRecord['signature'],
+    signature_reason: r.signature_reason ?? null,
+    redaction: r.redaction ? (JSON.parse(r.redaction) as AuditRecord['redaction']) : null,
+    conflict: r.conflict ? (JSON.parse(r.conflict) as AuditRecord['conflict']) : null,
   };
 }
 
@@ -80,19 +102,23 @@ export class AuditRecordRepository {
         record_hash: string;
       }[];
       if (!head) throw new Error('audit.chain_head has no row: the migration did not run');
-      const existing = new Map<string, AppendResult>();
-      const found = (await m.query(
-        `SELECT dedupe_key, seq::text AS seq, record_hash FROM audit.audit_records WHERE dedupe_key = ANY($1::text[])`,
-        [entries.map((e) => e.dedupe_key)],
-      )) as { dedupe_key: string; seq: string; record_hash: string }[];
-      for (const f of found)
-        existing.set(f.dedupe_key, { seq: Number(f.seq), record_hash: f.record_hash, duplicate: true });
-
+      const byKey = await this.recorded(m, entries);
       const fresh: EntryToAppend[] = [];
-      const seen = new Set<string>();
-      for (const e of entries) {
-        if (existing.has(e.dedupe_key) || seen.has(e.dedupe_key)) continue;
-        seen.add(e.dedupe_key);
+      const mine = new Map<string, { seq: number; digest: string }>();
+      // The key each entry ends up recorded under (its own, or its conflict key).
+      const keys: string[] = [];
+      let next = Number(head.seq);
+      for (const given of entries) {
+        const first = byKey.get(given.dedupe_key) ?? mine.get(given.dedupe_key);
+        // A different body under a recorded topic + event_id is evidence (a forgery, or a producer
+        // that reused an id): it gets its own record, never dropped, never replacing the first.
+        const e: EntryToAppend =
+          first && first.digest !== given.digest ? { ...conflictEntry(given, first), trace: given.trace } : given;
+        keys.push(e.dedupe_key);
+        // The same key means the same content (a conflict key names its digest): a redelivery, a no-op.
+        if (byKey.has(e.dedupe_key) || mine.has(e.dedupe_key)) continue;
+        next += 1;
+        mine.set(e.dedupe_key, { seq: next, digest: e.digest });
         fresh.push(e);
       }
       const recordedAt = now.toISOString();
@@ -106,6 +132,13 @@ export class AuditRecordRepository {
           tenant: e.tenant,
           recorded_at: recordedAt,
           body: e.body,
+          format: CURRENT_FORMAT,
+          kind: e.kind,
+          digest: e.digest,
+          signature: e.signature,
+          signature_reason: e.signature_reason,
+          redaction: e.redaction,
+          conflict: e.conflict,
           entry: e,
         })),
       );
@@ -132,9 +165,11 @@ export class AuditRecordRepository {
                   tenant: r.tenant,
                   recorded_at: r.recorded_at,
                   body: JSON.parse(r.body) as unknown,
+                  ...findingsOf(r),
                 },
                 {
                   producer: 'audit',
+                  signer: this.settings.signer,
                   eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash),
                   now,
                 },
@@ -152,16 +187,21 @@ export class AuditRecordRepository {
       const created = new Map(
         linked.map((r) => [r.entry.dedupe_key, { seq: r.seq, record_hash: r.record_hash, duplicate: false }]),
       );
-      return entries.map((e) => existing.get(e.dedupe_key) ?? created.get(e.dedupe_key)!);
+      // A redelivery inside the batch resolves to the record made for its first copy.
+      return keys.map((k) => {
+        const old = byKey.get(k);
+        return old ? { seq: old.seq, record_hash: old.record_hash, duplicate: true } : created.get(k)!;
+      });
     });
   }
 
   private async insertRecords(m: EntityManager, linked: (ChainedRecord & { entry: EntryToAppend })[]): Promise<void> {
     await m.query(
       `INSERT INTO audit.audit_records
-         (seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body)
+         (seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body,
+          format, kind, digest, signature, signature_reason, redaction, conflict)
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-         $10::timestamptz[], $11::text[])`,
+         $10::timestamptz[], $11::text[], $12::smallint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])`,
       [
         linked.map((r) => r.seq),
         linked.map((r) => r.prev_hash),
@@ -174,7 +214,46 @@ export class AuditRecordRepository {
         linked.map((r) => r.tenant),
         linked.map((r) => r.recorded_at),
         linked.map((r) => r.body),
+        linked.map((r) => r.format ?? 1),
+        linked.map((r) => r.kind ?? null),
+        linked.map((r) => r.digest ?? null),
+        linked.map((r) => r.signature ?? null),
+        linked.map((r) => r.signature_reason ?? null),
+        linked.map((r) => r.redaction ?? null),
+        linked.map((r) => r.conflict ?? null),
       ],
+    );
+  }
+
+  /**
+   * What is recorded under the batch's dedupe keys (and under the conflict keys they could turn
+   * into), with each record's content digest. Format 1 records have none stored: their body is the
+   * whole message, so it is computed from it.
+   */
+  private async recorded(
+    m: EntityManager,
+    entries: readonly EntryToAppend[],
+  ): Promise<Map<string, { seq: number; digest: string; record_hash: string }>> {
+    const keys = new Set<string>();
+    for (const e of entries) {
+      keys.add(e.dedupe_key);
+      // Any entry, a DLQ record too: a second conflicting copy must be found, not inserted twice.
+      keys.add(conflictEntry(e, { seq: 0, digest: '' }).dedupe_key);
+    }
+    const rows = (await m.query(
+      `SELECT dedupe_key, seq::text AS seq, record_hash, digest, CASE WHEN digest IS NULL THEN body END AS body
+         FROM audit.audit_records WHERE dedupe_key = ANY($1::text[])`,
+      [[...keys]],
+    )) as { dedupe_key: string; seq: string; record_hash: string; digest: string | null; body: string | null }[];
+    return new Map(
+      rows.map((f) => [
+        f.dedupe_key,
+        {
+          seq: Number(f.seq),
+          record_hash: f.record_hash,
+          digest: f.digest ?? contentDigest(JSON.parse(f.body ?? 'null') as unknown),
+        },
+      ]),
     );
   }
 

@@ -1,4 +1,7 @@
+import { loadSigner, loadTrustedKeys } from '@countersign/bus';
+import type { Signer } from '@countersign/crypto';
 import type { Env } from '../config/env.schema';
+import type { RecordingPolicy } from './audit-entry';
 
 export const AUDIT_SETTINGS = Symbol('AUDIT_SETTINGS');
 
@@ -10,13 +13,30 @@ export interface AuditSettings {
   verifyBatch: number;
   /** Worker threads one verify uses (ranges checked in parallel). */
   verifyWorkers: number;
+  /** Signs every `audit.recorded` event, so the stream is verifiable on its own (docs/adr/0006). */
+  signer: Signer;
+  /** Whose signatures audit checks and what it keeps of payloads. */
+  recording: RecordingPolicy;
 }
 
-export function auditSettingsFrom(env: Env): AuditSettings {
+/** Reads the keys too (`AUDIT_SIGNING_KEY`, `TRUST_<PRODUCER>_KEY`): a missing one stops the start, naming it. */
+export function auditSettingsFrom(env: Env, vars: NodeJS.ProcessEnv = process.env): AuditSettings {
   return {
     dbRole: env.AUDIT_DB_ROLE,
     appendBatchMax: env.AUDIT_APPEND_BATCH_MAX,
     verifyBatch: env.AUDIT_VERIFY_BATCH,
     verifyWorkers: env.AUDIT_VERIFY_WORKERS,
+    signer: loadSigner(vars, 'AUDIT'),
+    recording: {
+      // One per producer in SignedTopics other than audit itself; a producer missing here would make
+      // each of its events `invalid` ("no key trusted"), visibly, never silently verified.
+      trusted: {
+        'policy-decision': loadTrustedKeys(vars, 'POLICY_DECISION'),
+        'approval-queue': loadTrustedKeys(vars, 'APPROVAL_QUEUE'),
+        'execution-binding': loadTrustedKeys(vars, 'EXECUTION_BINDING'),
+      },
+      redactFields: env.REDACT_FIELDS,
+      keepFullPayloads: env.AUDIT_KEEP_FULL_PAYLOADS,
+    },
   };
 }

@@ -15,7 +15,8 @@ export interface ScanRangeJob {
 
 /** Raw text for every column: node-postgres' cheapest form (bigint arrives as text anyway). */
 const RAW_TEXT = { getTypeParser: () => (v: string) => v };
-type ScanRow = [string, string, string, string, string | null, string, string | null, string | null, string, string];
+type N = string | null;
+type ScanRow = [string, string, string, string, N, string, N, N, string, string, string, N, N, N, N, N, N];
 
 /**
  * Verifies [from, to] on its own connection in keyset batches (`WHERE seq > $1 … ORDER BY seq
@@ -44,11 +45,19 @@ export async function scanRange(job: ScanRangeJob): Promise<RangeResult> {
       tenant: null,
       recorded_at: '',
       body: '',
+      format: 1,
+      kind: null,
+      digest: null,
+      signature: null,
+      signature_reason: null,
+      redaction: null,
+      conflict: null,
     };
     let after = job.from - 1;
     scanning: for (;;) {
       const { rows } = await client.query<ScanRow>({
-        text: `SELECT seq, prev_hash, record_hash, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body
+        text: `SELECT seq, prev_hash, record_hash, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body,
+                      format, kind, digest, signature, signature_reason, redaction, conflict
                FROM audit.audit_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
         values: [after, job.to, job.batch],
         rowMode: 'array',
@@ -65,6 +74,13 @@ export async function scanRange(job: ScanRangeJob): Promise<RangeResult> {
         rec.tenant = r[7];
         rec.recorded_at = isoFromPgUtc(r[8]);
         rec.body = r[9];
+        rec.format = Number(r[10]);
+        rec.kind = r[11];
+        rec.digest = r[12];
+        rec.signature = r[13];
+        rec.signature_reason = r[14];
+        rec.redaction = r[15];
+        rec.conflict = r[16];
         if (verifier.check(rec)) break scanning;
       }
       if (rows.length < job.batch) break;

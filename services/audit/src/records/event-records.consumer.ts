@@ -6,6 +6,7 @@ import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { AppendRecordsUseCase } from './append-records.use-case';
 import type { Logger } from 'pino';
 import { entryFromEvent, UnrecordableInputError } from './audit-entry';
+import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
 
 /** Every event topic except audit.recorded itself: each valid event becomes one audit record. */
 @Controller()
@@ -13,6 +14,7 @@ export class EventRecordsConsumer {
   constructor(
     private readonly inbox: KafkaInbox,
     private readonly append: AppendRecordsUseCase,
+    @Inject(AUDIT_SETTINGS) private readonly settings: AuditSettings,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -63,12 +65,17 @@ export class EventRecordsConsumer {
       const received: unknown = JSON.parse(Buffer.isBuffer(raw.value) ? raw.value.toString('utf8') : String(raw.value));
       let entry;
       try {
-        entry = entryFromEvent(topic, event as AnyEnvelope, received);
+        entry = entryFromEvent(topic, event as AnyEnvelope, received, this.settings.recording);
       } catch (e) {
         if (e instanceof UnrecordableInputError) throw new PoisonMessageError(e.message);
         throw e;
       }
       const r = await this.append.execute({ ...entry, trace: currentTraceContext() });
+      if (entry.signature === 'invalid' && !r.duplicate)
+        this.logger.warn(
+          { topic, event_id: event.event_id, seq: r.seq, reason: entry.signature_reason },
+          'event recorded with an invalid signature',
+        );
       this.logger.debug({ topic, event_id: event.event_id, seq: r.seq, duplicate: r.duplicate }, 'event recorded');
     });
   }

@@ -304,3 +304,63 @@ describe('verifying in parallel ranges', () => {
     });
   });
 });
+
+describe('format 2 records', () => {
+  const v2 = (i: number) => ({
+    source_topic: 'decision.made',
+    source_event_id: `e-${i}`,
+    event_type: 'decision.made',
+    job_id: `job-${i}`,
+    tenant: 'acme',
+    recorded_at: at,
+    body: body(i),
+    format: 2,
+    kind: i === 2 ? 'conflict' : 'event',
+    digest: sha256Hex(`d-${i}`),
+    signature: i === 1 ? 'invalid' : 'verified',
+    signature_reason: i === 1 ? 'signature does not verify' : null,
+    redaction: i === 0 ? canonicalJson({ fields: ['password'], job_hash: 'a'.repeat(64) }) : null,
+    conflict: i === 2 ? canonicalJson({ first_digest: 'b'.repeat(64), first_seq: 1 }) : null,
+  });
+  const mixed = (): ChainedRecord[] => {
+    const old = chain(2);
+    return [...old, ...linkRecords(old[1]!, [v2(0), v2(1), v2(2)])];
+  };
+
+  it('hashes the RFC 8785 canonical JSON of every field, findings included', () => {
+    for (const r of mixed().slice(2)) {
+      const { record_hash: _h, body: text, redaction, conflict, ...fields } = r;
+      expect(canonicalRecordText(r)).toBe(
+        canonicalJson({
+          ...fields,
+          body: JSON.parse(text) as unknown,
+          redaction: redaction ? (JSON.parse(redaction) as unknown) : null,
+          conflict: conflict ? (JSON.parse(conflict) as unknown) : null,
+        }),
+      );
+    }
+  });
+
+  it('verifies a chain of format 1 records followed by format 2 ones', () => {
+    expect(verifyChain(mixed())).toEqual({ ok: true, checked: 5, last_seq: 5 });
+  });
+
+  it.each([
+    ['the signature verdict', { signature: 'invalid' }],
+    ['its reason', { signature_reason: 'forged' }],
+    ['the kind', { kind: 'conflict' }],
+    ['the digest', { digest: 'c'.repeat(64) }],
+    ['the redaction', { redaction: null }],
+    ['the conflict', { conflict: canonicalJson({ first_digest: 'b'.repeat(64), first_seq: 2 }) }],
+    ['the format (read back as 1)', { format: 1 }],
+  ])('breaks when %s is changed', (_, change) => {
+    const records = mixed();
+    records[2] = { ...records[2]!, ...change };
+    expect(verifyChain(records)).toMatchObject({ ok: false, broken_seq: 3, reason: 'HASH_MISMATCH' });
+  });
+
+  it('refuses an unknown format rather than guessing how it hashes', () => {
+    const [r] = mixed().slice(2);
+    expect(() => canonicalRecordText({ ...r!, format: 3 })).toThrow(RangeError);
+  });
+});

@@ -3,10 +3,17 @@ import { hash } from 'node:crypto';
 /** `prev_hash` of the first record. */
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** The hashed-entry formats: 1 as first released; 2 adds what audit itself found about the record. */
+export const ENTRY_FORMATS = [1, 2] as const;
+export type EntryFormat = (typeof ENTRY_FORMATS)[number];
+/** The format new records are written in. */
+export const CURRENT_FORMAT: EntryFormat = 2;
+
 /**
  * What a record's hash covers: every field of the audit record except `record_hash`. `body` is
  * held as its RFC 8785 canonical JSON text, so the record's canonical form is assembled by
  * concatenation instead of re-canonicalising the body: that is what makes verify fast.
+ * Format 1 records have none of the format 2 fields (absent, not null), so they hash as they always did.
  */
 export interface ChainedFields {
   seq: number;
@@ -20,6 +27,20 @@ export interface ChainedFields {
   recorded_at: string;
   /** The body's canonical JSON text. */
   body: string;
+  /** Absent or 1: the original format; 2: the fields below are hashed too. */
+  format?: number;
+  /** `event`, `conflict` (a different body under a recorded topic + event_id) or `rejected_input` (a DLQ message). */
+  kind?: string | null;
+  /** SHA-256 hex of the canonical JSON of the message as received, `trace` excluded (the stored body may be redacted). */
+  digest?: string | null;
+  /** The signature verdict: `verified`, `invalid` or `unsigned` (a topic the contract does not sign). */
+  signature?: string | null;
+  /** Why the signature is invalid; null otherwise. */
+  signature_reason?: string | null;
+  /** Canonical JSON text of `{ fields, job_hash }` when the body's payload was redacted before storing; else null. */
+  redaction?: string | null;
+  /** Canonical JSON text of `{ first_seq, first_digest }` for a conflict record; else null. */
+  conflict?: string | null;
 }
 
 export interface ChainedRecord extends ChainedFields {
@@ -42,12 +63,33 @@ export function canonicalRecordText(r: ChainedFields): string {
 function canonicalTail(r: ChainedFields): string {
   if (!Number.isSafeInteger(r.seq) || r.seq < 1)
     throw new RangeError(`seq must be a positive safe integer, got ${r.seq}`);
+  if (r.format === undefined || r.format === 1) {
+    return (
+      `,"event_type":${str(r.event_type)}` +
+      `,"job_id":${nullable(r.job_id)}` +
+      `,"prev_hash":${str(r.prev_hash)}` +
+      `,"recorded_at":${str(r.recorded_at)}` +
+      `,"seq":${r.seq}` +
+      `,"source_event_id":${nullable(r.source_event_id)}` +
+      `,"source_topic":${str(r.source_topic)}` +
+      `,"tenant":${nullable(r.tenant)}}`
+    );
+  }
+  if (r.format !== 2) throw new RangeError(`unknown record format ${r.format}`);
+  // redaction and conflict are canonical JSON texts already (written by canonicalJson).
   return (
+    `,"conflict":${r.conflict ?? 'null'}` +
+    `,"digest":${nullable(r.digest ?? null)}` +
     `,"event_type":${str(r.event_type)}` +
+    `,"format":2` +
     `,"job_id":${nullable(r.job_id)}` +
+    `,"kind":${nullable(r.kind ?? null)}` +
     `,"prev_hash":${str(r.prev_hash)}` +
     `,"recorded_at":${str(r.recorded_at)}` +
+    `,"redaction":${r.redaction ?? 'null'}` +
     `,"seq":${r.seq}` +
+    `,"signature":${nullable(r.signature ?? null)}` +
+    `,"signature_reason":${nullable(r.signature_reason ?? null)}` +
     `,"source_event_id":${nullable(r.source_event_id)}` +
     `,"source_topic":${str(r.source_topic)}` +
     `,"tenant":${nullable(r.tenant)}}`

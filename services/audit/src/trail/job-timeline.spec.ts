@@ -77,6 +77,15 @@ describe('buildJobTimeline', () => {
     expect(sut.steps[2]).toMatchObject({ kind: 'blocked', reason_code: 'DENIED' });
   });
 
+  it('keeps the outcome when a block is only reported after it (a late duplicate or forgery)', () => {
+    const sut = buildJobTimeline('job-1', [
+      record('job.executed', { status: 'SUCCEEDED' }),
+      record('job.blocked', { reason_code: 'EVENT_ID_CONFLICT', detail: 'forged', report_only: true }),
+    ]);
+    expect(sut.outcome).toBe('executed');
+    expect(sut.steps[1]).toMatchObject({ kind: 'blocked', reason_code: 'EVENT_ID_CONFLICT', report_only: true });
+  });
+
   it('waits for approval after a gated decision', () => {
     expect(
       buildJobTimeline('job-1', [record('job.proposed', {}), record('decision.made', { decision: 'REQUIRE_APPROVAL' })])
@@ -115,5 +124,56 @@ describe('buildJobTimeline', () => {
     expect(
       buildJobTimeline('job-1', [record('job.blocked', {}, { tenant: null }), record('job.proposed', {})]).tenant,
     ).toBe('acme');
+  });
+
+  describe('signatures', () => {
+    const v2 = (signature: AuditRecord['signature'], over: Partial<AuditRecord> = {}): Partial<AuditRecord> => ({
+      format: 2,
+      kind: 'event',
+      digest: 'd'.repeat(64),
+      signature,
+      signature_reason: signature === 'invalid' ? 'signature does not verify' : null,
+      redaction: null,
+      conflict: null,
+      ...over,
+    });
+
+    it('calls a step signed only when audit verified its signature', () => {
+      const sut = buildJobTimeline('job-1', [
+        record('decision.made', { decision: 'ALLOW' }, v2('verified')),
+        record('approval.resolved', { resolution: 'APPROVED' }, v2('invalid')),
+        // A record from before audit checked signatures: a signature field proves nothing.
+        record('job.released', {}, { body: { producer: 'p', data: {}, signature: { alg: 'Ed25519' } } }),
+      ]);
+      expect(sut.steps.map((s) => ('signed' in s ? s.signed : undefined))).toEqual([true, false, false]);
+      expect(sut.steps.map((s) => s.signature)).toEqual(['verified', 'invalid', null]);
+      expect(sut.steps[1]).toMatchObject({ signature_reason: 'signature does not verify' });
+    });
+
+    it('does not let a forged event decide the outcome', () => {
+      const sut = buildJobTimeline('job-1', [
+        record('decision.made', { decision: 'REQUIRE_APPROVAL' }, v2('verified')),
+        record('job.executed', { status: 'SUCCEEDED' }, v2('invalid')),
+      ]);
+      expect(sut.outcome).toBe('awaiting_approval');
+      expect(sut.steps[1]).toMatchObject({ kind: 'executed', signature: 'invalid' });
+    });
+
+    it('shows a conflicting body as a conflict, naming the first record and both digests', () => {
+      const sut = buildJobTimeline('job-1', [
+        record('approval.resolved', { resolution: 'APPROVED' }, v2('verified')),
+        record(
+          'approval.resolved',
+          { resolution: 'APPROVED', job_id: 'job-1' },
+          v2('invalid', {
+            kind: 'conflict',
+            digest: 'e'.repeat(64),
+            conflict: { first_seq: 1, first_digest: 'd'.repeat(64) },
+          }),
+        ),
+      ]);
+      expect(sut.steps[0]!.conflict).toBeNull();
+      expect(sut.steps[1]!.conflict).toEqual({ first_seq: 1, first_digest: 'd'.repeat(64), digest: 'e'.repeat(64) });
+    });
   });
 });

@@ -15,6 +15,15 @@ interface StepBase {
   producer: string | null;
   /** When it happened, by the event's own clock. */
   at: string | null;
+  /**
+   * The producer's signature as audit checked it when recording: `verified`, `invalid` (forged,
+   * altered or missing where the contract requires one), `unsigned` (a topic nobody signs), or
+   * null for a record made before audit checked signatures.
+   */
+  signature: 'verified' | 'invalid' | 'unsigned' | null;
+  signature_reason: string | null;
+  /** Set on a conflict record: another body arrived under this event id after `first_seq`'s. */
+  conflict: { first_seq: number; first_digest: string; digest: string | null } | null;
 }
 
 export type TimelineStep = StepBase &
@@ -69,7 +78,14 @@ export type TimelineStep = StepBase &
         expires_at: unknown;
         signed: boolean;
       }
-    | { kind: 'blocked'; reason_code: unknown; detail: unknown; reason_text: unknown }
+    | {
+        kind: 'blocked';
+        reason_code: unknown;
+        detail: unknown;
+        reason_text: unknown;
+        /** A late duplicate or forged fact reported after the job's outcome: the outcome stands. */
+        report_only: boolean;
+      }
     | { kind: 'executed'; executor: unknown; status: unknown; error: unknown; attempts: unknown; result: unknown }
     | { kind: 'rejected_input'; rejected_topic: unknown; consumer: unknown; error: unknown }
     | { kind: 'other'; event_type: string }
@@ -102,10 +118,14 @@ function step(r: AuditRecord): TimelineStep {
     event_id: r.source_event_id,
     producer: str(body['producer']),
     at: null,
+    signature: r.signature ?? null,
+    signature_reason: r.signature_reason ?? null,
+    conflict: r.conflict ? { ...r.conflict, digest: r.digest ?? null } : null,
   };
   const snapshot = str(d['policy_snapshot']);
   const link = { policy_snapshot: snapshot, policy_url: snapshot ? policyUrl(snapshot) : null };
-  const signed = body['signature'] !== undefined;
+  // Signed means a trusted key verified it, not that a signature field is present.
+  const signed = r.signature === 'verified';
   switch (r.event_type) {
     case 'job.proposed':
       return {
@@ -177,6 +197,7 @@ function step(r: AuditRecord): TimelineStep {
         reason_code: d['reason_code'],
         detail: d['detail'],
         reason_text: d['reason_text'] ?? null,
+        report_only: d['report_only'] === true,
       };
     case 'job.executed':
       return {
@@ -219,6 +240,8 @@ function outcomeOf(steps: readonly TimelineStep[]): JobOutcome {
     if (rank[o] >= rank[outcome]) outcome = o;
   };
   for (const s of steps) {
+    // A forged or altered event is evidence, shown in the steps; it says nothing about the outcome.
+    if (s.signature === 'invalid') continue;
     switch (s.kind) {
       case 'proposed':
         raise('proposed');
@@ -236,7 +259,7 @@ function outcomeOf(steps: readonly TimelineStep[]): JobOutcome {
         raise('released');
         break;
       case 'blocked':
-        raise('blocked');
+        if (!s.report_only) raise('blocked');
         break;
       case 'executed':
         raise(s.status === 'SUCCEEDED' ? 'executed' : 'execution_failed');

@@ -23,7 +23,10 @@ export const AuditRecordOpenApi: SchemaObject = {
   properties: {
     seq: { type: 'integer', minimum: 1, description: 'Position in the chain: 1, 2, 3, … with no gaps.' },
     prev_hash: { ...hex64, description: 'record_hash of seq-1; 64 zeros for seq 1.' },
-    record_hash: { ...hex64, description: 'SHA-256 of the RFC 8785 canonical JSON of every other field.' },
+    record_hash: {
+      ...hex64,
+      description: 'SHA-256 of the RFC 8785 canonical JSON of the fields of its format (docs/audit.md).',
+    },
     source_topic: { type: 'string', example: 'decision.made' },
     source_event_id: nullableString,
     event_type: {
@@ -33,7 +36,36 @@ export const AuditRecordOpenApi: SchemaObject = {
     job_id: nullableString,
     tenant: nullableString,
     recorded_at: { type: 'string', format: 'date-time' },
-    body: { type: 'object', description: 'The event exactly as received; for DLQ messages the DlqRecord.' },
+    body: {
+      type: 'object',
+      description: 'The event as received, its payload redacted by default; for DLQ messages the DlqRecord.',
+    },
+    format: { type: 'integer', enum: [2], description: 'Absent on records written before format 2.' },
+    kind: { type: 'string', enum: ['event', 'conflict', 'rejected_input'], nullable: true },
+    digest: {
+      ...hex64,
+      nullable: true,
+      description: 'SHA-256 of the canonical JSON of the message as received, without trace.',
+    },
+    signature: {
+      type: 'string',
+      enum: ['verified', 'invalid', 'unsigned'],
+      nullable: true,
+      description: "Audit's check of the producer's signature, made before any redaction.",
+    },
+    signature_reason: { ...nullableString, description: 'Why the signature is invalid.' },
+    redaction: {
+      type: 'object',
+      nullable: true,
+      description: 'The payload paths redacted and the job_hash of the full proposal.',
+      properties: { fields: { type: 'array', items: { type: 'string' } }, job_hash: { ...hex64, nullable: true } },
+    },
+    conflict: {
+      type: 'object',
+      nullable: true,
+      description: 'On a conflict record: the record first made under the same topic + event_id.',
+      properties: { first_seq: { type: 'integer' }, first_digest: hex64 },
+    },
   },
 };
 
@@ -118,6 +150,19 @@ export const TimelineOpenApi: SchemaObject = {
           record_hash: hex64,
           recorded_at: { type: 'string', format: 'date-time' },
           at: nullableString,
+          signature: {
+            type: 'string',
+            enum: ['verified', 'invalid', 'unsigned'],
+            nullable: true,
+            description:
+              'signed (on decided, resolved, released) means verified; an invalid step does not count towards outcome.',
+          },
+          signature_reason: nullableString,
+          conflict: {
+            type: 'object',
+            nullable: true,
+            properties: { first_seq: { type: 'integer' }, first_digest: hex64, digest: { ...hex64, nullable: true } },
+          },
         },
         additionalProperties: true,
       },
