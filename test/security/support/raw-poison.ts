@@ -28,10 +28,10 @@ export type Slot = 'message' | 'envelope' | 'data' | 'payload' | 'payload-depth-
 /**
  * What the fixed system must do with a case: `dlq` every consumer of the topic refuses it (with a
  * reason matching `reason`); `deny` policy-decision decides DENY and the agent gets job.blocked
- * DENIED; `refused-or-normalised` (only `-0`) either every consumer refuses it or it is processed
- * like `0`, consistently in all of them.
+ * DENIED; `normalised` (only `-0`, which RFC 8785, JSON.stringify and jsonb all write as `0`) every
+ * consumer takes it as `0`, so the ordinary read it carries runs.
  */
-export type PoisonExpectation = 'dlq' | 'deny' | 'refused-or-normalised';
+export type PoisonExpectation = 'dlq' | 'deny' | 'normalised';
 
 export interface PoisonCase {
   /** Unique and readable, e.g. `job.proposed 1e309 in payload-depth-10`. */
@@ -189,6 +189,7 @@ export function rawPoisons(topic: Topic, maxMessageBytes: number): PoisonCase[] 
     what: string,
     build: (template: string, jobId: string) => Buffer,
     expect: PoisonExpectation = 'dlq',
+    reason: RegExp = REASONS[kind],
   ) => {
     const jobId = `poison-${randomUUID()}`;
     cases.push({
@@ -199,7 +200,7 @@ export function rawPoisons(topic: Topic, maxMessageBytes: number): PoisonCase[] 
       jobId,
       value: build(templateText(topic, jobId), jobId),
       expect,
-      reason: REASONS[kind],
+      reason,
     });
   };
   const slots: Exclude<Slot, 'message'>[] = proposed
@@ -219,10 +220,10 @@ export function rawPoisons(topic: Topic, maxMessageBytes: number): PoisonCase[] 
     }
     add('deep-nesting', slot, 'arrays nested 5,000 deep', (t) => splice(t, slot, member(deep(5000, 'array'))));
   }
-  // -0: JSON.parse keeps it, RFC 8785 writes it as 0 and jsonb stores 0, so it is either refused or 0 everywhere.
+  // -0: JSON.parse keeps it, but RFC 8785 and jsonb write 0: the contract reads it as 0 everywhere.
   if (proposed)
     for (const slot of ['data', 'payload', 'payload-depth-10'] as const)
-      add('negative-zero', slot, '-0', (t) => splice(t, slot, member('-0')), 'refused-or-normalised');
+      add('negative-zero', slot, '-0', (t) => splice(t, slot, member('-0')), 'normalised');
 
   // Duplicate keys: JSON.parse keeps the last, a reader in another language may keep the first.
   add('duplicate-key', 'envelope', 'a duplicate event_id', (t) =>
@@ -250,7 +251,14 @@ export function rawPoisons(topic: Topic, maxMessageBytes: number): PoisonCase[] 
 
   // Whole-message bytes.
   add('bom', 'message', 'a UTF-8 BOM before the event', (t) => bytes([0xef, 0xbb, 0xbf], splice(t, null).toString()));
-  add('nul', 'message', 'a NUL byte after the event', (t) => bytes(splice(t, null).toString(), [0x00]));
+  add(
+    'nul',
+    'message',
+    'a NUL byte after the event',
+    (t) => bytes(splice(t, null).toString(), [0x00]),
+    'dlq',
+    /NUL|U\+0000|after JSON/,
+  );
   add('truncated', 'message', 'truncated by one byte', (t) => splice(t, null).subarray(0, -1));
   add('truncated', 'message', 'truncated at half', (t) => {
     const b = splice(t, null);
