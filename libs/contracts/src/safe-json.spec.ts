@@ -35,7 +35,10 @@ describe('findUnsafeJson', () => {
 
   it('counts the root object as level 1 and refuses one level past the limit, naming where', () => {
     expect(findUnsafeJson(JSON.parse(nestedText(3)), 3)).toBeNull();
-    expect(findUnsafeJson(JSON.parse(nestedText(4)), 3)).toEqual({ path: 'd.d.d', message: 'nested deeper than 3 levels' });
+    expect(findUnsafeJson(JSON.parse(nestedText(4)), 3)).toEqual({
+      path: 'd.d.d',
+      message: 'nested deeper than 3 levels',
+    });
     expect(findUnsafeJson({ a: [[1]] }, 2)).toEqual({ path: 'a[0]', message: 'nested deeper than 2 levels' });
   });
 
@@ -62,16 +65,28 @@ describe('findUnsafeJson', () => {
   });
 
   it('accepts ±(2^53−1), fractions, tiny numbers, proper surrogate pairs and the escaped text \\u0000', () => {
-    const ok = { max: 2 ** 53 - 1, min: -(2 ** 53 - 1), f: 0.1, tiny: 5e-324, emoji: '😀 \ud83d\ude00', text: '\\u0000' };
+    const ok = {
+      max: 2 ** 53 - 1,
+      min: -(2 ** 53 - 1),
+      f: 0.1,
+      tiny: 5e-324,
+      emoji: '😀 \ud83d\ude00',
+      text: '\\u0000',
+    };
     expect(findUnsafeJson(ok)).toBeNull();
   });
 
   it('refuses reserved keys when asked, except below the allowed paths', () => {
     const v = JSON.parse('{"data":{"payload":{"__proto__":{"constructor":1}},"meta":{"prototype":2}}}') as unknown;
     const allowed = { reservedKeysAllowedUnder: [['data', 'payload']] };
-    expect(findUnsafeJson(v, allowed)).toEqual({ path: 'data.meta.prototype', message: expect.stringMatching(/^reserved key "prototype"/) });
+    expect(findUnsafeJson(v, allowed)).toEqual({
+      path: 'data.meta.prototype',
+      message: expect.stringMatching(/^reserved key "prototype"/),
+    });
     expect(findUnsafeJson(JSON.parse('{"data":{"payload":{"__proto__":{"prototype":1}}}}'), allowed)).toBeNull();
-    expect(findUnsafeJson(JSON.parse('{"__proto__":1}'), { reservedKeysAllowedUnder: [] })).toMatchObject({ path: '__proto__' });
+    expect(findUnsafeJson(JSON.parse('{"__proto__":1}'), { reservedKeysAllowedUnder: [] })).toMatchObject({
+      path: '__proto__',
+    });
     // Off by default (HTTP bodies go through zod objects, which never copy unknown keys).
     expect(findUnsafeJson(JSON.parse('{"__proto__":1}'))).toBeNull();
   });
@@ -197,14 +212,22 @@ describe('parseEvent: the shared rule on raw job.proposed bytes', () => {
     expect(Object.getPrototypeOf(payload)).toBe(Object.prototype);
     expect((payload as { admin?: unknown }).admin).toBeUndefined();
     expect(Object.getOwnPropertyDescriptor(payload, '__proto__')?.value).toEqual({ admin: true });
-    expect(JSON.stringify(payload)).toBe('{"__proto__":{"admin":true},"constructor":{"prototype":1},"a":{"__proto__":[1]}}');
+    expect(JSON.stringify(payload)).toBe(
+      '{"__proto__":{"admin":true},"constructor":{"prototype":1},"a":{"__proto__":[1]}}',
+    );
   });
 
   it('refuses reserved keys anywhere else, in every topic', () => {
     const r = refusal(proposalWith('{}').replace('"risk_tags":[]', '"risk_tags":[],"__proto__":{}'));
     expect(r.issues[0]).toMatchObject({ path: 'data.__proto__', message: expect.stringMatching(/reserved key/) });
-    const d = JSON.stringify(exampleEvents['decision.made']).replace('"constraints":{}', '"constraints":{"constructor":1}');
-    expect(parseEvent('decision.made', d)).toMatchObject({ ok: false, issues: [{ path: 'data.constraints.constructor' }] });
+    const d = JSON.stringify(exampleEvents['decision.made']).replace(
+      '"constraints":{}',
+      '"constraints":{"constructor":1}',
+    );
+    expect(parseEvent('decision.made', d)).toMatchObject({
+      ok: false,
+      issues: [{ path: 'data.constraints.constructor' }],
+    });
   });
 
   it('accepts -0 and normalises it to 0 (what JCS, JSON.stringify and PostgreSQL jsonb all write)', () => {

@@ -53,7 +53,8 @@ function stringProblem(text: string): string | null {
   // PostgreSQL text and jsonb cannot hold U+0000; a lone surrogate has no canonical (RFC 8785) form.
   if (text.includes('\u0000')) return 'contains a NUL character (\\u0000)';
   // The cheap test first: almost no string holds a surrogate at all.
-  if (ANY_SURROGATE.test(text) && LONE_SURROGATE.test(text)) return 'contains a lone UTF-16 surrogate (not valid Unicode)';
+  if (ANY_SURROGATE.test(text) && LONE_SURROGATE.test(text))
+    return 'contains a lone UTF-16 surrogate (not valid Unicode)';
   return null;
 }
 
@@ -256,7 +257,8 @@ export function scanJsonText(text: string, maxDepth: number = MAX_EVENT_DEPTH): 
     }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const isObject = c === 0x7b;
-      if (frames.length >= maxDepth) return { path: framePath(frames), message: `nested deeper than ${maxDepth} levels` };
+      if (frames.length >= maxDepth)
+        return { path: framePath(frames), message: `nested deeper than ${maxDepth} levels` };
       frames.push({ isObject, keys: isObject ? new Set() : null, key: '', index: 0 });
       expectKey = isObject;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
