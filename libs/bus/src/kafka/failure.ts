@@ -22,6 +22,11 @@ export interface FailureClass {
 
 /** SQLSTATE classes that fail the same way for the same input: data exceptions and syntax/undefined objects (bugs). */
 const PERMANENT_SQLSTATE_CLASSES = new Set(['22', '42']);
+/**
+ * Except insufficient_privilege (42501): a grant is configuration, fixed by an operator (or by a
+ * migration still running at startup, as seen in audit), after which the same message succeeds.
+ */
+const TRANSIENT_SQLSTATES = new Set(['42501']);
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 /**
@@ -61,7 +66,7 @@ function classifyOne(e: ErrorLike): FailureClass | null {
   if (typeof e.code === 'string' && SQLSTATE.test(e.code) && ('severity' in e || 'driverError' in e)) {
     const cls = e.code.slice(0, 2);
     return {
-      kind: PERMANENT_SQLSTATE_CLASSES.has(cls) ? 'permanent' : 'transient',
+      kind: PERMANENT_SQLSTATE_CLASSES.has(cls) && !TRANSIENT_SQLSTATES.has(e.code) ? 'permanent' : 'transient',
       why: `PostgreSQL SQLSTATE ${e.code}`,
     };
   }

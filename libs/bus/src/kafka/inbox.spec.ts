@@ -262,6 +262,8 @@ describe('KafkaInbox', () => {
       ['pg class 40 (serialization failure)', () => pgError('40001')],
       ['pg class 57 (admin shutdown)', () => pgError('57P01')],
       ['pg class 53 (too many connections)', () => pgError('53300')],
+      ['pg 42501 (permission denied: a grant, fixed by configuration)', () => pgError('42501')],
+      ['pg class 23 (a unique violation racing another writer)', () => pgError('23505')],
       ['TypeORM wrapping pg class 40', () => new QueryFailedError('update', [], pgError('40P01'))],
       [
         'TypeORM wrapping a lost connection',
