@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { generateSigningKeyPair, keyIdOf, publicKeyFromPem } from '@countersign/crypto';
+import { deterministicEventId } from '@countersign/bus';
+import { generateSigningKeyPair, keyIdOf, publicKeyFromPem, signerFromPem } from '@countersign/crypto';
 import {
   Topics,
   dlqTopic,
@@ -9,6 +10,7 @@ import {
 } from '@countersign/contracts';
 import { publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
+import { editText, movedOntoText, resignText } from '../../services/execution-binding/test/binding-support';
 import {
   ALL_READY,
   TopicTail,
@@ -242,18 +244,128 @@ describe('forged, replayed and altered events on Kafka', () => {
     expectBlocked(await stack.outcome(b.data.job_id), 'BAD_SIGNATURE');
     expect(stack.callsFor(b.data.job_id)).toEqual([]);
 
-    // Onto another job under its original event_id: execution-binding takes it for a redelivery of an event
-    // it already processed and drops it. Nothing runs, and the job keeps waiting for its own approval.
+    // Onto another job under its original event_id, by editing the real bytes: the signature no longer
+    // verifies, so the copy claims nothing and the job is blocked BAD_SIGNATURE, the report naming the taken id.
     const c = gatedJob();
     await awaitingApproval(c);
-    await publish(Topics.ApprovalResolved, { ...replayed, data: { ...replayed.data, job_id: c.data.job_id } });
-    await eventually('the replay consumed', async () =>
-      stack.services
-        .get('execution-binding')!
-        .lines.find((l) => l['event_id'] === replayed.event_id && l['job_id'] === c.data.job_id),
+    await publishRaw(Topics.ApprovalResolved, c.data.job_id, movedOntoText(real.value!, a, c));
+    const blockedC = await stack.outcome(c.data.job_id);
+    expectBlocked(blockedC, 'BAD_SIGNATURE');
+    expect(blockOf(blockedC).detail).toContain(
+      `approval.resolved ${replayed.event_id} does not carry a valid signature`,
     );
-    expect(await stack.state(c.data.job_id)).toMatchObject({ state: 'awaiting_approval' });
+    expect(blockOf(blockedC).detail).toMatch(
+      /its event_id is that of a processed approval\.resolved with another body/,
+    );
     expect(stack.callsFor(c.data.job_id)).toEqual([]);
+    // None of it left the exact redelivery a trace of its own: the only report on the executed job is the re-sent one's.
+    const reportsOnA = stack.events.find(Topics.JobBlocked, (m) => m.key === a.data.job_id).map(blockOf);
+    expect(reportsOnA).toEqual([expect.objectContaining({ reason_code: 'BAD_SIGNATURE', report_only: true })]);
+    expect(reportsOnA[0]!.detail).toContain(String(resent['event_id']));
+  });
+
+  it('another validly signed body under a real approval id: EVENT_ID_CONFLICT, report-only on an executed job, fail-closed on a waiting one', async () => {
+    // A compromised or buggy approval-queue (its real key) re-using an id: execution-binding cannot
+    // tell which body is genuine, so it applies neither and says so.
+    const queueKey = signerFromPem(stack.keys.pems['approval-queue'].privateKeyPem);
+    const a = gatedJob();
+    await awaitingApproval(a);
+    allowed.add(a.data.job_id);
+    expect((await review(a.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
+    expect((await stack.outcome(a.data.job_id)).topic).toBe(Topics.JobExecuted);
+    const real = await stack.events.waitFor(Topics.ApprovalResolved, (m) => m.key === a.data.job_id);
+    const realId = String(real.json?.['event_id']);
+
+    const done = gatedJob();
+    await awaitingApproval(done);
+    allowed.add(done.data.job_id);
+    expect((await review(done.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
+    expect((await stack.outcome(done.data.job_id)).topic).toBe(Topics.JobExecuted);
+    await publishRaw(
+      Topics.ApprovalResolved,
+      done.data.job_id,
+      resignText(movedOntoText(real.value!, a, done), queueKey),
+    );
+    const report = await stack.events.waitFor(
+      Topics.JobBlocked,
+      (m) => m.key === done.data.job_id && blockOf(m).reason_code === 'EVENT_ID_CONFLICT',
+    );
+    expect(blockOf(report)).toMatchObject({ report_only: true, detail: expect.stringContaining(realId) });
+    expect(stack.callsFor(done.data.job_id)).toHaveLength(1);
+
+    const waiting = gatedJob();
+    await awaitingApproval(waiting);
+    const conflicting = resignText(movedOntoText(real.value!, a, waiting), queueKey);
+    await publishRaw(Topics.ApprovalResolved, waiting.data.job_id, conflicting);
+    const blocked = await stack.outcome(waiting.data.job_id);
+    expectBlocked(blocked, 'EVENT_ID_CONFLICT');
+    expect(blockOf(blocked).detail).toMatch(
+      new RegExp(
+        `^approval\\.resolved ${realId} arrived with another body .*sha256 [0-9a-f]{12}…, processed [0-9a-f]{12}…`,
+      ),
+    );
+    // The same conflicting bytes again report nothing new; a fresh late fact on the same key is the barrier.
+    await publishRaw(Topics.ApprovalResolved, waiting.data.job_id, conflicting);
+    const marker = stack.decision(waiting, { decision: 'DENY' });
+    await publish(Topics.DecisionMade, marker);
+    await stack.events.waitFor(
+      Topics.JobBlocked,
+      (m) => m.key === waiting.data.job_id && blockOf(m).detail.includes(marker.event_id),
+    );
+    const conflicts = stack.events.find(
+      Topics.JobBlocked,
+      (m) => m.key === waiting.data.job_id && blockOf(m).reason_code === 'EVENT_ID_CONFLICT',
+    );
+    expect(conflicts).toHaveLength(1);
+    expect(stack.callsFor(waiting.data.job_id)).toEqual([]);
+  });
+
+  it("a proposal published under the event_id a job's approval will carry pre-empts nothing: the approval executes", async () => {
+    const p = gatedJob();
+    await awaitingApproval(p);
+    allowed.add(p.data.job_id);
+    // approval.resolved ids are derived from the job id, so an attacker can compute this one.
+    const futureId = deterministicEventId(Topics.ApprovalResolved, p.data.job_id);
+    const decoy = gatedJob();
+    await publishRaw(
+      Topics.JobProposed,
+      decoy.data.job_id,
+      editText(JSON.stringify(decoy), 'event_id', decoy.event_id, futureId),
+    );
+    await eventually('the decoy accepted under its own topic', async () => {
+      const s = (await stack.state(decoy.data.job_id)) as { facts?: { proposal?: { event_id?: string } } };
+      return s.facts?.proposal?.event_id === futureId ? true : undefined;
+    });
+
+    expect((await review(p.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
+    expect((await stack.outcome(p.data.job_id)).topic).toBe(Topics.JobExecuted);
+    const approval = await stack.events.waitFor(Topics.ApprovalResolved, (m) => m.key === p.data.job_id);
+    expect(approval.json?.['event_id']).toBe(futureId);
+    expect(stack.callsFor(p.data.job_id)).toHaveLength(1);
+    expect(stack.callsFor(decoy.data.job_id)).toEqual([]);
+  });
+
+  it("an approval with a bad signature under another job's future approval id does not consume it", async () => {
+    const p = gatedJob();
+    const decision = await awaitingApproval(p);
+    allowed.add(p.data.job_id);
+    const futureId = deterministicEventId(Topics.ApprovalResolved, p.data.job_id);
+    const victim = gatedJob();
+    await awaitingApproval(victim);
+    const forged = stack.resolution(victim, decision.data.policy_snapshot, {}, attacker.privateKeyPem);
+    await publishRaw(
+      Topics.ApprovalResolved,
+      victim.data.job_id,
+      editText(JSON.stringify(forged), 'event_id', forged.event_id, futureId),
+    );
+    const blocked = await stack.outcome(victim.data.job_id);
+    expectBlocked(blocked, 'BAD_SIGNATURE');
+    expect(blockOf(blocked).detail).toContain(futureId);
+
+    expect((await review(p.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
+    expect((await stack.outcome(p.data.job_id)).topic).toBe(Topics.JobExecuted);
+    expect(stack.callsFor(p.data.job_id)).toHaveLength(1);
+    expect(stack.callsFor(victim.data.job_id)).toEqual([]);
   });
 
   it('a payload swapped while the job waits for approval is never executed (DUPLICATE)', async () => {

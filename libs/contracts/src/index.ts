@@ -5,6 +5,7 @@ export * from './dlq';
 export * from './event-map';
 export * from './safe-json';
 export * from './redact-payload';
+export * from './reserved-keys';
 export * from './events/job-proposed.v1';
 export * from './events/decision-made.v1';
 export * from './events/approval-resolved.v1';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jobHash } from '@countersign/crypto';
 import { compilePolicySet, type CompiledPolicySet } from './compile-policy-set';
-import { decide, decideWithoutHash, titleFromTopic } from './decide';
+import { decide, decideWithoutHash, RESERVED_KEY_RULE_ID, titleFromTopic } from './decide';
 import { loadPolicyDir, loadPolicyFile } from './load-policy-dir';
 import { parsePolicy } from './parse-policy';
 import { PolicyError } from './policy.error';
@@ -111,6 +111,66 @@ describe('decide', () => {
           'bad/tenant': parsePolicy(SYSTEM_APPROVAL, 't.yaml'),
         }),
       ).toThrow(PolicyError);
+    });
+  });
+
+  describe('reserved keys (pre-check before any rule)', () => {
+    const ALLOW_ALL =
+      'version: v1\ndefault: {decision: allow}\nrules:\n  - id: all\n    match: {topics: ["**"]}\n    decision: allow\n';
+    // Raw JSON text: JSON.parse makes "__proto__" an own key, as the services receive it.
+    const withPayload = (text: string, over: Partial<PolicyJob> = {}) =>
+      job({ payload: JSON.parse(text) as Record<string, unknown>, ...over });
+
+    it.each([
+      ['{"a":{"__proto__":{"admin":true}}}', 'payload.a.__proto__'],
+      ['{"__proto__":{"x":1}}', 'payload.__proto__'],
+      ['{"items":[1,{"constructor":{}}]}', 'payload.items[1].constructor'],
+      ['{"x":{"y":[{"prototype":null}]}}', 'payload.x.y[0].prototype'],
+    ])('denies %s whatever the rules say, naming %s', (text, path) => {
+      const sut = compile(ALLOW_ALL);
+      const j = withPayload(text);
+      const d = decide(j, sut);
+      expect(d).toMatchObject({
+        decision: 'DENY',
+        policy_rule_id: RESERVED_KEY_RULE_ID,
+        matched_rules: [RESERVED_KEY_RULE_ID],
+        constraints: {},
+        approval: null,
+        policy_snapshot: sut.system.snapshot,
+        decision_summary: { title: 'X run', next_effect: 'Blocked: job.x.run will not run' },
+      });
+      expect(d.policy_reason).toContain(`reserved key ${path} (`);
+      expect(d.decision_summary.why).toBe(d.policy_reason);
+      // The hash covers the payload as received, reserved key included.
+      expect(d.job_hash).toBe(jobHash(j));
+      expect(d.job_hash).not.toBe(jobHash(job({ payload: {} })));
+      const { job_hash: _hash, ...evaluation } = d;
+      expect(decideWithoutHash(j, sut)).toEqual(evaluation);
+    });
+
+    it('beats a tenant policy and every matching rule, and is the most restrictive outcome', () => {
+      const sut = compile(SYSTEM_APPROVAL, { t1: ALLOW_ALL.replace('id: all', 'id: t-all') });
+      expect(decide(withPayload('{"ok":1,"n":{"constructor":"c"}}', { topic: 'job.x.read' }), sut)).toMatchObject({
+        decision: 'DENY',
+        policy_rule_id: RESERVED_KEY_RULE_ID,
+        policy_snapshot: sut.tenants.get('t1')!.snapshot,
+      });
+    });
+
+    it('leaves look-alike keys and reserved words in values to the rules', () => {
+      const sut = compile(ALLOW_ALL);
+      expect(
+        decide(withPayload('{"Constructor":1,"__proto":2,"prototypes":3,"v":"__proto__","l":["constructor"]}'), sut),
+      ).toMatchObject({
+        decision: 'ALLOW',
+        policy_rule_id: 'all',
+      });
+    });
+
+    it('refuses a policy rule id that poses as a built-in check', () => {
+      expect(() =>
+        compile('version: v1\nrules:\n  - id: countersign:reserved-key\n    match: {}\n    decision: allow\n'),
+      ).toThrow(/"countersign:" prefix is reserved/);
     });
   });
 

@@ -1,3 +1,4 @@
+import { findReservedKey, reservedKeyReason } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import type { CompiledPolicySet, CompiledRule, CompiledScope, TopicEntry } from './compile-policy-set';
 import type { PolicyConstraints, PolicyDecision, PolicyEvaluation, PolicyJob } from './policy.types';
@@ -138,17 +139,48 @@ function constrainedEffect(topic: string, c: PolicyConstraints): string {
   return `Runs ${topic} now, limited to ${limits}`;
 }
 
+/** The rule id of the built-in pre-check; `countersign:` names no rule a policy file can hold. */
+export const RESERVED_KEY_RULE_ID = 'countersign:reserved-key';
+
+/**
+ * The pre-check that runs before any rule: a payload with a `__proto__`, `constructor` or `prototype`
+ * key is denied whatever the policy says, the most restrictive outcome, so that the service, the CLI
+ * and every consumer agree. No rule is evaluated, so none is listed as matched.
+ */
+function reservedKeyEvaluation(job: PolicyJob, scope: CompiledScope, path: string): PolicyEvaluation {
+  const reason = reservedKeyReason(path);
+  return {
+    decision: 'DENY',
+    policy_rule_id: RESERVED_KEY_RULE_ID,
+    policy_reason: reason,
+    matched_rules: [RESERVED_KEY_RULE_ID],
+    policy_snapshot: scope.snapshot,
+    constraints: NO_CONSTRAINTS,
+    approval: null,
+    decision_summary: {
+      title: job.summary?.title ?? titleFromTopic(job.topic),
+      why: reason,
+      next_effect: `Blocked: ${job.topic} will not run`,
+    },
+  };
+}
+
 function scopeOf(policy: CompiledPolicySet, tenant: string): CompiledScope {
   return policy.tenants.get(tenant) ?? policy.system;
 }
 
 /**
- * Decides a job against a compiled policy set: pure, no I/O, no clock. Every rule is evaluated;
- * the most restrictive match decides (see docs/policy.md). The job hash is computed here unless
+ * Decides a job against a compiled policy set: pure, no I/O, no clock. A payload with a reserved
+ * key is denied before any rule; otherwise every rule is evaluated and the most restrictive match
+ * decides (see docs/policy.md). The job hash is computed here unless
  * the caller passes one.
  */
 export function decide(job: PolicyJob, policy: CompiledPolicySet, options?: DecideOptions): PolicyDecision {
   const scope = scopeOf(policy, job.tenant);
+  const reserved = findReservedKey(job.payload);
+  if (reserved !== null) {
+    return { ...reservedKeyEvaluation(job, scope, reserved.path), job_hash: options?.jobHash ?? jobHash(job) };
+  }
   evaluateInto(job, scope);
   const best = scratch.best!;
   const constraints = mergedConstraints();
@@ -179,6 +211,8 @@ export function decide(job: PolicyJob, policy: CompiledPolicySet, options?: Deci
  */
 export function decideWithoutHash(job: PolicyJob, policy: CompiledPolicySet): PolicyEvaluation {
   const scope = scopeOf(policy, job.tenant);
+  const reserved = findReservedKey(job.payload);
+  if (reserved !== null) return reservedKeyEvaluation(job, scope, reserved.path);
   evaluateInto(job, scope);
   const best = scratch.best!;
   const constraints = mergedConstraints();

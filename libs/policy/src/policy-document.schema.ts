@@ -12,7 +12,9 @@ const RuleIdSchema = z
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
     'expected letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
-  );
+  )
+  // Built-in checks decide under `countersign:` ids (countersign:reserved-key); no rule may pose as one.
+  .refine((id) => !id.startsWith('countersign:'), 'the "countersign:" prefix is reserved for built-in checks');
 
 const TopicGlobSchema = z
   .string()

@@ -284,3 +284,31 @@ export function failOnForeignDecision(state: JobState, ours: readonly string[]):
     );
   }
 }
+
+/** Edits the bytes of an event's text: every `"field":"from"` becomes `"field":"to"`. */
+export function editText(text: string, field: string, from: string, to: string): string {
+  const before = `"${field}":"${from}"`;
+  if (!text.includes(before)) throw new Error(`${before} is not in the text`);
+  return text.split(before).join(`"${field}":"${to}"`);
+}
+
+/** A genuine event's bytes moved onto another job: job id and job hash edited, everything else kept. */
+export function movedOntoText(text: string, from: JobProposedV1, to: JobProposedV1): string {
+  return editText(
+    editText(text, 'job_id', from.data.job_id, to.data.job_id),
+    'job_hash',
+    jobHash(from.data),
+    jobHash(to.data),
+  );
+}
+
+/**
+ * Signs edited text anew, as a compromised or buggy producer would: the old signature is cut off
+ * the bytes and one over the edited content is written in its place.
+ */
+export function resignText(text: string, signer: Signer): string {
+  const unsigned = text.replace(/,"signature":\{[^}]*\}\}$/, '}');
+  if (unsigned === text) throw new Error('no trailing signature to replace');
+  const { signature } = signEvent(JSON.parse(unsigned) as Record<string, unknown>, signer);
+  return `${unsigned.slice(0, -1)},"signature":{"alg":"Ed25519","key_id":"${signature.key_id}","value":"${signature.value}"}}`;
+}

@@ -35,3 +35,26 @@ export function dropBusTablesSql(schema: string): string[] {
     `DROP FUNCTION IF EXISTS "${schema}".outbox_notify()`,
   ];
 }
+
+/**
+ * Upgrades `processed_events` for consumers that dedupe per (topic, event_id) and keep a digest of
+ * the body they processed (claimEvent): rows written by markProcessed get topic '' and no digest,
+ * so a schema upgraded this way still serves markProcessed unchanged.
+ */
+export function addProcessedEventsTopicDigestSql(schema: string): string[] {
+  return [
+    `ALTER TABLE "${schema}".processed_events ADD COLUMN IF NOT EXISTS topic text NOT NULL DEFAULT '', ADD COLUMN IF NOT EXISTS digest text`,
+    `ALTER TABLE "${schema}".processed_events DROP CONSTRAINT processed_events_pkey`,
+    `ALTER TABLE "${schema}".processed_events ADD PRIMARY KEY (consumer, topic, event_id)`,
+  ];
+}
+
+/** Reverts addProcessedEventsTopicDigestSql, keeping one row per (consumer, event_id). */
+export function dropProcessedEventsTopicDigestSql(schema: string): string[] {
+  return [
+    `DELETE FROM "${schema}".processed_events p WHERE p.ctid NOT IN (SELECT min(ctid) FROM "${schema}".processed_events GROUP BY consumer, event_id)`,
+    `ALTER TABLE "${schema}".processed_events DROP CONSTRAINT processed_events_pkey`,
+    `ALTER TABLE "${schema}".processed_events ADD PRIMARY KEY (consumer, event_id)`,
+    `ALTER TABLE "${schema}".processed_events DROP COLUMN digest, DROP COLUMN topic`,
+  ];
+}

@@ -45,6 +45,41 @@ export async function markProcessed(
   return rows.length === 1;
 }
 
+/**
+ * What claimEvent found: the event is new (now recorded), a redelivery of the body already processed
+ * under its (topic, event_id), or a conflict: another body already holds that (topic, event_id).
+ */
+export type EventClaim = { status: 'new' } | { status: 'redelivery' } | { status: 'conflict'; knownDigest: string };
+
+/**
+ * Records that a consumer acts on (topic, event_id) with a body of `digest`, inside the transaction
+ * of the action, in one statement. Needs the schema upgraded by addProcessedEventsTopicDigestSql.
+ * The no-op DO UPDATE locks and returns the row already there, even one committed by another
+ * transaction after this statement's snapshot (DO NOTHING would return nothing for it); `xmax = 0`
+ * holds only for a row this statement inserted. A row recorded without a digest (before the
+ * upgrade) counts as a redelivery: its body is unknown, so it cannot be shown to differ.
+ */
+export async function claimEvent(
+  manager: EntityManager,
+  schema: string,
+  consumer: string,
+  topic: string,
+  eventId: string,
+  digest: string,
+): Promise<EventClaim> {
+  const rows: { digest: string | null; inserted: boolean }[] = await manager.query(
+    `INSERT INTO "${schema}".processed_events AS p (consumer, topic, event_id, digest) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (consumer, topic, event_id) DO UPDATE SET processed_at = p.processed_at
+     RETURNING p.digest, (p.xmax = 0) AS inserted`,
+    [consumer, topic, eventId, digest],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`claimEvent: no row returned for ${topic} ${eventId}`);
+  if (row.inserted) return { status: 'new' };
+  if (row.digest === null || row.digest === digest) return { status: 'redelivery' };
+  return { status: 'conflict', knownDigest: row.digest };
+}
+
 /** One event to add to the outbox with enqueueEvents. */
 export interface OutboxItem<T extends Topic = Topic> {
   topic: T;

@@ -1,6 +1,52 @@
-import { CodedError } from '@countersign/contracts';
+import { CodedError, redactPayload } from '@countersign/contracts';
 import { ApproveBodySchema, RejectBodySchema } from './approval.schemas';
-import { decodeCursor, encodeCursor } from './approval-view';
+import { ApprovalItemEntity } from './approval-item.entity';
+import type { QueueItem } from './approval-snapshot';
+import { decodeCursor, encodeCursor, itemView } from './approval-view';
+
+describe('itemView payload', () => {
+  const FIELDS = ['password', 'secret', 'token'];
+
+  function queueItem(payload: Record<string, unknown>, redactedFields: string[]): QueueItem {
+    return Object.assign(new ApprovalItemEntity(), {
+      jobId: 'j1',
+      state: 'PENDING',
+      tenant: 'acme',
+      proposalEventId: 'e1',
+      riskTags: [],
+      matchedRules: [],
+      approverRoles: [],
+      payload,
+      redactedFields,
+      dueAt: new Date('2026-01-01T00:00:00.000Z'),
+      approvalsRequired: 1,
+    }) as QueueItem;
+  }
+
+  it('passes the stored view through whole: structure, odd keys and every listed path, as JSON', () => {
+    // Raw JSON text, as an agent sends it and as PostgreSQL hands jsonb back.
+    const original = JSON.parse(
+      '{"a":{"__proto__":{"x":1},"constructor":"c"},"secret":{"user":"u","pins":[1,2]},"cl\u00e9":[{"token":null}],"deep":' +
+        `${'{"d":'.repeat(60)}{"password":"p"}${'}'.repeat(60)}}`,
+    ) as Record<string, unknown>;
+    const { payload, redactedFields } = redactPayload(original, FIELDS);
+    const stored = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
+    const shown = JSON.parse(JSON.stringify(itemView(queueItem(stored, redactedFields), [], []))) as {
+      payload: Record<string, unknown>;
+      redacted_fields: string[];
+    };
+    expect(JSON.stringify(shown.payload)).toBe(JSON.stringify(payload));
+    expect(Object.keys(shown.payload['a'] as object)).toEqual(['__proto__', 'constructor']);
+    expect(shown.payload['secret']).toEqual({ user: '[REDACTED]', pins: ['[REDACTED]', '[REDACTED]'] });
+    expect(shown.redacted_fields).toEqual([
+      'secret.user',
+      'secret.pins[0]',
+      'secret.pins[1]',
+      '["clé"][0].token',
+      `deep.${'d.'.repeat(60)}password`,
+    ]);
+  });
+});
 
 describe('keyset cursor', () => {
   it('round-trips the (due_at, job_id) key', () => {

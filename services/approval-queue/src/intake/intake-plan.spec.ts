@@ -1,5 +1,5 @@
 import type { DecisionMadeData } from '@countersign/contracts';
-import { planDecision, planProposal, type IntakeRow } from './intake-plan';
+import { planDecision, planProposal, screenProposal, type IntakeRow } from './intake-plan';
 
 const H1 = 'a'.repeat(64);
 const H2 = 'b'.repeat(64);
@@ -24,6 +24,33 @@ function decision(over: Partial<DecisionMadeData> = {}): DecisionMadeData {
     ...over,
   };
 }
+
+describe('screenProposal', () => {
+  // Raw JSON text: JSON.parse keeps "__proto__" as an own key, as every consumer receives it.
+  const parse = (text: string) => JSON.parse(text) as Record<string, unknown>;
+  const nested = (depth: number) => parse(`${'{"d":'.repeat(depth - 1)}{"leaf":1}${'}'.repeat(depth - 1)}`);
+
+  it('stores an ordinary payload, 64 levels deep included', () => {
+    expect(screenProposal(parse('{"a":[1,{"b":"c"}],"clé":-0.5}'))).toEqual({ kind: 'store' });
+    expect(screenProposal(nested(64))).toEqual({ kind: 'store' });
+  });
+
+  it.each([
+    ['{"a":{"__proto__":{"admin":true}}}', 'payload.a.__proto__'],
+    ['{"items":[{"constructor":1}]}', 'payload.items[0].constructor'],
+    ['{"prototype":null}', 'payload.prototype'],
+  ])('keeps nothing of %s (policy denies it) and says where', (text, path) => {
+    const screen = screenProposal(parse(text));
+    expect(screen).toMatchObject({ kind: 'skip' });
+    expect(screen.kind === 'skip' && screen.reason).toContain(`reserved key at ${path}`);
+  });
+
+  it('refuses a payload deeper than the view shows, rather than showing part of it', () => {
+    const screen = screenProposal(nested(65));
+    expect(screen).toMatchObject({ kind: 'refuse' });
+    expect(screen.kind === 'refuse' && screen.reason).toMatch(/cannot be shown to reviewers whole: .*nested deeper than 64 levels/);
+  });
+});
 
 describe('planProposal', () => {
   const p = { eventId: 'e1', hash: H1, requestedBy: 'alice' };

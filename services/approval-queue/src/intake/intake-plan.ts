@@ -1,4 +1,4 @@
-import type { ApprovalRequirement, DecisionMadeData } from '@countersign/contracts';
+import { findReservedKey, payloadViewProblem, type ApprovalRequirement, type DecisionMadeData } from '@countersign/contracts';
 import { deadlines } from '../approvals/approval-state';
 import type { ItemRowState } from '../approvals/approval-item.entity';
 
@@ -14,6 +14,27 @@ export interface IntakeRow {
   requestedBy: string | null;
   decisionEventId: string | null;
   jobHash: string | null;
+}
+
+export type ProposalScreen =
+  | { kind: 'store' }
+  /** Policy denies the job (a reserved key): nothing of it is kept, so nothing of it is shown. */
+  | { kind: 'skip'; reason: string }
+  /** The reviewers' view could not show it whole: refused (to the DLQ) rather than shown in part. */
+  | { kind: 'refuse'; reason: string };
+
+/**
+ * Whether a proposal's payload may be stored for reviewers at all, before any row is touched. The
+ * queue shows reviewers exactly what would run or nothing: a payload with `__proto__`,
+ * `constructor` or `prototype` keys is denied by policy (rule `countersign:reserved-key`) and never
+ * stored; one the view cannot show whole (deeper than the contract's payload depth) is refused.
+ */
+export function screenProposal(payload: Record<string, unknown>): ProposalScreen {
+  const reserved = findReservedKey(payload);
+  if (reserved) return { kind: 'skip', reason: `payload carries the reserved key at payload.${reserved.path}; policy denies it (countersign:reserved-key)` };
+  const problem = payloadViewProblem(payload);
+  if (problem) return { kind: 'refuse', reason: `payload cannot be shown to reviewers whole: payload.${problem.path}: ${problem.message}` };
+  return { kind: 'store' };
 }
 
 export type ProposalPlan =

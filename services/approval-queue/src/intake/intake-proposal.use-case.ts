@@ -6,13 +6,14 @@ import type { Logger } from 'pino';
 import { ApprovalsRepository } from '../approvals/approvals.repository';
 import type { Env } from '../config/env.schema';
 import { QUEUE_ENV } from '../shared/tokens';
-import { planProposal } from './intake-plan';
+import { planProposal, screenProposal } from './intake-plan';
 
 export const PROPOSAL_CONSUMER = 'approval-queue:job.proposed';
 
 /**
  * Keeps what reviewers need from a proposal: who asked (for the self-approval rule), the agent,
- * topic, tags, and the payload with sensitive fields redacted before it is stored.
+ * topic, tags, and the payload with sensitive values redacted before it is stored. A payload that
+ * policy denies for its keys, or that the view could not show whole, is never stored.
  */
 @Injectable()
 export class IntakeProposalUseCase {
@@ -24,6 +25,16 @@ export class IntakeProposalUseCase {
 
   async execute(event: JobProposedV1): Promise<void> {
     const p = event.data;
+    const screen = screenProposal(p.payload);
+    if (screen.kind === 'skip') {
+      // No row, no payload: the decision.made DENY records the job, execution-binding blocks it.
+      this.logger.warn({ job_id: p.job_id, event_id: event.event_id }, `job.proposed not stored: ${screen.reason}`);
+      return;
+    }
+    if (screen.kind === 'refuse') {
+      this.logger.warn({ job_id: p.job_id, event_id: event.event_id }, `job.proposed refused: ${screen.reason}`);
+      throw new PoisonMessageError(screen.reason);
+    }
     const hash = jobHash(p);
     await this.repo.transaction(async (tx) => {
       if (!(await tx.markProcessed(PROPOSAL_CONSUMER, event.event_id))) return;

@@ -140,7 +140,7 @@ export class ItemDetail {
               'p',
               { class: 'redaction-note' },
               h('mark', { class: 'j-redacted' }, 'Redacted'),
-              ` ${plural(it.redacted_fields.length, 'field')} hidden from reviewers: `,
+              ` ${plural(it.redacted_fields.length, 'value')} hidden from reviewers: `,
               it.redacted_fields.map((f, i) => [i ? ', ' : '', h('code', {}, f)]),
             )
           : null,

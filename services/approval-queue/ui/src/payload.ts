@@ -1,10 +1,10 @@
 import { h } from './dom';
 
-export const REDACTED = '[REDACTED]';
-
 /**
  * Pretty JSON as DOM nodes (two-space indent, keys sorted) so that redacted values can be
  * marked: highlighted, with words for screen readers, instead of looking like ordinary strings.
+ * Everything is shown: the service redacts scalar values only, never structure, and refuses at
+ * intake any payload deeper than it can show, so there is no cut-off here either.
  */
 export function renderJson(value: unknown, redactedPaths: ReadonlySet<string>): HTMLElement {
   const code = h('code');
@@ -12,7 +12,7 @@ export function renderJson(value: unknown, redactedPaths: ReadonlySet<string>): 
   return h('pre', { class: 'json', tabindex: 0, 'aria-label': 'Payload as JSON' }, code);
 }
 
-/** The same path notation as the service's `redacted_fields`: `a.b`, `items[0]`, `x["odd key"]`. */
+/** `payloadPath` of @countersign/contracts, the notation of `redacted_fields`: `a.b`, `items[0]`, `x["odd key"]`. */
 function childPath(parent: string, key: string): string {
   if (/^[A-Za-z_$][\w$]*$/.test(key)) return parent ? `${parent}.${key}` : key;
   return `${parent}[${JSON.stringify(key)}]`;
@@ -23,7 +23,9 @@ function write(out: HTMLElement, value: unknown, path: string, depth: number, re
   if (value === null) {
     out.append(h('span', { class: 'j-null' }, 'null'));
   } else if (typeof value === 'string') {
-    if (value === REDACTED || redacted.has(path)) {
+    // Marked by path only: a value the agent itself wrote as "[REDACTED]" is shown as it is, since
+    // that is what will run.
+    if (redacted.has(path)) {
       out.append(
         h('mark', { class: 'j-redacted', title: 'Hidden from reviewers' }, JSON.stringify(value)),
         h('span', { class: 'sr-only' }, ' (redacted, hidden from reviewers)'),

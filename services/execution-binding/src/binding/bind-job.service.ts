@@ -10,7 +10,7 @@ import { ExecutionRepository } from '../execution/execution.repository';
 import { planExecution } from '../execution/plan-execution';
 import { bind, lateFactReport, type BindResult } from './bind';
 import { factsOf, waitingState, type IncomingFact } from './incoming-fact';
-import type { JobEntity } from './job.entity';
+import { isBound, type JobEntity } from './job.entity';
 import { JobRepository } from './job.repository';
 import { OutcomeWriter } from './outcome-writer';
 
@@ -70,6 +70,26 @@ export class BindJobService {
     this.logger.warn(
       { job_id: job.jobId, event_id: fact.eventId, reason: report.reason },
       'late fact reported; the outcome stands',
+    );
+  }
+
+  /**
+   * A fact whose (topic, event_id) is already held by another body: never applied. A job with its
+   * outcome gets a report-only block (the outcome stands); a job still waiting is blocked fail-closed,
+   * since its own fact may be the one pre-empted and no binding can be trusted: whoever can write to
+   * the topic can at worst block a job this way, never run one. `reportKey` names the forged body,
+   * so each distinct forgery gets its own report.
+   */
+  async blockConflict(m: EntityManager, job: JobEntity, detail: string, now: Date, reportKey: string): Promise<void> {
+    const block: Block = { reason: 'EVENT_ID_CONFLICT', detail, reasonText: null };
+    if (!isBound(job.state)) return this.block(m, job, block, now);
+    job.lateFacts += 1;
+    job.updatedAt = now;
+    await this.jobs.save(m, job);
+    await this.outcomes.blocked(m, job, block, now, reportKey);
+    this.logger.warn(
+      { job_id: job.jobId, reason: block.reason, detail },
+      'conflicting fact reported; the outcome stands',
     );
   }
 

@@ -320,6 +320,72 @@ describe('bind', () => {
     });
   });
 
+  describe('UNSAFE_PAYLOAD (a reserved key the decision let through)', () => {
+    // Raw JSON text: JSON.parse keeps "__proto__" as an own key, as the stored proposal has it.
+    const unsafe = (payloadJson: string): JobProposedData => ({
+      ...proposalData,
+      payload: JSON.parse(payloadJson) as Record<string, unknown>,
+    });
+    const gated = (data: JobProposedData, over: Partial<DecisionMadeData> = {}) =>
+      facts({
+        proposal: proposal(data),
+        decision: decision({ job_hash: jobHash(data), ...over }),
+        resolution: resolution({ job_hash: jobHash(data) }),
+      });
+
+    it.each([
+      ['{"service":"api","opts":{"__proto__":{"admin":true}}}', 'payload.opts.__proto__'],
+      ['{"steps":[{"constructor":{"x":1}}]}', 'payload.steps[0].constructor'],
+      ['{"prototype":1}', 'payload.prototype'],
+    ])('refuses %s even when approved, naming %s', (text, path) => {
+      const sut = bind(gated(unsafe(text)), t0, opts);
+      expect(sut).toMatchObject({ action: 'block', reason: 'UNSAFE_PAYLOAD', reasonText: null });
+      expect(sut.action === 'block' && sut.detail).toContain(`reserved key ${path} (`);
+      expect(sut.action === 'block' && sut.detail).toContain(
+        'decision.made d1 (REQUIRE_APPROVAL by prod-write-gate) is not acted on',
+      );
+    });
+
+    it.each(['ALLOW', 'ALLOW_WITH_CONSTRAINTS'] as const)('refuses it under %s without waiting for anything', (d) => {
+      const data = unsafe('{"a":[{"b":{"__proto__":null}}]}');
+      const f = facts({
+        proposal: proposal(data),
+        decision: decision({ decision: d, approval: null, job_hash: jobHash(data) }),
+      });
+      expect(bind(f, t0, opts)).toMatchObject({ action: 'block', reason: 'UNSAFE_PAYLOAD' });
+    });
+
+    it('refuses a gated job at once, before its resolution', () => {
+      const data = unsafe('{"a":{"__proto__":1}}');
+      const f = facts({ proposal: proposal(data), decision: decision({ job_hash: jobHash(data) }) });
+      expect(bind(f, t0, opts)).toMatchObject({ action: 'block', reason: 'UNSAFE_PAYLOAD' });
+    });
+
+    it('leaves a DENY as DENIED, the outcome the agent gets from policy', () => {
+      const data = unsafe('{"a":{"__proto__":1}}');
+      const f = facts({
+        proposal: proposal(data),
+        decision: decision({
+          decision: 'DENY',
+          approval: null,
+          policy_rule_id: 'countersign:reserved-key',
+          job_hash: jobHash(data),
+        }),
+      });
+      expect(bind(f, t0, opts)).toMatchObject({ action: 'block', reason: 'DENIED' });
+    });
+
+    it('reports a hash mismatch first (integrity before meaning)', () => {
+      const f = gated(unsafe('{"a":{"__proto__":1}}'), { job_hash: 'f'.repeat(64) });
+      expect(bind(f, t0, opts)).toMatchObject({ reason: 'HASH_MISMATCH' });
+    });
+
+    it('executes look-alike keys and reserved words in values', () => {
+      const data = unsafe('{"Constructor":1,"__proto":2,"v":"__proto__"}');
+      expect(bind(gated(data), t0, opts)).toMatchObject({ action: 'execute', jobHash: jobHash(data) });
+    });
+  });
+
   describe('reports the first failing check', () => {
     it('signature before duplicate, hash, denial and completeness', () => {
       const f = facts({

@@ -1,4 +1,10 @@
-import type { ApprovalResolvedData, BlockReason, Constraints } from '@countersign/contracts';
+import {
+  findReservedKey,
+  reservedKeyReason,
+  type ApprovalResolvedData,
+  type BlockReason,
+  type Constraints,
+} from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { FACT_TOPIC, type FactKind, type JobFacts } from './job-facts';
 
@@ -24,8 +30,9 @@ const addMs = (at: Date, ms: number) => new Date(at.getTime() + ms);
 /**
  * The binding decision for a job that has no outcome yet: a pure function of its facts and the time.
  * It acts only when every check holds and otherwise names the first one that failed, in this order:
- * signatures, uniqueness, completeness, the decision's hash, an unexpected resolution, the decision
- * itself, then for a gated job the resolution's hash, its policy snapshot and its verdict.
+ * signatures, uniqueness, completeness, the decision's hash, an unexpected resolution, a payload no
+ * executor may receive, the decision itself, then for a gated job the resolution's hash, its policy
+ * snapshot and its verdict.
  * Integrity comes before meaning: a forged or mismatched fact is reported as such even when it
  * would have blocked anyway. The job hash is always computed here from the stored proposal; a hash
  * carried by a decision or a resolution is only ever compared with it, never trusted.
@@ -84,6 +91,19 @@ export function bind(facts: JobFacts, now: Date, opts: BindOptions): BindResult 
       'UNEXPECTED_RESOLUTION',
       `approval.resolved ${resolution.eventId} arrived for a job whose decision was ${decision.data.decision}, not REQUIRE_APPROVAL`,
     );
+  }
+
+  // Defence in depth: policy denies a payload with a reserved key (countersign:reserved-key), so a
+  // decision that lets one through comes from a policy-decision that skipped the check; refuse it here
+  // on our own. A DENY stays DENIED, the outcome the agent gets everywhere else.
+  if (decision.data.decision !== 'DENY') {
+    const reserved = findReservedKey(proposal.data.payload);
+    if (reserved !== null) {
+      return block(
+        'UNSAFE_PAYLOAD',
+        `${reservedKeyReason(reserved.path)}; decision.made ${decision.eventId} (${decision.data.decision} by ${decision.data.policy_rule_id}) is not acted on`,
+      );
+    }
   }
 
   const execute = (): BindResult => ({

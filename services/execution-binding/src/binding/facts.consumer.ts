@@ -20,7 +20,8 @@ export class FactsConsumer {
 
   @EventPattern(Topics.JobProposed)
   async onJobProposed(@Ctx() ctx: KafkaContext): Promise<void> {
-    await this.inbox.handle(Topics.JobProposed, rawMessageOf(ctx), (event) => this.recordFact.proposal(event));
+    const msg = rawMessageOf(ctx);
+    await this.inbox.handle(Topics.JobProposed, msg, (event) => this.recordFact.proposal(event, asSent(msg)));
   }
 
   @EventPattern(Topics.DecisionMade)

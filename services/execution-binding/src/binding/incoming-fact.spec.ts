@@ -4,8 +4,8 @@ import {
   type DecisionMadeData,
   type JobProposedData,
 } from '@countersign/contracts';
-import { jobHash } from '@countersign/crypto';
-import { applyFact, factsOf, waitingState } from './incoming-fact';
+import { canonicalJson, jobHash, sha256Hex } from '@countersign/crypto';
+import { applyFact, digestPrefix, factDigest, factsOf, waitingState } from './incoming-fact';
 import { JobEntity } from './job.entity';
 
 const now = new Date('2026-11-24T10:00:00.000Z');
@@ -83,5 +83,35 @@ describe('waitingState', () => {
     [{ proposal, decision }, 'awaiting_approval'],
   ])('%j -> %s', (facts, state) => {
     expect(waitingState(facts)).toBe(state);
+  });
+});
+
+describe('factDigest', () => {
+  // Raw texts as a producer or an attacker would send them, parsed as the consumer parses them.
+  const parse = (text: string) => JSON.parse(text) as Record<string, unknown>;
+  const body = '{"event_id":"e1","type":"approval.resolved","data":{"job_id":"j1","n":1}';
+  const sig = '"signature":{"alg":"Ed25519","key_id":"k1","value":"AAAA"}';
+
+  it('is the SHA-256 of the canonical JSON of what the producer signs (signature and trace left out)', () => {
+    expect(factDigest(parse(`${body},${sig},"trace":{"traceparent":"00-a"}}`))).toBe(
+      sha256Hex(canonicalJson({ event_id: 'e1', type: 'approval.resolved', data: { job_id: 'j1', n: 1 } })),
+    );
+  });
+
+  it('is the same for another byte layout, trace or signature of the same content (a redelivery)', () => {
+    const reordered =
+      '{ "data": {"n": 1.0, "job_id": "j1"}, "type": "approval.resolved", "event_id": "e1",' +
+      '"trace": {"traceparent": "00-b"}, "signature": {"alg":"Ed25519","key_id":"k2","value":"BBBB"} }';
+    expect(factDigest(parse(reordered))).toBe(factDigest(parse(`${body},${sig}}`)));
+  });
+
+  it('differs when anything signed differs: another job id under the same event id is another body', () => {
+    const other = body.replace('"job_id":"j1"', '"job_id":"j2"');
+    expect(factDigest(parse(`${other},${sig}}`))).not.toBe(factDigest(parse(`${body},${sig}}`)));
+  });
+
+  it('shows a prefix of a digest in reports, or says it is unknown', () => {
+    expect(digestPrefix('0123456789abcdef')).toBe('0123456789ab…');
+    expect(digestPrefix(null)).toBe('unknown');
   });
 });

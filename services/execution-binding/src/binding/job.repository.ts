@@ -3,6 +3,15 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { ChangedColumns } from './changed-columns';
 import { JobEntity, WAITING_STATES } from './job.entity';
 
+/** A fact refused as a forgery: its event id conflicts with a processed one, or its signature fails. */
+export interface RefusedFact {
+  topic: string;
+  eventId: string;
+  digest: string;
+  reason: 'EVENT_ID_CONFLICT' | 'BAD_SIGNATURE';
+  jobId: string;
+}
+
 @Injectable()
 export class JobRepository {
   private readonly changes = new ChangedColumns(JobEntity, 'jobId');
@@ -61,6 +70,27 @@ export class JobRepository {
       .setOnLocked('skip_locked')
       .getMany();
     return jobs.map((job) => this.changes.remember(m, job));
+  }
+
+  /**
+   * Remembers a forged body (one statement): null when this very body was already refused (a
+   * redelivery of the forgery: nothing new to report); otherwise the digest of the body processed
+   * under the same (topic, event_id), if any, for the report.
+   */
+  async recordRefusal(
+    m: EntityManager,
+    schema: string,
+    consumer: string,
+    f: RefusedFact,
+  ): Promise<{ knownDigest: string | null } | null> {
+    const rows: { known_digest: string | null }[] = await m.query(
+      `INSERT INTO "${schema}".refused_facts (topic, event_id, digest, reason, job_id, known_digest)
+       SELECT $1, $2, $3, $4, $5,
+         (SELECT digest FROM "${schema}".processed_events WHERE consumer = $6 AND topic = $1 AND event_id = $2)
+       ON CONFLICT DO NOTHING RETURNING known_digest`,
+      [f.topic, f.eventId, f.digest, f.reason, f.jobId, consumer],
+    );
+    return rows[0] ? { knownDigest: rows[0].known_digest } : null;
   }
 
   /** Writes the columns changed since the job was locked (one UPDATE, no re-read). */

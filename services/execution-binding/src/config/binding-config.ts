@@ -12,6 +12,6 @@ export interface BindingConfig {
 }
 
 export const SCHEMA = 'execution_binding';
-/** The consumer name under which processed event ids are recorded (one for all three topics: event ids are UUIDs). */
+/** The consumer name under which processed facts are recorded, each per (topic, event_id) with its digest. */
 export const CONSUMER = 'execution-binding';
 export const PRODUCER = 'execution-binding';
