@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@countersign/bus';
 import { Topics, dlqTopic, parseEvent, type JobProposedV1, type Topic } from '@countersign/contracts';
 import { CompressionTypes, type Producer } from 'kafkajs';
@@ -84,12 +84,12 @@ describe('raw-byte poison on every consumed topic', () => {
     return { partition: meta!.partition, offset: meta!.baseOffset!, at };
   }
 
-  const dlqRecord = (s: Sent, consumer: ServiceName) =>
+  const dlqRecord = (topic: Topic, at: { partition: number; offset: string }, consumer: ServiceName) =>
     dlq.messages.find(
       (m) =>
-        m.topic === dlqTopic(s.c.topic) &&
-        m.json?.['partition'] === s.partition &&
-        m.json?.['offset'] === s.offset &&
+        m.topic === dlqTopic(topic) &&
+        m.json?.['partition'] === at.partition &&
+        m.json?.['offset'] === at.offset &&
         m.json?.['consumer'] === consumer,
     );
   const decisionOf = (jobId: string) =>
@@ -200,7 +200,7 @@ describe('raw-byte poison on every consumed topic', () => {
   function problemsOf(s: Sent): string[] {
     const consumers = CONSUMERS[s.c.topic]!;
     const at = `${s.c.name} (key ${s.key.startsWith('fresh') ? 'fresh' : 'shared'}, ${s.partition}/${s.offset})`;
-    const records = consumers.map((c) => [c, dlqRecord(s, c)] as const);
+    const records = consumers.map((c) => [c, dlqRecord(s.c.topic, s, c)] as const);
     const outcome = outcomeOf(s.c.jobId);
     if (s.c.expect === 'deny') {
       const decision = decisionOf(s.c.jobId)?.json?.['data'] as
@@ -220,7 +220,8 @@ describe('raw-byte poison on every consumed topic', () => {
     if (s.c.expect === 'normalised') {
       const refused = records.filter(([, r]) => r).map(([c, r]) => `${c}: ${String(r!.json?.['error'])}`);
       if (refused.length) return [`${at}: refused by ${refused.join('; ')}, not read as 0`];
-      if (outcome?.topic !== Topics.JobExecuted) return [`${at}: outcome ${outcome?.topic ?? 'none'}, not job.executed`];
+      if (outcome?.topic !== Topics.JobExecuted)
+        return [`${at}: outcome ${outcome?.topic ?? 'none'}, not job.executed`];
       allowed.add(s.c.jobId);
       return [];
     }
@@ -278,6 +279,37 @@ describe('raw-byte poison on every consumed topic', () => {
     }
   });
 
+  it('keeps the secrets of a refused proposal out of every DLQ record and the audit trail of them', async () => {
+    const secret = `hunter2-${randomUUID()}`;
+    const jobId = `poison-${randomUUID()}`;
+    // A poison that carries a secret: every consumer refuses it, and what it writes about it is kept for good.
+    const value = splice(templateText(Topics.JobProposed, jobId), 'payload', `"password":"${secret}","n":1e309`);
+    const sent = await publish(Topics.JobProposed, jobId, value);
+    const digest = createHash('sha256').update(value).digest('hex');
+    for (const consumer of CONSUMERS[Topics.JobProposed]!) {
+      const record = await eventually(
+        `${consumer} DLQ record`,
+        async () => dlqRecord(Topics.JobProposed, sent, consumer),
+        LIVENESS_MS,
+      );
+      expect(record.value).not.toContain(secret);
+      expect(record.json).toMatchObject({ value_base64: null, value_sha256: digest, value_bytes: value.length });
+      expect(String(record.json?.['error'])).toMatch(/not finite/);
+      // audit records each DLQ record: the copy in the permanent trail is the redacted one.
+      const audited = await recorded.waitFor(
+        Topics.AuditRecorded,
+        (m) => {
+          const body = (m.json?.['data'] as { body?: Record<string, unknown> } | undefined)?.body;
+          return (
+            body?.['offset'] === sent.offset && body['partition'] === sent.partition && body['consumer'] === consumer
+          );
+        },
+        LIVENESS_MS,
+      );
+      expect(audited.value).not.toContain(secret);
+    }
+  });
+
   it.each(TOPICS)(
     '%s: every raw case is refused by each consumer (or DENIED) and ordinary proposals keep their outcome',
     async (topic) => {
@@ -315,7 +347,7 @@ describe('raw-byte poison on every consumed topic', () => {
         problems.push(...sent.flatMap(problemsOf));
         for (const s of sent)
           for (const consumer of CONSUMERS[topic]!) {
-            const r = dlqRecord(s, consumer);
+            const r = dlqRecord(topic, s, consumer);
             if (!r) continue;
             f.dlqRecords++;
             f.dlqMs.push(r.receivedAt - s.at);
