@@ -145,7 +145,16 @@ export class TopicTail {
         const headers: Record<string, string> = {};
         for (const [h, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[h] = String(v);
         const key = message.key?.toString('utf8') ?? null;
-        this.messages.push({ topic, partition, offset: message.offset, key, value, json, headers, receivedAt: Date.now() });
+        this.messages.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key,
+          value,
+          json,
+          headers,
+          receivedAt: Date.now(),
+        });
         for (const w of this.waiters) w();
       },
     });
