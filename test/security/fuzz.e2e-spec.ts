@@ -43,7 +43,7 @@ describe('fuzzed Kafka messages', () => {
     proposal({ tenant: 'globex', topic: 'job.config.update', risk_tags: ['prod', 'write'], payload, ...extra });
   const pendingIds = async (): Promise<Set<string>> => {
     const res = await fetch(`${stack.url('approval-queue')}/api/v1/approvals?limit=200`, {
-      headers: { authorization: `Bearer ${await stack.token('bob', ['service-owner'])}` },
+      headers: { authorization: `Bearer ${await stack.token('bob', ['service-owner'], { tenants: ['globex'] })}` },
     });
     const page = (await res.json()) as { items: { job: { id: string } }[] };
     return new Set(page.items.map((i) => i.job.id));
@@ -129,49 +129,56 @@ describe('fuzzed Kafka messages', () => {
     expect(await stack.allReady()).toEqual(ALL_READY);
   }, 400000);
 
-  it('ends valid events with hostile content in an outcome or a DLQ reason', async () => {
-    const hostile: [string, JobProposedV1][] = [
-      ['a payload nested 10,000 deep', readJob({ deep: DEEP })],
-      ['a NUL character in the payload', readJob({ text: 'a\u0000b' })],
-      ['a lone surrogate in the payload', readJob({ text: 'a\ud800b' })],
-      ['a NUL character in the summary', readJob({ ok: true }, { summary: { title: 'nul \u0000 title' } })],
+  it('ends valid events with hostile content in the end the shared rule gives: refused, DENIED or run', async () => {
+    // dlq: every consumer refuses it with this reason; denied: job.blocked DENIED; runs: executed, or queued when gated.
+    type End = { dlq: RegExp } | 'denied' | 'runs';
+    const hostile: [string, JobProposedV1, End][] = [
+      ['a payload nested 10,000 deep', readJob({ deep: DEEP }), { dlq: /nested deeper than/ }],
+      ['a NUL character in the payload', readJob({ text: 'a\u0000b' }), { dlq: /NUL/ }],
+      ['a lone surrogate in the payload', readJob({ text: 'a\ud800b' }), { dlq: /lone UTF-16 surrogate/ }],
+      [
+        'a NUL character in the summary',
+        readJob({ ok: true }, { summary: { title: 'nul \u0000 title' } }),
+        { dlq: /summary\.title: string contains a NUL/ },
+      ],
       [
         '__proto__ and constructor keys',
         readJob(
           JSON.parse('{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}') as Record<string, unknown>,
         ),
+        'denied',
       ],
-      ['a payload just under the size limit', readJob({ blob: 'y'.repeat(60 * 1024) })],
+      ['a payload just under the size limit', readJob({ blob: 'y'.repeat(60 * 1024) }), 'runs'],
     ];
-    const gated = hostile.map(([what, p]) => [what, gatedJob(p.data.payload, { summary: p.data.summary })] as const);
+    const gated = hostile.map(
+      ([what, p, end]) => [what, gatedJob(p.data.payload, { summary: p.data.summary }), end] as const,
+    );
     for (const [, p] of [...hostile, ...gated])
       await send(Topics.JobProposed, [{ key: p.data.job_id, value: serialize(p) }]);
 
-    for (const [what, p] of hostile) {
-      // Allowed by policy, so either it runs, or a service refuses it with a reason.
-      const end = await eventually(
-        `${what}: an outcome or a refusal`,
-        async () => {
-          const outcome =
-            stack.events.forJob(Topics.JobExecuted, p.data.job_id)[0] ??
-            stack.events.forJob(Topics.JobBlocked, p.data.job_id)[0];
-          if (outcome) return outcome.topic;
-          const refused = dlq.messages.find((d) => d.key === p.data.job_id);
-          return refused ? `dlq: ${String(refused.json?.['error'])}` : undefined;
-        },
-        60000,
-      );
-      if (end === Topics.JobExecuted) allowed.add(p.data.job_id);
-      else expect(end).toMatch(/^(job\.blocked|dlq: .+)/);
-    }
-    for (const [what, p] of gated) {
-      // Held for approval, or refused by the queue with a reason.
-      await eventually(
-        `${what}: queued or refused`,
-        async () =>
-          (await pendingIds()).has(p.data.job_id) || dlqFor('approval-queue', p.data.job_id) ? true : undefined,
-        60000,
-      );
+    const outcomeOf = (jobId: string) =>
+      stack.events.forJob(Topics.JobExecuted, jobId)[0] ?? stack.events.forJob(Topics.JobBlocked, jobId)[0];
+    for (const [what, p, end] of [...hostile, ...gated]) {
+      const id = p.data.job_id;
+      const isGated = p.data.topic === 'job.config.update';
+      if (typeof end === 'object') {
+        for (const consumer of CONSUMERS[Topics.JobProposed]!) {
+          const record = await eventually(`${what}: ${consumer} DLQ record`, async () => dlqFor(consumer, id), 60000);
+          expect(String(record.json?.['error'])).toMatch(end.dlq);
+        }
+        expect(outcomeOf(id)).toBeUndefined();
+      } else if (end === 'denied') {
+        const blocked = await stack.outcome(id, 60000);
+        expect([blocked.topic, (blocked.json?.['data'] as { reason_code?: string }).reason_code]).toEqual([
+          Topics.JobBlocked,
+          'DENIED',
+        ]);
+      } else if (isGated) {
+        await eventually(`${what}: queued`, async () => ((await pendingIds()).has(id) ? true : undefined), 60000);
+      } else {
+        allowed.add(id);
+        expect((await stack.outcome(id, 60000)).topic).toBe(Topics.JobExecuted);
+      }
     }
     expect(await stack.allReady()).toEqual(ALL_READY);
   }, 300000);

@@ -1,4 +1,4 @@
-import { JobProposedV1Schema } from '@countersign/contracts';
+import { JobProposedV1Schema, MAX_PAYLOAD_DEPTH, parseEvent } from '@countersign/contracts';
 import { generateSigningKeyPair } from '@countersign/crypto';
 import { Countersign } from './countersign';
 import { InvalidProposalError, ProposalTooLargeError } from './errors';
@@ -12,6 +12,18 @@ const input = {
   payload: { service: 'api' },
   summary: 'Roll out api',
   requestedBy: 'alice',
+};
+
+/** `depth` nested objects, the outermost counting as 1. */
+const nested = (depth: number): Record<string, unknown> => {
+  let v: Record<string, unknown> = { leaf: true };
+  for (let i = 1; i < depth; i++) v = { d: v };
+  return v;
+};
+const cyclic = () => {
+  const o: Record<string, unknown> = {};
+  o['self'] = o;
+  return o;
 };
 
 describe('buildProposal', () => {
@@ -48,6 +60,14 @@ describe('buildProposal', () => {
     ['a payload that is not plain JSON', { payload: { at: new Date(0), f: undefined } }, 'payload'],
     ['a NUL character the services cannot store', { payload: { note: 'a\u0000b' } }, 'payload.note'],
     ['a lone surrogate that cannot be hashed', { summary: 'x\ud800' }, 'summary.title'],
+    ['Infinity, which JSON cannot carry', { payload: { n: Infinity } }, 'payload.n'],
+    ['NaN', { payload: { n: [1, NaN] } }, 'payload.n[1]'],
+    ['an integer beyond 2^53, which the gate would read differently', { payload: { n: 2 ** 53 + 2 } }, 'payload.n'],
+    [
+      'a payload nested deeper than MAX_PAYLOAD_DEPTH',
+      { payload: nested(MAX_PAYLOAD_DEPTH + 1) },
+      `payload${'.d'.repeat(MAX_PAYLOAD_DEPTH)}`,
+    ],
   ])('refuses %s, naming the field, before anything is sent', (_what, over, path) => {
     try {
       buildProposal({ ...input, ...over } as typeof input, identity, now);
@@ -56,6 +76,37 @@ describe('buildProposal', () => {
       expect(e).toBeInstanceOf(InvalidProposalError);
       expect((e as InvalidProposalError).issues.map((i) => i.path)).toContain(path);
     }
+  });
+});
+
+describe('buildProposal and the gate agree (one shared rule)', () => {
+  it(`sends a payload exactly ${MAX_PAYLOAD_DEPTH} deep, which the gate accepts`, () => {
+    const text = serializeProposal(buildProposal({ ...input, payload: nested(MAX_PAYLOAD_DEPTH) }, identity, now));
+    expect(parseEvent('job.proposed', text).ok).toBe(true);
+  });
+
+  it('refuses a cyclic payload as nested too deep instead of looping', () => {
+    expect(() => buildProposal({ ...input, payload: cyclic() }, identity, now)).toThrow(/nested deeper than 66 levels/);
+  });
+
+  it('refuses with a clear message naming the rule', () => {
+    expect(() => buildProposal({ ...input, payload: { n: Infinity } }, identity, now)).toThrow(
+      /^invalid proposal: payload\.n: number is not finite \(Infinity\)/,
+    );
+  });
+
+  it('keeps __proto__, constructor and prototype keys as given (the gate denies them visibly), at the top level too', () => {
+    const payload = JSON.parse('{"__proto__":{"admin":true},"constructor":1}') as Record<string, unknown>;
+    const text = serializeProposal(buildProposal({ ...input, payload }, identity, now));
+    expect(text).toContain('"payload":{"__proto__":{"admin":true},"constructor":1}');
+    const r = parseEvent('job.proposed', text);
+    expect(r.ok && Object.keys(r.event.data.payload)).toEqual(['__proto__', 'constructor']);
+  });
+
+  it('sends -0 as 0, as the gate reads it', () => {
+    expect(serializeProposal(buildProposal({ ...input, payload: { n: -0 } }, identity, now))).toContain(
+      '"payload":{"n":0}',
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { JobProposedV1Schema, Topics, findUnsafeJson, type JobProposedV1 } from '@countersign/contracts';
+import { JobProposedV1Schema, Topics, findUnsafeEventJson, type JobProposedV1 } from '@countersign/contracts';
 import { InvalidProposalError, ProposalTooLargeError } from './errors';
 
 export interface ProposeInput {
@@ -76,26 +76,40 @@ export function buildProposal(
       })),
     );
   }
+  // The gate's own rule (parseEvent in every service), so nothing is sent that the gate would refuse:
+  // numbers with no exact JSON form (NaN, Infinity, beyond ±(2^53−1)), NUL, lone surrogates, nesting
+  // past MAX_PAYLOAD_DEPTH. Reserved keys pass inside the payload, as at the gate: its policy denies them.
+  const unsafe = findUnsafeEventJson(Topics.JobProposed, candidate);
+  if (unsafe) throw new InvalidProposalError([{ path: unsafe.path.replace(/^data\./, ''), message: unsafe.message }]);
   // The payload must survive JSON unchanged, or the hash the gate computes differs from ours.
   if (!isPlainJson(input.payload)) {
     throw new InvalidProposalError([
       { path: 'payload', message: 'must be plain JSON (no undefined, functions, dates or class instances)' },
     ]);
   }
-  // What the services would refuse (NUL, lone surrogates, nesting past their limit) is refused here.
-  const unsafe = findUnsafeJson(candidate);
-  if (unsafe) throw new InvalidProposalError([{ path: unsafe.path.replace(/^data\./, ''), message: unsafe.message }]);
-  return r.data;
+  // zod copies a record key by key and drops a top-level "__proto__": send the payload as given.
+  return { ...r.data, data: { ...r.data.data, payload: input.payload } };
 }
 
-/** Only what JSON carries unchanged: null, booleans, finite numbers, strings, arrays and plain objects. */
-function isPlainJson(value: unknown, depth = 0): boolean {
-  if (depth > 64) return false;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every((v) => isPlainJson(v, depth + 1));
-  if (typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return false;
-  return Object.values(value).every((v) => isPlainJson(v, depth + 1));
+/** Only what JSON carries unchanged: null, booleans, numbers, strings, arrays and plain objects. Iterative. */
+function isPlainJson(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const value = stack.pop();
+    if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number')
+      continue;
+    if (Array.isArray(value)) {
+      // A sparse array's holes would be written as null.
+      for (let i = 0; i < value.length; i++) {
+        if (!(i in value)) return false;
+        stack.push(value[i]);
+      }
+      continue;
+    }
+    if (typeof value !== 'object') return false;
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return false;
+    for (const v of Object.values(value)) stack.push(v);
+  }
+  return true;
 }

@@ -42,7 +42,7 @@ describe('deterministicEventId', () => {
 });
 
 describe('dlqRecordFor', () => {
-  it('keeps the original bytes, key, headers and the reason', () => {
+  it('keeps the original bytes (with DLQ_KEEP_RAW), key, headers and the reason', () => {
     const bytes = Buffer.from([0xff, 0x00, 0x7b]);
     const r = dlqRecordFor(
       { topic: 'job.proposed', partition: 3, offset: '42', key: Buffer.from('k'), value: bytes, headers: { a: Buffer.from('1'), b: undefined } },
@@ -50,6 +50,7 @@ describe('dlqRecordFor', () => {
       'value is not JSON',
       [],
       new Date('2026-01-01T00:00:00Z'),
+      { keepRaw: true },
     );
     expect(r).toEqual({
       source_topic: 'job.proposed',
@@ -60,6 +61,8 @@ describe('dlqRecordFor', () => {
       issues: [],
       key: 'k',
       value_base64: bytes.toString('base64'),
+      value_sha256: 'b63c6c748b070064da9afd864dfb43bf94fdfccc16e8e168f420551eeda3416f',
+      value_bytes: 3,
       headers: { a: '1' },
       failed_at: '2026-01-01T00:00:00.000Z',
     });

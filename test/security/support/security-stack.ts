@@ -63,6 +63,8 @@ export interface TailedMessage {
   value: string | null;
   json: Record<string, unknown> | undefined;
   headers: Record<string, string>;
+  /** When the tail read it (Date.now()), to time publish-to-record latencies. */
+  receivedAt: number;
 }
 
 /**
@@ -143,7 +145,16 @@ export class TopicTail {
         const headers: Record<string, string> = {};
         for (const [h, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[h] = String(v);
         const key = message.key?.toString('utf8') ?? null;
-        this.messages.push({ topic, partition, offset: message.offset, key, value, json, headers });
+        this.messages.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key,
+          value,
+          json,
+          headers,
+          receivedAt: Date.now(),
+        });
         for (const w of this.waiters) w();
       },
     });

@@ -40,6 +40,12 @@ export const BaseEnvSchema = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),
   /** Largest Kafka message value a consumer accepts; larger ones go to the DLQ before they are parsed. */
   MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(104857600).default(1048576),
+  /**
+   * Keep the original bytes of a message sent to `<topic>.dlq` (`value_base64`). Off by default: a bad
+   * proposal may carry secrets, and the DLQ (and audit's copy of it) is a permanent record; records
+   * always keep the bytes' SHA-256 and length and, for JSON, a copy with the payload redacted.
+   */
+  DLQ_KEEP_RAW: flag.default(false),
   /** Largest HTTP request body accepted; larger ones get 413 PAYLOAD_TOO_LARGE. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(104857600).default(1048576),
   // Broker authentication and transport security; checked together by kafkaSecurityFromEnv (a plain

@@ -65,6 +65,11 @@ class BusLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplica
   }
 }
 
+function redactFieldsOf(env: BaseEnv): { redactFields?: readonly string[] } {
+  const fields = (env as BaseEnv & { REDACT_FIELDS?: unknown }).REDACT_FIELDS;
+  return Array.isArray(fields) && fields.every((f) => typeof f === 'string') ? { redactFields: fields } : {};
+}
+
 @Global()
 @Module({})
 export class BusModule {
@@ -130,6 +135,9 @@ export class BusModule {
             logger,
             isStopping: () => life.stopping,
             maxMessageBytes: env.MAX_MESSAGE_BYTES,
+            dlqKeepRaw: env.DLQ_KEEP_RAW,
+            // A service that redacts payloads for reviewers (REDACT_FIELDS) hides the same fields in its DLQ.
+            ...redactFieldsOf(env),
           }),
         inject: [EventProducer, BusLifecycle],
       },
