@@ -74,8 +74,10 @@ function classifyOne(e: ErrorLike): FailureClass | null {
   if (typeof e.code === 'string' && (typeof e.syscall === 'string' || typeof e.errno === 'number'))
     return { kind: 'transient', why: `system error ${e.code}` };
   if (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) {
-    if (typeof e.type === 'string' && KAFKA_RECORD_REFUSALS.has(e.type))
-      return { kind: 'permanent', why: `${e.name} ${e.type}` };
+    // kafkajs wraps a non-retriable protocol error (KafkaJSNonRetriableError, cause = the refusal).
+    for (let c: unknown = e, i = 0; isErrorLike(c) && i < 8; c = c.cause, i++)
+      if (typeof c.type === 'string' && KAFKA_RECORD_REFUSALS.has(c.type))
+        return { kind: 'permanent', why: `${e.name} ${c.type}` };
     return { kind: 'transient', why: e.name };
   }
   if (typeof e.message === 'string' && PG_CONNECTION_FAILURE.test(e.message))

@@ -2,7 +2,12 @@ import { DlqRecordSchema, exampleEvents, type DlqRecord, type JobProposedV1 } fr
 import pino from 'pino';
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
-import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import {
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+} from 'kafkajs';
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { z } from 'zod';
@@ -214,6 +219,18 @@ describe('KafkaInbox', () => {
             code: 10,
             retriable: false,
           } as unknown as Error),
+      ],
+      [
+        'kafkajs giving up on a record the broker refused (the refusal as its cause)',
+        () => {
+          const refusal = new KafkaJSProtocolError({
+            message: 'too large',
+            type: 'MESSAGE_TOO_LARGE',
+            code: 10,
+            retriable: false,
+          } as unknown as Error);
+          return new KafkaJSNonRetriableError(refusal, { cause: refusal });
+        },
       ],
       ['a thrown string', () => 'oops'],
     ];
