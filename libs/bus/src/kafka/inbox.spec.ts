@@ -171,6 +171,17 @@ describe('KafkaInbox', () => {
     });
   });
 
+  it('hands the handler a payload with __proto__, constructor and prototype kept exactly as sent', async () => {
+    const { sut, sent } = inbox();
+    let payload: Record<string, unknown> | undefined;
+    await sut.handle('job.proposed', message(rawProposal('{"__proto__":{"admin":true},"prototype":1}')), async (e) => {
+      payload = e.data.payload;
+    });
+    expect(sent).toEqual([]);
+    expect(Object.keys(payload!)).toEqual(['__proto__', 'prototype']);
+    expect(JSON.stringify(payload)).toBe('{"__proto__":{"admin":true},"prototype":1}');
+  });
+
   describe('poison in the pure step', () => {
     it.each([
       ['1e309 in the payload', rawProposal('{"n":1e309}'), /data\.payload\.n: number is not finite/],
