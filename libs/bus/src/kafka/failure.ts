@@ -73,6 +73,8 @@ function classifyOne(e: ErrorLike): FailureClass | null {
   // Node system errors (ECONNREFUSED, ETIMEDOUT, EPIPE, ECONNRESET, ENOTFOUND...) are I/O by definition.
   if (typeof e.code === 'string' && (typeof e.syscall === 'string' || typeof e.errno === 'number'))
     return { kind: 'transient', why: `system error ${e.code}` };
+  // undici (Node's fetch) network failures: connect/headers/body timeouts, closed sockets.
+  if (typeof e.code === 'string' && e.code.startsWith('UND_ERR_')) return { kind: 'transient', why: `fetch ${e.code}` };
   if (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) {
     // kafkajs wraps a non-retriable protocol error (KafkaJSNonRetriableError, cause = the refusal).
     for (let c: unknown = e, i = 0; isErrorLike(c) && i < 8; c = c.cause, i++)

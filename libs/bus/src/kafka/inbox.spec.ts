@@ -306,6 +306,13 @@ describe('KafkaInbox', () => {
       ],
       ['an explicit TransientError', () => new TransientError('executor target busy')],
       [
+        'fetch timing out on connect (undici, caught as the cause)',
+        () =>
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+          }),
+      ],
+      [
         'fetch failing on a refused connection (a TypeError with a system-error cause)',
         async () => new TypeError('fetch failed', { cause: await refusedConnection() }),
       ],
