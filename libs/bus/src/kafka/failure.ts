@@ -1,3 +1,5 @@
+import { QueryFailedError, TypeORMError } from 'typeorm';
+
 /**
  * Thrown by a use case for input that can never succeed: the message goes to the DLQ, not retried.
  * Any error that is not an I/O failure does the same (see classifyFailure); this one says so explicitly.
@@ -89,6 +91,12 @@ function classifyOne(e: ErrorLike): FailureClass | null {
     const inner = classifyOne(e.driverError as ErrorLike);
     return inner ?? { kind: 'transient', why: `${e.name}: driver error without SQLSTATE` };
   }
+  // The ORM's own errors ("Driver not Connected" while PostgreSQL restarts, a released query runner,
+  // a lost pool) concern the connection or the mapping, never the bytes of one message: holding the
+  // partition loses nothing, where sending every message to the DLQ during an outage would lose them
+  // all (found by the fault suite). QueryFailedError was classified above by its SQLSTATE.
+  if (e instanceof TypeORMError && !(e instanceof QueryFailedError))
+    return { kind: 'transient', why: `${e.name} (ORM)` };
   // AbortSignal.timeout() and friends: an I/O call that did not answer in time.
   if (e.name === 'TimeoutError') return { kind: 'transient', why: 'TimeoutError' };
   return null;

@@ -9,7 +9,7 @@ import {
   KafkaJSProtocolError,
 } from 'kafkajs';
 import { DatabaseError } from 'pg';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, TypeORMError } from 'typeorm';
 import { z } from 'zod';
 import { DLQ_MAX_VALUE_BYTES, type RawMessage } from './dlq';
 import type { EventProducer } from './event-producer';
@@ -305,6 +305,8 @@ describe('KafkaInbox', () => {
         () => new KafkaJSNumberOfRetriesExceeded(new Error('x'), { retryCount: 5, retryTime: 100 }),
       ],
       ['an explicit TransientError', () => new TransientError('executor target busy')],
+      // What the fault suite met while PostgreSQL restarted: TypeORM's pool gone, no SQLSTATE.
+      ['TypeORM while PostgreSQL restarts ("Driver not Connected")', () => new TypeORMError('Driver not Connected')],
       [
         'fetch timing out on connect (undici, caught as the cause)',
         () =>
