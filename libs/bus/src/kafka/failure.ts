@@ -104,11 +104,11 @@ function classifyOne(e: ErrorLike): FailureClass | null {
 
 /**
  * Whether a handler's failure can pass on a later attempt. Only I/O failures can: database errors
- * other than data exceptions (class 22) and syntax/undefined-object errors (class 42), lost
- * connections, broker errors, Node system errors, and an explicit TransientError, also when they are
- * the `cause` of another error. Everything else (TypeError, RangeError, zod and domain errors,
- * PoisonMessageError, a thrown non-Error) comes from code that will do the same with the same input:
- * permanent.
+ * other than data exceptions (class 22) and syntax/undefined-object errors (class 42, but 42501),
+ * lost connections, TypeORM's own errors, broker errors, Node system and fetch network errors, and
+ * an explicit TransientError, also when they are the `cause` of another error. Everything else
+ * (TypeError, RangeError, zod and domain errors, PoisonMessageError, a thrown non-Error) comes from
+ * code that will do the same with the same input: permanent.
  */
 export function classifyFailure(error: unknown): FailureClass {
   if (!isErrorLike(error)) return { kind: 'permanent', why: `thrown ${typeof error}` };
