@@ -35,6 +35,8 @@ const DESCRIPTIONS = {
     'How often the transactional outbox relay looks for events to publish (it is also woken by LISTEN/NOTIFY).',
   MAX_MESSAGE_BYTES:
     "Largest Kafka message value a consumer accepts, in bytes; a larger one goes to `<topic>.dlq` unparsed, with its size and the limit as the reason. Keep it at or below the broker's `max.message.bytes`.",
+  DLQ_KEEP_RAW:
+    'Keep the original bytes of a message sent to `<topic>.dlq` (`value_base64`, at most 256 KiB). Off by default: a refused proposal may carry secrets and the DLQ (and the audit trail that records it) is permanent. Records always keep the bytes\' SHA-256 and length and, for JSON, a copy with the payload redacted (`REDACT_FIELDS` where the service has it) and the `job_hash` of the original (docs/events.md).',
   MAX_BODY_BYTES:
     'Largest HTTP request body accepted, in bytes; a larger one gets 413 `PAYLOAD_TOO_LARGE` naming the limit.',
   KAFKA_SASL_MECHANISM:

@@ -1,3 +1,5 @@
+import { QueryFailedError, TypeORMError } from 'typeorm';
+
 /**
  * Thrown by a use case for input that can never succeed: the message goes to the DLQ, not retried.
  * Any error that is not an I/O failure does the same (see classifyFailure); this one says so explicitly.
@@ -73,9 +75,13 @@ function classifyOne(e: ErrorLike): FailureClass | null {
   // Node system errors (ECONNREFUSED, ETIMEDOUT, EPIPE, ECONNRESET, ENOTFOUND...) are I/O by definition.
   if (typeof e.code === 'string' && (typeof e.syscall === 'string' || typeof e.errno === 'number'))
     return { kind: 'transient', why: `system error ${e.code}` };
+  // undici (Node's fetch) network failures: connect/headers/body timeouts, closed sockets.
+  if (typeof e.code === 'string' && e.code.startsWith('UND_ERR_')) return { kind: 'transient', why: `fetch ${e.code}` };
   if (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) {
-    if (typeof e.type === 'string' && KAFKA_RECORD_REFUSALS.has(e.type))
-      return { kind: 'permanent', why: `${e.name} ${e.type}` };
+    // kafkajs wraps a non-retriable protocol error (KafkaJSNonRetriableError, cause = the refusal).
+    for (let c: unknown = e, i = 0; isErrorLike(c) && i < 8; c = c.cause, i++)
+      if (typeof c.type === 'string' && KAFKA_RECORD_REFUSALS.has(c.type))
+        return { kind: 'permanent', why: `${e.name} ${c.type}` };
     return { kind: 'transient', why: e.name };
   }
   if (typeof e.message === 'string' && PG_CONNECTION_FAILURE.test(e.message))
@@ -85,6 +91,12 @@ function classifyOne(e: ErrorLike): FailureClass | null {
     const inner = classifyOne(e.driverError as ErrorLike);
     return inner ?? { kind: 'transient', why: `${e.name}: driver error without SQLSTATE` };
   }
+  // The ORM's own errors ("Driver not Connected" while PostgreSQL restarts, a released query runner,
+  // a lost pool) concern the connection or the mapping, never the bytes of one message: holding the
+  // partition loses nothing, where sending every message to the DLQ during an outage would lose them
+  // all (found by the fault suite). QueryFailedError was classified above by its SQLSTATE.
+  if (e instanceof TypeORMError && !(e instanceof QueryFailedError))
+    return { kind: 'transient', why: `${e.name} (ORM)` };
   // AbortSignal.timeout() and friends: an I/O call that did not answer in time.
   if (e.name === 'TimeoutError') return { kind: 'transient', why: 'TimeoutError' };
   return null;
@@ -92,11 +104,11 @@ function classifyOne(e: ErrorLike): FailureClass | null {
 
 /**
  * Whether a handler's failure can pass on a later attempt. Only I/O failures can: database errors
- * other than data exceptions (class 22) and syntax/undefined-object errors (class 42), lost
- * connections, broker errors, Node system errors, and an explicit TransientError, also when they are
- * the `cause` of another error. Everything else (TypeError, RangeError, zod and domain errors,
- * PoisonMessageError, a thrown non-Error) comes from code that will do the same with the same input:
- * permanent.
+ * other than data exceptions (class 22) and syntax/undefined-object errors (class 42, but 42501),
+ * lost connections, TypeORM's own errors, broker errors, Node system and fetch network errors, and
+ * an explicit TransientError, also when they are the `cause` of another error. Everything else
+ * (TypeError, RangeError, zod and domain errors, PoisonMessageError, a thrown non-Error) comes from
+ * code that will do the same with the same input: permanent.
  */
 export function classifyFailure(error: unknown): FailureClass {
   if (!isErrorLike(error)) return { kind: 'permanent', why: `thrown ${typeof error}` };

@@ -2,9 +2,14 @@ import { DlqRecordSchema, exampleEvents, type DlqRecord, type JobProposedV1 } fr
 import pino from 'pino';
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
-import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import {
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+} from 'kafkajs';
 import { DatabaseError } from 'pg';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, TypeORMError } from 'typeorm';
 import { z } from 'zod';
 import { DLQ_MAX_VALUE_BYTES, type RawMessage } from './dlq';
 import type { EventProducer } from './event-producer';
@@ -166,6 +171,17 @@ describe('KafkaInbox', () => {
     });
   });
 
+  it('hands the handler a payload with __proto__, constructor and prototype kept exactly as sent', async () => {
+    const { sut, sent } = inbox();
+    let payload: Record<string, unknown> | undefined;
+    await sut.handle('job.proposed', message(rawProposal('{"__proto__":{"admin":true},"prototype":1}')), async (e) => {
+      payload = e.data.payload;
+    });
+    expect(sent).toEqual([]);
+    expect(Object.keys(payload!)).toEqual(['__proto__', 'prototype']);
+    expect(JSON.stringify(payload)).toBe('{"__proto__":{"admin":true},"prototype":1}');
+  });
+
   describe('poison in the pure step', () => {
     it.each([
       ['1e309 in the payload', rawProposal('{"n":1e309}'), /data\.payload\.n: number is not finite/],
@@ -214,6 +230,18 @@ describe('KafkaInbox', () => {
             code: 10,
             retriable: false,
           } as unknown as Error),
+      ],
+      [
+        'kafkajs giving up on a record the broker refused (the refusal as its cause)',
+        () => {
+          const refusal = new KafkaJSProtocolError({
+            message: 'too large',
+            type: 'MESSAGE_TOO_LARGE',
+            code: 10,
+            retriable: false,
+          } as unknown as Error);
+          return new KafkaJSNonRetriableError(refusal, { cause: refusal });
+        },
       ],
       ['a thrown string', () => 'oops'],
     ];
@@ -277,6 +305,15 @@ describe('KafkaInbox', () => {
         () => new KafkaJSNumberOfRetriesExceeded(new Error('x'), { retryCount: 5, retryTime: 100 }),
       ],
       ['an explicit TransientError', () => new TransientError('executor target busy')],
+      // What the fault suite met while PostgreSQL restarted: TypeORM's pool gone, no SQLSTATE.
+      ['TypeORM while PostgreSQL restarts ("Driver not Connected")', () => new TypeORMError('Driver not Connected')],
+      [
+        'fetch timing out on connect (undici, caught as the cause)',
+        () =>
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+          }),
+      ],
       [
         'fetch failing on a refused connection (a TypeError with a system-error cause)',
         async () => new TypeError('fetch failed', { cause: await refusedConnection() }),
