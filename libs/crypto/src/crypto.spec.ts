@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import {
   canonicalJson,
+  eventDigest,
   generateSigningKeyPair,
   jobHash,
   keyIdOf,
@@ -11,7 +12,14 @@ import {
   verifyEvent,
 } from './index';
 
-const job = { job_id: 'j1', tenant: 'acme', agent_id: 'a1', topic: 'job.deploy.rollout', risk_tags: ['write', 'prod', 'prod'], payload: { b: 1, a: [1, 'x'] } };
+const job = {
+  job_id: 'j1',
+  tenant: 'acme',
+  agent_id: 'a1',
+  topic: 'job.deploy.rollout',
+  risk_tags: ['write', 'prod', 'prod'],
+  payload: { b: 1, a: [1, 'x'] },
+};
 
 describe('canonicalJson (RFC 8785)', () => {
   it('sorts keys and drops insignificant whitespace', () => {
@@ -28,7 +36,9 @@ describe('canonicalJson (RFC 8785)', () => {
 describe('jobHash', () => {
   it('is the SHA-256 of the canonical JSON of the job identity, tags sorted and deduplicated', () => {
     const expected = createHash('sha256')
-      .update('{"agent_id":"a1","job_id":"j1","payload":{"a":[1,"x"],"b":1},"risk_tags":["prod","write"],"tenant":"acme","topic":"job.deploy.rollout"}')
+      .update(
+        '{"agent_id":"a1","job_id":"j1","payload":{"a":[1,"x"],"b":1},"risk_tags":["prod","write"],"tenant":"acme","topic":"job.deploy.rollout"}',
+      )
       .digest('hex');
     expect(jobHash(job)).toBe(expected);
   });
@@ -67,21 +77,78 @@ describe('event signatures (Ed25519)', () => {
   });
   it('refuses an altered field', () => {
     const signed = signEvent(event, signer);
-    expect(verifyEvent({ ...signed, data: { job_id: 'j1', decision: 'DENY' } }, trusted)).toEqual({ ok: false, reason: 'signature does not verify' });
+    expect(verifyEvent({ ...signed, data: { job_id: 'j1', decision: 'DENY' } }, trusted)).toEqual({
+      ok: false,
+      reason: 'signature does not verify',
+    });
   });
   it('refuses a missing signature and an unknown key', () => {
     expect(verifyEvent(event, trusted)).toEqual({ ok: false, reason: 'no signature' });
     const other = signerFromPem(generateSigningKeyPair().privateKeyPem);
-    expect(verifyEvent(signEvent(event, other), trusted)).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown signing key/) });
+    expect(verifyEvent(signEvent(event, other), trusted)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/unknown signing key/),
+    });
   });
   it('refuses a signature by a trusted key id over other bytes', () => {
     const signed = signEvent(event, signer);
     expect(verifyEvent({ ...signed, signature: { ...signed.signature, value: 'AAAA' } }, trusted).ok).toBe(false);
-    expect(verifyEvent({ ...signed, signature: { alg: 'RS256', key_id: signer.keyId, value: 'x' } }, trusted)).toEqual({ ok: false, reason: 'malformed signature' });
+    expect(verifyEvent({ ...signed, signature: { alg: 'RS256', key_id: signer.keyId, value: 'x' } }, trusted)).toEqual({
+      ok: false,
+      reason: 'malformed signature',
+    });
   });
   it('refuses keys of another type', () => {
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
     expect(() => signerFromPem(rsa)).toThrow(/Ed25519/);
     expect(keyIdOf(trusted[0]!)).toHaveLength(16);
+  });
+});
+
+describe('eventDigest', () => {
+  const decision = JSON.parse(
+    '{"event_id":"0d0c6f3e-1c2b-4d5e-8f90-123456789abc","type":"decision.made","schema_version":1,' +
+      '"occurred_at":"2026-12-04T10:00:00.000Z","producer":"policy-decision","trace":{"traceparent":"00-a-b-01"},' +
+      '"data":{"job_id":"j1","decision":"ALLOW","decided_at":"2026-12-04T10:00:00.000Z"},' +
+      '"signature":{"alg":"Ed25519","key_id":"k","value":"sig1"}}',
+  ) as Record<string, unknown>;
+  const data = decision['data'] as Record<string, unknown>;
+
+  it('ignores the trace and the signature', () => {
+    const other = {
+      ...decision,
+      trace: { traceparent: '00-c-d-01' },
+      signature: { alg: 'Ed25519', key_id: 'k2', value: 'sig2' },
+    };
+    expect(eventDigest(other)).toBe(eventDigest(decision));
+  });
+
+  it("ignores policy-decision's re-emission stamps on a decision", () => {
+    const again = {
+      ...decision,
+      occurred_at: '2026-12-04T10:05:00.000Z',
+      data: { ...data, decided_at: '2026-12-04T10:05:00.000Z' },
+    };
+    expect(eventDigest(again)).toBe(eventDigest(decision));
+  });
+
+  it('tells any other change apart', () => {
+    expect(eventDigest({ ...decision, data: { ...data, decision: 'DENY' } })).not.toBe(eventDigest(decision));
+    expect(eventDigest({ ...decision, data: { ...data, job_id: 'j2' } })).not.toBe(eventDigest(decision));
+    expect(eventDigest({ ...decision, producer: 'someone' })).not.toBe(eventDigest(decision));
+  });
+
+  it('keeps the time stamps of other topics in the identity', () => {
+    const proposal = {
+      ...decision,
+      type: 'job.proposed',
+      data: { job_id: 'j1', proposed_at: '2026-12-04T10:00:00.000Z' },
+    };
+    const later = { ...proposal, occurred_at: '2026-12-04T10:05:00.000Z' };
+    expect(eventDigest(later)).not.toBe(eventDigest(proposal));
+    const restamped = { ...proposal, data: { job_id: 'j1', proposed_at: '2026-12-04T10:05:00.000Z' } };
+    expect(eventDigest(restamped)).not.toBe(eventDigest(proposal));
   });
 });

@@ -8,7 +8,7 @@ import {
   type DlqRecord,
   type Topic,
 } from '@countersign/contracts';
-import { canonicalJson, jobHash, sha256Hex, verifyEvent, type HashableJob } from '@countersign/crypto';
+import { canonicalJson, eventDigest, jobHash, sha256Hex, verifyEvent, type HashableJob } from '@countersign/crypto';
 import type { KeyObject } from 'node:crypto';
 
 /** event_type of a record made from a `<topic>.dlq` message. */
@@ -84,13 +84,11 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * The digest that identifies a message's content: canonical JSON without `trace`, which is rewritten
- * in transit and which signatures leave out too, so a redelivery with a new trace is the same message.
+ * The digest that identifies a message's content: `eventDigest` (libs/crypto), the rule
+ * execution-binding dedupes with, so a redelivery or a producer's re-emission is the same message.
  */
 export function contentDigest(received: unknown): string {
-  if (!isObj(received)) return sha256Hex(canonicalJson(received));
-  const { trace: _trace, ...rest } = received;
-  return sha256Hex(canonicalJson(rest));
+  return eventDigest(received);
 }
 
 /**

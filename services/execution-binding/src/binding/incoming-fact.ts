@@ -1,5 +1,5 @@
 import type { ApprovalResolvedData, DecisionMadeData, JobProposedData } from '@countersign/contracts';
-import { canonicalJson, jobHash, sha256Hex } from '@countersign/crypto';
+import { canonicalJson, eventDigest, jobHash, sha256Hex } from '@countersign/crypto';
 import type { JobFacts } from './job-facts';
 import type { JobEntity, JobState } from './job.entity';
 
@@ -9,15 +9,9 @@ export type IncomingFact =
   | { kind: 'decision'; eventId: string; data: DecisionMadeData; signatureError: string | null }
   | { kind: 'resolution'; eventId: string; data: ApprovalResolvedData; signatureError: string | null };
 
-/**
- * The digest an event id is deduplicated with: SHA-256 of the canonical JSON of the event as
- * received, without `signature` and `trace`, i.e. of exactly what its producer signs. The trace is
- * rewritten in transit, and a re-signature of the same content (another key of the same producer)
- * is the same fact: neither makes a redelivery look like another body.
- */
+/** The digest an event id is deduplicated with: `eventDigest` (libs/crypto), shared with audit. */
 export function factDigest(sent: Record<string, unknown>): string {
-  const { signature: _signature, trace: _trace, ...rest } = sent;
-  return sha256Hex(canonicalJson(rest));
+  return eventDigest(sent);
 }
 
 /** The first characters of a digest, enough to tell two bodies apart in a report. */
