@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { MAX_EVENT_DEPTH, dlqTopic, printableKey, redactPayload, type DlqRecord } from '@countersign/contracts';
+import {
+  DEFAULT_REDACT_FIELDS,
+  MAX_EVENT_DEPTH,
+  dlqTopic,
+  printableKey,
+  redactPayload,
+  type DlqRecord,
+} from '@countersign/contracts';
 import { jobHash, type HashableJob } from '@countersign/crypto';
 import type { EventProducer } from './event-producer';
 
@@ -39,23 +46,6 @@ export function headersAsText(headers: RawMessage['headers']): Record<string, st
 export const DLQ_MAX_VALUE_BYTES = 256 * 1024;
 const DLQ_MAX_TEXT = 1024;
 const DLQ_MAX_HEADERS = 32;
-
-/**
- * Payload keys whose values a DLQ record hides when a service has no `REDACT_FIELDS` of its own: the
- * approval queue's defaults, so the DLQ never keeps what reviewers are not shown.
- */
-export const DEFAULT_DLQ_REDACT_FIELDS: readonly string[] = [
-  'password',
-  'passwd',
-  'secret',
-  'token',
-  'api_key',
-  'authorization',
-  'card_number',
-  'iban',
-  'private_key',
-  'cookie',
-];
 
 export interface DlqOptions {
   /** Keep the original bytes (`value_base64`); off by default, since they may hold secrets (`DLQ_KEEP_RAW`). */
@@ -187,7 +177,7 @@ export function dlqRecordFor(
   // An oversized value is not parsed here either: its size is the whole story.
   const view =
     bytes && bytes.length <= DLQ_MAX_VALUE_BYTES
-      ? redactedView(bytes, opts.redactFields ?? DEFAULT_DLQ_REDACT_FIELDS)
+      ? redactedView(bytes, opts.redactFields ?? DEFAULT_REDACT_FIELDS)
       : {};
   return {
     source_topic: msg.topic,
