@@ -1,5 +1,5 @@
 import type { ApprovalResolvedData, DecisionMadeData, JobProposedData } from '@countersign/contracts';
-import { canonicalJson, eventDigest, jobHash, sha256Hex } from '@countersign/crypto';
+import { eventDigest, jobHash } from '@countersign/crypto';
 import type { JobFacts } from './job-facts';
 import type { JobEntity, JobState } from './job.entity';
 
