@@ -77,6 +77,9 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
     jsonDocumentUrl: 'api/docs/openapi.json',
   });
+  // Migrations and connections (BusLifecycle.onModuleInit) first: a consumer started before its
+  // schema exists fails valid messages with errors that the inbox rightly treats as permanent.
+  await app.init();
   await app.startAllMicroservices();
   await app.listen(opts.env.PORT, opts.env.HOST);
   app.get(Logger).log(`${opts.name} listening on ${opts.env.HOST}:${opts.env.PORT}`);
