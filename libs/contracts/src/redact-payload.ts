@@ -1,14 +1,7 @@
-import { findUnsafeJson } from './safe-json';
+// The view shows whole exactly what intake and the SDK allow (MAX_PAYLOAD_DEPTH), so it never hides.
+import { MAX_PAYLOAD_DEPTH, findUnsafeJson } from './safe-json';
 
 export const REDACTED = '[REDACTED]';
-
-/**
- * Deepest payload (objects and arrays nested, the payload itself counting as one) the reviewers'
- * view shows whole. NOTE: this is the contract's `MAX_PAYLOAD_DEPTH` (64), which helper "poison" adds
- * to libs/contracts for intake and the SDK; when it lands, import it here instead, so that intake
- * can never allow more than the view shows. Not exported, so that the two cannot clash.
- */
-const MAX_PAYLOAD_DEPTH = 64;
 
 /** `api_key`, `API-Key` and `apiKey` are one field: compare lowercase, without separators. */
 export function normalizeFieldName(name: string): string {

@@ -1,3 +1,5 @@
+import { RESERVED_KEYS } from './reserved-keys';
+
 /**
  * The one rule for what JSON the gate accepts (parseEvent in every service, and the agent SDK before
  * it sends): only values that can be canonicalised (RFC 8785), hashed, stored in PostgreSQL and read
@@ -20,12 +22,8 @@ export const MAX_JSON_DEPTH = MAX_EVENT_DEPTH;
 /** Largest magnitude a JSON number may have: beyond it doubles skip integers, so `2^53 + 1` reads as `2^53`. */
 export const MAX_EXACT_NUMBER = Number.MAX_SAFE_INTEGER;
 
-/**
- * Keys that turn into prototype changes in code that copies objects (and are special in other
- * languages' libraries). Same list as RESERVED_KEYS (reserved-keys.ts); where they are allowed is
- * decided per event (`reservedKeysAllowedUnder`).
- */
-const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+/** RESERVED_KEYS (reserved-keys.ts); where they are allowed is decided per event (`reservedKeysAllowedUnder`). */
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_KEYS);
 
 export interface UnsafeJson {
   path: string;

@@ -291,6 +291,16 @@ describe('contentDigest and conflictEntry', () => {
 describe('entryFromDlq', () => {
   const now = new Date(at);
 
+  it("links a record to its job through the redacted copy when the DLQ kept no bytes (the default)", () => {
+    const r = dlqRecord({
+      value_base64: null,
+      value_redacted: { data: { job_id: 'job-8', tenant: 'acme', payload: { password: '[REDACTED]' } } },
+    });
+    const e = entryFromDlq(dlqMessage(JSON.stringify(r)), now);
+    expect(e.job_id).toBe('job-8');
+    expect(e.tenant).toBe('acme');
+  });
+
   it('records a DlqRecord keyed on where the rejected message was, with the job it was about', () => {
     const r = dlqRecord();
     const e = entryFromDlq(dlqMessage(JSON.stringify(r)), now);

@@ -235,7 +235,9 @@ export function entryFromDlq(msg: DlqMessage, now: Date): AuditEntry {
   }
   if (parsed.ok && body !== undefined) {
     const r = parsed.record;
-    const data = decodeOriginal(r.value_base64)?.['data'] as Record<string, unknown> | undefined;
+    // The redacted copy by default; the original bytes only where the DLQ keeps them (DLQ_KEEP_RAW).
+    const original = decodeOriginal(r.value_base64) ?? (isObj(r.value_redacted) ? r.value_redacted : undefined);
+    const data = original?.['data'] as Record<string, unknown> | undefined;
     return {
       dedupe_key: `dlq:${r.source_topic}:${r.partition}:${r.offset}:${r.consumer}`,
       source_topic: msg.topic,
