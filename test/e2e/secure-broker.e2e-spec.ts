@@ -392,7 +392,7 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
     expect(decision!.json).toMatchObject({ data: { decision: 'REQUIRE_APPROVAL', policy_rule_id: 'prod-write-gate' } });
 
     const queue = services.get('approval-queue')!;
-    const token = mintToken(keys.jwtSecret, { sub: `bob-${tag}`, roles: ['service-owner'] });
+    const token = mintToken(keys.jwtSecret, { sub: `bob-${tag}`, roles: ['service-owner'], tenants: ['globex'] });
     let last = '';
     for (const deadline = Date.now() + 30000; Date.now() < deadline; await sleep(300)) {
       const r = await fetch(`${queue.url}/api/v1/approvals/${encodeURIComponent(p.data.job_id)}/approve`, {
