@@ -20,6 +20,7 @@ import {
   resignText,
   waitForState,
   writeExecutorsFile,
+  useStateToken,
 } from './binding-support';
 
 /** The JSON text a producer would send for an event (the outbox writes JSON.stringify of it). */
@@ -41,6 +42,7 @@ describe('execution-binding: forged event ids', () => {
 
   beforeAll(async () => {
     keys = makeTestKeys();
+    useStateToken(keys.jwtSecret);
     facts = new FactFactory(keys);
     probe = new OutcomeProbe(kafkaProbe, keys);
     const executors = writeExecutorsFile(`
