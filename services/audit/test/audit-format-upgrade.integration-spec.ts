@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Topics } from '@countersign/contracts';
-import { canonicalJson, sha256Hex, signEvent, signerFromPem } from '@countersign/crypto';
+import { canonicalJson, eventDigest, sha256Hex, signEvent, signerFromPem } from '@countersign/crypto';
 import { GENESIS_HASH, linkRecords } from '../src/records/hash-chain';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
@@ -22,7 +22,7 @@ import {
 function auditorToken(secret: string): string {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'carol', roles: ['auditor'], iat: now, exp: now + 600 })}`;
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'carol', roles: ['auditor'], tenants: ['*'], iat: now, exp: now + 600 })}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
 
@@ -165,7 +165,7 @@ describe('audit: a format 1 trail upgraded to format 2', () => {
         signature: 'invalid',
         signature_reason: 'signature does not verify',
         // The first digest is computed from the format 1 body, which is the whole event.
-        conflict: canonicalJson({ first_digest: sha256Hex(canonicalJson(decision)), first_seq: 2 }),
+        conflict: canonicalJson({ first_digest: eventDigest(decision), first_seq: 2 }),
         source_event_id: decision.event_id,
       },
       {

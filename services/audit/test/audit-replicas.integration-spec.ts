@@ -16,7 +16,7 @@ import {
 function auditorToken(secret: string): string {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'carol', roles: ['auditor'], iat: now, exp: now + 600 })}`;
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'carol', roles: ['auditor'], tenants: ['*'], iat: now, exp: now + 600 })}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
 

@@ -19,7 +19,7 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../../../test/support/stack';
-import { FactFactory, HookServer, OutcomeProbe, deliver, writeExecutorsFile } from './binding-support';
+import { FactFactory, HookServer, OutcomeProbe, deliver, useStateToken, writeExecutorsFile } from './binding-support';
 
 /**
  * What an agent fleet sees: the SDK proposes over Kafka, the test plays policy (and reviewer) with
@@ -36,6 +36,7 @@ describe('agent SDK with execution-binding', () => {
 
   beforeAll(async () => {
     keys = makeTestKeys();
+    useStateToken(keys.jwtSecret);
     facts = new FactFactory(keys);
     probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
