@@ -16,9 +16,6 @@ export const ENVELOPE_DEPTH = 2;
 /** Deepest nesting of an event: a payload at its limit inside its envelope. */
 export const MAX_EVENT_DEPTH = MAX_PAYLOAD_DEPTH + ENVELOPE_DEPTH;
 
-/** @deprecated the whole-event limit; use MAX_EVENT_DEPTH (or MAX_PAYLOAD_DEPTH for a payload). */
-export const MAX_JSON_DEPTH = MAX_EVENT_DEPTH;
-
 /** Largest magnitude a JSON number may have: beyond it doubles skip integers, so `2^53 + 1` reads as `2^53`. */
 export const MAX_EXACT_NUMBER = Number.MAX_SAFE_INTEGER;
 
@@ -63,6 +60,9 @@ function numberProblem(n: number): string | null {
     return `number ${n} is beyond ±(2^53−1) (${MAX_EXACT_NUMBER}), where precision is lost silently (what runs could differ from what was sent); send it as a string`;
   return null;
 }
+
+/** Whether a parsed number has an exact JSON form (finite, within ±(2^53−1)): the rule parseEvent applies. */
+export const isExactJsonNumber = (n: number): boolean => numberProblem(n) === null;
 
 /** A key as it may appear in an error message (which is itself stored and logged). */
 export function printableKey(key: string): string {

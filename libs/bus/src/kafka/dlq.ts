@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import {
   DEFAULT_REDACT_FIELDS,
   MAX_EVENT_DEPTH,
+  decodeJsonText,
   dlqTopic,
+  isExactJsonNumber,
   printableKey,
   redactPayload,
   type DlqRecord,
@@ -73,8 +75,7 @@ const TOO_DEEP = '[nested too deep]';
 function storableCopy(value: unknown, maxDepth: number): unknown {
   const scalar = (v: unknown): unknown => {
     if (typeof v === 'string') return printableKey(v);
-    if (typeof v === 'number')
-      return Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER ? v : `${NOT_REPRESENTABLE} ${v}`;
+    if (typeof v === 'number') return isExactJsonNumber(v) ? v : `${NOT_REPRESENTABLE} ${v}`;
     return v;
   };
   if (typeof value !== 'object' || value === null) return scalar(value);
@@ -113,9 +114,11 @@ function redactedView(
   bytes: Buffer,
   fields: readonly string[],
 ): Pick<DlqRecord, 'value_redacted' | 'redacted_fields' | 'payload_job_hash'> {
+  const decoded = decodeJsonText(bytes);
+  if (!decoded.ok) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    parsed = JSON.parse(decoded.text);
   } catch {
     return {};
   }
@@ -176,9 +179,7 @@ export function dlqRecordFor(
   );
   // An oversized value is not parsed here either: its size is the whole story.
   const view =
-    bytes && bytes.length <= DLQ_MAX_VALUE_BYTES
-      ? redactedView(bytes, opts.redactFields ?? DEFAULT_REDACT_FIELDS)
-      : {};
+    bytes && bytes.length <= DLQ_MAX_VALUE_BYTES ? redactedView(bytes, opts.redactFields ?? DEFAULT_REDACT_FIELDS) : {};
   return {
     source_topic: msg.topic,
     partition: msg.partition,
