@@ -6,7 +6,11 @@ import { deterministicEventId } from './kafka/event-factory';
 describe('loadEnv', () => {
   it('applies defaults', () => {
     const env = loadEnv(BaseEnvSchema, { PORT: '8081' });
-    expect(env).toMatchObject({ PORT: 8081, KAFKA_BROKERS: ['127.0.0.1:9092'], DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/countersign' });
+    expect(env).toMatchObject({
+      PORT: 8081,
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/countersign',
+    });
   });
   it('splits broker lists', () => {
     expect(loadEnv(BaseEnvSchema, { PORT: '1', KAFKA_BROKERS: 'a:1, b:2' }).KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
@@ -45,7 +49,14 @@ describe('dlqRecordFor', () => {
   it('keeps the original bytes (with DLQ_KEEP_RAW), key, headers and the reason', () => {
     const bytes = Buffer.from([0xff, 0x00, 0x7b]);
     const r = dlqRecordFor(
-      { topic: 'job.proposed', partition: 3, offset: '42', key: Buffer.from('k'), value: bytes, headers: { a: Buffer.from('1'), b: undefined } },
+      {
+        topic: 'job.proposed',
+        partition: 3,
+        offset: '42',
+        key: Buffer.from('k'),
+        value: bytes,
+        headers: { a: Buffer.from('1'), b: undefined },
+      },
       'audit',
       'value is not JSON',
       [],

@@ -10,6 +10,7 @@ export * from './db/data-source';
 export * from './db/bus-tables';
 export * from './db/outbox';
 export * from './db/outbox-relay';
+export * from './db/group-commit';
 export * from './nest/bus.tokens';
 export * from './nest/service-definition';
 export * from './nest/readiness.service';

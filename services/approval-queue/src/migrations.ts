@@ -1,5 +1,6 @@
 import { BusTables1732406400000 } from '../migrations/1732406400000-bus-tables';
 import { Approvals1764000000000 } from '../migrations/1764000000000-approvals';
+import { OutboxDirectPublish1766000000000 } from '../migrations/1766000000000-outbox-direct-publish';
 
 /** Every migration, in order; imported explicitly so none is lost to a glob. */
-export const migrations = [BusTables1732406400000, Approvals1764000000000];
+export const migrations = [BusTables1732406400000, Approvals1764000000000, OutboxDirectPublish1766000000000];

@@ -37,7 +37,19 @@ export const BaseEnvSchema = z.object({
   KAFKA_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(18),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/countersign'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
-  OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),
+  /**
+   * How often the outbox sweep looks for rows whose publish right after commit was not confirmed
+   * (one cheap statement per look); the hot path does not wait for it (ADR 0008).
+   */
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60000).default(500),
+  /** How old an unpublished outbox row must be before the sweep sends it: younger ones are still in flight. */
+  OUTBOX_RELAY_GRACE_MS: z.coerce.number().int().min(0).max(600000).default(2000),
+  /**
+   * How often consumer offsets are committed (kafkajs `autoCommitInterval`); 0 commits after every
+   * batch. Consumers are idempotent, so a crash only redelivers what arrived since the last commit;
+   * committing per batch costs a broker request per partition per batch (ADR 0008).
+   */
+  KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60000).default(1000),
   /** Largest Kafka message value a consumer accepts; larger ones go to the DLQ before they are parsed. */
   MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(104857600).default(1048576),
   /**

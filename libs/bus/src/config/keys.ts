@@ -6,7 +6,10 @@ import { ConfigError, readSecret } from './env';
 export function loadSigner(env: NodeJS.ProcessEnv, prefix: string): Signer {
   const name = `${prefix}_SIGNING_KEY`;
   const pem = readSecret(env, name);
-  if (!pem) throw new ConfigError(`invalid configuration:\n  ${name} (or ${name}_FILE): required, an Ed25519 private key in PEM (not set)`);
+  if (!pem)
+    throw new ConfigError(
+      `invalid configuration:\n  ${name} (or ${name}_FILE): required, an Ed25519 private key in PEM (not set)`,
+    );
   try {
     return signerFromPem(pem);
   } catch (e) {
@@ -21,7 +24,10 @@ export function loadSigner(env: NodeJS.ProcessEnv, prefix: string): Signer {
 export function loadTrustedKeys(env: NodeJS.ProcessEnv, producer: string): KeyObject[] {
   const name = `TRUST_${producer}_KEY`;
   const text = readSecret(env, name);
-  if (!text) throw new ConfigError(`invalid configuration:\n  ${name} (or ${name}_FILE): required, Ed25519 public key(s) in PEM (not set)`);
+  if (!text)
+    throw new ConfigError(
+      `invalid configuration:\n  ${name} (or ${name}_FILE): required, Ed25519 public key(s) in PEM (not set)`,
+    );
   const pems = text.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
   if (pems.length === 0) throw new ConfigError(`invalid configuration:\n  ${name}: no PEM public key found`);
   try {

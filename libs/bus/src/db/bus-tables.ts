@@ -58,3 +58,20 @@ export function dropProcessedEventsTopicDigestSql(schema: string): string[] {
     `ALTER TABLE "${schema}".processed_events DROP COLUMN digest, DROP COLUMN topic`,
   ];
 }
+
+/**
+ * The committing process now publishes its rows right after commit (OutboxRelay.publishNow) and the
+ * relay only sweeps up what was not confirmed, so the per-commit NOTIFY (a signal to a listening
+ * connection and a wasted relay pass for every transaction) goes.
+ */
+export function dropOutboxNotifySql(schema: string): string[] {
+  return [
+    `DROP TRIGGER IF EXISTS outbox_notify ON "${schema}".outbox`,
+    `DROP FUNCTION IF EXISTS "${schema}".outbox_notify()`,
+  ];
+}
+
+/** Reverts dropOutboxNotifySql. */
+export function restoreOutboxNotifySql(schema: string): string[] {
+  return createBusTablesSql(schema).filter((sql) => /outbox_notify/.test(sql));
+}

@@ -1,25 +1,23 @@
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { EventProducer } from '../kafka/event-producer';
-
-interface OutboxRow {
-  id: string;
-  topic: string;
-  key: string;
-  value: string;
-  headers: Record<string, string>;
-  trace: { traceparent?: string; tracestate?: string } | null;
-}
+import type { StagedEvent } from './outbox';
 
 export interface OutboxRelayOptions {
   dataSource: DataSource;
-  databaseUrl: string;
   schema: string;
   producer: EventProducer;
   logger: Logger;
+  /** How often the relay looks for rows whose direct publish was not confirmed (`OUTBOX_POLL_MS`). */
   pollMs: number;
+  /**
+   * How old an unpublished row must be before the relay sends it (`OUTBOX_RELAY_GRACE_MS`): younger
+   * rows are still being published by the process that committed them.
+   */
+  graceMs?: number;
+  /** How long confirmed ids wait to be marked published together, in one statement. */
+  markDelayMs?: number;
   batchSize?: number;
 }
 
@@ -57,25 +55,40 @@ export function runsOfOneTopic<R extends { topic: string; value?: string }>(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Default `OUTBOX_RELAY_GRACE_MS`: a direct publish takes milliseconds; a row this old was not confirmed. */
+export const DEFAULT_RELAY_GRACE_MS = 2000;
+
 /**
- * Publishes committed outbox rows to Kafka in id order. One relay at a time per schema holds an
- * advisory lock for each batch, so order survives several replicas; a row is marked published
- * only after the broker acknowledged it, so a crash or an outage repeats a send (consumers dedupe
- * on event_id) and never loses one. LISTEN/NOTIFY wakes it at once; polling is the fallback.
+ * Publishes outbox rows, two ways (ADR 0008):
+ *
+ * - **Right after commit**, by the process that committed (`publishNow`): the rows go to the
+ *   coalescing producer at once, and the ids the broker confirmed are marked published together, in
+ *   one statement per `markDelayMs`. This is the hot path: no second transaction, no NOTIFY.
+ * - **The sweep** (the crash fallback): every `pollMs`, rows still unpublished after `graceMs` (the
+ *   process died between commit and publish, the broker was down, the mark was lost) are sent in id
+ *   order. One relay at a time per schema holds an advisory lock for each batch.
+ *
+ * A row is marked published only after the broker acknowledged it, so a crash or an outage repeats a
+ * send (consumers dedupe on event_id) and never loses one.
  */
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
-  private listener: Client | undefined;
   private wake: (() => void) | undefined;
-  /** A NOTIFY arrived while a batch was being published: look again at once instead of sleeping. */
-  private notified = false;
   private lastError: string | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private confirmed: string[] = [];
+  private markTimer: NodeJS.Timeout | undefined;
+  private marking: Promise<void> | undefined;
 
   private readonly batchSize: number;
+  private readonly graceMs: number;
+  private readonly markDelayMs: number;
 
   constructor(private readonly opts: OutboxRelayOptions) {
-    this.batchSize = opts.batchSize ?? 200;
+    this.batchSize = opts.batchSize ?? 500;
+    this.graceMs = opts.graceMs ?? DEFAULT_RELAY_GRACE_MS;
+    this.markDelayMs = opts.markDelayMs ?? 50;
   }
 
   get healthy(): { ok: boolean; error?: string } {
@@ -85,9 +98,6 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.listen().catch((e: unknown) =>
-      this.opts.logger.warn({ err: e }, 'outbox LISTEN unavailable; polling only'),
-    );
     this.loop = this.run();
   }
 
@@ -95,44 +105,97 @@ export class OutboxRelay {
     this.running = false;
     this.wake?.();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
+    await Promise.allSettled([...this.inflight]);
+    await this.flushMarks();
   }
 
-  /** Publishes everything pending now; tests and shutdown use it to drain. */
+  /**
+   * Sends rows the caller has just committed, without waiting for a poll. Never rejects: a send the
+   * broker did not confirm stays unpublished in the table and the sweep sends it after `graceMs`.
+   * Resolves when the send is settled (tests and callers that want to wait may await it).
+   */
+  publishNow(rows: readonly StagedEvent[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    const sends = runsOfOneTopic(rows).map((run) => {
+      const first = run[0]!;
+      const ctx = first.trace ? propagation.extract(ROOT_CONTEXT, first.trace) : context.active();
+      // Called in order without awaiting: the coalescing producer keeps the order of the calls.
+      return context
+        .with(ctx, () =>
+          this.opts.producer.sendRaw(
+            first.topic,
+            run.map((row) => ({ key: row.key, value: row.value, headers: row.headers })),
+          ),
+        )
+        .then(() => this.confirm(run.map((r) => r.id)));
+    });
+    const done: Promise<void> = Promise.all(sends).then(
+      () => undefined,
+      (e: unknown) =>
+        this.opts.logger.warn(
+          { err: e, rows: rows.length },
+          'direct publish after commit failed; the outbox sweep will send these rows',
+        ),
+    );
+    const tracked = done.finally(() => this.inflight.delete(tracked));
+    this.inflight.add(tracked);
+    return tracked;
+  }
+
+  /** Publishes everything pending now, whatever its age; tests and shutdown use it to drain. */
   async drain(): Promise<number> {
+    await Promise.allSettled([...this.inflight]);
+    await this.flushMarks();
     let total = 0;
     for (;;) {
-      const n = await this.publishBatch();
+      const n = await this.publishBatch(0);
       total += n;
       if (n === 0) return total;
     }
   }
 
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.opts.databaseUrl });
-    client.on('error', () => undefined);
-    await client.connect();
-    await client.query(`LISTEN ${this.opts.schema}_outbox`);
-    client.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
-    });
-    this.listener = client;
+  private confirm(ids: string[]): void {
+    this.confirmed.push(...ids);
+    this.markTimer ??= setTimeout(() => {
+      this.markTimer = undefined;
+      void this.flushMarks();
+    }, this.markDelayMs);
+  }
+
+  /** Marks confirmed rows published, in one statement; on failure they are kept for the next try. */
+  private async flushMarks(): Promise<void> {
+    if (this.marking) await this.marking;
+    if (this.confirmed.length === 0) return;
+    const ids = this.confirmed;
+    this.confirmed = [];
+    this.marking = this.opts.dataSource
+      .query(
+        `UPDATE "${this.opts.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL`,
+        [ids],
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          this.confirmed.push(...ids);
+          this.opts.logger.warn({ err: e, rows: ids.length }, 'could not mark published rows; will retry');
+          this.markTimer ??= setTimeout(() => {
+            this.markTimer = undefined;
+            void this.flushMarks();
+          }, 1000);
+        },
+      )
+      .finally(() => (this.marking = undefined));
+    await this.marking;
   }
 
   private async run(): Promise<void> {
     let backoff = 100;
     while (this.running) {
       try {
-        this.notified = false;
-        const n = await this.publishBatch();
+        const n = (await this.anyDue()) ? await this.publishBatch(this.graceMs) : 0;
         this.lastError = undefined;
         backoff = 100;
-        // A full batch may have left rows behind: look again at once. A short one emptied the
-        // outbox as of its SELECT, so another look would find nothing (four wasted statements) unless
-        // a row was committed since; that row's NOTIFY arrived while we published, and without this
-        // check it would wait a whole poll interval.
-        if (n >= this.batchSize || this.notified) continue;
+        if (n >= this.batchSize) continue;
       } catch (e) {
         this.lastError = (e as Error).message;
         this.opts.logger.warn({ err: e }, 'outbox relay could not publish; will retry');
@@ -151,7 +214,16 @@ export class OutboxRelay {
     }
   }
 
-  private async publishBatch(): Promise<number> {
+  /** One cheap statement, no transaction: is any row older than the grace still unpublished? */
+  private async anyDue(): Promise<boolean> {
+    const rows = (await this.opts.dataSource.query(
+      `SELECT 1 FROM "${this.opts.schema}".outbox WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1) LIMIT 1`,
+      [this.graceMs / 1000],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
+  private async publishBatch(minAgeMs: number): Promise<number> {
     const { schema, dataSource, producer } = this.opts;
     return dataSource.transaction(async (m) => {
       const [lock] = (await m.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [
@@ -161,10 +233,16 @@ export class OutboxRelay {
       }[];
       if (!lock?.ok) return 0;
       const rows = (await m.query(
-        `SELECT id, topic, key, value, headers, trace FROM "${schema}".outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-        [this.batchSize],
-      )) as OutboxRow[];
+        `SELECT id, topic, key, value, headers, trace FROM "${schema}".outbox
+         WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $2) ORDER BY id LIMIT $1`,
+        [this.batchSize, minAgeMs / 1000],
+      )) as StagedEvent[];
       if (rows.length === 0) return 0;
+      if (minAgeMs > 0)
+        this.opts.logger.warn(
+          { rows: rows.length, first_id: rows[0]!.id },
+          'outbox sweep: sending rows whose direct publish was not confirmed',
+        );
       for (const run of runsOfOneTopic(rows)) {
         // Sent inside the trace that wrote the (first) row, so the event joins the proposal's trace;
         // every event also carries its own trace in its body.

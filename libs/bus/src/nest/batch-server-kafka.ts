@@ -45,6 +45,25 @@ export class BatchServerKafka extends ServerKafka {
     return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
   }
 
+  /** The next offset to commit per partition, as resolved: committed at close (see close). */
+  private readonly resolved = new Map<string, { topic: string; partition: number; offset: string }>();
+
+  /**
+   * Offsets are committed on an interval (KAFKA_COMMIT_INTERVAL_MS), not after every batch; before
+   * leaving the group the offsets resolved since the last commit are committed, so a clean restart
+   * does not hand the next member a second of already-handled messages (harmless, every consumer is
+   * idempotent, but wasted work and a second DLQ copy of any poison among them).
+   */
+  override async close(): Promise<void> {
+    const offsets = [...this.resolved.values()];
+    this.resolved.clear();
+    if (offsets.length > 0 && this.consumer)
+      await this.consumer
+        .commitOffsets(offsets)
+        .catch((e: unknown) => this.logger.warn?.(`could not commit offsets before leaving: ${(e as Error).message}`));
+    await super.close();
+  }
+
   override async bindEvents(consumer: Consumer): Promise<void> {
     const topics = [...this.messageHandlers.keys()];
     if (topics.length > 0) await consumer.subscribe({ ...(this.options.subscribe ?? {}), topics });
@@ -81,6 +100,12 @@ export class BatchServerKafka extends ServerKafka {
         if (r.status === 'rejected') throw r.reason;
         resolveOffset(chunk[i]!.offset);
       }
+      const last = chunk[chunk.length - 1]!;
+      this.resolved.set(`${batch.topic}:${batch.partition}`, {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: (BigInt(last.offset) + 1n).toString(),
+      });
       await heartbeat();
     }
     this.logger.debug?.(

@@ -57,7 +57,10 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
       postfixId: '',
       subscribe: { fromBeginning: true },
       parser: { keepBinary: true },
-      run: { partitionsConsumedConcurrently: opts.env.KAFKA_PARTITIONS_CONCURRENCY },
+      run: {
+        partitionsConsumedConcurrently: opts.env.KAFKA_PARTITIONS_CONCURRENCY,
+        ...(opts.env.KAFKA_COMMIT_INTERVAL_MS > 0 ? { autoCommitInterval: opts.env.KAFKA_COMMIT_INTERVAL_MS } : {}),
+      },
     };
     app.connectMicroservice<MicroserviceOptions>(
       opts.batchConsumer

@@ -104,11 +104,11 @@ export class BusModule {
           useFactory: (ds: DataSource, producer: EventProducer) =>
             new OutboxRelay({
               dataSource: ds,
-              databaseUrl: env.DATABASE_URL,
               schema,
               producer,
               logger,
               pollMs: env.OUTBOX_POLL_MS,
+              graceMs: env.OUTBOX_RELAY_GRACE_MS,
             }),
           inject: [DataSource, EventProducer],
         },

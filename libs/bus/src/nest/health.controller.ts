@@ -20,6 +20,8 @@ export class HealthController {
     const failing = Object.entries(report.checks)
       .filter(([, r]) => !r.ok)
       .map(([name]) => name);
-    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', failing, checks: report.checks });
+    res
+      .status(report.ready ? 200 : 503)
+      .json({ status: report.ready ? 'ready' : 'not ready', failing, checks: report.checks });
   }
 }

@@ -7,7 +7,10 @@ export type CheckResult = { ok: true; detail?: unknown } | { ok: false; error: s
 export type ReadinessCheck = () => Promise<CheckResult> | CheckResult;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what} did not answer within ${ms} ms`)), ms))]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what} did not answer within ${ms} ms`)), ms)),
+  ]);
 }
 
 /** `/readyz`: every dependency the service needs, each named, so a 503 says what is down. */
@@ -16,7 +19,10 @@ export class ReadinessService implements OnApplicationShutdown {
   private readonly checks = new Map<string, ReadinessCheck>();
   private admin: Admin | undefined;
 
-  constructor(@Inject(BUS_KAFKA) private readonly kafka: Kafka, @Optional() private readonly dataSource?: DataSource) {
+  constructor(
+    @Inject(BUS_KAFKA) private readonly kafka: Kafka,
+    @Optional() private readonly dataSource?: DataSource,
+  ) {
     this.register('kafka', () => this.checkKafka());
     if (dataSource) this.register('postgres', () => this.checkPostgres());
   }

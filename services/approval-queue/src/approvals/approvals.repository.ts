@@ -110,8 +110,8 @@ export class ApprovalsTx {
     return markProcessed(this.manager, SCHEMA, consumer, eventId);
   }
 
-  enqueue<T extends Topic>(topic: T, key: string, event: EventOf<T>): Promise<void> {
-    return enqueueEvent(this.manager, SCHEMA, topic, key, event);
+  async enqueue<T extends Topic>(topic: T, key: string, event: EventOf<T>): Promise<void> {
+    await enqueueEvent(this.manager, SCHEMA, topic, key, event);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppendResult, EntryToAppend } from './audit-record.repository';
 import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
-import { GroupCommitter } from './group-commit';
+import { GroupCommitter } from '@countersign/bus';
 
 export const CLOCK = Symbol('CLOCK');
 export const APPEND_STORE = Symbol('APPEND_STORE');

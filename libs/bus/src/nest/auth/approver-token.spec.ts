@@ -8,7 +8,10 @@ const SECRET = 'test-secret-0123456789abcdef-0123456789';
 const key = new TextEncoder().encode(SECRET);
 const now = () => Math.floor(Date.now() / 1000);
 
-async function hs(claims: Record<string, unknown>, opts: { exp?: number | null; iss?: string; aud?: string } = {}): Promise<string> {
+async function hs(
+  claims: Record<string, unknown>,
+  opts: { exp?: number | null; iss?: string; aud?: string } = {},
+): Promise<string> {
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').setIssuedAt();
   if (opts.exp !== null) jwt.setExpirationTime(opts.exp ?? now() + 600);
   if (opts.iss) jwt.setIssuer(opts.iss);
@@ -39,7 +42,9 @@ describe('TokenVerifier', () => {
   });
 
   it('refuses an expired token and one signed with another secret', async () => {
-    expect((await refusal(verifier.verify(await hs({ roles: ['x'] }, { exp: now() - 60 })))).message).toBe('token expired');
+    expect((await refusal(verifier.verify(await hs({ roles: ['x'] }, { exp: now() - 60 })))).message).toBe(
+      'token expired',
+    );
     const foreign = await new SignJWT({ roles: ['x'] })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('bob')
@@ -59,10 +64,12 @@ describe('TokenVerifier', () => {
   it('checks iss and aud when configured', async () => {
     const strict = new TokenVerifier({ secret: SECRET, issuer: 'idp', audience: 'countersign' });
     expect((await strict.verify(await hs({ roles: ['a'] }, { iss: 'idp', aud: 'countersign' }))).sub).toBe('bob');
-    expect((await refusal(strict.verify(await hs({ roles: ['a'] }, { aud: 'countersign' })))).message).toBe('token lacks the required "iss" claim');
-    expect((await refusal(strict.verify(await hs({ roles: ['a'] }, { iss: 'other', aud: 'countersign' })))).message).toBe(
-      'token "iss" claim does not match this deployment',
+    expect((await refusal(strict.verify(await hs({ roles: ['a'] }, { aud: 'countersign' })))).message).toBe(
+      'token lacks the required "iss" claim',
     );
+    expect(
+      (await refusal(strict.verify(await hs({ roles: ['a'] }, { iss: 'other', aud: 'countersign' })))).message,
+    ).toBe('token "iss" claim does not match this deployment');
     expect((await refusal(strict.verify(await hs({ roles: ['a'] }, { iss: 'idp', aud: 'another-app' })))).message).toBe(
       'token "aud" claim does not match this deployment',
     );
@@ -70,7 +77,9 @@ describe('TokenVerifier', () => {
 
   it('will not build a JWKS verifier without issuer and audience', () => {
     expect(() => new TokenVerifier({ jwksUrl: 'https://idp.example/jwks.json' })).toThrow(/issuer and an audience/);
-    expect(() => new TokenVerifier({ jwksUrl: 'https://idp.example/jwks.json', issuer: 'idp' })).toThrow(/issuer and an audience/);
+    expect(() => new TokenVerifier({ jwksUrl: 'https://idp.example/jwks.json', issuer: 'idp' })).toThrow(
+      /issuer and an audience/,
+    );
   });
 
   describe('with JWKS', () => {
@@ -82,14 +91,19 @@ describe('TokenVerifier', () => {
       const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
       privateKey = pair.privateKey as CryptoKey;
       const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA' };
-      server = createServer((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+      server = createServer((_, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+      );
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
     });
     afterAll(() => new Promise((r) => server.close(r)));
 
     const signed = (o: { iss?: string; aud?: string }) => {
-      const jwt = new SignJWT({ roles: ['operator'], tenants: ['*'] }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('ops').setExpirationTime('5m');
+      const jwt = new SignJWT({ roles: ['operator'], tenants: ['*'] })
+        .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+        .setSubject('ops')
+        .setExpirationTime('5m');
       if (o.iss) jwt.setIssuer(o.iss);
       if (o.aud) jwt.setAudience(o.aud);
       return jwt.sign(privateKey).then((t) => `Bearer ${t}`);

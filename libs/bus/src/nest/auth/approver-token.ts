@@ -70,7 +70,9 @@ export class TokenVerifier {
         ...(this.opts.audience ? { audience: this.opts.audience } : {}),
       };
       const result =
-        typeof this.key === 'function' ? await jwtVerify(m[1], this.key, verifyOpts) : await jwtVerify(m[1], this.key, verifyOpts);
+        typeof this.key === 'function'
+          ? await jwtVerify(m[1], this.key, verifyOpts)
+          : await jwtVerify(m[1], this.key, verifyOpts);
       payload = result.payload;
     } catch (e) {
       throw new CodedError('UNAUTHENTICATED', refusal(e), 401);

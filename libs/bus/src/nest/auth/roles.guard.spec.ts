@@ -34,12 +34,17 @@ describe('RolesGuard', () => {
   });
 
   it('refuses other roles with 403 ROLE_NOT_ALLOWED, no actor with 401', () => {
-    expect(codeOf(() => guard.canActivate(ctx('guarded', { sub: 'b', roles: ['service-owner', 'approver'] })))).toEqual(['ROLE_NOT_ALLOWED', 403]);
+    expect(codeOf(() => guard.canActivate(ctx('guarded', { sub: 'b', roles: ['service-owner', 'approver'] })))).toEqual(
+      ['ROLE_NOT_ALLOWED', 403],
+    );
     expect(codeOf(() => guard.canActivate(ctx('guarded', { sub: 'b', roles: [] })))).toEqual(['ROLE_NOT_ALLOWED', 403]);
     expect(codeOf(() => guard.canActivate(ctx('guarded')))).toEqual(['UNAUTHENTICATED', 401]);
   });
 
   it('fails closed on a route that names no role', () => {
-    expect(codeOf(() => guard.canActivate(ctx('bare', { sub: 'o', roles: ['operator'] })))).toEqual(['ROLE_NOT_ALLOWED', 403]);
+    expect(codeOf(() => guard.canActivate(ctx('bare', { sub: 'o', roles: ['operator'] })))).toEqual([
+      'ROLE_NOT_ALLOWED',
+      403,
+    ]);
   });
 });

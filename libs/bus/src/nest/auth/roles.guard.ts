@@ -17,13 +17,18 @@ export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     // A guarded route without @RequireRoles is a wiring mistake: refuse rather than admit anyone.
     if (!required?.length) throw new CodedError('ROLE_NOT_ALLOWED', 'this route names no role that may use it', 403);
     const actor = context.switchToHttp().getRequest<{ actor?: Actor }>().actor;
     if (!actor) throw new CodedError('UNAUTHENTICATED', 'missing bearer token (Authorization: Bearer <JWT>)', 401);
     if (!actor.roles.some((r) => required.includes(r))) {
-      throw new CodedError('ROLE_NOT_ALLOWED', `this needs one of the roles: ${required.join(', ')}`, 403, { required_roles: required });
+      throw new CodedError('ROLE_NOT_ALLOWED', `this needs one of the roles: ${required.join(', ')}`, 403, {
+        required_roles: required,
+      });
     }
     return true;
   }

@@ -18,28 +18,47 @@ describe('tokenVerifierOptions (every service that takes tokens)', () => {
   });
 
   it('takes a JWKS URL only with issuer and audience', () => {
-    expect(tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'idp', APPROVER_JWT_AUDIENCE: 'cs' }))).toEqual({
+    expect(
+      tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'idp', APPROVER_JWT_AUDIENCE: 'cs' })),
+    ).toEqual({
       jwksUrl: JWKS,
       issuer: 'idp',
       audience: 'cs',
     });
-    expect(() => tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS }))).toThrow(/APPROVER_JWT_ISSUER and APPROVER_JWT_AUDIENCE: required/);
-    expect(() => tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'idp' }))).toThrow(/required with APPROVER_JWKS_URL/);
+    expect(() => tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS }))).toThrow(
+      /APPROVER_JWT_ISSUER and APPROVER_JWT_AUDIENCE: required/,
+    );
+    expect(() => tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'idp' }))).toThrow(
+      /required with APPROVER_JWKS_URL/,
+    );
   });
 
   it('refuses neither, both (secret or secret file with JWKS), and a short secret', () => {
-    expect(() => tokenVerifierOptions(env({}))).toThrow(/APPROVER_JWT_SECRET \(or APPROVER_JWT_SECRET_FILE\) or APPROVER_JWKS_URL: required/);
-    expect(() => tokenVerifierOptions(env({ APPROVER_JWT_SECRET: SECRET, APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'i', APPROVER_JWT_AUDIENCE: 'a' }))).toThrow(
-      /set exactly one/,
+    expect(() => tokenVerifierOptions(env({}))).toThrow(
+      /APPROVER_JWT_SECRET \(or APPROVER_JWT_SECRET_FILE\) or APPROVER_JWKS_URL: required/,
     );
+    expect(() =>
+      tokenVerifierOptions(
+        env({
+          APPROVER_JWT_SECRET: SECRET,
+          APPROVER_JWKS_URL: JWKS,
+          APPROVER_JWT_ISSUER: 'i',
+          APPROVER_JWT_AUDIENCE: 'a',
+        }),
+      ),
+    ).toThrow(/set exactly one/);
     const file = join(mkdtempSync(join(tmpdir(), 'auth-')), 'secret');
     writeFileSync(file, SECRET);
-    expect(() => tokenVerifierOptions(env({ APPROVER_JWT_SECRET_FILE: file, APPROVER_JWKS_URL: JWKS }))).toThrow(/set exactly one/);
+    expect(() => tokenVerifierOptions(env({ APPROVER_JWT_SECRET_FILE: file, APPROVER_JWKS_URL: JWKS }))).toThrow(
+      /set exactly one/,
+    );
     expect(() => tokenVerifierOptions(env({ APPROVER_JWT_SECRET: 'short' }))).toThrow(/at least 32 bytes/);
   });
 
   it('treats blank values as unset and refuses a JWKS value that is not a URL', () => {
-    expect(tokenVerifierOptions(env({ APPROVER_JWT_SECRET: SECRET, APPROVER_JWKS_URL: '  ' }))).toEqual({ secret: SECRET });
+    expect(tokenVerifierOptions(env({ APPROVER_JWT_SECRET: SECRET, APPROVER_JWKS_URL: '  ' }))).toEqual({
+      secret: SECRET,
+    });
     expect(() => env({ APPROVER_JWKS_URL: 'not a url' })).toThrow();
   });
 });

@@ -21,9 +21,15 @@ export const TokenAuthEnvShape = {
   APPROVER_JWT_SECRET_FILE: optionalText.describe('Path of a file holding `APPROVER_JWT_SECRET`.'),
   APPROVER_JWKS_URL: optionalText
     .pipe(z.url().optional())
-    .describe('JWKS URL of the identity provider that signs bearer tokens (production); needs `APPROVER_JWT_ISSUER` and `APPROVER_JWT_AUDIENCE`.'),
-  APPROVER_JWT_ISSUER: optionalText.describe('Expected `iss` of tokens: required with `APPROVER_JWKS_URL`, checked when set.'),
-  APPROVER_JWT_AUDIENCE: optionalText.describe('Expected `aud` of tokens: required with `APPROVER_JWKS_URL`, checked when set.'),
+    .describe(
+      'JWKS URL of the identity provider that signs bearer tokens (production); needs `APPROVER_JWT_ISSUER` and `APPROVER_JWT_AUDIENCE`.',
+    ),
+  APPROVER_JWT_ISSUER: optionalText.describe(
+    'Expected `iss` of tokens: required with `APPROVER_JWKS_URL`, checked when set.',
+  ),
+  APPROVER_JWT_AUDIENCE: optionalText.describe(
+    'Expected `aud` of tokens: required with `APPROVER_JWKS_URL`, checked when set.',
+  ),
 };
 
 export interface TokenAuthEnv {
@@ -48,16 +54,22 @@ export function tokenVerifierOptions(env: TokenAuthEnv): TokenVerifierOptions {
   )?.trim();
   const jwksUrl = env.APPROVER_JWKS_URL;
   if (jwksUrl && secret) {
-    throw invalid('APPROVER_JWKS_URL and APPROVER_JWT_SECRET(_FILE): set exactly one (JWKS in production, the secret locally)');
+    throw invalid(
+      'APPROVER_JWKS_URL and APPROVER_JWT_SECRET(_FILE): set exactly one (JWKS in production, the secret locally)',
+    );
   }
   if (!jwksUrl && !secret) {
-    throw invalid('APPROVER_JWT_SECRET (or APPROVER_JWT_SECRET_FILE) or APPROVER_JWKS_URL: required, how bearer tokens are verified (not set)');
+    throw invalid(
+      'APPROVER_JWT_SECRET (or APPROVER_JWT_SECRET_FILE) or APPROVER_JWKS_URL: required, how bearer tokens are verified (not set)',
+    );
   }
   if (secret && Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
     throw invalid(`APPROVER_JWT_SECRET: must be at least ${MIN_SECRET_BYTES} bytes`);
   }
   if (jwksUrl && (!env.APPROVER_JWT_ISSUER || !env.APPROVER_JWT_AUDIENCE)) {
-    throw invalid('APPROVER_JWT_ISSUER and APPROVER_JWT_AUDIENCE: required with APPROVER_JWKS_URL (tokens must name this deployment)');
+    throw invalid(
+      'APPROVER_JWT_ISSUER and APPROVER_JWT_AUDIENCE: required with APPROVER_JWKS_URL (tokens must name this deployment)',
+    );
   }
   return {
     ...(jwksUrl ? { jwksUrl } : { secret }),
