@@ -1,4 +1,4 @@
-import { enqueueEvents, buildEvent, deterministicEventId } from '@countersign/bus';
+import { enqueueEvents, buildEvent, deterministicEventId, OutboxRelay, type StagedEvent } from '@countersign/bus';
 import { Topics, type AuditRecord } from '@countersign/contracts';
 import type { TraceCarrier } from '@countersign/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
@@ -89,11 +89,16 @@ export class AuditRecordRepository {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(AUDIT_SETTINGS) private readonly settings: AuditSettings,
+    private readonly relay: OutboxRelay,
   ) {}
 
-  /** Appends the entries not recorded before, in order; returns each entry's record (existing or new). */
+  /**
+   * Appends the entries not recorded before, in order; returns each entry's record (existing or new).
+   * Their `audit.recorded` events are published right after the commit (ADR 0008).
+   */
   async append(entries: readonly EntryToAppend[], now: Date): Promise<AppendResult[]> {
-    return this.dataSource.transaction(async (m) => {
+    let staged: StagedEvent[] = [];
+    const results = await this.dataSource.transaction(async (m) => {
       if (this.settings.dbRole) await m.query(`SET LOCAL ROLE "${this.settings.dbRole}"`);
       const [head] = (await m.query(
         `SELECT seq::text AS seq, record_hash FROM audit.chain_head WHERE id = 1 FOR UPDATE`,
@@ -145,7 +150,7 @@ export class AuditRecordRepository {
       if (linked.length > 0) {
         await this.insertRecords(m, linked);
         await this.insertSnapshots(m, linked);
-        await enqueueEvents(
+        staged = await enqueueEvents(
           m,
           AUDIT_SCHEMA,
           linked.map((r) => ({
@@ -193,6 +198,8 @@ export class AuditRecordRepository {
         return old ? { seq: old.seq, record_hash: old.record_hash, duplicate: true } : created.get(k)!;
       });
     });
+    void this.relay.publishNow(staged);
+    return results;
   }
 
   private async insertRecords(m: EntityManager, linked: (ChainedRecord & { entry: EntryToAppend })[]): Promise<void> {
