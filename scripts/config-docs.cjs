@@ -32,7 +32,11 @@ const DESCRIPTIONS = {
     "Partitions whose batches the consumer handles at once (kafkajs partitionsConsumedConcurrently); each partition's messages still start in order.",
   DATABASE_POOL_MAX: 'Most PostgreSQL connections in the pool.',
   OUTBOX_POLL_MS:
-    'How often the transactional outbox relay looks for events to publish (it is also woken by LISTEN/NOTIFY).',
+    'How often the outbox sweep looks (one cheap statement) for rows whose publish right after commit was not confirmed; the hot path never waits for it (ADR 0008).',
+  OUTBOX_RELAY_GRACE_MS:
+    'How old an unpublished outbox row must be before the sweep sends it: younger rows are still being published by the process that committed them. A crash between commit and publish delays those events by about this much; shorter graces send more duplicates while the broker is slow to confirm.',
+  KAFKA_COMMIT_INTERVAL_MS:
+    'How often consumer offsets are committed (kafkajs autoCommitInterval), and once more before a member leaves the group; 0 commits after every batch. A crash redelivers what arrived since the last commit (every consumer is idempotent).',
   MAX_MESSAGE_BYTES:
     "Largest Kafka message value a consumer accepts, in bytes; a larger one goes to `<topic>.dlq` unparsed, with its size and the limit as the reason. Keep it at or below the broker's `max.message.bytes`.",
   DLQ_KEEP_RAW:
