@@ -12,6 +12,23 @@ export interface TransportOptions {
 
 export type MessageHandler = (topic: string, value: Buffer | null) => void;
 
+interface OutgoingMessage {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+interface QueuedSend {
+  topic: string;
+  message: OutgoingMessage;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Most proposals in one coalesced produce request (well under the broker's 1 MiB batch limit for small ones). */
+const MAX_COALESCED = 500;
+const MAX_COALESCED_BYTES = 512 * 1024;
+
 /**
  * The SDK's only contact with kafkajs: an idempotent producer, and one consumer per SDK instance on
  * the outcome topics in its own throwaway group (no offsets committed), started so that nothing
@@ -21,7 +38,10 @@ export type MessageHandler = (topic: string, value: Buffer | null) => void;
 export class KafkaTransport {
   private readonly kafka: Kafka;
   private producer: Producer | undefined;
+  private connecting: Promise<Producer> | undefined;
   private consumer: Consumer | undefined;
+  private queue: QueuedSend[] = [];
+  private flushing = false;
 
   constructor(private readonly opts: TransportOptions) {
     this.kafka = new Kafka({ clientId: opts.clientId, brokers: opts.brokers, logLevel: logLevel.ERROR, ...opts.kafka });
@@ -59,6 +79,9 @@ export class KafkaTransport {
     });
     await consumer.run({
       autoCommit: false,
+      // Outcomes are spread over every partition of three topics; handling them one partition at a
+      // time put a fetch's other partitions behind each other (the handler is a cheap sync call).
+      partitionsConsumedConcurrently: 32,
       eachMessage: async ({ topic, partition, message }) => {
         const from = startAt.get(topic)?.find((p) => p.partition === partition)?.offset;
         if (from !== undefined && BigInt(message.offset) < BigInt(from)) return;
@@ -70,13 +93,59 @@ export class KafkaTransport {
       for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.offset });
   }
 
-  async publish(topic: string, key: string, value: string, headers: Record<string, string>): Promise<void> {
-    if (!this.producer) {
+  /**
+   * Sends one message and resolves when the broker acknowledged it (acks from all in-sync replicas,
+   * idempotent). Sends made while a request is out go together in the next request, in the order
+   * they were made: an agent proposing many actions at once shares broker round trips instead of
+   * queueing for one each, and nothing is acknowledged early.
+   */
+  publish(topic: string, key: string, value: string, headers: Record<string, string>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, message: { key, value, headers }, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private connectProducer(): Promise<Producer> {
+    if (this.producer) return Promise.resolve(this.producer);
+    this.connecting ??= (async () => {
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await producer.connect();
       this.producer = producer;
+      return producer;
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: QueuedSend[] = [];
+        let bytes = 0;
+        while (this.queue.length > 0 && batch.length < MAX_COALESCED) {
+          const size = Buffer.byteLength(this.queue[0]!.message.value);
+          if (batch.length > 0 && bytes + size > MAX_COALESCED_BYTES) break;
+          batch.push(this.queue.shift()!);
+          bytes += size;
+        }
+        try {
+          const producer = await this.connectProducer();
+          const topicMessages: { topic: string; messages: OutgoingMessage[] }[] = [];
+          for (const q of batch) {
+            const last = topicMessages[topicMessages.length - 1];
+            if (last && last.topic === q.topic) last.messages.push(q.message);
+            else topicMessages.push({ topic: q.topic, messages: [q.message] });
+          }
+          await producer.sendBatch({ acks: -1, topicMessages });
+          for (const q of batch) q.resolve();
+        } catch (e) {
+          for (const q of batch) q.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
     }
-    await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
   }
 
   async close(): Promise<void> {
