@@ -10,7 +10,7 @@ import type { BindingChanges } from './binding-changes';
 import { BindingStore, commitPass, type BindingTx, type Publisher } from './binding.store';
 import { applyFact, digestPrefix, factDigest, type IncomingFact } from './incoming-fact';
 import { FACT_TOPIC } from './job-facts';
-import { isBound } from './job.entity';
+import { isBound, type JobEntity } from './job.entity';
 
 /** The most facts one pass records; more wait for the next pass. */
 export const FACT_PASS_MAX = 500;
@@ -84,7 +84,7 @@ export class RecordFactUseCase {
   }
 
   /** One pass: one transaction for all its facts. */
-  async pass(items: readonly FactToRecord[]): Promise<void[]> {
+  private async pass(items: readonly FactToRecord[]): Promise<void[]> {
     const now = new Date();
     const { tickets } = await commitPass(this.store, this.relay, async (tx, changes) => {
       const verified = items.flatMap((item, i) => (item.fact.signatureError ? [] : [i]));
@@ -109,12 +109,7 @@ export class RecordFactUseCase {
     return items.map(() => undefined);
   }
 
-  private apply(
-    changes: BindingChanges,
-    job: Parameters<BindJobService['bindAndApply']>[1],
-    step: NonNullable<Step>,
-    now: Date,
-  ): void {
+  private apply(changes: BindingChanges, job: JobEntity, step: NonNullable<Step>, now: Date): void {
     if (step.kind === 'conflict') return this.binder.blockConflict(changes, job, step.detail, now, step.reportKey);
     if (isBound(job.state)) return this.binder.reportLateFact(changes, job, step.fact, now);
     applyFact(job, step.fact, now);
