@@ -3,15 +3,13 @@ import { BUS_LOGGER } from '@countersign/bus';
 import type { BlockReason } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { EntityManager } from 'typeorm';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { ExecutionEntity, type ExecutionRequest, type ExecutionTarget } from '../execution/execution.entity';
-import { ExecutionRepository } from '../execution/execution.repository';
 import { planExecution } from '../execution/plan-execution';
 import { bind, lateFactReport, type BindResult } from './bind';
+import type { BindingChanges } from './binding-changes';
 import { factsOf, waitingState, type IncomingFact } from './incoming-fact';
 import { isBound, type JobEntity } from './job.entity';
-import { JobRepository } from './job.repository';
 import { OutcomeWriter } from './outcome-writer';
 
 /** An execution recorded as `started` whose attempt this process should now make (after commit). */
@@ -25,48 +23,46 @@ export interface LaunchTicket {
 type Block = { reason: BlockReason; detail: string; reasonText: string | null };
 
 /**
- * Applies the pure binding decision to a locked job inside the caller's transaction: waits, blocks
- * with an event, or records the execution (the unique row) and its grant before any side effect.
+ * Applies the pure binding decision to a locked job, in memory, into the caller's pass: waits,
+ * blocks with an event, or records the execution (the unique row) and its grant, which the pass
+ * commits before any side effect; the attempt to launch is a ticket of the pass.
  */
 @Injectable()
 export class BindJobService {
   constructor(
     @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
-    private readonly jobs: JobRepository,
-    private readonly executions: ExecutionRepository,
     private readonly outcomes: OutcomeWriter,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async bindAndApply(m: EntityManager, job: JobEntity, now: Date): Promise<LaunchTicket | null> {
+  bindAndApply(changes: BindingChanges, job: JobEntity, now: Date): void {
     const result = bind(factsOf(job), now, { incompleteAfterMs: this.config.env.INCOMPLETE_AFTER_MS });
     switch (result.action) {
       case 'wait':
         job.state = waitingState(job);
         job.deadlineAt = result.until;
         job.updatedAt = now;
-        await this.jobs.save(m, job);
+        changes.saveJob(job);
         this.logger.debug(
           { job_id: job.jobId, state: job.state, waiting_for: result.waitingFor },
           'job waiting for facts',
         );
-        return null;
+        return;
       case 'block':
-        await this.block(m, job, result, now);
-        return null;
+        return this.block(changes, job, result, now);
       case 'execute':
-        return this.execute(m, job, result, now);
+        return this.execute(changes, job, result, now);
     }
   }
 
   /** A fact for a job that already has its outcome: reported, never acted on. */
-  async reportLateFact(m: EntityManager, job: JobEntity, fact: IncomingFact, now: Date): Promise<void> {
+  reportLateFact(changes: BindingChanges, job: JobEntity, fact: IncomingFact, now: Date): void {
     const outcome = job.state === 'blocked' ? `blocked (${job.blockReason ?? 'unknown'})` : job.state;
     const report = lateFactReport(fact.kind, fact.eventId, fact.signatureError, outcome);
     job.lateFacts += 1;
     job.updatedAt = now;
-    await this.jobs.save(m, job);
-    await this.outcomes.blocked(m, job, { ...report, reasonText: null }, now, fact.eventId);
+    changes.saveJob(job);
+    this.outcomes.blocked(changes, job, { ...report, reasonText: null }, now, fact.eventId);
     this.logger.warn(
       { job_id: job.jobId, event_id: fact.eventId, reason: report.reason },
       'late fact reported; the outcome stands',
@@ -80,20 +76,20 @@ export class BindJobService {
    * the topic can at worst block a job this way, never run one. `reportKey` names the forged body,
    * so each distinct forgery gets its own report.
    */
-  async blockConflict(m: EntityManager, job: JobEntity, detail: string, now: Date, reportKey: string): Promise<void> {
+  blockConflict(changes: BindingChanges, job: JobEntity, detail: string, now: Date, reportKey: string): void {
     const block: Block = { reason: 'EVENT_ID_CONFLICT', detail, reasonText: null };
-    if (!isBound(job.state)) return this.block(m, job, block, now);
+    if (!isBound(job.state)) return this.block(changes, job, block, now);
     job.lateFacts += 1;
     job.updatedAt = now;
-    await this.jobs.save(m, job);
-    await this.outcomes.blocked(m, job, block, now, reportKey);
+    changes.saveJob(job);
+    this.outcomes.blocked(changes, job, block, now, reportKey);
     this.logger.warn(
       { job_id: job.jobId, reason: block.reason, detail },
       'conflicting fact reported; the outcome stands',
     );
   }
 
-  private async block(m: EntityManager, job: JobEntity, block: Block, now: Date): Promise<void> {
+  private block(changes: BindingChanges, job: JobEntity, block: Block, now: Date): void {
     job.state = 'blocked';
     job.blockReason = block.reason;
     job.blockDetail = block.detail;
@@ -101,23 +97,22 @@ export class BindJobService {
     job.blockedAt = now;
     job.deadlineAt = null;
     job.updatedAt = now;
-    await this.jobs.save(m, job);
-    await this.outcomes.blocked(m, job, block, now);
-    this.logger.info({ job_id: job.jobId, reason: block.reason, detail: block.detail }, 'job blocked');
+    changes.saveJob(job);
+    this.outcomes.blocked(changes, job, block, now);
+    this.logger.debug({ job_id: job.jobId, reason: block.reason, detail: block.detail }, 'job blocked');
   }
 
-  private async execute(
-    m: EntityManager,
+  private execute(
+    changes: BindingChanges,
     job: JobEntity,
     bound: Extract<BindResult, { action: 'execute' }>,
     now: Date,
-  ): Promise<LaunchTicket | null> {
+  ): void {
     const proposal = job.proposal;
     if (!proposal) throw new Error(`bind executed job ${job.jobId} without a proposal`);
     const plan = planExecution(proposal.topic, bound.constraints, this.config.executors.executors);
     if (plan.action === 'block') {
-      await this.block(m, job, { reason: plan.reason, detail: plan.detail, reasonText: null }, now);
-      return null;
+      return this.block(changes, job, { reason: plan.reason, detail: plan.detail, reasonText: null }, now);
     }
     const executor = plan.executor;
     const request: ExecutionRequest = {
@@ -169,8 +164,8 @@ export class BindJobService {
 
     if (executor.kind === 'release') {
       const expiresAt = new Date(now.getTime() + executor.grant_ttl_sec * 1000);
-      const grant = await this.outcomes.released(
-        m,
+      const grant = this.outcomes.released(
+        changes,
         {
           job_id: request.job_id,
           tenant: request.tenant,
@@ -191,13 +186,13 @@ export class BindJobService {
         expiresAt.getTime() + runtimeMs + this.config.env.RELEASE_REPORT_GRACE_SEC * 1000,
       );
       job.state = 'released';
-      await this.jobs.save(m, job);
-      await this.executions.insert(m, execution);
-      this.logger.info(
+      changes.saveJob(job);
+      changes.insertExecution(execution);
+      this.logger.debug(
         { job_id: job.jobId, executor: executor.name, grant: grant.event_id },
         'job released to the agent',
       );
-      return null;
+      return;
     }
 
     const claimToken = randomUUID();
@@ -205,9 +200,9 @@ export class BindJobService {
     execution.claimToken = claimToken;
     execution.leaseUntil = new Date(now.getTime() + plan.timeoutMs + this.config.env.EXECUTION_LEASE_GRACE_MS);
     job.state = 'executing';
-    await this.jobs.save(m, job);
-    await this.executions.insert(m, execution);
-    this.logger.info({ job_id: job.jobId, executor: executor.name, kind: executor.kind }, 'execution recorded');
-    return { jobId: job.jobId, claimToken, execution };
+    changes.saveJob(job);
+    changes.insertExecution(execution);
+    changes.launch({ jobId: job.jobId, claimToken, execution });
+    this.logger.debug({ job_id: job.jobId, executor: executor.name, kind: executor.kind }, 'execution recorded');
   }
 }

@@ -1,14 +1,14 @@
 import { TOKEN_VERIFIER, tokenVerifierFromEnv } from '@countersign/bus';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
-import { ExecutionRepository } from '../execution/execution.repository';
 import { ExecutionRunner } from '../execution/execution-runner';
 import { ReportOutcomeUseCase } from '../execution/report-outcome.use-case';
 import { GetJobStateQuery } from '../jobs/get-job-state.query';
 import { JobsController } from '../jobs/jobs.controller';
 import { BindJobService } from './bind-job.service';
 import { FactsConsumer } from './facts.consumer';
-import { JobRepository } from './job.repository';
+import { BindingRepository } from './binding.repository';
+import { BindingStore } from './binding.store';
 import { OutcomeWriter } from './outcome-writer';
 import { RecordFactUseCase } from './record-fact.use-case';
 import { SweeperService } from './sweeper.service';
@@ -25,8 +25,7 @@ export class BindingModule {
       providers: [
         { provide: BINDING_CONFIG, useValue: config },
         { provide: TOKEN_VERIFIER, useValue: verifier },
-        JobRepository,
-        ExecutionRepository,
+        { provide: BindingStore, useClass: BindingRepository },
         OutcomeWriter,
         BindJobService,
         ExecutionRunner,

@@ -1,4 +1,4 @@
-import { buildEvent, deterministicEventId, enqueueEvent } from '@countersign/bus';
+import { buildEvent, deterministicEventId } from '@countersign/bus';
 import {
   Topics,
   type BlockReason,
@@ -7,16 +7,16 @@ import {
   type JobReleasedV1,
 } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { BINDING_CONFIG, PRODUCER, SCHEMA, type BindingConfig } from '../config/binding-config';
+import { BINDING_CONFIG, PRODUCER, type BindingConfig } from '../config/binding-config';
 import type { ExecutionEntity } from '../execution/execution.entity';
+import type { BindingChanges } from './binding-changes';
 import type { JobEntity } from './job.entity';
 
 const MAX_TEXT = 2000;
 const clip = (s: string | null) => (s === null ? null : s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s);
 
 /**
- * Writes the three outcome events to the outbox inside the caller's transaction, with deterministic
+ * Adds the three outcome events to a pass (its outbox rows, written with it), with deterministic
  * event ids: a job has one `job.blocked` outcome, one grant and one `job.executed`, whatever is retried.
  * All three are signed: only the grant must be (the contract), but a signed block or execution lets
  * the SDK ignore one forged by whoever can write to Kafka.
@@ -25,13 +25,13 @@ const clip = (s: string | null) => (s === null ? null : s.length > MAX_TEXT ? `$
 export class OutcomeWriter {
   constructor(@Inject(BINDING_CONFIG) private readonly config: BindingConfig) {}
 
-  async blocked(
-    m: EntityManager,
+  blocked(
+    changes: BindingChanges,
     job: JobEntity,
     block: { reason: BlockReason; detail: string; reasonText: string | null },
     now: Date,
     reportOf?: string,
-  ): Promise<void> {
+  ): void {
     const eventId = reportOf
       ? deterministicEventId(Topics.JobBlocked, job.jobId, 'late', reportOf)
       : deterministicEventId(Topics.JobBlocked, job.jobId);
@@ -49,27 +49,27 @@ export class OutcomeWriter {
       },
       { producer: PRODUCER, signer: this.config.keys.signer, eventId, now },
     );
-    await enqueueEvent(m, SCHEMA, Topics.JobBlocked, job.jobId, event);
+    changes.emit({ topic: Topics.JobBlocked, key: job.jobId, event });
   }
 
   /** The signed grant for a `release` executor. */
-  async released(m: EntityManager, data: JobReleasedData, now: Date): Promise<JobReleasedV1> {
+  released(changes: BindingChanges, data: JobReleasedData, now: Date): JobReleasedV1 {
     const event = buildEvent(Topics.JobReleased, data, {
       producer: PRODUCER,
       signer: this.config.keys.signer,
       eventId: deterministicEventId(Topics.JobReleased, data.job_id),
       now,
     });
-    await enqueueEvent(m, SCHEMA, Topics.JobReleased, data.job_id, event);
+    changes.emit({ topic: Topics.JobReleased, key: data.job_id, event });
     return event;
   }
 
-  async executed(
-    m: EntityManager,
+  executed(
+    changes: BindingChanges,
     execution: ExecutionEntity,
     outcome: { status: ExecutionStatus; result?: unknown; error: string | null },
     now: Date,
-  ): Promise<void> {
+  ): void {
     const event = buildEvent(
       Topics.JobExecuted,
       {
@@ -90,6 +90,6 @@ export class OutcomeWriter {
         now,
       },
     );
-    await enqueueEvent(m, SCHEMA, Topics.JobExecuted, execution.jobId, event);
+    changes.emit({ topic: Topics.JobExecuted, key: execution.jobId, event });
   }
 }

@@ -1,12 +1,10 @@
-import { BUS_LOGGER } from '@countersign/bus';
+import { BUS_LOGGER, OutboxRelay } from '@countersign/bus';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
-import { ExecutionRepository } from '../execution/execution.repository';
 import { ExecutionRunner } from '../execution/execution-runner';
-import { BindJobService, type LaunchTicket } from './bind-job.service';
-import { JobRepository } from './job.repository';
+import { BindJobService } from './bind-job.service';
+import { BindingStore, commitPass, type Publisher } from './binding.store';
 
 const BATCH = 50;
 
@@ -24,9 +22,8 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
 
   constructor(
     @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
-    private readonly dataSource: DataSource,
-    private readonly jobs: JobRepository,
-    private readonly executions: ExecutionRepository,
+    private readonly store: BindingStore,
+    @Inject(OutboxRelay) private readonly relay: Publisher,
     private readonly binder: BindJobService,
     private readonly runner: ExecutionRunner,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
@@ -53,24 +50,18 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
   }
 
   async sweep(now: Date): Promise<void> {
-    const tickets = await this.dataSource.transaction(async (m) => {
-      const due = await this.jobs.lockDueWaiting(m, now, BATCH);
-      const out: LaunchTicket[] = [];
-      for (const job of due) {
-        const ticket = await this.binder.bindAndApply(m, job, now);
-        if (ticket) out.push(ticket);
-      }
-      return out;
+    const { tickets } = await commitPass(this.store, this.relay, async (tx, changes) => {
+      for (const job of await tx.lockDueWaiting(now, BATCH)) this.binder.bindAndApply(changes, job, now);
     });
     for (const t of tickets) this.runner.launch(t);
 
-    for (const jobId of await this.executions.dueIds('started', 'leaseUntil', now, BATCH))
+    for (const jobId of await this.store.dueExecutionIds('started', 'leaseUntil', now, BATCH))
       await this.runner.recoverAbandoned(jobId, now);
-    for (const jobId of await this.executions.dueIds('pending', 'nextAttemptAt', now, BATCH)) {
+    for (const jobId of await this.store.dueExecutionIds('pending', 'nextAttemptAt', now, BATCH)) {
       const ticket = await this.runner.claimRetry(jobId, now);
       if (ticket) this.runner.launch(ticket);
     }
-    for (const jobId of await this.executions.dueIds('released', 'reportDeadlineAt', now, BATCH))
+    for (const jobId of await this.store.dueExecutionIds('released', 'reportDeadlineAt', now, BATCH))
       await this.runner.expireGrant(jobId, now);
   }
 }

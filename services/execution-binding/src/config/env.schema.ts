@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 export const EnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8083),
-  /** Facts of one partition recorded at once (each job's row lock still orders one job's facts). */
+  /** Facts of one partition handled at once; they are recorded together in batch passes. */
   EXECUTION_BINDING_CONSUME_CONCURRENCY: z.coerce
     .number()
     .int()
@@ -11,7 +11,7 @@ export const EnvSchema = BaseEnvSchema.extend({
     .max(500)
     .default(32)
     .describe(
-      "Facts of one partition recorded at once, each in its own transaction (a job's row lock still orders one job's facts).",
+      'Facts of one partition handled at once; concurrent facts are recorded together, one transaction per batch pass.',
     ),
   /** Bearer tokens for the job state API (operator or auditor role): the same settings as approval-queue. */
   ...TokenAuthEnvShape,

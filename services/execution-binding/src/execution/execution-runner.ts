@@ -1,37 +1,44 @@
 import { randomUUID } from 'node:crypto';
-import { BUS_LOGGER, deterministicEventId, EventProducer } from '@countersign/bus';
+import { BUS_LOGGER, deterministicEventId, EventProducer, GroupCommitter, OutboxRelay } from '@countersign/bus';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource, type EntityManager } from 'typeorm';
 import type { LaunchTicket } from '../binding/bind-job.service';
+import type { BindingChanges } from '../binding/binding-changes';
+import { BindingStore, commitPass, type Publisher } from '../binding/binding.store';
 import type { JobEntity } from '../binding/job.entity';
-import { JobRepository } from '../binding/job.repository';
 import { OutcomeWriter } from '../binding/outcome-writer';
 import { BINDING_CONFIG, PRODUCER, type BindingConfig } from '../config/binding-config';
 import { afterAbandoned, afterAttempt, type AttemptOutcome, type AttemptVerdict } from './attempt-outcome';
 import type { ExecutionEntity } from './execution.entity';
-import { ExecutionRepository } from './execution.repository';
 import { callHttpExecutor } from './http.executor';
 import { DISPATCH_EVENT_TYPE, dispatchMessage, dispatchToKafka } from './kafka.executor';
 
 const RECORD_ATTEMPTS = 6;
+/** The most attempt outcomes one pass records. */
+export const OUTCOME_PASS_MAX = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface AttemptToRecord {
+  ticket: LaunchTicket;
+  outcome: AttemptOutcome;
+}
 
 /**
  * Makes the attempts of recorded executions and records what they found. Every transaction locks
- * the job row first and the execution row second, so it never deadlocks with the binding. An
- * attempt's outcome is recorded only if the execution is still claimed by that attempt's token.
+ * the job row first and the execution row second, in job_id order, so it never deadlocks with the
+ * binding. An attempt's outcome is recorded only if the execution is still claimed by that attempt's
+ * token. Outcomes are recorded in passes: those that arrive while a pass runs form the next one.
  */
 @Injectable()
 export class ExecutionRunner implements BeforeApplicationShutdown {
   private readonly inflight = new Set<Promise<void>>();
   private readonly crashAfterRecord: boolean;
+  private readonly recorder: GroupCommitter<AttemptToRecord, void>;
 
   constructor(
     @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
-    private readonly dataSource: DataSource,
-    private readonly jobs: JobRepository,
-    private readonly executions: ExecutionRepository,
+    private readonly store: BindingStore,
+    @Inject(OutboxRelay) private readonly relay: Publisher,
     private readonly outcomes: OutcomeWriter,
     private readonly producer: EventProducer,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
@@ -40,6 +47,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     this.crashAfterRecord = hook && config.env.NODE_ENV === 'test';
     if (hook && !this.crashAfterRecord)
       logger.warn('EXECUTOR_TEST_CRASH_AFTER_RECORD ignored: it is honoured only with NODE_ENV=test');
+    this.recorder = new GroupCommitter((items) => this.recordPass(items), OUTCOME_PASS_MAX);
   }
 
   /** Runs a claimed attempt in the background (the Kafka consumer does not wait for side effects). */
@@ -67,9 +75,9 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       );
       process.exit(137);
     }
-    const execution = ticket.execution ?? (await this.executions.find(ticket.jobId));
+    const execution = ticket.execution ?? (await this.store.findExecution(ticket.jobId));
     if (!execution || execution.state !== 'started' || execution.claimToken !== ticket.claimToken) return;
-    this.logger.info(
+    this.logger.debug(
       { job_id: execution.jobId, executor: execution.executorName, attempt: execution.attempts },
       'execution attempt starting',
     );
@@ -78,7 +86,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     // into UNKNOWN at lease expiry, so recording is retried for a while first.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.record(ticket, outcome);
+        await this.recorder.submit({ ticket, outcome });
         return;
       } catch (e) {
         if (attempt >= RECORD_ATTEMPTS) throw e;
@@ -88,20 +96,24 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     }
   }
 
-  private async record(ticket: LaunchTicket, outcome: AttemptOutcome): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      const job = await this.jobs.lock(m, ticket.jobId);
-      const current = await this.executions.lock(m, ticket.jobId);
-      if (!job || !current || current.state !== 'started' || current.claimToken !== ticket.claimToken) {
-        this.logger.warn(
-          { job_id: ticket.jobId, outcome: outcome.kind },
-          'attempt outcome arrived after its claim was recovered; ignored',
-        );
-        return;
-      }
+  /** One pass of attempt outcomes: one transaction, every (job, execution) pair locked in one statement. */
+  private async recordPass(items: readonly AttemptToRecord[]): Promise<void[]> {
+    await commitPass(this.store, this.relay, async (tx, changes) => {
+      const locked = await tx.lockExecutions(items.map((i) => i.ticket.jobId));
       const now = new Date();
-      await this.apply(m, job, current, afterAttempt(current, outcome, now), now);
+      for (const { ticket, outcome } of items) {
+        const current = locked.get(ticket.jobId);
+        if (!current || current.execution.state !== 'started' || current.execution.claimToken !== ticket.claimToken) {
+          this.logger.warn(
+            { job_id: ticket.jobId, outcome: outcome.kind },
+            'attempt outcome arrived after its claim was recovered; ignored',
+          );
+          continue;
+        }
+        this.apply(changes, current.job, current.execution, afterAttempt(current.execution, outcome, now), now);
+      }
     });
+    return items.map(() => undefined);
   }
 
   private attempt(execution: ExecutionEntity): Promise<AttemptOutcome> {
@@ -149,9 +161,8 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
 
   /** Claims a due retry of an idempotent executor; null when another replica has it or it is not due. */
   async claimRetry(jobId: string, now: Date): Promise<LaunchTicket | null> {
-    return this.dataSource.transaction(async (m) => {
-      const job = await this.jobs.tryLock(m, jobId);
-      const execution = job ? await this.executions.lock(m, jobId) : null;
+    const { result } = await commitPass(this.store, this.relay, async (tx, changes) => {
+      const execution = (await tx.lockExecutions([jobId], { skipLocked: true })).get(jobId)?.execution;
       if (!execution || execution.state !== 'pending' || !execution.nextAttemptAt || execution.nextAttemptAt > now)
         return null;
       const claimToken = randomUUID();
@@ -161,34 +172,35 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       execution.startedAt = now;
       execution.nextAttemptAt = null;
       execution.leaseUntil = new Date(now.getTime() + execution.timeoutMs + this.config.env.EXECUTION_LEASE_GRACE_MS);
-      await this.executions.save(m, execution);
+      changes.saveExecution(execution);
       return { jobId, claimToken, execution };
     });
+    return result;
   }
 
   /** An execution left `started` past its lease: its process died mid-attempt. */
   async recoverAbandoned(jobId: string, now: Date): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      const job = await this.jobs.tryLock(m, jobId);
-      const execution = job ? await this.executions.lock(m, jobId) : null;
-      if (!job || !execution || execution.state !== 'started' || !execution.leaseUntil || execution.leaseUntil > now)
+    await commitPass(this.store, this.relay, async (tx, changes) => {
+      const locked = (await tx.lockExecutions([jobId], { skipLocked: true })).get(jobId);
+      const execution = locked?.execution;
+      if (!locked || !execution || execution.state !== 'started' || !execution.leaseUntil || execution.leaseUntil > now)
         return;
       const verdict = afterAbandoned(execution, now);
       this.logger.warn(
         { job_id: jobId, executor: execution.executorName, next: verdict.state },
         'abandoned execution recovered',
       );
-      await this.apply(m, job, execution, verdict, now);
+      this.apply(changes, locked.job, execution, verdict, now);
     });
   }
 
   /** A grant whose agent never reported: whether it ran is unknown. */
   async expireGrant(jobId: string, now: Date): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      const job = await this.jobs.tryLock(m, jobId);
-      const execution = job ? await this.executions.lock(m, jobId) : null;
+    await commitPass(this.store, this.relay, async (tx, changes) => {
+      const locked = (await tx.lockExecutions([jobId], { skipLocked: true })).get(jobId);
+      const execution = locked?.execution;
       if (
-        !job ||
+        !locked ||
         !execution ||
         execution.state !== 'released' ||
         !execution.reportDeadlineAt ||
@@ -196,25 +208,19 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       )
         return;
       const error = `the agent did not report an outcome by ${execution.reportDeadlineAt.toISOString()}`;
-      await this.apply(m, job, execution, { state: 'unknown', error }, now);
+      this.apply(changes, locked.job, execution, { state: 'unknown', error }, now);
     });
   }
 
-  /** Records a verdict on a locked execution and its job; a final one emits `job.executed`. */
-  async apply(
-    m: EntityManager,
-    job: JobEntity,
-    execution: ExecutionEntity,
-    verdict: AttemptVerdict,
-    now: Date,
-  ): Promise<void> {
+  /** Records a verdict on a locked execution and its job into a pass; a final one emits `job.executed`. */
+  apply(changes: BindingChanges, job: JobEntity, execution: ExecutionEntity, verdict: AttemptVerdict, now: Date): void {
     execution.claimToken = null;
     execution.leaseUntil = null;
     if (verdict.state === 'pending') {
       execution.state = 'pending';
       execution.nextAttemptAt = verdict.nextAttemptAt;
       execution.error = verdict.error;
-      await this.executions.save(m, execution);
+      changes.saveExecution(execution);
       this.logger.info(
         { job_id: job.jobId, attempt: execution.attempts, next_at: verdict.nextAttemptAt, error: verdict.error },
         'execution will be retried',
@@ -226,20 +232,20 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     execution.nextAttemptAt = null;
     execution.result = verdict.state === 'succeeded' ? (verdict.result ?? null) : null;
     execution.error = verdict.state === 'succeeded' ? null : verdict.error;
-    await this.executions.save(m, execution);
+    changes.saveExecution(execution);
     job.state = 'executed';
     job.executedAt = now;
     job.updatedAt = now;
-    await this.jobs.save(m, job);
+    changes.saveJob(job);
     const status = verdict.state === 'succeeded' ? 'SUCCEEDED' : verdict.state === 'failed' ? 'FAILED' : 'UNKNOWN';
-    await this.outcomes.executed(
-      m,
+    this.outcomes.executed(
+      changes,
       execution,
       verdict.state === 'succeeded'
         ? { status, result: verdict.result, error: null }
         : { status, error: verdict.error },
       now,
     );
-    this.logger.info({ job_id: job.jobId, status, attempts: execution.attempts }, 'job executed');
+    this.logger.debug({ job_id: job.jobId, status, attempts: execution.attempts }, 'job executed');
   }
 }

@@ -1,14 +1,12 @@
-import { BUS_LOGGER } from '@countersign/bus';
+import { BUS_LOGGER, OutboxRelay } from '@countersign/bus';
 import { CodedError, JobReleasedV1Schema } from '@countersign/contracts';
 import { verifyEvent } from '@countersign/crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { JobRepository } from '../binding/job.repository';
+import { BindingStore, commitPass, type Publisher } from '../binding/binding.store';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { FINAL_STATUS } from './execution.entity';
-import { ExecutionRepository } from './execution.repository';
 import { ExecutionRunner } from './execution-runner';
 
 const MAX_RESULT_BYTES = 65_536;
@@ -44,9 +42,8 @@ export interface ReportAnswer {
 export class ReportOutcomeUseCase {
   constructor(
     @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
-    private readonly dataSource: DataSource,
-    private readonly jobs: JobRepository,
-    private readonly executions: ExecutionRepository,
+    private readonly store: BindingStore,
+    @Inject(OutboxRelay) private readonly relay: Publisher,
     private readonly runner: ExecutionRunner,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
@@ -60,10 +57,10 @@ export class ReportOutcomeUseCase {
     if (grant.data.job_id !== jobId)
       throw new CodedError('GRANT_MISMATCH', `the grant is for job ${grant.data.job_id}, not ${jobId}`, 403);
 
-    return this.dataSource.transaction(async (m) => {
-      const job = await this.jobs.lock(m, jobId);
-      const execution = job ? await this.executions.lock(m, jobId) : null;
-      if (!job || !execution || execution.kind !== 'release') {
+    const { result } = await commitPass(this.store, this.relay, async (tx, changes) => {
+      const locked = (await tx.lockExecutions([jobId])).get(jobId);
+      const execution = locked?.execution;
+      if (!locked || !execution || execution.kind !== 'release') {
         throw new CodedError('NOT_RELEASED', `job ${jobId} was not released to an agent`, 409);
       }
       if (execution.grantEventId !== grant.event_id)
@@ -81,9 +78,9 @@ export class ReportOutcomeUseCase {
         );
       }
       const now = new Date();
-      await this.runner.apply(
-        m,
-        job,
+      this.runner.apply(
+        changes,
+        locked.job,
         execution,
         body.status === 'SUCCEEDED'
           ? { state: 'succeeded', result: body.result ?? null }
@@ -93,5 +90,6 @@ export class ReportOutcomeUseCase {
       this.logger.info({ job_id: jobId, status: body.status }, 'agent report recorded');
       return { job_id: jobId, status: body.status, recorded: true };
     });
+    return result;
   }
 }

@@ -1,23 +1,19 @@
 import { CodedError } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
-import { JobRepository } from '../binding/job.repository';
+import { BindingStore } from '../binding/binding.store';
 import { FINAL_STATUS } from '../execution/execution.entity';
-import { ExecutionRepository } from '../execution/execution.repository';
 import type { JobStateDto } from './job-state.dto';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
 @Injectable()
 export class GetJobStateQuery {
-  constructor(
-    private readonly jobs: JobRepository,
-    private readonly executions: ExecutionRepository,
-  ) {}
+  constructor(private readonly store: BindingStore) {}
 
   async execute(jobId: string): Promise<JobStateDto> {
-    const job = await this.jobs.find(jobId);
+    const job = await this.store.findJob(jobId);
     if (!job) throw new CodedError('JOB_NOT_FOUND', `no job ${jobId} is known to execution-binding`, 404);
-    const execution = await this.executions.find(jobId);
+    const execution = await this.store.findExecution(jobId);
     const ref = (eventId: string | null, at: Date | null, signatureError?: string | null) =>
       eventId && at
         ? {

@@ -1,0 +1,142 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Topics, type JobProposedV1 } from '@countersign/contracts';
+import { proposal } from '../../../test/support/fixtures';
+import { KafkaProbe } from '../../../test/support/kafka-probe';
+import {
+  createTestDatabase,
+  kafka,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
+import { FactFactory, HookServer, OutcomeProbe, writeExecutorsFile } from './binding-support';
+
+const JOBS = 300;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface PgCounts {
+  statements: number;
+  commits: number;
+}
+
+/**
+ * A burst of proposals and decisions produced at once, as raw bytes, against the real service on
+ * Kafka and PostgreSQL (issue 16): every job executes exactly once, and the facts are recorded in
+ * batch passes, so the service commits far fewer transactions than it receives facts. The service
+ * counts its own statements (a preload wrapping pg's Client.prototype.query).
+ */
+describe('execution-binding: a burst of facts', () => {
+  let svc: ServiceHandle;
+  let keys: TestKeys;
+  let facts: FactFactory;
+  const kafkaProbe = new KafkaProbe();
+  let probe: OutcomeProbe;
+  const hook = new HookServer();
+  const countFile = join(mkdtempSync(join(tmpdir(), 'eb-burst-')), 'pg-counts.json');
+  const counts = (): PgCounts => JSON.parse(readFileSync(countFile, 'utf8')) as PgCounts;
+
+  /** The counts once the service has stopped sending statements for a while. */
+  async function settledCounts(): Promise<PgCounts> {
+    let last = counts();
+    for (;;) {
+      await sleep(300);
+      const now = counts();
+      if (now.statements === last.statements) return now;
+      last = now;
+    }
+  }
+
+  beforeAll(async () => {
+    keys = makeTestKeys();
+    facts = new FactFactory(keys);
+    probe = new OutcomeProbe(kafkaProbe, keys);
+    await hook.start();
+    const executors = writeExecutorsFile(`
+executors:
+  - name: hook
+    kind: http
+    match: ["test.burst.**"]
+    url: http://127.0.0.1:${hook.port}/hook
+    secret_env: TEST_HOOK_SECRET
+    timeout_sec: 10
+`);
+    const db = await createTestDatabase('eb_burst');
+    await kafkaProbe.start([Topics.JobExecuted, Topics.JobBlocked]);
+    svc = await startService('execution-binding', {
+      databaseUrl: db,
+      env: {
+        ...keyEnv(keys),
+        EXECUTORS_FILE: executors,
+        TEST_HOOK_SECRET: 'test-hook-secret-0123456789',
+        // Quiet clocks: what is counted is the work the burst causes.
+        SWEEP_INTERVAL_MS: '600000',
+        OUTBOX_POLL_MS: '1000',
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: `--require ${join(__dirname, 'support', 'count-pg-queries.cjs')}`,
+        PG_QUERY_COUNT_FILE: countFile,
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await svc?.stop();
+    await kafkaProbe.stop();
+    await hook.stop();
+  });
+
+  it('executes every job exactly once, in far fewer transactions than facts', async () => {
+    const proposals: JobProposedV1[] = Array.from({ length: JOBS }, () => proposal({ topic: 'test.burst.apply' }));
+    const decisions = proposals.map((p) => facts.decision(p));
+    const producer = kafka().producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const before = await settledCounts();
+    try {
+      await producer.sendBatch({
+        topicMessages: [
+          {
+            topic: Topics.JobProposed,
+            messages: proposals.map((p) => ({ key: p.data.job_id, value: JSON.stringify(p) })),
+          },
+          {
+            topic: Topics.DecisionMade,
+            messages: decisions.map((d) => ({ key: d.data.job_id, value: JSON.stringify(d) })),
+          },
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const ids = new Set(proposals.map((p) => p.data.job_id));
+    await kafkaProbe.waitFor(
+      Topics.JobExecuted,
+      (m) => ids.has((m.json?.['data'] as { job_id?: string } | undefined)?.job_id ?? ''),
+      120_000,
+      JOBS,
+    );
+    const after = await settledCounts();
+
+    for (const p of proposals) {
+      const executed = probe.forJob(Topics.JobExecuted, p.data.job_id);
+      expect(executed.map((e) => (e['data'] as { status: string }).status)).toEqual(['SUCCEEDED']);
+      expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
+    }
+    const blocked = kafkaProbe.find(Topics.JobBlocked, (m) =>
+      ids.has((m.json?.['data'] as { job_id?: string } | undefined)?.job_id ?? ''),
+    );
+    expect(blocked).toHaveLength(0);
+
+    const factCount = 2 * JOBS;
+    const statements = after.statements - before.statements;
+    const commits = after.commits - before.commits;
+    process.stdout.write(
+      `burst of ${JOBS} proposals + ${JOBS} decisions: ${statements} statements ` +
+        `(${(statements / JOBS).toFixed(2)} per proposal), ${commits} commits\n`,
+    );
+    expect(commits).toBeLessThan(factCount / 3);
+    expect(statements / JOBS).toBeLessThan(1);
+  }, 180_000);
+});
