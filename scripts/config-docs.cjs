@@ -32,7 +32,11 @@ const DESCRIPTIONS = {
     "Partitions whose batches the consumer handles at once (kafkajs partitionsConsumedConcurrently); each partition's messages still start in order.",
   DATABASE_POOL_MAX: 'Most PostgreSQL connections in the pool.',
   OUTBOX_POLL_MS:
-    'How often the transactional outbox relay looks for events to publish (it is also woken by LISTEN/NOTIFY).',
+    'How often the transactional outbox relay looks for events the committing process did not get confirmed (it publishes its own rows right after commit).',
+  OUTBOX_RELAY_GRACE_MS:
+    'How old an unpublished outbox row must be before the relay sends it: younger rows are still being published by the process that committed them.',
+  KAFKA_COMMIT_INTERVAL_MS:
+    'How often consumer offsets are committed (kafkajs `autoCommitInterval`); 0 commits after every batch. Consumers are idempotent, so a crash only redelivers what arrived since the last commit.',
   MAX_MESSAGE_BYTES:
     "Largest Kafka message value a consumer accepts, in bytes; a larger one goes to `<topic>.dlq` unparsed, with its size and the limit as the reason. Keep it at or below the broker's `max.message.bytes`.",
   DLQ_KEEP_RAW:
