@@ -176,4 +176,66 @@ describe('approval-queue intake under a burst', () => {
     expect(transactions).toBeLessThanOrEqual(events / 4);
     expect(total).toBeLessThanOrEqual(events);
   }, 120000);
+  it('pays well under one statement per proposal at a steady 500 proposals/s', async () => {
+    const RATE = 500;
+    const SECONDS = 4;
+    const TICK_MS = 20;
+    const perTick = (RATE * TICK_MS) / 1000;
+    const ticks = (SECONDS * 1000) / TICK_MS;
+    const jobs = Array.from({ length: perTick * ticks }, (_, i) => {
+      const p = proposal({ job_id: `steady-${run}-${String(i).padStart(5, '0')}` });
+      const gated = i % GATED_EVERY === 0;
+      const d = signedDecision(
+        policyKey(keys),
+        p,
+        gated ? { policy_rule_id: `steady-${run}` } : { decision: 'ALLOW', approval: null },
+      );
+      return { p, d };
+    });
+    const producer = kafka().producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const message = (e: JobProposedV1 | DecisionMadeV1) => ({
+      key: e.data.job_id,
+      value: Buffer.from(JSON.stringify(e)),
+    });
+    await sleep(11000);
+    const before = statements().total;
+    const commitsBefore = await commits();
+    const started = Date.now();
+    // Each tick: this tick's proposals and the previous tick's decisions, as policy-decision would follow.
+    for (let t = 0; t <= ticks; t++) {
+      const now = jobs.slice(t * perTick, (t + 1) * perTick);
+      const prev = t > 0 ? jobs.slice((t - 1) * perTick, t * perTick) : [];
+      void producer.sendBatch({
+        topicMessages: [
+          { topic: Topics.JobProposed, messages: now.map((j) => message(j.p)) },
+          { topic: Topics.DecisionMade, messages: prev.map((j) => message(j.d)) },
+        ],
+      });
+      const wait = started + (t + 1) * TICK_MS - Date.now();
+      if (wait > 0) await sleep(wait);
+    }
+    await waitUntil(
+      'every steady decision stored',
+      async () => {
+        const [r] = await sql<{ n: string }>(
+          db,
+          `SELECT count(*) AS n FROM approval_queue.approval_items WHERE job_id LIKE $1 AND decision_event_id IS NOT NULL`,
+          [`steady-${run}-%`],
+        );
+        return Number(r!.n) === jobs.length;
+      },
+      60000,
+      200,
+    );
+    await producer.disconnect();
+    await sleep(11000);
+    const total = statements().total - before;
+    const transactions = (await commits()) - commitsBefore;
+    process.stdout.write(
+      `intake steady ${RATE}/s for ${SECONDS} s: ${jobs.length} proposals, ${transactions} transactions, ` +
+        `${total} statements (${(total / jobs.length).toFixed(2)} per proposal)\n`,
+    );
+    expect(total / jobs.length).toBeLessThanOrEqual(1);
+  }, 180000);
 });
