@@ -77,6 +77,11 @@ export class OutboxRelay {
   private wake: (() => void) | undefined;
   private lastError: string | undefined;
   private readonly inflight = new Set<Promise<void>>();
+  /**
+   * Ids of rows a direct publish is sending or has sent but not yet marked: the sweep leaves them
+   * alone, or a send held up by an outage would be repeated by the sweep when the broker is back.
+   */
+  private readonly sending = new Set<string>();
   private confirmed: string[] = [];
   private markTimer: NodeJS.Timeout | undefined;
   private marking: Promise<void> | undefined;
@@ -118,6 +123,8 @@ export class OutboxRelay {
     if (rows.length === 0) return Promise.resolve();
     const sends = runsOfOneTopic(rows).map((run) => {
       const first = run[0]!;
+      const ids = run.map((r) => r.id);
+      for (const id of ids) this.sending.add(id);
       const ctx = first.trace ? propagation.extract(ROOT_CONTEXT, first.trace) : context.active();
       // Called in order without awaiting: the coalescing producer keeps the order of the calls.
       return context
@@ -127,7 +134,13 @@ export class OutboxRelay {
             run.map((row) => ({ key: row.key, value: row.value, headers: row.headers })),
           ),
         )
-        .then(() => this.confirm(run.map((r) => r.id)));
+        .then(
+          () => this.confirm(ids),
+          (e: unknown) => {
+            for (const id of ids) this.sending.delete(id);
+            throw e;
+          },
+        );
     });
     const done: Promise<void> = Promise.all(sends).then(
       () => undefined,
@@ -174,7 +187,10 @@ export class OutboxRelay {
         [ids],
       )
       .then(
-        () => undefined,
+        // Left alone by the sweep until here: confirmed but not yet marked is still unpublished in the table.
+        () => {
+          for (const id of ids) this.sending.delete(id);
+        },
         (e: unknown) => {
           this.confirmed.push(...ids);
           this.opts.logger.warn({ err: e, rows: ids.length }, 'could not mark published rows; will retry');
@@ -217,8 +233,9 @@ export class OutboxRelay {
   /** One cheap statement, no transaction: is any row older than the grace still unpublished? */
   private async anyDue(): Promise<boolean> {
     const rows = (await this.opts.dataSource.query(
-      `SELECT 1 FROM "${this.opts.schema}".outbox WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1) LIMIT 1`,
-      [this.graceMs / 1000],
+      `SELECT 1 FROM "${this.opts.schema}".outbox
+        WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1) AND NOT (id = ANY($2::bigint[])) LIMIT 1`,
+      [this.graceMs / 1000, [...this.sending]],
     )) as unknown[];
     return rows.length > 0;
   }
@@ -234,8 +251,9 @@ export class OutboxRelay {
       if (!lock?.ok) return 0;
       const rows = (await m.query(
         `SELECT id, topic, key, value, headers, trace FROM "${schema}".outbox
-         WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $2) ORDER BY id LIMIT $1`,
-        [this.batchSize, minAgeMs / 1000],
+         WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $2) AND NOT (id = ANY($3::bigint[]))
+         ORDER BY id LIMIT $1`,
+        [this.batchSize, minAgeMs / 1000, [...this.sending]],
       )) as StagedEvent[];
       if (rows.length === 0) return 0;
       if (minAgeMs > 0)

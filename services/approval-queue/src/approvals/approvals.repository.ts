@@ -1,15 +1,97 @@
-import { enqueueEvent, markProcessed } from '@countersign/bus';
+import { enqueueEvent, OutboxRelay, type StagedEvent } from '@countersign/bus';
 import type { EventOf, Topic } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
+import type { IntakeClaim, IntakeItemRow, IntakeTx, IntakeWrite } from '../intake/intake.port';
 import { ApprovalItemEntity } from './approval-item.entity';
 import { DEFAULT_APPROVER_ROLE, type RecordedAction } from './approval-state';
 
 export const SCHEMA = 'approval_queue';
 const ITEMS = `"${SCHEMA}".approval_items`;
 const ACTIONS = `"${SCHEMA}".approval_actions`;
+const PROCESSED = `"${SCHEMA}".processed_events`;
+
+/** The columns intake reads and writes (IntakeItemRow): everything but the payload and the approval's own life. */
+const INTAKE_COLUMNS: readonly [column: string, type: string][] = [
+  ['state', 'text'],
+  ['tenant', 'text'],
+  ['proposal_event_id', 'text'],
+  ['agent_id', 'text'],
+  ['topic', 'text'],
+  ['risk_tags', 'text[]'],
+  ['requested_by', 'text'],
+  ['proposal_summary', 'jsonb'],
+  ['proposal_hash', 'text'],
+  ['proposed_at', 'timestamptz'],
+  ['decision_event_id', 'text'],
+  ['decision', 'text'],
+  ['policy_snapshot', 'text'],
+  ['policy_rule_id', 'text'],
+  ['policy_reason', 'text'],
+  ['matched_rules', 'text[]'],
+  ['job_hash', 'text'],
+  ['constraints', 'jsonb'],
+  ['decision_summary', 'jsonb'],
+  ['approval_requirement', 'jsonb'],
+  ['decided_at', 'timestamptz'],
+  ['approvals_required', 'int'],
+  ['approver_roles', 'text[]'],
+  ['pending_since', 'timestamptz'],
+  ['due_at', 'timestamptz'],
+  ['escalate_at', 'timestamptz'],
+];
+
+/** One json_to_recordset record per written row (snake_case keys, as the statement names them). */
+function intakeRecord(w: IntakeWrite): Record<string, unknown> {
+  const r = w.row;
+  return {
+    job_id: r.jobId,
+    state: r.state,
+    tenant: r.tenant,
+    proposal_event_id: r.proposalEventId,
+    agent_id: r.agentId,
+    topic: r.topic,
+    risk_tags: r.riskTags,
+    requested_by: r.requestedBy,
+    proposal_summary: r.proposalSummary,
+    proposal_hash: r.proposalHash,
+    proposed_at: r.proposedAt,
+    decision_event_id: r.decisionEventId,
+    decision: r.decision,
+    policy_snapshot: r.policySnapshot,
+    policy_rule_id: r.policyRuleId,
+    policy_reason: r.policyReason,
+    matched_rules: r.matchedRules,
+    job_hash: r.jobHash,
+    constraints: r.constraints,
+    decision_summary: r.decisionSummary,
+    approval_requirement: r.approvalRequirement,
+    decided_at: r.decidedAt,
+    approvals_required: r.approvalsRequired,
+    approver_roles: r.approverRoles,
+    pending_since: r.pendingSince,
+    due_at: r.dueAt,
+    escalate_at: r.escalateAt,
+    set_payload: w.payload !== undefined,
+    payload: w.payload?.payload ?? null,
+    redacted_fields: w.payload?.redactedFields ?? [],
+  };
+}
+
+const LOCK_OR_CREATE_MANY = `INSERT INTO ${ITEMS} (job_id, state)
+  SELECT j, 'AWAITING_DECISION' FROM unnest($1::text[]) AS u(j) ORDER BY j
+  ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id
+  RETURNING job_id, ${INTAKE_COLUMNS.map(([c]) => c).join(', ')}`;
+
+const WRITE_INTAKE = `UPDATE ${ITEMS} i SET
+  ${INTAKE_COLUMNS.map(([c]) => `${c} = r.${c}`).join(',\n  ')},
+  payload = CASE WHEN r.set_payload THEN r.payload ELSE i.payload END,
+  redacted_fields = CASE WHEN r.set_payload THEN r.redacted_fields ELSE i.redacted_fields END,
+  updated_at = now()
+  FROM json_to_recordset($1::json) AS r(job_id text, ${INTAKE_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')}, set_payload boolean, payload jsonb, redacted_fields text[])
+ WHERE i.job_id = r.job_id`;
 
 export interface ListFilter {
   includeResolved: boolean;
@@ -94,38 +176,64 @@ function actionFromRow(r: Row): RecordedAction & { jobId: string } {
   };
 }
 
-/** Everything done inside one transaction: row locks, state changes and the outbox commit together. */
-export class ApprovalsTx {
+/**
+ * Everything done inside one transaction: row locks, state changes and the outbox commit together.
+ * The outbox rows it stages are published by ApprovalsRepository.transaction right after the commit.
+ */
+export class ApprovalsTx implements IntakeTx {
+  readonly staged: StagedEvent[] = [];
+
   constructor(readonly manager: EntityManager) {}
 
   /** The hot statements run prepared on the transaction's own connection (same transaction, planned once). */
   private async query(text: string, values: unknown[]): Promise<Row[]> {
-    const client = (this.manager.queryRunner as unknown as { databaseConnection?: PoolClient } | undefined)?.databaseConnection;
+    const client = (this.manager.queryRunner as unknown as { databaseConnection?: PoolClient } | undefined)
+      ?.databaseConnection;
     if (client) return (await client.query({ name: statementName(text), text, values })).rows as Row[];
     return (await this.manager.query(text, values)) as Row[];
   }
 
-  /** True the first time a consumer sees an event; false on a redelivery (do nothing then). */
-  markProcessed(consumer: string, eventId: string): Promise<boolean> {
-    return markProcessed(this.manager, SCHEMA, consumer, eventId);
-  }
-
   async enqueue<T extends Topic>(topic: T, key: string, event: EventOf<T>): Promise<void> {
-    await enqueueEvent(this.manager, SCHEMA, topic, key, event);
+    this.staged.push(await enqueueEvent(this.manager, SCHEMA, topic, key, event));
   }
 
   /**
-   * Creates the job's row if neither event had, and locks it, so the two intakes never race. One
-   * statement: `ON CONFLICT DO UPDATE` locks the existing row as `SELECT ... FOR UPDATE` would (the
-   * no-op assignment changes nothing) and `RETURNING` gives it back, saving a round trip per event.
+   * markProcessedMany for both intake consumers in one statement. Keys are inserted in
+   * (consumer, event_id) order, so replicas taking overlapping sets during a rebalance never deadlock.
    */
-  async lockOrCreate(jobId: string): Promise<ApprovalItemEntity> {
+  async claim(claims: readonly IntakeClaim[]): Promise<boolean[]> {
+    if (claims.length === 0) return [];
+    const key = (c: IntakeClaim) => `${c.consumer}\u0000${c.eventId}`;
+    const unique = [...new Map(claims.map((c) => [key(c), c])).values()];
     const rows = await this.query(
-      `INSERT INTO ${ITEMS} (job_id, state) VALUES ($1, 'AWAITING_DECISION') ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id RETURNING *`,
-      [jobId],
+      `INSERT INTO ${PROCESSED} (consumer, event_id)
+       SELECT c, e FROM unnest($1::text[], $2::text[]) AS u(c, e) ORDER BY c, e
+       ON CONFLICT DO NOTHING RETURNING consumer, event_id`,
+      [unique.map((c) => c.consumer), unique.map((c) => c.eventId)],
     );
-    if (!rows[0]) throw new Error(`approval item ${jobId} was neither created nor found`);
-    return itemFromRow(rows[0]);
+    const inserted = new Set(rows.map((r) => `${r['consumer'] as string}\u0000${r['event_id'] as string}`));
+    return claims.map((c) => inserted.delete(key(c)));
+  }
+
+  async unclaim(claims: readonly IntakeClaim[]): Promise<void> {
+    if (claims.length === 0) return;
+    await this.query(
+      `DELETE FROM ${PROCESSED} WHERE (consumer, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [claims.map((c) => c.consumer), claims.map((c) => c.eventId)],
+    );
+  }
+
+  /** lockOrCreate for many jobs in one statement, locking in job_id order; the payload is not read back. */
+  async lockOrCreate(jobIds: readonly string[]): Promise<IntakeItemRow[]> {
+    if (jobIds.length === 0) return [];
+    const rows = await this.query(LOCK_OR_CREATE_MANY, [[...jobIds]]);
+    return rows.map((r) => itemFromRow(r) as IntakeItemRow);
+  }
+
+  /** Writes the rows intake changed, in one statement; a row's payload only when `payload` is given. */
+  async write(writes: readonly IntakeWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    await this.query(WRITE_INTAKE, [JSON.stringify(writes.map(intakeRecord))]);
   }
 
   /** `SELECT ... FOR UPDATE`: approvals of one job are serialized on its row. */
@@ -159,18 +267,16 @@ export class ApprovalsTx {
   }
 
   async insertAction(jobId: string, a: RecordedAction): Promise<void> {
-    await this.query(`INSERT INTO ${ACTIONS} (job_id, actor, role, action, reason, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-      jobId,
-      a.actor,
-      a.role,
-      a.action,
-      a.reason,
-      a.note,
-      a.at,
-    ]);
+    await this.query(
+      `INSERT INTO ${ACTIONS} (job_id, actor, role, action, reason, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [jobId, a.actor, a.role, a.action, a.reason, a.note, a.at],
+    );
   }
 
-  async resolve(jobId: string, r: { resolution: string; resolvedBy: string; resolvedComment: string | null; resolvedAt: Date }): Promise<void> {
+  async resolve(
+    jobId: string,
+    r: { resolution: string; resolvedBy: string; resolvedComment: string | null; resolvedAt: Date },
+  ): Promise<void> {
     await this.query(
       `UPDATE ${ITEMS} SET state = $2, resolved_by = $3, resolved_comment = $4, resolved_at = $5, updated_at = now() WHERE job_id = $1`,
       [jobId, r.resolution, r.resolvedBy, r.resolvedComment, r.resolvedAt],
@@ -179,7 +285,10 @@ export class ApprovalsTx {
 
   async update(jobId: string, patch: Partial<Omit<ApprovalItemEntity, 'jobId'>>): Promise<void> {
     // jsonb columns hold plain JSON; TypeORM's deep-partial type cannot express Record<string, unknown>.
-    await this.manager.update(ApprovalItemEntity, { jobId }, { ...patch, updatedAt: new Date() } as QueryDeepPartialEntity<ApprovalItemEntity>);
+    await this.manager.update(ApprovalItemEntity, { jobId }, {
+      ...patch,
+      updatedAt: new Date(),
+    } as QueryDeepPartialEntity<ApprovalItemEntity>);
   }
 }
 
@@ -194,10 +303,23 @@ export async function preparedQuery(dataSource: DataSource, text: string, values
 
 @Injectable()
 export class ApprovalsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly relay: OutboxRelay,
+  ) {}
 
-  transaction<T>(fn: (tx: ApprovalsTx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((m) => fn(new ApprovalsTx(m)));
+  /** Runs fn in one transaction; the outbox rows it staged are handed to the relay right after the commit. */
+  async transaction<T>(fn: (tx: ApprovalsTx) => Promise<T>): Promise<T> {
+    const staged: StagedEvent[] = [];
+    const result = await this.dataSource.transaction(async (m) => {
+      const tx = new ApprovalsTx(m);
+      const out = await fn(tx);
+      staged.push(...tx.staged);
+      return out;
+    });
+    // Never rejects; what the broker does not confirm, the relay's sweep sends after its grace period.
+    void this.relay.publishNow(staged);
+    return result;
   }
 
   async find(jobId: string): Promise<ApprovalItemEntity | null> {
@@ -206,7 +328,9 @@ export class ApprovalsRepository {
   }
 
   /** One page of the queue in (due_at, job_id) order, and the key of its last row for the next page. */
-  async list(f: ListFilter): Promise<{ items: ApprovalItemEntity[]; lastKey: { dueAt: string; jobId: string } | null; more: boolean }> {
+  async list(
+    f: ListFilter,
+  ): Promise<{ items: ApprovalItemEntity[]; lastKey: { dueAt: string; jobId: string } | null; more: boolean }> {
     const params: unknown[] = [];
     const p = (v: unknown) => {
       params.push(v);
@@ -229,7 +353,9 @@ export class ApprovalsRepository {
     // Only the unfiltered page runs prepared: a cached generic plan cannot know how selective a
     // tenant, topic or tag is (a common risk tag made one 50x slower), so filtered pages are planned per call.
     const unfiltered = [f.visibleTenants, f.tenant, f.topic, f.riskTag, f.ruleId, f.role].every((v) => v === undefined);
-    const rows = unfiltered ? await preparedQuery(this.dataSource, text, params) : ((await this.dataSource.query(text, params)) as Row[]);
+    const rows = unfiltered
+      ? await preparedQuery(this.dataSource, text, params)
+      : ((await this.dataSource.query(text, params)) as Row[]);
     const more = rows.length > f.limit;
     const page = rows.slice(0, f.limit);
     const last = page[page.length - 1];
@@ -243,7 +369,11 @@ export class ApprovalsRepository {
   async actionsFor(jobIds: readonly string[]): Promise<Map<string, RecordedAction[]>> {
     const out = new Map<string, RecordedAction[]>();
     if (jobIds.length === 0) return out;
-    const rows = await preparedQuery(this.dataSource, `SELECT * FROM ${ACTIONS} WHERE job_id = ANY($1::text[]) ORDER BY id`, [jobIds]);
+    const rows = await preparedQuery(
+      this.dataSource,
+      `SELECT * FROM ${ACTIONS} WHERE job_id = ANY($1::text[]) ORDER BY id`,
+      [jobIds],
+    );
     for (const r of rows) {
       const a = actionFromRow(r);
       const list = out.get(a.jobId) ?? [];
@@ -274,7 +404,14 @@ export class ApprovalsRepository {
             ORDER BY r.resolved_at DESC
             LIMIT $6) h
         ORDER BY p.job_id, h.resolved_at DESC`,
-      [items.map((i) => i.jobId), items.map((i) => i.tenant), items.map((i) => i.agentId), items.map((i) => i.topic), items.map((i) => i.before), limit],
+      [
+        items.map((i) => i.jobId),
+        items.map((i) => i.tenant),
+        items.map((i) => i.agentId),
+        items.map((i) => i.topic),
+        items.map((i) => i.before),
+        limit,
+      ],
     );
     for (const r of rows) {
       const key = r['for_job'] as string;

@@ -2,14 +2,12 @@ import { BaseEnvSchema, TokenAuthEnvShape } from '@countersign/bus';
 import { DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { z } from 'zod';
 
-const csv = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 export const EnvSchema = BaseEnvSchema.extend({
   /** Events of one partition taken in at once (intake is idempotent and order-free per job). */
@@ -20,6 +18,14 @@ export const EnvSchema = BaseEnvSchema.extend({
     .max(500)
     .default(32)
     .describe('Events of one partition taken into the queue at once (intake is idempotent and order-free per job).'),
+  /** Most events in one intake flush (one transaction); more wait for the next flush. */
+  APPROVAL_QUEUE_INTAKE_BATCH_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(500)
+    .describe('Most events taken into the queue in one transaction; the rest wait for the next one.'),
   PORT: z.coerce.number().int().min(1).max(65535).default(8081),
   ...TokenAuthEnvShape,
   /** Payload keys shown to reviewers as "[REDACTED]", matched case-insensitively at any depth, ignoring `_`/`-`. */

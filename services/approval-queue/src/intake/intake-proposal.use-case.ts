@@ -1,25 +1,21 @@
 import { BUS_LOGGER, PoisonMessageError } from '@countersign/bus';
-import { redactPayload, type JobProposedV1 } from '@countersign/contracts';
+import type { JobProposedV1 } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { ApprovalsRepository } from '../approvals/approvals.repository';
-import type { Env } from '../config/env.schema';
-import { QUEUE_ENV } from '../shared/tokens';
-import { planProposal, screenProposal } from './intake-plan';
-
-export const PROPOSAL_CONSUMER = 'approval-queue:job.proposed';
+import { IntakeBatch } from './intake-batch';
+import { screenProposal } from './intake-plan';
 
 /**
  * Keeps what reviewers need from a proposal: who asked (for the self-approval rule), the agent,
  * topic, tags, and the payload with sensitive values redacted before it is stored. A payload that
- * policy denies for its keys, or that the view could not show whole, is never stored.
+ * policy denies for its keys, or that the view could not show whole, is never stored. The store
+ * itself happens in the intake batch pass, together with the other events of the moment.
  */
 @Injectable()
 export class IntakeProposalUseCase {
   constructor(
-    private readonly repo: ApprovalsRepository,
-    @Inject(QUEUE_ENV) private readonly env: Env,
+    private readonly batch: IntakeBatch,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -35,37 +31,7 @@ export class IntakeProposalUseCase {
       this.logger.warn({ job_id: p.job_id, event_id: event.event_id }, `job.proposed refused: ${screen.reason}`);
       throw new PoisonMessageError(screen.reason);
     }
-    const hash = jobHash(p);
-    await this.repo.transaction(async (tx) => {
-      if (!(await tx.markProcessed(PROPOSAL_CONSUMER, event.event_id))) return;
-      const row = await tx.lockOrCreate(p.job_id);
-      const plan = planProposal(row, { eventId: event.event_id, hash, requestedBy: p.requested_by });
-      switch (plan.kind) {
-        case 'ignore':
-          if (plan.warn) this.logger.warn({ job_id: p.job_id, event_id: event.event_id }, `job.proposed ignored: ${plan.reason}`);
-          return;
-        case 'mismatch':
-          this.logger.warn({ job_id: p.job_id, event_id: event.event_id }, `job.proposed refused: ${plan.reason}`);
-          throw new PoisonMessageError(plan.reason);
-        case 'attach': {
-          const { payload, redactedFields } = redactPayload(p.payload, this.env.REDACT_FIELDS);
-          await tx.update(p.job_id, {
-            ...(row.tenant === null ? { tenant: p.tenant } : {}),
-            proposalEventId: event.event_id,
-            agentId: p.agent_id,
-            topic: p.topic,
-            riskTags: [...new Set(p.risk_tags)],
-            requestedBy: p.requested_by,
-            payload,
-            redactedFields,
-            proposalSummary: p.summary ?? null,
-            proposalHash: hash,
-            proposedAt: new Date(p.proposed_at),
-          });
-          this.logger.debug({ event_id: event.event_id, job_id: p.job_id, redacted: redactedFields.length }, 'job.proposed stored');
-          return;
-        }
-      }
-    });
+    const outcome = await this.batch.submit({ kind: 'proposal', event, hash: jobHash(p) });
+    if (outcome.kind === 'refused') throw new PoisonMessageError(outcome.reason);
   }
 }
