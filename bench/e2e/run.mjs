@@ -120,9 +120,9 @@ async function runStack(replicas) {
     ].join('\n'),
   );
   const dbs = {
-    'approval-queue': await recreateDb('cs_bench_e2e_queue'),
-    'execution-binding': await recreateDb('cs_bench_e2e_binding'),
-    audit: await recreateDb('cs_bench_e2e_audit'),
+    'approval-queue': await recreateDb('e2e_queue'),
+    'execution-binding': await recreateDb('e2e_binding'),
+    audit: await recreateDb('e2e_audit'),
   };
   const common = {
     ...keys.env,
