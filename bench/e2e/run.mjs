@@ -12,16 +12,39 @@
 //   4. Latency from `propose()` to the SDK's `outcome()` (job.executed), CPU and memory of every
 //      process, the gated path's own overhead, duplicate executions (target calls and job.executed
 //      events per job), and a latency chart (PNG) rendered here with vega-lite + resvg.
+//   5. What each service asks of the rest per proposal, counted inside it by bench/lib/probe.cjs:
+//      PostgreSQL round trips (pg queries) and Kafka requests by type; the stack's CPU with no
+//      traffic; a CPU profile of every service during one step, summarised as its top functions.
 //
 // Build first (npx tsc -b tsconfig.build.json), then:
-//   node bench/e2e/run.mjs [--replicas 1,2] [--step-seconds 10] [--rates 25,50,100,200,400,1000,2000,5000] [--agents 4] [--no-report]
-// Writes bench/reports/e2e.md and bench/reports/e2e-latency.png.
+//   node bench/e2e/run.mjs [--replicas 1,2] [--step-seconds 10] [--rates 25,50,100,200,400,1000,2000,5000] [--agents 4]
+//                          [--profile-rate <rate>] [--idle-seconds 10] [--baseline <dir>] [--no-probe] [--no-report]
+// Writes bench/reports/e2e.md, bench/reports/e2e-latency.png and bench/reports/profiles/*.cpuprofile
+// (git-ignored). --no-report prints the report instead of writing it (the profiles are still kept).
+//
+//   --profile-rate <rate>  the step during which every service is CPU-profiled (SIGUSR2 to the probe at
+//                          its start and after its drain); default the highest rate ≤ 200 in --rates
+//                          (else the lowest); `none` turns profiling off. The profiler costs CPU: that
+//                          step's latency and CPU figures are a little worse than unprofiled.
+//   --idle-seconds <s>     the idle measurement after the warm-up (no traffic, reviewer paused); 0 skips it.
+//   --no-probe             services without the probe: no counts, no profile (to check what the probe costs).
+//   --baseline <dir>       a second checkout (e.g. `git worktree add /tmp/base <older commit>`, built)
+//                          whose services run the same steps in the same run: for each replica count,
+//                          first the baseline stack, then the current one, each on a fresh broker and
+//                          fresh databases; the report adds side-by-side tables (current ÷ baseline).
+//                          The broker, the probe, the load generator and the topics come from this
+//                          checkout; the baseline's services use its own code, node_modules and policies/.
+//
+// Environment: BENCH_KAFKA_PORT (default 39092; the controller takes the next port), BENCH_DB_PREFIX
+// (default cs_bench_), BENCH_PORT_BASE (services listen on base, base+1, ...; default a free port each),
+// and those of bench/lib/stack.mjs (BENCH_LOG_DIR, BENCH_LOG_LEVEL, BENCH_SERVICE_ENV, BENCH_NODE_ARGS).
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   BROKERS,
@@ -38,15 +61,12 @@ import {
   startBroker,
   startService,
   stopBroker,
+  cpuBetween,
 } from '../lib/stack.mjs';
+import { summarize as summarizeProfile } from '../lib/cpuprofile.mjs';
 
 const require = createRequire(import.meta.url);
 const SERVICES = ['policy-decision', 'approval-queue', 'execution-binding', 'audit'];
-for (const s of SERVICES)
-  if (!existsSync(join(ROOT, 'services', s, 'dist/src/main.js'))) {
-    process.stderr.write(`bench/e2e: services/${s}/dist is missing; run \`npx tsc -b tsconfig.build.json\` first\n`);
-    process.exit(2);
-  }
 const { Kafka, logLevel } = require('kafkajs');
 const { SignJWT } = await import('jose');
 const { Countersign } = require('@countersign/agent-sdk');
@@ -64,6 +84,28 @@ const REPLICAS = opt('replicas', '1,2').split(',').map(Number);
 const STEP_SECONDS = Number(opt('step-seconds', '10'));
 const RATES = opt('rates', '25,50,100,200,400,1000,2000,5000').split(',').map(Number);
 const AGENTS = Number(opt('agents', '4'));
+const IDLE_SECONDS = Number(opt('idle-seconds', '10'));
+// --no-probe: the services without bench/lib/probe.cjs (no counts, no profile), to see what the probe costs.
+const PROBE_ON = !args.includes('--no-probe');
+const PROFILE_RATE = (() => {
+  const o = opt('profile-rate');
+  if (o === 'none' || o === '0') return undefined;
+  if (o !== undefined) return Number(o);
+  const low = RATES.filter((r) => r <= 200);
+  return low.length ? Math.max(...low) : Math.min(...RATES);
+})();
+const BASELINE = opt('baseline') === undefined ? undefined : resolve(opt('baseline'));
+// The stacks of one run, in the order they run for each replica count: the baseline's first.
+const VARIANTS = [...(BASELINE ? [{ key: 'baseline', root: BASELINE }] : []), { key: 'current', root: ROOT }];
+for (const v of VARIANTS)
+  for (const s of SERVICES)
+    if (!existsSync(join(v.root, 'services', s, 'dist/src/main.js'))) {
+      process.stderr.write(`bench/e2e: ${join(v.root, 'services', s, 'dist')} is missing; run \`npx tsc -b tsconfig.build.json\` in ${v.root} first\n`);
+      process.exit(2);
+    }
+for (const v of VARIANTS) v.commit = gitDescribe(v.root);
+const PROFILE_DIR = join(ROOT, 'bench/reports/profiles');
+const PG_LABEL = 'PostgreSQL (bench databases)';
 configureBroker({ port: Number(process.env.BENCH_KAFKA_PORT || 39092), stateDir: join(ROOT, 'deploy/local/.kafka/bench-e2e') });
 // A step is sustained when the proposals went out at (nearly) the offered rate and every one had
 // its outcome within this long after the step's last proposal.
@@ -77,6 +119,16 @@ const MIX = [
 ];
 
 const log = (s) => process.stdout.write(`[bench/e2e] ${s}\n`);
+
+function gitDescribe(dir) {
+  try {
+    const sha = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();
+    return `${sha}${dirty ? ' + uncommitted changes' : ''}`;
+  } catch {
+    return 'not a git checkout';
+  }
+}
 
 // ------------------------------------------------------------------ processes
 // ------------------------------------------------------------------ the executor target
@@ -94,12 +146,15 @@ function startTarget() {
 }
 
 // ------------------------------------------------------------------ one stack, one run of the steps
-async function runStack(replicas) {
-  log(`--- ${replicas} replica(s) of every service: fresh broker on ${BROKERS}, fresh databases`);
+async function runStack(replicas, variant) {
+  const label = runLabel({ replicas, variant: variant.key });
+  log(`--- ${label}${BASELINE ? ` (${variant.root})` : ''}: fresh broker on ${BROKERS}, fresh databases`);
   const brokerPid = await startBroker();
   const keys = makeKeys();
   const target = await startTarget();
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-e2e-conf-'));
+  // The probes rewrite their files twice a second: on tmpfs that costs each service ~20 µs, not ~0.2 ms.
+  const probeDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cs-bench-e2e-probe-'));
   const executors = join(dir, 'executors.yaml');
   writeFileSync(
     executors,
@@ -120,14 +175,15 @@ async function runStack(replicas) {
     ].join('\n'),
   );
   const dbs = {
-    'approval-queue': await recreateDb('cs_bench_e2e_queue'),
-    'execution-binding': await recreateDb('cs_bench_e2e_binding'),
-    audit: await recreateDb('cs_bench_e2e_audit'),
+    'approval-queue': await recreateDb('e2e_queue'),
+    'execution-binding': await recreateDb('e2e_binding'),
+    audit: await recreateDb('e2e_audit'),
   };
   const common = {
     ...keys.env,
     APPROVER_JWT_SECRET: keys.jwtSecret,
-    POLICY_DIR: join(ROOT, 'policies'),
+    // The policies the services' own checkout ships: an older policy engine may not read newer files.
+    POLICY_DIR: existsSync(join(variant.root, 'policies')) ? join(variant.root, 'policies') : join(ROOT, 'policies'),
     EXECUTORS_FILE: executors,
     EXECUTOR_HTTP_SECRET: `bench-e2e-executor-${randomUUID()}`,
   };
@@ -135,13 +191,18 @@ async function runStack(replicas) {
   for (const name of SERVICES)
     for (let r = 0; r < replicas; r++)
       services.push(
-        await startService(name, r, { ...common, ...(dbs[name] ? { DATABASE_URL: dbs[name] } : {}), KAFKA_GROUP_ID: name }),
+        await startService(
+          name,
+          r,
+          { ...common, ...(dbs[name] ? { DATABASE_URL: dbs[name] } : {}), KAFKA_GROUP_ID: name },
+          { root: variant.root, probeDir: PROBE_ON ? probeDir : undefined },
+        ),
       );
   log(`stack ready: ${services.map((s) => `${s.name}#${s.replica}`).join(', ')}`);
   const procs = () => {
     const by = {};
     for (const s of services) (by[s.name] ??= []).push(s.pid);
-    return { ...by, 'Kafka broker': [brokerPid], 'PostgreSQL (all backends)': postgresPids() };
+    return { ...by, 'Kafka broker': [brokerPid], [PG_LABEL]: postgresPids({ benchOnly: true }) };
   };
 
   const agents = Array.from(
@@ -167,37 +228,70 @@ async function runStack(replicas) {
 
   // Warm-up: every agent's consumer is assigned, the services' groups have their partitions and
   // the JIT is warm, before any figure is taken.
-  // Every proposal, keyed by its sequence number (job.id is set once propose() resolves).
+  // Every proposal, keyed by its sequence number (job.id is set once propose() resolves). The
+  // sequence restarts with each stack, so the baseline and the current stack get the same proposals.
+  seq = 0;
   const jobs = new Map();
   const reviewer = startReviewer(queueUrl, reviewerToken, jobs);
   log('warm-up: 200 proposals at 50/s');
   await runStep({ agents, jobs, rate: 50, seconds: 4, step: 'warm-up', t0: performance.now() });
   await waitAllDone(jobs, 60000);
 
+  const lagAdmin = new Kafka({ clientId: 'bench-e2e-lag', brokers: [BROKERS], logLevel: logLevel.NOTHING }).admin();
+  await lagAdmin.connect();
+  const idle = IDLE_SECONDS > 0 ? await measureIdle({ services, brokerPid, probeDir, reviewer, lagAdmin }) : undefined;
+  if (idle)
+    log(
+      `idle ${IDLE_SECONDS} s: stack ${fmt(idle.stackPct, 1)} % of one vCPU (${Object.entries(idle.cpuPct)
+        .map(([k, v]) => `${k} ${fmt(v, 1)} %`)
+        .join(', ')})`,
+    );
+
   const steps = [];
   let failures = 0;
+  let profile;
   const t0 = performance.now();
   for (const rate of RATES) {
+    const probesBefore = readProbes(probeDir, services);
+    const probesFrom = performance.now();
+    const profiling = PROBE_ON && rate === PROFILE_RATE;
+    if (profiling) for (const s of services) s.signal('SIGUSR2');
     const before = sampleAll(procs);
     const startedAt = performance.now();
     const r = await runStep({ agents, jobs, rate, seconds: STEP_SECONDS, step: `${rate}/s`, t0 });
     const drained = await waitAllDone(jobs, DRAIN_GRACE_MS, r.step);
     const after = sampleAll(procs);
+    if (profiling) for (const s of services) s.signal('SIGUSR2');
     const wall = (performance.now() - startedAt) / 1000;
     const resources = Object.fromEntries(
-      Object.keys(after).map((k) => [k, { cpuPct: ((after[k].cpu - before[k].cpu) / wall) * 100, rss: after[k].rss }]),
+      Object.keys(after).map((k) => [k, { cpuPct: (cpuBetween(before[k], after[k]) / wall) * 100, rss: after[k].rss }]),
     );
     const s = summarize(jobs, r, drained, resources);
+    s.cpuMsPerProposal = (Object.keys(after).reduce((n, k) => n + cpuBetween(before[k], after[k]), 0) / r.sent) * 1000;
     steps.push(s);
     log(
       `${s.step}: sent ${fmt(s.sentRate)}/s, ${s.completed}/${s.sent} outcomes (${s.errors} errors) ` +
         `ALLOW p50/p95/p99 ${fmt(s.allow.p50, 1)}/${fmt(s.allow.p95, 1)}/${fmt(s.allow.p99, 1)} ms; ${s.sustained ? 'sustained' : 'NOT sustained'}`,
     );
+    if (profiling) profile = await collectProfiles({ services, probeDir, rate, replicas, variant: variant.key });
     // Each step starts from an idle stack: what one step left behind would distort the next.
     if (!drained) {
       log(`${s.step}: draining its backlog before the next step (up to 120 s)`);
       await waitAllDone(jobs, 120000);
     }
+    // The counters cover the step until all of its proposals had their outcomes and every service
+    // had consumed what the step produced (the audit trails the outcomes), plus one probe write.
+    s.lagLeft = await waitConsumersCaughtUp(lagAdmin, CATCH_UP_MS);
+    if (s.lagLeft > 0) log(`${s.step}: the services' consumer groups still ${fmt(s.lagLeft)} messages behind after ${CATCH_UP_MS / 1000} s`);
+    await sleep(PROBE_WRITE_MS);
+    s.probes = probeDelta(probesBefore, readProbes(probeDir, services));
+    s.probeSeconds = (performance.now() - probesFrom) / 1000;
+    if (PROBE_ON)
+      log(
+        `${s.step}: per proposal ${Object.entries(s.probes)
+          .map(([k, v]) => `${k} PG ${fmt(v.pg / s.sent, 1)} Kafka ${fmt(v.kafka / s.sent, 1)}`)
+          .join(', ')}`,
+      );
     failures = s.sustained ? 0 : failures + 1;
     if (failures >= 2) break;
   }
@@ -205,6 +299,7 @@ async function runStack(replicas) {
   await waitAllDone(jobs, 180000);
   reviewer.stop();
   await reviewer.done;
+  await lagAdmin.disconnect();
 
   // Duplicates: every job.executed event on the broker, and every call the target took.
   const executedEvents = await countExecutedEvents();
@@ -220,10 +315,14 @@ async function runStack(replicas) {
   stopBroker();
   rmSync(keys.dir, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
+  rmSync(probeDir, { recursive: true, force: true });
   return {
     replicas,
+    variant: variant.key,
     steps,
-    series: timeSeries(jobs, replicas),
+    idle,
+    profile,
+    series: timeSeries(jobs, replicas, variant.key),
     proposed,
     executed,
     executedEventJobs: executedEvents.size,
@@ -233,6 +332,138 @@ async function runStack(replicas) {
     gated: gatedSummary(gated),
     errors: errorSummary(jobs),
   };
+}
+
+// ------------------------------------------------------------------ what the probe counted
+// The probes write every 500 ms.
+const PROBE_WRITE_MS = 600;
+const CATCH_UP_MS = 60000;
+const IDLE_SETTLE_MS = 1000;
+
+/**
+ * Waits until the services' consumer groups have committed up to the end of every topic they read
+ * (or `ms` pass); returns the messages still behind.
+ */
+async function waitConsumersCaughtUp(admin, ms) {
+  const deadline = Date.now() + ms;
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => SERVICES.some((s) => g.startsWith(s)));
+  const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__'));
+  for (;;) {
+    const ends = new Map();
+    for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) ends.set(`${t}/${p.partition}`, Number(p.high));
+    let lag = 0;
+    for (const groupId of groups)
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics }))
+        for (const p of partitions) if (Number(p.offset) >= 0) lag += Math.max(0, ends.get(`${topic}/${p.partition}`) - Number(p.offset));
+    if (lag === 0 || Date.now() > deadline) return lag;
+    await sleep(250);
+  }
+}
+
+/** Each service's counters as its probe last wrote them, by `<name>.<replica>`. */
+function readProbes(dir, services) {
+  const out = {};
+  for (const s of services) {
+    try {
+      out[s.probeName] = { ...JSON.parse(readFileSync(join(dir, `${s.probeName}-${s.pid}.json`), 'utf8')), name: s.name };
+    } catch {
+      out[s.probeName] = { name: s.name, missing: true };
+    }
+  }
+  return out;
+}
+
+/**
+ * What each service did between two readings: { pg, pgByKind, kafka, kafkaByApi }, keyed by service
+ * name (its replicas summed) or, with `key`, by what it returns for a probe's `<name>.<replica>`.
+ */
+function probeDelta(before, after, key = (probeName, a) => a.name) {
+  const by = {};
+  const add = (into, from, base) => {
+    for (const [k, v] of Object.entries(from ?? {})) into[k] = (into[k] ?? 0) + v - (base?.[k] ?? 0);
+  };
+  for (const [probeName, a] of Object.entries(after)) {
+    const b = before[probeName];
+    const d = (by[key(probeName, a)] ??= { pg: 0, pgByKind: {}, kafka: 0, kafkaByApi: {}, missing: false, pgLoaded: false });
+    if (a.missing || !b || b.missing) {
+      d.missing = true;
+      continue;
+    }
+    d.pgLoaded ||= a.pg.patched !== false;
+    d.pg += a.pg.roundTrips - b.pg.roundTrips;
+    d.kafka += a.kafka.requests - b.kafka.requests;
+    add(d.pgByKind, a.pg.byKind, b.pg.byKind);
+    add(d.kafkaByApi, a.kafka.byApi, b.kafka.byApi);
+  }
+  return by;
+}
+
+/**
+ * The stack with no traffic: the reviewer stops polling, the services catch up with the warm-up, then
+ * IDLE_SECONDS of CPU per process (from /proc) and of the probes' counts.
+ */
+async function measureIdle({ services, brokerPid, probeDir, reviewer, lagAdmin }) {
+  reviewer.pause();
+  await waitConsumersCaughtUp(lagAdmin, CATCH_UP_MS);
+  await sleep(IDLE_SETTLE_MS);
+  const label = (probeName) => probeName.replace(/\.(\d+)$/, '#$1');
+  const procs = () => ({
+    ...Object.fromEntries(services.map((s) => [label(s.probeName), [s.pid]])),
+    'Kafka broker': [brokerPid],
+    [PG_LABEL]: postgresPids({ benchOnly: true }),
+  });
+  const probesBefore = readProbes(probeDir, services);
+  const before = sampleAll(procs);
+  const startedAt = performance.now();
+  await sleep(IDLE_SECONDS * 1000);
+  const wall = (performance.now() - startedAt) / 1000;
+  const after = sampleAll(procs);
+  const probes = probeDelta(probesBefore, readProbes(probeDir, services), label);
+  reviewer.resume();
+  const self = 'load generator (this process)';
+  const cpuPct = Object.fromEntries(Object.keys(after).filter((k) => k !== self).map((k) => [k, (cpuBetween(before[k], after[k]) / wall) * 100]));
+  return {
+    seconds: wall,
+    cpuPct,
+    stackPct: Object.values(cpuPct).reduce((n, v) => n + v, 0),
+    loadGeneratorPct: (cpuBetween(before[self], after[self]) / wall) * 100,
+    perSecond: Object.fromEntries(
+      Object.entries(probes)
+        .filter(([, v]) => !v.missing)
+        .map(([k, v]) => [
+          k,
+          {
+            pg: v.pg / wall,
+            pgByKind: Object.fromEntries(Object.entries(v.pgByKind).map(([a, n]) => [a, n / wall])),
+            kafka: v.kafka / wall,
+            kafkaByApi: Object.fromEntries(Object.entries(v.kafkaByApi).map(([a, n]) => [a, n / wall])),
+          },
+        ]),
+    ),
+  };
+}
+
+/** Waits for every service's .cpuprofile, keeps it in bench/reports/profiles/ and summarises it. */
+async function collectProfiles({ services, probeDir, rate, replicas, variant }) {
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const out = { rate, services: [] };
+  for (const s of services) {
+    const src = join(probeDir, `${s.probeName}-${s.pid}.cpuprofile`);
+    const deadline = Date.now() + 30000;
+    while (!existsSync(src) && Date.now() < deadline) await sleep(200);
+    if (!existsSync(src)) {
+      log(`no CPU profile from ${s.name}#${s.replica} within 30 s`);
+      out.services.push({ name: s.name, replica: s.replica, missing: true });
+      continue;
+    }
+    const file = join(PROFILE_DIR, `${variant}-${replicas}r-${rate}ps-${s.probeName}.cpuprofile`);
+    copyFileSync(src, file);
+    rmSync(src);
+    const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), { top: 12, roots: [...new Set([ROOT, ...VARIANTS.map((v) => v.root)])] });
+    out.services.push({ name: s.name, replica: s.replica, file: relative(ROOT, file), mib: statSync(file).size / 2 ** 20, ...summary });
+  }
+  log(`CPU profiles at ${rate}/s: ${out.services.map((p) => (p.missing ? `${p.name} missing` : `${p.file} (${fmt(p.mib, 1)} MiB)`)).join(', ')}`);
+  return out;
 }
 
 function pickTier(i) {
@@ -339,9 +570,14 @@ async function waitAllDone(jobs, ms, step) {
 /** The automated reviewer: polls the queue as a service owner and approves what it finds. */
 function startReviewer(queueUrl, token, jobs) {
   let running = true;
+  let paused = false;
   const seen = new Set();
   const done = (async () => {
     while (running) {
+      if (paused) {
+        await sleep(REVIEW_POLL_MS);
+        continue;
+      }
       try {
         const res = await fetch(`${queueUrl}/api/v1/approvals?limit=50`, { headers: { authorization: `Bearer ${token}` } });
         const page = await res.json();
@@ -373,7 +609,7 @@ function startReviewer(queueUrl, token, jobs) {
       await sleep(REVIEW_POLL_MS);
     }
   })();
-  return { stop: () => (running = false), done };
+  return { stop: () => (running = false), pause: () => (paused = true), resume: () => (paused = false), done };
 }
 
 function summarize(jobs, r, drained, resources) {
@@ -388,6 +624,10 @@ function summarize(jobs, r, drained, resources) {
   const ack = mine.filter((j) => j.ackedAt).map((j) => j.ackedAt - j.proposedAt).sort((a, b) => a - b);
   const sentRate = r.sent / r.sendSeconds;
   const errors = completed.filter((j) => j.outcome !== 'SUCCEEDED').length;
+  // The gated path's system share: propose() to outcome, less the time the reviewer held the job
+  // (from seeing it listed to sending the approval).
+  const gated = completed.filter((j) => j.tier === 'REQUIRE_APPROVAL' && j.outcome === 'SUCCEEDED' && j.seenAt !== undefined && j.approveSentAt !== undefined);
+  const sorted = (f) => gated.map(f).sort((a, b) => a - b);
   return {
     step: r.step,
     rate: r.rate,
@@ -401,6 +641,12 @@ function summarize(jobs, r, drained, resources) {
     allow: stats(lat('ALLOW')),
     constrained: stats(lat('ALLOW_WITH_CONSTRAINTS')),
     ack: stats(ack),
+    gated: {
+      n: gated.length,
+      total: quantile(sorted((j) => j.doneAt - j.proposedAt), 0.5),
+      held: quantile(sorted((j) => j.approveSentAt - j.seenAt), 0.5),
+      system: quantile(sorted((j) => j.doneAt - j.proposedAt - (j.approveSentAt - j.seenAt)), 0.5),
+    },
     resources,
   };
 }
@@ -423,7 +669,7 @@ function errorSummary(jobs) {
 }
 
 /** Per second of the run: ALLOW latency p50/p99 of the proposals sent in that second, and the offered rate. */
-function timeSeries(jobs, replicas) {
+function timeSeries(jobs, replicas, variant) {
   const bins = new Map();
   for (const j of jobs.values()) {
     if (j.step === 'warm-up' || j.tier !== 'ALLOW' || j.outcome !== 'SUCCEEDED') continue;
@@ -435,7 +681,7 @@ function timeSeries(jobs, replicas) {
   const rows = [];
   for (const [sec, b] of [...bins].sort((a, c) => a[0] - c[0])) {
     b.lat.sort((x, y) => x - y);
-    const label = `${replicas} replica${replicas > 1 ? 's' : ''}`;
+    const label = `${BASELINE ? `${variant}, ` : ''}${replicas} replica${replicas > 1 ? 's' : ''}`;
     rows.push({ second: sec, ms: quantile(b.lat, 0.5), series: `p50, ${label}`, step: b.step });
     rows.push({ second: sec, ms: quantile(b.lat, 0.99), series: `p99, ${label}`, step: b.step });
   }
@@ -497,8 +743,9 @@ async function renderChart(series, path) {
 
 // ------------------------------------------------------------------ report
 function report(runs, m, loads, seconds) {
-  const one = runs.find((r) => r.replicas === 1);
-  const two = runs.find((r) => r.replicas === 2);
+  const current = runs.filter((r) => r.variant === 'current');
+  const one = current.find((r) => r.replicas === 1);
+  const two = current.find((r) => r.replicas === 2);
   const maxSustained = (r) => Math.max(0, ...r.steps.filter((s) => s.sustained).map((s) => s.sentRate));
   const at1000 = one?.steps.find((s) => s.rate === 1000);
   const best1 = one?.steps.filter((s) => s.sustained).sort((a, b) => b.rate - a.rate)[0];
@@ -533,9 +780,18 @@ Produced by \`node bench/e2e/run.mjs\` (\`make bench\`) on ${m.date} UTC; it too
 Machine: ${m.cpu}, ${m.nproc} vCPUs, ${m.mem}; Node ${m.node}; PostgreSQL ${m.postgres} (fsync on); Kafka 4.4 (KRaft, one
 broker, private to the bench). **Everything runs on these ${m.nproc} vCPUs**: the broker, PostgreSQL, every service
 replica, the load generator (${AGENTS} SDK agents) and the executor target. 1-minute load average before/after
-each run: ${loads.map((l) => `${l.replicas} replica(s) ${l.before.toFixed(1)} / ${l.after.toFixed(1)}`).join('; ')} (other work on the
+each run: ${loads.map((l) => `${runLabel(l, true)} ${l.before.toFixed(1)} / ${l.after.toFixed(1)}`).join('; ')} (other work on the
 VM counts in these figures).
-
+${
+  BASELINE
+    ? `
+**Baseline and current code in the same run**: the baseline is \`${BASELINE}\` (${VARIANTS[0].commit}), the current code
+this checkout (${VARIANTS[1].commit}). For each replica count the baseline stack ran its steps first, then the current
+stack, each on a fresh broker and fresh databases; the targets, the scale-out and the gated-path sections are the current
+code's, and [Baseline and current side by side](#baseline-and-current-side-by-side) compares the two.
+`
+    : ''
+}
 Mix (fixed pattern, same every run): ${MIX.map((x) => `${Math.round(x.share * 100)} % ${x.tier}`).join(', ')}; the policy is
 \`policies/\` (the seed's rules: \`allow-read\`, \`egress-bounded\`, \`prod-write-gate\`). Every executed job goes to an
 http executor (HMAC-signed POST to a target in the bench process). A step lasts ${STEP_SECONDS} s and starts from an idle stack; it is
@@ -553,22 +809,26 @@ outcome (no errors) within ${DRAIN_GRACE_MS / 1000} s of the step's last proposa
 | ALLOW p99 ≤ 50 ms at 1,000 proposals/s | ${at1000 ? `${fmt(at1000.allow.p99, 1)} ms` : 'step not reached'} | ${met(at1000 && at1000.allow.p99 <= 50)} |
 | (for reference) ALLOW p50 / p99 at the highest sustained rate, one replica | ${best1 ? `${fmt(best1.allow.p50, 1)} / ${fmt(best1.allow.p99, 1)} ms at ${fmt(best1.rate)}/s` : 'no step sustained'} | |
 | ≥ 5,000 proposals/s sustained | ${one ? `${fmt(maxSustained(one))}/s (one replica)` : ''}${two ? `, ${fmt(maxSustained(two))}/s (two replicas)` : ''} | ${met(Math.max(maxSustained(one ?? { steps: [] }), maxSustained(two ?? { steps: [] })) >= 5000)} |
-| zero duplicate executions | ${runs.map((r) => `${r.replicas} replica(s): ${r.dupCalls} duplicate target calls, ${r.dupEvents} duplicate job.executed`).join('; ')} | ${met(runs.every((r) => r.dupCalls === 0 && r.dupEvents === 0))} |
+| zero duplicate executions | ${runs.map((r) => `${runLabel(r, true)}: ${r.dupCalls} duplicate target calls, ${r.dupEvents} duplicate job.executed`).join('; ')} | ${met(runs.every((r) => r.dupCalls === 0 && r.dupEvents === 0))} |
 
 ${runs
   .map(
-    (r) => `## ${r.replicas} replica${r.replicas > 1 ? 's' : ''} of every service
+    (r) => `## ${runLabel(r)}
 
 ${stepTable(r)}
 
-CPU per process (percent of one vCPU, averaged over the step and its drain) and memory:
+CPU per process (percent of one vCPU, averaged over the step and its drain; PostgreSQL: the backends of the bench's
+databases and the server's background processes) and memory:
 
 ${resTable(r)}
 
 ${dup(r)}
+
+${costSection(r)}
 `,
   )
   .join('\n')}
+${BASELINE ? comparison(runs) : ''}
 ${
   one && two
     ? `## Scale-out
@@ -603,6 +863,225 @@ ${READING}
 `;
 }
 
+/** "1 replica of every service", with the variant in front when a baseline runs too. */
+function runLabel(r, short = false) {
+  const reps = short ? `${r.replicas} replica(s)` : `${r.replicas} replica${r.replicas > 1 ? 's' : ''} of every service`;
+  return BASELINE ? `${r.variant === 'baseline' ? 'Baseline' : 'Current'}${short ? ' ' : ': '}${reps}` : reps;
+}
+
+const perProposal = (st, n) => (st.probes && Number.isFinite(n) ? n / st.sent : NaN);
+const serviceTotal = (st, f) => (st.probes ? Object.values(st.probes).reduce((n, p) => n + (p.missing ? NaN : f(p)), 0) : NaN);
+
+/** Rows of `what` per proposal for each service and all of them, one column per step. */
+function perServiceTable(r, what) {
+  const f = what === 'pg' ? (p) => p.pg : (p) => p.kafka;
+  const cell = (st, name) => {
+    const p = st.probes?.[name];
+    if (!p || p.missing) return 'n/a';
+    // A service that never loaded pg (policy-decision has no database) shows that, not a zero.
+    if (what === 'pg' && !p.pgLoaded) return 'no pg';
+    return fmt(perProposal(st, f(p)), 2);
+  };
+  return `| service | ${r.steps.map((st) => st.step).join(' | ')} |
+|---|${r.steps.map(() => '---:').join('|')}|
+${SERVICES.map((name) => `| ${name} | ${r.steps.map((st) => cell(st, name)).join(' | ')} |`).join('\n')}
+| **all services** | ${r.steps.map((st) => `**${fmt(perProposal(st, serviceTotal(st, f)), 2)}**`).join(' | ')} |`;
+}
+
+/** For each service its most frequent kinds (statement kinds or Kafka APIs) per proposal, the rest as "other". */
+function byKindTable(r, field, head, topN = 6) {
+  const rows = [];
+  for (const name of SERVICES) {
+    const totals = {};
+    for (const st of r.steps) for (const [k, v] of Object.entries(st.probes?.[name]?.[field] ?? {})) totals[k] = (totals[k] ?? 0) + v;
+    const kinds = Object.keys(totals).filter((k) => totals[k] > 0).sort((a, b) => totals[b] - totals[a]);
+    const top = kinds.slice(0, topN);
+    const rest = kinds.slice(topN);
+    for (const k of top) rows.push(`| ${name} | ${k} | ${r.steps.map((st) => fmt(perProposal(st, st.probes?.[name]?.[field]?.[k] ?? 0), 2)).join(' | ')} |`);
+    if (rest.length)
+      rows.push(
+        `| ${name} | other (${rest.join(', ')}) | ${r.steps.map((st) => fmt(perProposal(st, rest.reduce((n, k) => n + (st.probes?.[name]?.[field]?.[k] ?? 0), 0)), 2)).join(' | ')} |`,
+      );
+  }
+  return `| service | ${head} | ${r.steps.map((st) => st.step).join(' | ')} |
+|---|---|${r.steps.map(() => '---:').join('|')}|
+${rows.join('\n')}`;
+}
+
+function idleTable(idle) {
+  const labels = Object.keys(idle.cpuPct);
+  const top = (byKind) =>
+    Object.entries(byKind ?? {})
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+      .join(', ');
+  return `| process | CPU (% of one vCPU) | Kafka requests/s (top types) | PG round trips/s (top statements) |
+|---|---:|---|---|
+${labels
+  .map((l) => {
+    const p = idle.perSecond[l];
+    return `| ${l} | ${fmt(idle.cpuPct[l], 1)} % | ${p ? `${fmt(p.kafka, 1)} (${top(p.kafkaByApi)})` : ''} | ${p ? `${fmt(p.pg, 1)}${p.pg > 0 ? ` (${top(p.pgByKind)})` : ''}` : ''} |`;
+  })
+  .join('\n')}
+| **stack in all** | **${fmt(idle.stackPct, 1)} %** | **${fmt(Object.values(idle.perSecond).reduce((n, p) => n + p.kafka, 0), 1)}** | **${fmt(Object.values(idle.perSecond).reduce((n, p) => n + p.pg, 0), 1)}** |
+| load generator (the bench process, not in the total) | ${fmt(idle.loadGeneratorPct, 1)} % | | |`;
+}
+
+function profileSection(r) {
+  const p = r.profile;
+  if (!p) return PROBE_ON && PROFILE_RATE !== undefined ? `No CPU profile: this stack stopped before its ${fmt(PROFILE_RATE)}/s step.` : '';
+  const cmd = `node bench/e2e/run.mjs ${args.join(' ')}`;
+  return `### CPU profile of every service at ${fmt(p.rate)}/s (${runLabel(r, true)})
+
+A sampling profile (~1 ms interval, inspector \`Profiler\` started and stopped by SIGUSR2 to bench/lib/probe.cjs) over the
+step and its drain; the profiler's own cost is in that step's figures. Self time of each function, summed over its call
+paths, in % of the samples in which the service was busy (not idle). \`(program)\` is time in V8 or native code with no
+JavaScript frame (compiling, the event loop); \`GC\` is the garbage collector; \`(native)\` is Node's C++ bindings (socket
+\`writev\` / \`writeBuffer\` are the writes to Kafka, PostgreSQL and HTTP clients, syscall time included). On a loaded
+machine the sampler runs late, so the counts are shares, not times.
+Reproduce: \`${cmd}\` (the same step: \`--rates ${p.rate} --profile-rate ${p.rate}\`), then
+\`node bench/lib/cpuprofile.mjs <file>\`; the files are kept in \`bench/reports/profiles/\` (git-ignored; open them in
+Chrome DevTools or speedscope for the call tree).
+
+${p.services
+  .map((s) =>
+    s.missing
+      ? `**${s.name}#${s.replica}**: no profile written.`
+      : `**${s.name}#${s.replica}**: ${fmt(s.busy)} busy samples of ${fmt(s.samples)} over ${fmt(s.seconds, 1)} s;
+by package: ${s.packages
+          .slice(0, 8)
+          .map((x) => `${x.pkg} ${fmt(x.pct, 1)} %`)
+          .join(', ')}. File: \`${s.file}\` (${fmt(s.mib, 1)} MiB).
+
+| self % | function | where |
+|---:|---|---|
+${s.top.map((f) => `| ${fmt(f.pct, 1)} | \`${f.fn.replace(/\|/g, '\\|')}\` | ${f.where} |`).join('\n')}`,
+  )
+  .join('\n\n')}`;
+}
+
+/** What each proposal cost the stack in one run: CPU, round trips, requests, the gated path's share. */
+function costSection(r) {
+  return `### Cost per proposal (${runLabel(r, true)})
+
+Counted inside each service by bench/lib/probe.cjs (every pg \`query()\` is one PostgreSQL round trip, every request
+kafkajs sends is one Kafka request) over the step's window: from its first proposal until all of its proposals had their
+outcomes and the services' consumer groups had caught up with every topic; divided by the proposals of the step.
+Background work (fetch loops, heartbeats, sweepers, the reviewer's polls) is in it; in parentheses, what the idle stack
+does in as long as the window, per proposal: the difference is what the proposals themselves cost. The gated system
+share is a production write's \`propose()\` → outcome less the time the reviewer held it (from seeing it listed to
+sending the approval); it still contains the wait for the reviewer's next poll (0-${REVIEW_POLL_MS} ms), which the bench
+cannot see.
+
+| step | window | CPU per proposal, all processes | PG round trips / proposal (idle) | Kafka requests / proposal (idle) | gated jobs | gated propose() → outcome p50 | reviewer held p50 | **gated system share p50** |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+${r.steps
+  .map((st) => {
+    const idle = (f) => (r.idle ? ` (${fmt((Object.values(r.idle.perSecond).reduce((n, p) => n + f(p), 0) * st.probeSeconds) / st.sent, 1)})` : '');
+    return `| ${st.step}${st.lagLeft ? ` (${fmt(st.lagLeft)} messages not consumed)` : ''} | ${fmt(st.probeSeconds, 1)} s | ${fmt(st.cpuMsPerProposal, 1)} ms | ${fmt(perProposal(st, serviceTotal(st, (p) => p.pg)), 1)}${idle((p) => p.pg)} | ${fmt(perProposal(st, serviceTotal(st, (p) => p.kafka)), 1)}${idle((p) => p.kafka)} | ${st.gated.n} | ${fmt(st.gated.total, 1)} ms | ${fmt(st.gated.held, 1)} ms | **${fmt(st.gated.system, 1)} ms** |`;
+  })
+  .join('\n')}
+
+PostgreSQL round trips per proposal:
+
+${perServiceTable(r, 'pg')}
+
+${byKindTable(r, 'pgByKind', 'statement (first word)')}
+
+Kafka requests per proposal:
+
+${perServiceTable(r, 'kafka')}
+
+${byKindTable(r, 'kafkaByApi', 'request')}
+${
+  r.idle
+    ? `
+### Idle stack (${runLabel(r, true)}): ${fmt(r.idle.seconds)} s with no traffic after the warm-up drained
+
+The reviewer paused, nothing proposed; CPU from /proc, requests and round trips from the probes.
+
+${idleTable(r.idle)}
+`
+    : ''
+}
+${profileSection(r)}`;
+}
+
+/** Baseline against current, per replica count: the same steps in the same run. */
+function comparison(runs) {
+  const ratio = (b, c) => (Number.isFinite(b) && Number.isFinite(c) && b > 0 ? `${(c / b).toFixed(2)}×` : '–');
+  const vs = (b, c, d = 1, unit = '') => `${fmt(b, d)} → ${fmt(c, d)}${unit} (${ratio(b, c)})`;
+  const maxSustained = (r) => Math.max(0, ...r.steps.filter((s) => s.sustained).map((s) => s.sentRate));
+  const sections = [];
+  for (const replicas of REPLICAS) {
+    const b = runs.find((r) => r.replicas === replicas && r.variant === 'baseline');
+    const c = runs.find((r) => r.replicas === replicas && r.variant === 'current');
+    if (!b || !c) continue;
+    const rates = [...new Set([...b.steps, ...c.steps].map((s) => s.rate))].sort((x, y) => x - y);
+    const pair = (rate) => [b.steps.find((s) => s.rate === rate), c.steps.find((s) => s.rate === rate)];
+    const svcRows = (f, pg = false) =>
+      [
+        ...SERVICES.map((n) => [n, (st) => perProposal(st, st.probes?.[n]?.missing ? NaN : f(st.probes?.[n] ?? {}))]),
+        ['**all services**', (st) => perProposal(st, serviceTotal(st, f))],
+      ]
+        .map(([n, g]) => {
+          const cells = rates.map((rate) => {
+            const [x, y] = pair(rate);
+            if (pg && SERVICES.includes(n) && ![x, y].some((st) => st?.probes?.[n]?.pgLoaded)) return 'no pg';
+            return vs(x ? g(x) : NaN, y ? g(y) : NaN, 2);
+          });
+          return `| ${n} | ${cells.join(' | ')} |`;
+        })
+        .join('\n');
+    const idleRows = b.idle && c.idle
+      ? `| process | baseline | current | current ÷ baseline |
+|---|---:|---:|---:|
+${[...new Set([...Object.keys(b.idle.cpuPct), ...Object.keys(c.idle.cpuPct)])].map((k) => `| ${k} | ${fmt(b.idle.cpuPct[k], 1)} % | ${fmt(c.idle.cpuPct[k], 1)} % | ${ratio(b.idle.cpuPct[k], c.idle.cpuPct[k])} |`).join('\n')}
+| **stack in all** | **${fmt(b.idle.stackPct, 1)} %** | **${fmt(c.idle.stackPct, 1)} %** | **${ratio(b.idle.stackPct, c.idle.stackPct)}** |`
+      : 'No idle measurement (--idle-seconds 0).';
+    sections.push(`### ${replicas} replica${replicas > 1 ? 's' : ''} of every service
+
+Highest sustained rate: ${vs(maxSustained(b), maxSustained(c), 0, '/s')}.
+
+| step | ALLOW p50 | ALLOW p99 | CPU per proposal, all processes | gated system share p50 | PG round trips / proposal | Kafka requests / proposal | sustained |
+|---|---:|---:|---:|---:|---:|---:|:---:|
+${rates
+  .map((rate) => {
+    const [x, y] = pair(rate);
+    const g = (f) => [x ? f(x) : NaN, y ? f(y) : NaN];
+    return `| ${fmt(rate)}/s | ${vs(...g((s) => s.allow.p50), 1, ' ms')} | ${vs(...g((s) => s.allow.p99), 1, ' ms')} | ${vs(...g((s) => s.cpuMsPerProposal), 1, ' ms')} | ${vs(...g((s) => s.gated.system), 1, ' ms')} | ${vs(...g((s) => perProposal(s, serviceTotal(s, (p) => p.pg))), 1)} | ${vs(...g((s) => perProposal(s, serviceTotal(s, (p) => p.kafka))), 1)} | ${x ? (x.sustained ? 'yes' : 'no') : '–'} / ${y ? (y.sustained ? 'yes' : 'no') : '–'} |`;
+  })
+  .join('\n')}
+
+PostgreSQL round trips per proposal, baseline → current:
+
+| service | ${rates.map((rate) => `${fmt(rate)}/s`).join(' | ')} |
+|---|${rates.map(() => '---:').join('|')}|
+${svcRows((p) => p.pg, true)}
+
+Kafka requests per proposal, baseline → current:
+
+| service | ${rates.map((rate) => `${fmt(rate)}/s`).join(' | ')} |
+|---|${rates.map(() => '---:').join('|')}|
+${svcRows((p) => p.kafka)}
+
+Idle CPU (% of one vCPU, no traffic):
+
+${idleRows}`);
+  }
+  return `## Baseline and current side by side
+
+Baseline \`${BASELINE}\` (${VARIANTS[0].commit}) against this checkout (${VARIANTS[1].commit}), in the same run, each
+stack on a fresh broker and fresh databases, the baseline first. Each cell is baseline → current (current ÷ baseline):
+below 1× is faster or cheaper. A step one side did not reach is n/a. Compare the ratios more than the absolute figures of a
+short run, and prefer steps both sides sustained.
+
+${sections.join('\n\n')}
+`;
+}
+
 /** Where the CPU went: per step, the whole stack's CPU per proposal and each process's share. */
 function cpuReading(runs) {
   return runs
@@ -610,8 +1089,8 @@ function cpuReading(runs) {
       r.steps.map((st) => {
         const entries = Object.entries(st.resources);
         const total = entries.reduce((n, [, v]) => n + v.cpuPct, 0);
-        const perProposal = (total / 100 / st.sentRate) * 1000;
-        return `- ${r.replicas} replica(s), ${st.step}: the processes used ${fmt(total)} % of one vCPU in all (the machine has ${cpus().length * 100} %), **${fmt(perProposal, 1)} ms of CPU per proposal** (${entries
+        const perProposal = st.cpuMsPerProposal;
+        return `- ${runLabel(r, true)}, ${st.step}: the processes used ${fmt(total)} % of one vCPU in all (the machine has ${cpus().length * 100} %), **${fmt(perProposal, 1)} ms of CPU per proposal** (${entries
           .sort((a, b) => b[1].cpuPct - a[1].cpuPct)
           .map(([k, v]) => `${k} ${fmt(v.cpuPct)} %`)
           .join(', ')}).`;
@@ -629,11 +1108,15 @@ async function main() {
   const m = machine();
   const runs = [];
   const loads = [];
-  for (const replicas of REPLICAS) {
-    const before = loadavg()[0];
-    runs.push(await runStack(replicas));
-    loads.push({ replicas, before, after: loadavg()[0] });
-  }
+  // Last run's profiles go; the directory is the bench's own output.
+  if (PROFILE_RATE !== undefined && existsSync(PROFILE_DIR))
+    for (const f of readdirSync(PROFILE_DIR)) if (f.endsWith('.cpuprofile')) rmSync(join(PROFILE_DIR, f));
+  for (const replicas of REPLICAS)
+    for (const variant of VARIANTS) {
+      const before = loadavg()[0];
+      runs.push(await runStack(replicas, variant));
+      loads.push({ replicas, variant: variant.key, before, after: loadavg()[0] });
+    }
   const md = report(runs, m, loads, (Date.now() - started) / 1000);
   if (args.includes('--no-report')) {
     process.stdout.write(md);

@@ -78,7 +78,12 @@ export function dbUrl(name) {
   u.pathname = `/${name}`;
   return u.toString();
 }
-export async function recreateDb(name) {
+// BENCH_DB_PREFIX (default cs_bench_): two benches on one PostgreSQL must not drop each other's databases.
+export const DB_PREFIX = process.env.BENCH_DB_PREFIX ?? 'cs_bench_';
+if (!/^[a-z_][a-z0-9_]*$/.test(DB_PREFIX)) throw new Error(`BENCH_DB_PREFIX must be a lower-case SQL identifier, got '${DB_PREFIX}'`);
+/** Drops and creates the database `<BENCH_DB_PREFIX><suffix>`; returns its URL. */
+export async function recreateDb(suffix) {
+  const name = `${DB_PREFIX}${suffix}`;
   await pg(PG_ADMIN, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${name}`);
@@ -112,13 +117,29 @@ export function makeKeys() {
   return { dir, env, jwtSecret: `bench-e2e-${randomUUID()}`, executorPub: readFileSync(join(dir, 'execution-binding.pub'), 'utf8') };
 }
 
-export async function startService(name, replica, env) {
-  const port = await freePort();
+// BENCH_PORT_BASE=<port>: services listen on base, base+1, ... in the order they start (one more
+// per service started in this process), so two benches on one machine can be kept apart; unset, on
+// a free port the system picks.
+const PORT_BASE = process.env.BENCH_PORT_BASE ? Number(process.env.BENCH_PORT_BASE) : undefined;
+if (PORT_BASE !== undefined && !(Number.isInteger(PORT_BASE) && PORT_BASE > 0 && PORT_BASE < 65000))
+  throw new Error(`BENCH_PORT_BASE must be a TCP port number, got '${process.env.BENCH_PORT_BASE}'`);
+let portsTaken = 0;
+export const PROBE = join(ROOT, 'bench/lib/probe.cjs');
+
+/**
+ * Starts services/<name>/dist/src/main.js of `root` (default: this checkout) with cwd `root`.
+ * With `probeDir`, bench/lib/probe.cjs of this checkout is loaded into it and writes its counters
+ * (and CPU profiles, on SIGUSR2) there as `<name>.<replica>-<pid>.json`.
+ */
+export async function startService(name, replica, env, { root = ROOT, probeDir } = {}) {
+  const port = PORT_BASE === undefined ? await freePort() : PORT_BASE + portsTaken++;
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": extra node flags for every service (profiling).
   const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(ROOT, 'services', name, 'dist/src/main.js')], {
-    cwd: ROOT,
+  const probeName = `${name}.${replica}`;
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(root, 'services', name, 'dist/src/main.js')], {
+    cwd: root,
     env: {
+      ...(probeDir ? { NODE_OPTIONS: `--require ${JSON.stringify(PROBE)}`, BENCH_PROBE_DIR: probeDir, BENCH_PROBE_NAME: probeName } : {}),
       PATH: process.env.PATH,
       HOME: process.env.HOME || '/tmp',
       PORT: String(port),
@@ -162,6 +183,8 @@ export async function startService(name, replica, env) {
     replica,
     url,
     pid: child.pid,
+    probeName,
+    signal: (sig) => child.exitCode === null && child.kill(sig),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -183,28 +206,59 @@ export function usage(pid) {
     return { cpu: NaN, rssMiB: NaN };
   }
 }
-export function postgresPids() {
+/**
+ * The server's processes; with `benchOnly`, only the backends of the databases named BENCH_DB_PREFIX...
+ * and the shared background processes (checkpointer, WAL writer, ...), so that other work on the same
+ * PostgreSQL (tests, another bench) is not in the bench's figures.
+ */
+export function postgresPids({ benchOnly = false } = {}) {
   try {
+    if (benchOnly)
+      return execFileSync(
+        'psql',
+        [
+          PG_ADMIN,
+          '-Atc',
+          `SELECT pid FROM pg_stat_activity WHERE starts_with(datname, '${DB_PREFIX}') ` +
+            `OR backend_type NOT IN ('client backend', 'autovacuum worker', 'background worker', 'walsender')`,
+        ],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
     return execSync('pgrep -x postgres', { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
 }
+/**
+ * CPU seconds and RSS of each group of processes; `byPid` lets cpuBetween() count only what each
+ * process used between two samples (a process that started in between counts from its start).
+ */
 export function sampleAll(procs) {
   const out = {};
   for (const [label, pids] of Object.entries(procs())) {
     let cpu = 0;
     let rss = 0;
+    const byPid = {};
     for (const pid of pids) {
       const u = usage(pid);
-      if (Number.isFinite(u.cpu)) cpu += u.cpu;
+      if (Number.isFinite(u.cpu)) cpu += byPid[pid] = u.cpu;
       if (Number.isFinite(u.rssMiB)) rss += u.rssMiB;
     }
-    out[label] = { cpu, rss };
+    out[label] = { cpu, rss, byPid };
   }
   const self = process.cpuUsage();
   out['load generator (this process)'] = { cpu: (self.user + self.system) / 1e6, rss: process.memoryUsage().rss / 1024 / 1024 };
   return out;
+}
+
+/** CPU seconds a group used between two sampleAll() readings; processes gone by the second are lost. */
+export function cpuBetween(before, after) {
+  if (!after.byPid) return after.cpu - before.cpu;
+  return Object.entries(after.byPid).reduce((n, [pid, cpu]) => n + cpu - (before?.byPid?.[pid] ?? 0), 0);
 }
 
 export function machine() {
