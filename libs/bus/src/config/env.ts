@@ -45,8 +45,8 @@ export const BaseEnvSchema = z.object({
   /** How old an unpublished outbox row must be before the sweep sends it: younger ones are still in flight. */
   OUTBOX_RELAY_GRACE_MS: z.coerce.number().int().min(0).max(600000).default(2000),
   /**
-   * How often consumer offsets are committed (kafkajs `autoCommitInterval`); 0 commits after every
-   * batch. Consumers are idempotent, so a crash only redelivers what arrived since the last commit;
+   * How often consumer offsets are committed, in one request for all of a consumer's partitions;
+   * 0 commits after every batch (kafkajs' own `autoCommitInterval` does not apply to batch consumers). Consumers are idempotent, so a crash only redelivers what arrived since the last commit;
    * committing per batch costs a broker request per partition per batch (ADR 0008).
    */
   KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60000).default(1000),

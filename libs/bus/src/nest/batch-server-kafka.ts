@@ -18,6 +18,12 @@ const tracer = trace.getTracer('@countersign/bus');
 export interface BatchConsumerOptions {
   /** Messages of one partition's batch handled at once (their handlers run concurrently). */
   concurrency: number;
+  /**
+   * Commit the offsets handled so far every this many ms, in one request for every partition.
+   * 0 (or unset): kafkajs commits after every batch. kafkajs ignores `autoCommitInterval` for
+   * `eachBatch` consumers (it commits after each batch regardless), so the interval is kept here.
+   */
+  commitIntervalMs?: number;
 }
 
 /**
@@ -45,30 +51,68 @@ export class BatchServerKafka extends ServerKafka {
     return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
   }
 
-  /** The next offset to commit per partition, as resolved: committed at close (see close). */
+  /** The next offset to commit per partition, as resolved and not yet committed. */
   private readonly resolved = new Map<string, { topic: string; partition: number; offset: string }>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+
+  private get commitIntervalMs(): number {
+    return this.batch.commitIntervalMs ?? 0;
+  }
 
   /**
-   * Offsets are committed on an interval (KAFKA_COMMIT_INTERVAL_MS), not after every batch; before
-   * leaving the group the offsets resolved since the last commit are committed, so a clean restart
-   * does not hand the next member a second of already-handled messages (harmless, every consumer is
-   * idempotent, but wasted work and a second DLQ copy of any poison among them).
+   * Offsets are committed on an interval (KAFKA_COMMIT_INTERVAL_MS), not after every batch: one
+   * OffsetCommit for every partition per interval instead of one per batch. Also committed when
+   * the group starts to rebalance and before leaving the group, so the next owner of a partition
+   * does not redo a second of already-handled messages (harmless, every consumer is idempotent,
+   * but wasted work and a second DLQ copy of any poison among them). A commit that fails keeps its
+   * offsets for the next attempt unless newer ones were resolved meanwhile.
    */
   override async close(): Promise<void> {
-    const offsets = [...this.resolved.values()];
-    this.resolved.clear();
-    if (offsets.length > 0 && this.consumer)
-      await this.consumer
-        .commitOffsets(offsets)
-        .catch((e: unknown) => this.logger.warn?.(`could not commit offsets before leaving: ${(e as Error).message}`));
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    this.commitTimer = undefined;
+    await this.commitResolved();
     await super.close();
+  }
+
+  /** Commits what was resolved since the last commit; never throws, one commit at a time. */
+  commitResolved(): Promise<void> {
+    if (this.committing)
+      return this.committing.then(() => (this.resolved.size > 0 ? this.commitResolved() : undefined));
+    if (this.resolved.size === 0 || !this.consumer) return Promise.resolve();
+    const taken = [...this.resolved.entries()];
+    this.resolved.clear();
+    const consumer = this.consumer;
+    this.committing = consumer
+      .commitOffsets(taken.map(([, o]) => o))
+      .catch((e: unknown) => {
+        for (const [key, o] of taken) if (!this.resolved.has(key)) this.resolved.set(key, o);
+        this.logger.warn?.(`could not commit offsets (kept for the next attempt): ${(e as Error).message}`);
+      })
+      .finally(() => {
+        this.committing = undefined;
+      });
+    return this.committing;
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
     const topics = [...this.messageHandlers.keys()];
     if (topics.length > 0) await consumer.subscribe({ ...(this.options.subscribe ?? {}), topics });
+    const interval = this.commitIntervalMs;
+    if (interval > 0) {
+      // Partitions given to another member: their uncommitted offsets are that member's now.
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const mine = payload.memberAssignment;
+        for (const [key, o] of this.resolved)
+          if (!(mine[o.topic] ?? []).includes(o.partition)) this.resolved.delete(key);
+      });
+      consumer.on(consumer.events.REBALANCING, () => void this.commitResolved());
+      this.commitTimer = setInterval(() => void this.commitResolved(), interval);
+      this.commitTimer.unref();
+    }
     await consumer.run({
       ...(this.options.run ?? {}),
+      ...(interval > 0 ? { autoCommit: false } : {}),
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });

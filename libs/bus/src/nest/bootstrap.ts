@@ -64,7 +64,12 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
     };
     app.connectMicroservice<MicroserviceOptions>(
       opts.batchConsumer
-        ? { strategy: new BatchServerKafka(kafkaOptions, opts.batchConsumer) }
+        ? {
+            strategy: new BatchServerKafka(kafkaOptions, {
+              commitIntervalMs: opts.env.KAFKA_COMMIT_INTERVAL_MS,
+              ...opts.batchConsumer,
+            }),
+          }
         : { transport: Transport.KAFKA, options: kafkaOptions },
       { inheritAppConfig: true },
     );

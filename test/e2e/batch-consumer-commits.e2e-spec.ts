@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { BatchServerKafka } from '@countersign/bus';
+import { Logger } from '@nestjs/common';
+import type { KafkaContext } from '@nestjs/microservices';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { KAFKA_BROKERS, kafka as testKafka } from '../support/stack';
+
+/**
+ * Consumer offsets are committed on an interval, in one request, not after every batch (kafkajs
+ * commits after each `eachBatch` whatever `autoCommitInterval` says), and what was handled is
+ * committed before the consumer leaves. On the real broker.
+ */
+describe('batch consumer: offsets committed on an interval and on close', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  const servers: BatchServerKafka[] = [];
+
+  beforeAll(async () => {
+    Logger.overrideLogger(['error', 'warn']);
+    kafka = testKafka();
+    admin = kafka.admin();
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
+    await admin.disconnect();
+  });
+
+  async function topicWith(partitions: number): Promise<string> {
+    const topic = `spec.commits.${randomUUID().slice(0, 8)}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    return topic;
+  }
+
+  async function produce(topic: string, n: number, from = 0): Promise<void> {
+    const producer = kafka.producer();
+    await producer.connect();
+    // Several requests, so the consumer sees several batches.
+    for (let i = from; i < from + n; i += 10)
+      await producer.send({
+        topic,
+        messages: Array.from({ length: Math.min(10, from + n - i) }, (_, k) => ({
+          key: `k${i + k}`,
+          value: Buffer.from(`m${i + k}`),
+        })),
+      });
+    await producer.disconnect();
+  }
+
+  /** Starts a consumer group member; `handled` collects `partition:offset` of every message handled. */
+  async function member(topic: string, groupId: string, commitIntervalMs: number) {
+    const handled: string[] = [];
+    let commits = 0;
+    const server = new BatchServerKafka(
+      {
+        client: { clientId: groupId, brokers: KAFKA_BROKERS.split(','), logLevel: 0 },
+        consumer: { groupId, maxWaitTimeInMs: 200, allowAutoTopicCreation: false },
+        postfixId: '',
+        subscribe: { fromBeginning: true },
+        parser: { keepBinary: true },
+        run: { partitionsConsumedConcurrently: 3 },
+      },
+      { concurrency: 8, commitIntervalMs },
+    );
+    server.addHandler(
+      topic,
+      // eslint-disable-next-line @typescript-eslint/require-await -- a handler returns a promise
+      async (_data: unknown, ctx: KafkaContext) => {
+        handled.push(`${ctx.getPartition()}:${ctx.getMessage().offset}`);
+      },
+      true,
+    );
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => void server.listen((err) => (err ? reject(err) : resolve())));
+    const [, consumer] = server.unwrap<[Kafka, Consumer]>();
+    consumer.on(consumer.events.COMMIT_OFFSETS, () => commits++);
+    return { server, handled, commits: () => commits };
+  }
+
+  async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  const committed = async (groupId: string, topic: string): Promise<number[]> => {
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return t!.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+  };
+
+  it('commits nothing between intervals, however many batches, and everything handled on close', async () => {
+    const topic = await topicWith(1);
+    const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
+    const m = await member(topic, groupId, 60_000);
+    await produce(topic, 100);
+    await until('the 100 messages are handled', () => m.handled.length === 100);
+    // A barrier: on one partition the next batch starts only after the previous one finished,
+    // including the per-batch commit kafkajs would make.
+    await produce(topic, 1, 100);
+    await until('the marker is handled', () => m.handled.length === 101);
+    expect(m.commits()).toBe(0);
+    expect(await committed(groupId, topic)).toEqual([-1]);
+
+    await m.server.close();
+    expect(await committed(groupId, topic)).toEqual([101]);
+    expect(m.commits()).toBe(1);
+  });
+
+  it('commits every partition it handled when the interval comes', async () => {
+    const topic = await topicWith(3);
+    const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
+    const m = await member(topic, groupId, 200);
+    await produce(topic, 90);
+    await until('the 90 messages are handled', () => m.handled.length === 90);
+    const ends = (await admin.fetchTopicOffsets(topic))
+      .sort((a, b) => a.partition - b.partition)
+      .map((p) => Number(p.offset));
+    expect(ends.reduce((a, b) => a + b, 0)).toBe(90);
+    await until('the handled offsets are committed', async () => {
+      const c = await committed(groupId, topic);
+      return c.every((o, i) => o === ends[i]);
+    });
+    expect(new Set(m.handled).size).toBe(90);
+  });
+
+  it('a member that joins later starts where the first one committed on leaving', async () => {
+    const topic = await topicWith(3);
+    const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
+    const first = await member(topic, groupId, 60_000);
+    await produce(topic, 60);
+    await until('the first member handled 60', () => first.handled.length === 60);
+    await first.server.close();
+    const second = await member(topic, groupId, 60_000);
+    await produce(topic, 30, 60);
+    await until('the second member handled the 30 new messages', () => second.handled.length >= 30);
+    expect(second.handled.filter((h) => first.handled.includes(h))).toEqual([]);
+    expect(second.handled).toHaveLength(30);
+  });
+});
