@@ -13,9 +13,20 @@ export interface Signer {
   publicKey: KeyObject;
 }
 
-/** The key id is derived from the public key, so it cannot be chosen to collide. */
+const keyIds = new WeakMap<KeyObject, string>();
+
+/**
+ * The key id is derived from the public key, so it cannot be chosen to collide. Remembered per key
+ * object: every verification looks it up, and exporting the key each time was a measurable share
+ * of a service's CPU (bench/reports/e2e.md).
+ */
 export function keyIdOf(publicKey: KeyObject): string {
-  return sha256Hex(publicKey.export({ format: 'der', type: 'spki' })).slice(0, 16);
+  let id = keyIds.get(publicKey);
+  if (id === undefined) {
+    id = sha256Hex(publicKey.export({ format: 'der', type: 'spki' })).slice(0, 16);
+    keyIds.set(publicKey, id);
+  }
+  return id;
 }
 
 export function signerFromPem(privateKeyPem: string): Signer {
@@ -45,7 +56,10 @@ function signingInput(event: Record<string, unknown>): Buffer {
   return Buffer.from(canonicalJson(rest), 'utf8');
 }
 
-export function signEvent<T extends Record<string, unknown>>(event: T, signer: Signer): T & { signature: EventSignature } {
+export function signEvent<T extends Record<string, unknown>>(
+  event: T,
+  signer: Signer,
+): T & { signature: EventSignature } {
   const value = sign(null, signingInput(event), signer.privateKey).toString('base64url');
   return { ...event, signature: { alg: 'Ed25519', key_id: signer.keyId, value } };
 }
