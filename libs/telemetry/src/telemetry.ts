@@ -22,8 +22,8 @@ const discardingProcessor = {
 /**
  * Starts OpenTelemetry. Call it first in main.ts, before Nest, kafkajs or pg are loaded, so their
  * modules are patched. The exporter follows the standard OTEL_* variables (`otlp`, `console`); with
- * none set, traces are still made and propagated (trace ids cross Kafka and reach the logs) but
- * not exported.
+ * none set, trace ids are still made and propagated (they cross Kafka and reach the logs) but spans
+ * are neither recorded nor exported.
  */
 export function startTelemetry(serviceName: string): TelemetryHandle {
   if (sdk) return sdk;
@@ -31,6 +31,10 @@ export function startTelemetry(serviceName: string): TelemetryHandle {
   process.env['OTEL_METRICS_EXPORTER'] ??= 'none';
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
   const exporter = process.env['OTEL_TRACES_EXPORTER'];
+  // Nothing exported: spans are not recorded at all (no span objects, attributes or processors on
+  // the hot path), yet every span still carries a trace id that propagates across Kafka and into
+  // the logs. An explicit OTEL_TRACES_SAMPLER wins.
+  if (!exporter || exporter === 'none') process.env['OTEL_TRACES_SAMPLER'] ??= 'always_off';
   sdk = startNodeSDK({
     resourceAttributes: { 'service.name': process.env['OTEL_SERVICE_NAME'] },
     ...(!exporter || exporter === 'none' ? { spanProcessors: [discardingProcessor] } : {}),
