@@ -36,7 +36,7 @@ const DESCRIPTIONS = {
   OUTBOX_RELAY_GRACE_MS:
     'How old an unpublished outbox row must be before the sweep sends it: younger rows are still being published by the process that committed them. A crash between commit and publish delays those events by about this much; shorter graces send more duplicates while the broker is slow to confirm.',
   KAFKA_COMMIT_INTERVAL_MS:
-    'How often consumer offsets are committed (kafkajs autoCommitInterval), and once more before a member leaves the group; 0 commits after every batch. A crash redelivers what arrived since the last commit (every consumer is idempotent).',
+    'How often consumer offsets are committed, in one request for all of a member\'s partitions, and once more when the group rebalances and before a member leaves it; 0 commits after every batch (kafkajs\' own autoCommitInterval does not apply to batch consumers). A crash redelivers what arrived since the last commit (every consumer is idempotent).',
   MAX_MESSAGE_BYTES:
     "Largest Kafka message value a consumer accepts, in bytes; a larger one goes to `<topic>.dlq` unparsed, with its size and the limit as the reason. Keep it at or below the broker's `max.message.bytes`.",
   DLQ_KEEP_RAW:
@@ -191,7 +191,12 @@ const TELEMETRY = [
   {
     name: 'OTEL_TRACES_EXPORTER',
     default: 'none',
-    description: '`otlp` or `console` to export traces; unset/`none`: trace ids still propagate and are logged.',
+    description: '`otlp` or `console` to export traces; unset/`none`: trace ids still propagate and are logged, but spans are not recorded (the sampler defaults to `always_off`).',
+  },
+  {
+    name: 'OTEL_TRACES_SAMPLER',
+    default: '`always_off` with no exporter, else `parentbased_always_on`',
+    description: 'The standard OpenTelemetry sampler (`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG=0.01` records one trace in a hundred on a busy gate).',
   },
   {
     name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
