@@ -17,7 +17,8 @@ export const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@1
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const fmt = (n, d = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a';
-export const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+export const quantile = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
 
 let KAFKA_PORT = 39092;
 let STATE_DIR = join(ROOT, 'deploy/local/.kafka/bench');
@@ -56,7 +57,10 @@ export function kafkaEnv() {
 export async function startBroker() {
   execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['stop'], { env: kafkaEnv(), stdio: 'ignore' });
   rmSync(STATE_DIR, { recursive: true, force: true });
-  execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['start'], { env: kafkaEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['start'], {
+    env: kafkaEnv(),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   execFileSync(process.execPath, [join(ROOT, 'deploy/local/create-topics.cjs')], {
     env: { ...process.env, KAFKA_BROKERS: BROKERS },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -80,7 +84,8 @@ export function dbUrl(name) {
 }
 // BENCH_DB_PREFIX (default cs_bench_): two benches on one PostgreSQL must not drop each other's databases.
 export const DB_PREFIX = process.env.BENCH_DB_PREFIX ?? 'cs_bench_';
-if (!/^[a-z_][a-z0-9_]*$/.test(DB_PREFIX)) throw new Error(`BENCH_DB_PREFIX must be a lower-case SQL identifier, got '${DB_PREFIX}'`);
+if (!/^[a-z_][a-z0-9_]*$/.test(DB_PREFIX))
+  throw new Error(`BENCH_DB_PREFIX must be a lower-case SQL identifier, got '${DB_PREFIX}'`);
 /** Drops and creates the database `<BENCH_DB_PREFIX><suffix>`; returns its URL. */
 export async function recreateDb(suffix) {
   const name = `${DB_PREFIX}${suffix}`;
@@ -114,7 +119,12 @@ export function makeKeys() {
     env[`${up}_SIGNING_KEY_FILE`] = join(dir, `${n}.key`);
     env[`TRUST_${up}_KEY_FILE`] = join(dir, `${n}.pub`);
   }
-  return { dir, env, jwtSecret: `bench-e2e-${randomUUID()}`, executorPub: readFileSync(join(dir, 'execution-binding.pub'), 'utf8') };
+  return {
+    dir,
+    env,
+    jwtSecret: `bench-e2e-${randomUUID()}`,
+    executorPub: readFileSync(join(dir, 'execution-binding.pub'), 'utf8'),
+  };
 }
 
 // BENCH_PORT_BASE=<port>: services listen on base, base+1, ... in the order they start (one more
@@ -136,28 +146,38 @@ export async function startService(name, replica, env, { root = ROOT, probeDir }
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": extra node flags for every service (profiling).
   const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
   const probeName = `${name}.${replica}`;
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(root, 'services', name, 'dist/src/main.js')], {
-    cwd: root,
-    env: {
-      ...(probeDir ? { NODE_OPTIONS: `--require ${JSON.stringify(PROBE)}`, BENCH_PROBE_DIR: probeDir, BENCH_PROBE_NAME: probeName } : {}),
-      PATH: process.env.PATH,
-      HOME: process.env.HOME || '/tmp',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
-      KAFKA_BROKERS: BROKERS,
-      KAFKA_CLIENT_ID: `${name}-${replica}`,
-      ...env,
-      // BENCH_SERVICE_ENV=K=V,K=V: settings for every service, for experiments (e.g. DATABASE_POOL_MAX=20).
-      ...Object.fromEntries(
-        (process.env.BENCH_SERVICE_ENV || '')
-          .split(',')
-          .filter(Boolean)
-          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-      ),
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(root, 'services', name, 'dist/src/main.js')],
+    {
+      cwd: root,
+      env: {
+        ...(probeDir
+          ? {
+              NODE_OPTIONS: `--require ${JSON.stringify(PROBE)}`,
+              BENCH_PROBE_DIR: probeDir,
+              BENCH_PROBE_NAME: probeName,
+            }
+          : {}),
+        PATH: process.env.PATH,
+        HOME: process.env.HOME || '/tmp',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
+        KAFKA_BROKERS: BROKERS,
+        KAFKA_CLIENT_ID: `${name}-${replica}`,
+        ...env,
+        // BENCH_SERVICE_ENV=K=V,K=V: settings for every service, for experiments (e.g. DATABASE_POOL_MAX=20).
+        ...Object.fromEntries(
+          (process.env.BENCH_SERVICE_ENV || '')
+            .split(',')
+            .filter(Boolean)
+            .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+        ),
+      },
+      stdio: ['ignore', process.env.BENCH_LOG_DIR ? 'pipe' : 'ignore', process.env.BENCH_DBG ? 'inherit' : 'pipe'],
     },
-    stdio: ['ignore', process.env.BENCH_LOG_DIR ? 'pipe' : 'ignore', process.env.BENCH_DBG ? 'inherit' : 'pipe'],
-  });
+  );
   children.add(child);
   // BENCH_LOG_DIR=<dir>: keep each service's log (for looking into a slow run).
   if (process.env.BENCH_LOG_DIR) {
@@ -251,7 +271,10 @@ export function sampleAll(procs) {
     out[label] = { cpu, rss, byPid };
   }
   const self = process.cpuUsage();
-  out['load generator (this process)'] = { cpu: (self.user + self.system) / 1e6, rss: process.memoryUsage().rss / 1024 / 1024 };
+  out['load generator (this process)'] = {
+    cpu: (self.user + self.system) / 1e6,
+    rss: process.memoryUsage().rss / 1024 / 1024,
+  };
   return out;
 }
 
@@ -277,6 +300,33 @@ export function machine() {
     postgres: sh(`psql "${PG_ADMIN}" -Atc "SHOW server_version"`),
     date: new Date().toISOString().slice(0, 16).replace('T', ' '),
   };
+}
+
+/**
+ * Waits until a process is quiet: samples its CPU from /proc every `intervalMs` and returns once it
+ * used less than `belowPct` % of one vCPU in `consecutive` samples in a row, or after `maxSeconds`.
+ * `onSample(pct, seconds)` is called after each sample. Returns { settled, seconds, lastPct }.
+ */
+export async function waitCpuQuiet(pid, { belowPct, intervalMs = 2000, consecutive = 2, maxSeconds, onSample } = {}) {
+  const start = Date.now();
+  let prev = usage(pid).cpu;
+  let prevAt = start;
+  let quiet = 0;
+  let lastPct = NaN;
+  for (;;) {
+    await sleep(intervalMs);
+    const at = Date.now();
+    const cpu = usage(pid).cpu;
+    lastPct = ((cpu - prev) / ((at - prevAt) / 1000)) * 100;
+    prev = cpu;
+    prevAt = at;
+    const seconds = (at - start) / 1000;
+    quiet = lastPct < belowPct ? quiet + 1 : 0;
+    onSample?.(lastPct, seconds);
+    if (quiet >= consecutive) return { settled: true, seconds, lastPct };
+    // The process is gone (NaN) or the time is up.
+    if (!Number.isFinite(lastPct) || seconds >= maxSeconds) return { settled: false, seconds, lastPct };
+  }
 }
 
 export function stopBroker() {
