@@ -36,7 +36,7 @@ $(LOCAL_NODE):
 	npm install --no-save --no-package-lock --prefix .tools/node node@24 >/dev/null
 	@$(LOCAL_NODE) --version
 
-node_modules/.installed: package.json package-lock.json | $(NODE_DEP)
+node_modules/.installed: package.json package-lock.json $(wildcard patches/*.patch) | $(NODE_DEP)
 	@echo "==> npm ci (Node $$(node --version))"
 	npm ci --no-fund --no-audit
 	@touch $@
