@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { kafka as testKafka } from '../support/stack';
 
 /**
+ * What patches/kafkajs+2.2.4.patch (applied by `npm ci`, postinstall) changes, on the real broker.
+ *
  * kafkajs 2.2.4 re-armed a timer on every connection whenever its request queue was checked, with
  * a negative delay when nothing was throttled: an idle client ran a 1 ms timer loop per broker
- * connection forever (kafkajs #1556 / #1704; 3-5 % of a vCPU per idle service here). The fix is
- * patches/kafkajs+2.2.4.patch, applied by `npm ci` (postinstall). On the real broker: an idle
- * producer and a consumer waiting in a long poll schedule no request-queue timers at all.
+ * connection forever (kafkajs #1556 / #1704; 3-5 % of a vCPU per idle service here): an idle
+ * producer and a consumer waiting in a long poll must schedule no request-queue timers at all.
+ *
+ * kafkajs left Nagle's algorithm on, so a request could wait for the previous one's ACK (up to the
+ * 40 ms delayed-ACK timer): every broker connection must disable it.
  */
-describe('kafkajs on an idle connection (patches/kafkajs+2.2.4.patch)', () => {
+describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
   let kafka: Kafka;
   let admin: Admin;
   let producer: Producer;
@@ -24,6 +29,24 @@ describe('kafkajs on an idle connection (patches/kafkajs+2.2.4.patch)', () => {
     await consumer?.disconnect();
     await producer?.disconnect();
     await admin.disconnect();
+  });
+
+  it('disables Nagle on every broker connection', async () => {
+    const calls: unknown[] = [];
+    const original = Socket.prototype.setNoDelay;
+    Socket.prototype.setNoDelay = function (this: Socket, ...args: Parameters<Socket['setNoDelay']>) {
+      calls.push(args[0]);
+      return original.apply(this, args);
+    };
+    const client = kafka.producer();
+    try {
+      await client.connect();
+    } finally {
+      Socket.prototype.setNoDelay = original;
+      await client.disconnect();
+    }
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((noDelay) => noDelay === true)).toBe(true);
   });
 
   it('schedules no request-queue timers while nothing is pending', async () => {
