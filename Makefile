@@ -59,6 +59,7 @@ lint: install
 	@echo "==> lint"
 	@npx nx show projects >/dev/null  # the boundary rule reads the Nx project graph
 	npx eslint --max-warnings=0 .
+	npx prettier --check --log-level warn .
 
 # make up SECURE=1: the SASL/SCRAM + ACL broker on 9192, each service as its own principal.
 ifeq ($(SECURE),1)

@@ -6,7 +6,17 @@ const infra = ['@nestjs/*', 'typeorm', 'kafkajs', '@opentelemetry/*', 'pg', 'exp
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.nx/**', 'coverage/**', 'deploy/local/.kafka/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '.tools/**',
+      '.nx/**',
+      'coverage/**',
+      'deploy/local/.kafka/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
   },
   ...tseslint.configs.recommended,
   {
@@ -18,8 +28,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { requireDefaultForNonUnion: false }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'error',
       '@nx/enforce-module-boundaries': [
@@ -27,19 +43,32 @@ export default tseslint.config(
         {
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:adapter',
+              onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'],
+            },
             {
               sourceTag: 'type:domain',
               onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'],
               bannedExternalImports: infra,
             },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: infra },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'], bannedExternalImports: infra },
+            {
+              sourceTag: 'type:util',
+              onlyDependOnLibsWithTags: ['type:util', 'type:contracts'],
+              bannedExternalImports: infra,
+            },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:policy-decision', onlyDependOnLibsWithTags: ['scope:shared', 'scope:policy-decision'] },
             { sourceTag: 'scope:approval-queue', onlyDependOnLibsWithTags: ['scope:shared', 'scope:approval-queue'] },
-            { sourceTag: 'scope:execution-binding', onlyDependOnLibsWithTags: ['scope:shared', 'scope:execution-binding'] },
+            {
+              sourceTag: 'scope:execution-binding',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:execution-binding'],
+            },
             { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit'] },
             { sourceTag: 'scope:mcp-gateway', onlyDependOnLibsWithTags: ['scope:shared', 'scope:mcp-gateway'] },
           ],
@@ -53,11 +82,22 @@ export default tseslint.config(
     ignores: ['libs/policy/src/**/*.spec.ts', 'libs/policy/src/load-policy-dir.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:fs', 'fs', 'node:fs/*', 'fs/*', 'node:net', 'node:http'] }],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'pass `now` in: the engine is pure' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'pass `now` in: the engine is pure' },
+      ],
     },
   },
   {
-    files: ['libs/cli/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts', 'test/**/*.ts', '**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts'],
+    files: [
+      'libs/cli/**/*.ts',
+      'bench/**/*.ts',
+      'deploy/**/*.ts',
+      'test/**/*.ts',
+      '**/*.spec.ts',
+      '**/*.integration-spec.ts',
+      '**/*.e2e-spec.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
   {

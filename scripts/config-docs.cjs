@@ -36,11 +36,11 @@ const DESCRIPTIONS = {
   OUTBOX_RELAY_GRACE_MS:
     'How old an unpublished outbox row must be before the sweep sends it: younger rows are still being published by the process that committed them. A crash between commit and publish delays those events by about this much; shorter graces send more duplicates while the broker is slow to confirm.',
   KAFKA_COMMIT_INTERVAL_MS:
-    'How often consumer offsets are committed, in one request for all of a member\'s partitions, and once more when the group rebalances and before a member leaves it; 0 commits after every batch (kafkajs\' own autoCommitInterval does not apply to batch consumers). A crash redelivers what arrived since the last commit (every consumer is idempotent).',
+    "How often consumer offsets are committed, in one request for all of a member's partitions, and once more when the group rebalances and before a member leaves it; 0 commits after every batch (kafkajs' own autoCommitInterval does not apply to batch consumers). A crash redelivers what arrived since the last commit (every consumer is idempotent).",
   MAX_MESSAGE_BYTES:
     "Largest Kafka message value a consumer accepts, in bytes; a larger one goes to `<topic>.dlq` unparsed, with its size and the limit as the reason. Keep it at or below the broker's `max.message.bytes`.",
   DLQ_KEEP_RAW:
-    'Keep the original bytes of a message sent to `<topic>.dlq` (`value_base64`, at most 256 KiB). Off by default: a refused proposal may carry secrets and the DLQ (and the audit trail that records it) is permanent. Records always keep the bytes\' SHA-256 and length and, for JSON, a copy with the payload redacted (`REDACT_FIELDS` where the service has it) and the `job_hash` of the original (docs/events.md).',
+    "Keep the original bytes of a message sent to `<topic>.dlq` (`value_base64`, at most 256 KiB). Off by default: a refused proposal may carry secrets and the DLQ (and the audit trail that records it) is permanent. Records always keep the bytes' SHA-256 and length and, for JSON, a copy with the payload redacted (`REDACT_FIELDS` where the service has it) and the `job_hash` of the original (docs/events.md).",
   MAX_BODY_BYTES:
     'Largest HTTP request body accepted, in bytes; a larger one gets 413 `PAYLOAD_TOO_LARGE` naming the limit.',
   KAFKA_SASL_MECHANISM:
@@ -175,13 +175,15 @@ const SECRETS = {
       name: 'TRUST_APPROVAL_QUEUE_KEY',
       file: true,
       required: true,
-      description: "approval-queue's public key(s): `approval.resolved` and `approval.escalated` are verified and recorded.",
+      description:
+        "approval-queue's public key(s): `approval.resolved` and `approval.escalated` are verified and recorded.",
     },
     {
       name: 'TRUST_EXECUTION_BINDING_KEY',
       file: true,
       required: true,
-      description: "execution-binding's public key(s): `job.released`, `job.blocked` and `job.executed` are verified and recorded.",
+      description:
+        "execution-binding's public key(s): `job.released`, `job.blocked` and `job.executed` are verified and recorded.",
     },
   ],
 };
@@ -191,12 +193,14 @@ const TELEMETRY = [
   {
     name: 'OTEL_TRACES_EXPORTER',
     default: 'none',
-    description: '`otlp` or `console` to export traces; unset/`none`: trace ids still propagate and are logged, but spans are not recorded (the sampler defaults to `always_off`).',
+    description:
+      '`otlp` or `console` to export traces; unset/`none`: trace ids still propagate and are logged, but spans are not recorded (the sampler defaults to `always_off`).',
   },
   {
     name: 'OTEL_TRACES_SAMPLER',
     default: '`always_off` with no exporter, else `parentbased_always_on`',
-    description: 'The standard OpenTelemetry sampler (`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG=0.01` records one trace in a hundred on a busy gate).',
+    description:
+      'The standard OpenTelemetry sampler (`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG=0.01` records one trace in a hundred on a busy gate).',
   },
   {
     name: 'OTEL_EXPORTER_OTLP_ENDPOINT',

@@ -307,24 +307,28 @@ async function startService(databaseUrl) {
       .filter(Boolean)
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(DIST, 'src/main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME || '/tmp',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      KAFKA_BROKERS: BROKERS.join(','),
-      KAFKA_GROUP_ID: groupId,
-      KAFKA_CLIENT_ID: groupId,
-      DATABASE_URL: databaseUrl,
-      APPROVER_JWT_SECRET: SECRET,
-      ...benchKeyEnv(),
-      ...extraEnv,
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(DIST, 'src/main.js')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME || '/tmp',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        KAFKA_BROKERS: BROKERS.join(','),
+        KAFKA_GROUP_ID: groupId,
+        KAFKA_CLIENT_ID: groupId,
+        DATABASE_URL: databaseUrl,
+        APPROVER_JWT_SECRET: SECRET,
+        ...benchKeyEnv(),
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90000;
   for (;;) {

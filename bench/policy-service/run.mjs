@@ -45,7 +45,10 @@ const RATES = opt('rates', '100,500,1000').split(',').map(Number);
 const SECONDS = Number(opt('seconds', '10'));
 const BURST = Number(opt('burst', '20000'));
 const log = (s) => process.stdout.write(`[bench/policy-service] ${s}\n`);
-configureBroker({ port: Number(process.env.BENCH_KAFKA_PORT || 39292), stateDir: join(ROOT, 'deploy/local/.kafka/bench-policy') });
+configureBroker({
+  port: Number(process.env.BENCH_KAFKA_PORT || 39292),
+  stateDir: join(ROOT, 'deploy/local/.kafka/bench-policy'),
+});
 
 // The seed policy's tiers, in a fixed pattern: reads, egress, production writes, payments, uncovered.
 const SHAPES = [
@@ -81,7 +84,19 @@ function proposal() {
       proposed_at: now,
     },
   };
-  return { jobId, message: { key: jobId, value: JSON.stringify(event), headers: { 'event-id': event.event_id, 'event-type': 'job.proposed', 'schema-version': '1', 'content-type': 'application/json' } } };
+  return {
+    jobId,
+    message: {
+      key: jobId,
+      value: JSON.stringify(event),
+      headers: {
+        'event-id': event.event_id,
+        'event-type': 'job.proposed',
+        'schema-version': '1',
+        'content-type': 'application/json',
+      },
+    },
+  };
 }
 
 async function main() {
@@ -132,7 +147,13 @@ async function main() {
   const warm = Array.from({ length: 500 }, proposal);
   for (const p of warm) sentAt.set(p.jobId, performance.now());
   await producer.send({ topic: 'job.proposed', acks: -1, messages: warm.map((p) => p.message) });
-  if (!(await waitFor(warm.map((p) => p.jobId), 120000))) throw new Error('warm-up decisions did not arrive in 120 s');
+  if (
+    !(await waitFor(
+      warm.map((p) => p.jobId),
+      120000,
+    ))
+  )
+    throw new Error('warm-up decisions did not arrive in 120 s');
   log('warm-up done');
 
   // Throughput first: a burst published as fast as the producer goes (it also warms the broker's
@@ -147,7 +168,10 @@ async function main() {
     await producer.send({ topic: 'job.proposed', acks: -1, messages: chunk.map((p) => p.message) });
   }
   const publishedMs = performance.now() - t0;
-  const ok = await waitFor(burst.map((p) => p.jobId), 600000);
+  const ok = await waitFor(
+    burst.map((p) => p.jobId),
+    600000,
+  );
   const lastAt = Math.max(...burst.map((p) => gotAt.get(p.jobId) ?? NaN).filter(Number.isFinite));
   const burstMs = lastAt - t0;
   const burstCpu = usage(svc.pid).cpu - cpu0;
@@ -175,9 +199,25 @@ async function main() {
     const sendSecs = (performance.now() - t0) / 1000;
     const ok = await waitFor(ids, 60000);
     const cpu = ((usage(svc.pid).cpu - cpu0) / ((performance.now() - t0) / 1000)) * 100;
-    const lat = ids.filter((id) => gotAt.has(id)).map((id) => gotAt.get(id) - sentAt.get(id)).sort((a, b) => a - b);
-    latency.push({ rate, sent: ids.length, sentRate: ids.length / sendSecs, decided: lat.length, ok, p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), p99: quantile(lat, 0.99), max: lat[lat.length - 1], cpu });
-    log(`${rate}/s: ${lat.length}/${ids.length} decided, p50/p99 ${fmt(quantile(lat, 0.5), 1)}/${fmt(quantile(lat, 0.99), 1)} ms`);
+    const lat = ids
+      .filter((id) => gotAt.has(id))
+      .map((id) => gotAt.get(id) - sentAt.get(id))
+      .sort((a, b) => a - b);
+    latency.push({
+      rate,
+      sent: ids.length,
+      sentRate: ids.length / sendSecs,
+      decided: lat.length,
+      ok,
+      p50: quantile(lat, 0.5),
+      p95: quantile(lat, 0.95),
+      p99: quantile(lat, 0.99),
+      max: lat[lat.length - 1],
+      cpu,
+    });
+    log(
+      `${rate}/s: ${lat.length}/${ids.length} decided, p50/p99 ${fmt(quantile(lat, 0.5), 1)}/${fmt(quantile(lat, 0.99), 1)} ms`,
+    );
   }
 
   await consumer.disconnect();
@@ -192,7 +232,9 @@ Produced by \`node bench/policy-service/run.mjs\` on ${m.date} UTC (${fmt((Date.
 Kafka 4.4 on the same machine (a private broker for the bench), the built \`policy-decision\` service (one replica,
 \`LOG_LEVEL=warn\`), the producer and the consumer that measure, all on these ${m.nproc} vCPUs. 1-minute load average
 ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after. Proposals follow the seed policy's tiers in a fixed pattern
-(3 reads, 1 egress, 1 production write, 1 payment, 1 uncovered in 7); decisions seen: ${Object.entries(decisions).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}.
+(3 reads, 1 egress, 1 production write, 1 payment, 1 uncovered in 7); decisions seen: ${Object.entries(decisions)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ')}.
 Latency is from the producer's send to the signed \`decision.made\` arriving at the bench's consumer (both hops
 through the broker, \`acks=all\`).
 

@@ -385,7 +385,10 @@ function main() {
     // Keep the service section bench/policy-service writes into the same file.
     let service = '';
     try {
-      service = /<!-- policy-service:start -->[\s\S]*<!-- policy-service:end -->\n?/.exec(readFileSync(reportPath, 'utf8'))?.[0] ?? '';
+      service =
+        /<!-- policy-service:start -->[\s\S]*<!-- policy-service:end -->\n?/.exec(
+          readFileSync(reportPath, 'utf8'),
+        )?.[0] ?? '';
     } catch {
       // no report yet
     }

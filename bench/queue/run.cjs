@@ -26,7 +26,9 @@ const autocannon = require('autocannon');
 const ROOT = resolve(__dirname, '../..');
 const MAIN = join(ROOT, 'services/approval-queue/dist/src/main.js');
 if (!existsSync(MAIN)) {
-  process.stderr.write('bench/queue: services/approval-queue/dist is missing; run `npx tsc -b services/approval-queue` first\n');
+  process.stderr.write(
+    'bench/queue: services/approval-queue/dist is missing; run `npx tsc -b services/approval-queue` first\n',
+  );
   process.exit(2);
 }
 const { ALL_TOPICS } = require('@countersign/contracts');
@@ -98,13 +100,22 @@ let broker;
 
 async function startBroker() {
   const tmp = mkdtempSync(join(tmpdir(), 'cs-bench-queue-kafka-'));
-  const env = { ...process.env, KAFKA_SECURE: '0', KAFKA_STATE_DIR: join(tmp, 'state'), KAFKA_PORT: String(await freePort()), KAFKA_CONTROLLER_PORT: String(await freePort()) };
+  const env = {
+    ...process.env,
+    KAFKA_SECURE: '0',
+    KAFKA_STATE_DIR: join(tmp, 'state'),
+    KAFKA_PORT: String(await freePort()),
+    KAFKA_CONTROLLER_PORT: String(await freePort()),
+  };
   broker = { tmp, env, brokers: [`127.0.0.1:${env.KAFKA_PORT}`] };
   execFileSync(KAFKA_SH, ['start'], { env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180000 });
   const admin = new Kafka({ clientId: 'bench-queue', brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: ALL_TOPICS.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: ALL_TOPICS.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+    });
   } finally {
     await admin.disconnect();
   }
@@ -226,7 +237,12 @@ async function seed(c) {
       FROM generate_series(${offset + 1}, ${offset + n}) g`;
   const t = Date.now();
   await c.query(common('PENDING', ITEMS, 0));
-  await c.query(common('APPROVED', HISTORY, ITEMS).replace(`'APPROVED', 't' ||`, `CASE WHEN g % 3 = 0 THEN 'REJECTED' ELSE 'APPROVED' END, 't' ||`));
+  await c.query(
+    common('APPROVED', HISTORY, ITEMS).replace(
+      `'APPROVED', 't' ||`,
+      `CASE WHEN g % 3 = 0 THEN 'REJECTED' ELSE 'APPROVED' END, 't' ||`,
+    ),
+  );
   // One approval already on a third of the two-approval items, as a live queue would have.
   await c.query(`INSERT INTO approval_queue.approval_actions (job_id, actor, role, action, reason, note, at)
                  SELECT job_id, 'early-reviewer', 'service-owner', 'approve', 'looks fine', NULL, now() - interval '30 minutes'
@@ -259,7 +275,9 @@ function cpuSeconds(pid) {
  * shared machine, CPU per request says more about the code than latency does.
  */
 async function cpuSnapshot(pid) {
-  const backends = await withPg(PG_ADMIN, async (c) => (await c.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [DB])).rows.map((r) => r.pid));
+  const backends = await withPg(PG_ADMIN, async (c) =>
+    (await c.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [DB])).rows.map((r) => r.pid),
+  );
   const byPid = new Map(backends.map((p) => [p, cpuSeconds(p)]));
   return { svc: cpuSeconds(pid), byPid, pids: backends };
 }
@@ -335,7 +353,10 @@ async function main() {
     await svc.stop();
     stopBroker();
     const out = join(svc.dir, 'profile.txt');
-    writeFileSync(out, execFileSync(process.execPath, ['--prof-process', join(svc.dir, 'v8.log')], { maxBuffer: 64 * 1024 * 1024 }));
+    writeFileSync(
+      out,
+      execFileSync(process.execPath, ['--prof-process', join(svc.dir, 'v8.log')], { maxBuffer: 64 * 1024 * 1024 }),
+    );
     log(`profiled ${r.total} pages (p50 ${r.p50} ms); V8 profile: ${out}`);
     return;
   }
@@ -347,7 +368,9 @@ async function main() {
     const probe = await fetch(`${svc.url}${path}`, { headers: auth });
     const body = await probe.json();
     if (probe.status !== 200) throw new Error(`${path}: ${probe.status} ${JSON.stringify(body)}`);
-    const result = await measured(svc.child.pid, async () => figures(await cannon({ url: `${svc.url}${path}`, headers: auth, connections })));
+    const result = await measured(svc.child.pid, async () =>
+      figures(await cannon({ url: `${svc.url}${path}`, headers: auth, connections })),
+    );
     log(
       `list ${name} (${connections} conn): p50 ${result.p50} ms, p99 ${result.p99} ms, ${fmt(result.rps)} req/s, ` +
         `cpu/req service ${result.svcCpuMs.toFixed(2)} ms + db ${result.dbCpuMs.toFixed(2)} ms, load ${result.load.toFixed(1)}`,
@@ -401,20 +424,24 @@ async function main() {
 
   const approveRun = async (name, ids, extra) => {
     let next = 0;
-    const f = await measured(svc.child.pid, async () => figures(await cannon({
-      url: svc.url,
-      connections: 50,
-      amount: ids.length,
-      requests: [
-        {
-          method: 'POST',
-          headers: { ...auth, 'content-type': 'application/json' },
-          body: JSON.stringify({ reason: 'bench approval' }),
-          setupRequest: (req) => ({ ...req, path: `/api/v1/approvals/${ids[next++ % ids.length]}/approve` }),
-        },
-      ],
-      ...extra,
-    })));
+    const f = await measured(svc.child.pid, async () =>
+      figures(
+        await cannon({
+          url: svc.url,
+          connections: 50,
+          amount: ids.length,
+          requests: [
+            {
+              method: 'POST',
+              headers: { ...auth, 'content-type': 'application/json' },
+              body: JSON.stringify({ reason: 'bench approval' }),
+              setupRequest: (req) => ({ ...req, path: `/api/v1/approvals/${ids[next++ % ids.length]}/approve` }),
+            },
+          ],
+          ...extra,
+        }),
+      ),
+    );
     log(
       `approve ${name}: p50 ${f.p50} ms, p99 ${f.p99} ms, ${fmt(f.rps)} req/s, ${f.total} requests, non-2xx ${f.non2xx}, ` +
         `cpu/req service ${f.svcCpuMs.toFixed(2)} ms + db ${f.dbCpuMs.toFixed(2)} ms, load ${f.load.toFixed(1)}`,
@@ -445,7 +472,16 @@ async function main() {
       latencies.sort((a, b) => a - b);
       const pct = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]);
       const seconds = (performance.now() - started) / 1000;
-      return { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: pct(1), rps: latencies.length / seconds, total: latencies.length, non2xx, errors: 0 };
+      return {
+        p50: pct(0.5),
+        p90: pct(0.9),
+        p99: pct(0.99),
+        max: pct(1),
+        rps: latencies.length / seconds,
+        total: latencies.length,
+        non2xx,
+        errors: 0,
+      };
     });
     log(
       `approve ${name}: p50 ${f.p50} ms, p99 ${f.p99} ms, ${fmt(f.rps)} req/s, ${f.total} requests, non-2xx ${f.non2xx}, ` +
@@ -458,20 +494,31 @@ async function main() {
   const serialIds = approvable.slice(split + STEADY_RATE * SECONDS, split + STEADY_RATE * SECONDS + 1000);
   const approveSerial = await approveRun('1 reviewer at a time', serialIds, { connections: 1 });
   const resolved = await withPg(dbUrl(DB), async (c) => {
-    const r = await c.query(`SELECT count(*)::int AS n FROM approval_queue.approval_items WHERE state = 'APPROVED' AND resolved_by = 'bench-reviewer@example.com'`);
-    const o = await c.query(`SELECT count(*)::int AS n, count(published_at)::int AS published FROM approval_queue.outbox`);
+    const r = await c.query(
+      `SELECT count(*)::int AS n FROM approval_queue.approval_items WHERE state = 'APPROVED' AND resolved_by = 'bench-reviewer@example.com'`,
+    );
+    const o = await c.query(
+      `SELECT count(*)::int AS n, count(published_at)::int AS published FROM approval_queue.outbox`,
+    );
     return { approved: r.rows[0].n, outbox: o.rows[0].n, published: o.rows[0].published };
   });
-  log(`approved items: ${fmt(resolved.approved)}, outbox rows: ${fmt(resolved.outbox)} (${fmt(resolved.published)} published)`);
+  log(
+    `approved items: ${fmt(resolved.approved)}, outbox rows: ${fmt(resolved.outbox)} (${fmt(resolved.published)} published)`,
+  );
   // How long the relay takes to publish what the approvals left in the outbox.
   const drainStart = Date.now();
   let drained = resolved.published;
   while (drained < resolved.outbox && Date.now() - drainStart < 300000) {
     await sleep(1000);
-    drained = await withPg(dbUrl(DB), async (c) => (await c.query('SELECT count(published_at)::int AS n FROM approval_queue.outbox')).rows[0].n);
+    drained = await withPg(
+      dbUrl(DB),
+      async (c) => (await c.query('SELECT count(published_at)::int AS n FROM approval_queue.outbox')).rows[0].n,
+    );
   }
   const drainSeconds = (Date.now() - drainStart) / 1000;
-  log(`outbox: ${fmt(drained)} of ${fmt(resolved.outbox)} published ${drainSeconds.toFixed(0)} s after the approvals ended`);
+  log(
+    `outbox: ${fmt(drained)} of ${fmt(resolved.outbox)} published ${drainSeconds.toFixed(0)} s after the approvals ended`,
+  );
 
   await svc.stop();
   stopBroker();

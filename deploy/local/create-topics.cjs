@@ -8,7 +8,12 @@ const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
 const partitions = Number(process.env.KAFKA_PARTITIONS || 6);
 
 async function main() {
-  const kafka = new Kafka({ clientId: 'countersign-topics', brokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+  const kafka = new Kafka({
+    clientId: 'countersign-topics',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 10 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -23,7 +23,12 @@ const t = () => `+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(8);
 const say = (who, msg) => process.stdout.write(`${t()}  ${who.padEnd(12)} ${msg}\n`);
 
 const token = (sub, roles) =>
-  new SignJWT({ roles, tenants: [TENANT] }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(jwtSecret);
+  new SignJWT({ roles, tenants: [TENANT] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(jwtSecret);
 
 async function api(method, url, sub, roles, body) {
   const res = await fetch(url, {
@@ -42,9 +47,13 @@ async function reviewer(sub, roles, jobId, action, reason) {
     const { body } = await api('GET', `${QUEUE}/api/v1/approvals?limit=200`, sub, roles);
     const item = body && body.items && body.items.find((i) => i.job.id === jobId);
     if (item) {
-      say(sub, `sees "${item.decision_summary.title}" (${item.policy_rule_id}: ${item.policy_reason}); ${item.approvals.length}/${item.approvals_required} approvals`);
+      say(
+        sub,
+        `sees "${item.decision_summary.title}" (${item.policy_rule_id}: ${item.policy_reason}); ${item.approvals.length}/${item.approvals_required} approvals`,
+      );
       const r = await api('POST', `${QUEUE}/api/v1/approvals/${jobId}/${action}`, sub, roles, { reason });
-      if (r.status !== 200) throw new Error(`${sub} could not ${action} ${jobId}: ${r.status} ${JSON.stringify(r.body)}`);
+      if (r.status !== 200)
+        throw new Error(`${sub} could not ${action} ${jobId}: ${r.status} ${JSON.stringify(r.body)}`);
       say(sub, `${action === 'approve' ? 'approves' : 'rejects'}: "${reason}"`);
       return;
     }
@@ -77,23 +86,48 @@ function configService() {
 
 async function path(jobId) {
   // The job state API is for people (operator or auditor role), not agents.
-  const res = await fetch(`${EXEC}/api/v1/jobs/${jobId}/state`, { headers: { authorization: `Bearer ${await token('olivia', ['operator'])}` } });
+  const res = await fetch(`${EXEC}/api/v1/jobs/${jobId}/state`, {
+    headers: { authorization: `Bearer ${await token('olivia', ['operator'])}` },
+  });
   return res.ok ? res.json() : { state: `unknown (${res.status})` };
 }
 
 async function main() {
   const server = await configService();
   const fleet = (agentId) =>
-    new Countersign({ brokers: BROKERS, agentId, tenant: TENANT, executionUrl: EXEC, trustedExecutorKeys: read('execution-binding.pub') });
-  const agents = { read: fleet('repo-bot'), ticket: fleet('support-bot'), config: fleet('deploy-bot'), payment: fleet('finance-bot') };
-  const ids = { read: `demo-read-${randomUUID()}`, ticket: `demo-ticket-${randomUUID()}`, config: `demo-config-${randomUUID()}`, payment: `demo-pay-${randomUUID()}` };
+    new Countersign({
+      brokers: BROKERS,
+      agentId,
+      tenant: TENANT,
+      executionUrl: EXEC,
+      trustedExecutorKeys: read('execution-binding.pub'),
+    });
+  const agents = {
+    read: fleet('repo-bot'),
+    ticket: fleet('support-bot'),
+    config: fleet('deploy-bot'),
+    payment: fleet('finance-bot'),
+  };
+  const ids = {
+    read: `demo-read-${randomUUID()}`,
+    ticket: `demo-ticket-${randomUUID()}`,
+    config: `demo-config-${randomUUID()}`,
+    payment: `demo-pay-${randomUUID()}`,
+  };
   const results = {};
   try {
     await Promise.all([
       (async () => {
         say('repo-bot', 'proposes job.repo.read (tier: read)');
         results.read = await agents.read.run(
-          { jobId: ids.read, topic: 'job.repo.read', riskTags: [], payload: { repo: 'checkout-api' }, summary: 'List open pull requests', requestedBy: 'dana' },
+          {
+            jobId: ids.read,
+            topic: 'job.repo.read',
+            riskTags: [],
+            payload: { repo: 'checkout-api' },
+            summary: 'List open pull requests',
+            requestedBy: 'dana',
+          },
           () => ({ pull_requests: 3 }),
           { timeoutMs: 60000 },
         );
@@ -102,8 +136,19 @@ async function main() {
       (async () => {
         say('support-bot', 'proposes job.ticket.update with egress (tier: constrained)');
         results.ticket = await agents.ticket.run(
-          { jobId: ids.ticket, topic: 'job.ticket.update', riskTags: ['egress'], payload: { ticket: 'SUP-123', status: 'resolved' }, summary: 'Close ticket SUP-123', requestedBy: 'erik' },
-          (grant) => ({ updated: 'SUP-123', max_runtime_sec: grant.constraints.max_runtime_sec, allowlist: grant.constraints.network_allowlist }),
+          {
+            jobId: ids.ticket,
+            topic: 'job.ticket.update',
+            riskTags: ['egress'],
+            payload: { ticket: 'SUP-123', status: 'resolved' },
+            summary: 'Close ticket SUP-123',
+            requestedBy: 'erik',
+          },
+          (grant) => ({
+            updated: 'SUP-123',
+            max_runtime_sec: grant.constraints.max_runtime_sec,
+            allowlist: grant.constraints.network_allowlist,
+          }),
           { timeoutMs: 60000 },
         );
         say('support-bot', `ran within its constraints: ${JSON.stringify(results.ticket)}`);
@@ -125,7 +170,14 @@ async function main() {
       (async () => {
         say('finance-bot', 'proposes job.payment.transfer (tier: payment, dual approval)');
         const run = agents.payment.run(
-          { jobId: ids.payment, topic: 'job.payment.transfer', riskTags: ['payment'], payload: { amount: 1250, currency: 'EUR', to: 'ACME Supplies' }, summary: 'Pay invoice INV-2026-118', requestedBy: 'frank' },
+          {
+            jobId: ids.payment,
+            topic: 'job.payment.transfer',
+            riskTags: ['payment'],
+            payload: { amount: 1250, currency: 'EUR', to: 'ACME Supplies' },
+            summary: 'Pay invoice INV-2026-118',
+            requestedBy: 'frank',
+          },
           () => ({ transfer: 'TX-88412', amount: 1250 }),
           { timeoutMs: 90000 },
         );
@@ -137,7 +189,8 @@ async function main() {
     ]);
 
     process.stdout.write('\nEach job, from proposal to outcome (execution-binding /api/v1/jobs/{id}/state):\n');
-    for (const [tier, id] of Object.entries(ids)) process.stdout.write(`\n[${tier}] ${id}\n${JSON.stringify(await path(id), null, 2)}\n`);
+    for (const [tier, id] of Object.entries(ids))
+      process.stdout.write(`\n[${tier}] ${id}\n${JSON.stringify(await path(id), null, 2)}\n`);
     const auditor = await token('erin', ['auditor']);
     const verify = await fetch(`${AUDIT}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${auditor}` } });
     process.stdout.write(`\naudit chain: ${await verify.text()}\n`);

@@ -64,7 +64,6 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
     );
     server.addHandler(
       topic,
-      // eslint-disable-next-line @typescript-eslint/require-await -- a handler returns a promise
       async (_data: unknown, ctx: KafkaContext) => {
         handled.push(`${ctx.getPartition()}:${ctx.getMessage().offset}`);
       },

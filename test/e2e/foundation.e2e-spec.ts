@@ -2,7 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Topics, dlqTopic } from '@countersign/contracts';
 import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
-import { SERVICE_NAMES, createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle } from '../support/stack';
+import {
+  SERVICE_NAMES,
+  createTestDatabase,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+} from '../support/stack';
 
 /**
  * The foundation: four real service processes on the real broker and Postgres. A proposal reaches
@@ -16,7 +23,9 @@ describe('foundation: the four services on Kafka and Postgres', () => {
     const db = await createTestDatabase('foundation');
     const keys = makeTestKeys();
     await probe.start([dlqTopic(Topics.JobProposed)]);
-    const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env: keyEnv(keys) })));
+    const started = await Promise.all(
+      SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env: keyEnv(keys) })),
+    );
     services.push(...started);
   }, 180000);
 
@@ -64,6 +73,8 @@ describe('foundation: the four services on Kafka and Postgres', () => {
       expect(m.json?.['value_base64']).toBeNull();
       expect(m.json?.['value_sha256']).toBe(createHash('sha256').update('{"not": "a proposal"').digest('hex'));
     }
-    await Promise.all(services.map((s) => s.waitForLog((l) => l['msg'] === 'event accepted' && l['job_id'] === next.data.job_id)));
+    await Promise.all(
+      services.map((s) => s.waitForLog((l) => l['msg'] === 'event accepted' && l['job_id'] === next.data.job_id)),
+    );
   });
 });

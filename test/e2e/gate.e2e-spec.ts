@@ -8,7 +8,16 @@ import { SignJWT } from 'jose';
 import { Topics } from '@countersign/contracts';
 import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
-import { ROOT, SERVICE_NAMES, createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../support/stack';
+import {
+  ROOT,
+  SERVICE_NAMES,
+  createTestDatabase,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../support/stack';
 
 interface Call {
   headers: IncomingHttpHeaders;
@@ -35,7 +44,13 @@ describe('the gate, end to end', () => {
       .setIssuedAt()
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(keys.jwtSecret));
-  const review = async (jobId: string, action: 'approve' | 'reject', sub: string, roles: string[], body: Record<string, string>) => {
+  const review = async (
+    jobId: string,
+    action: 'approve' | 'reject',
+    sub: string,
+    roles: string[],
+    body: Record<string, string>,
+  ) => {
     const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals/${jobId}/${action}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await token(sub, roles)}`, 'content-type': 'application/json' },
@@ -57,7 +72,10 @@ describe('the gate, end to end', () => {
     }
   };
   const outcome = (jobId: string) =>
-    Promise.race([probe.waitForJob(Topics.JobExecuted, jobId, 60000), probe.waitForJob(Topics.JobBlocked, jobId, 60000)]);
+    Promise.race([
+      probe.waitForJob(Topics.JobExecuted, jobId, 60000),
+      probe.waitForJob(Topics.JobBlocked, jobId, 60000),
+    ]);
 
   beforeAll(async () => {
     keys = makeTestKeys();
@@ -95,8 +113,19 @@ describe('the gate, end to end', () => {
       ].join('\n'),
     );
     const db = await createTestDatabase('gate');
-    await probe.start([Topics.DecisionMade, Topics.ApprovalResolved, Topics.JobExecuted, Topics.JobBlocked, Topics.AuditRecorded]);
-    const env = { ...keyEnv(keys), POLICY_DIR: join(dir, 'policies'), EXECUTORS_FILE: executors, EXECUTOR_HTTP_SECRET: hmacSecret };
+    await probe.start([
+      Topics.DecisionMade,
+      Topics.ApprovalResolved,
+      Topics.JobExecuted,
+      Topics.JobBlocked,
+      Topics.AuditRecorded,
+    ]);
+    const env = {
+      ...keyEnv(keys),
+      POLICY_DIR: join(dir, 'policies'),
+      EXECUTORS_FILE: executors,
+      EXECUTOR_HTTP_SECRET: hmacSecret,
+    };
     const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
     for (const s of started) services.set(s.name, s);
   }, 240000);
@@ -121,22 +150,33 @@ describe('the gate, end to end', () => {
     const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(got[0]!.headers['countersign-signature']));
     expect(m).not.toBeNull();
     expect(Math.abs(Date.now() / 1000 - Number(m![1]))).toBeLessThan(300);
-    expect(m![2]).toBe(createHmac('sha256', hmacSecret).update(`${m![1]}.${event.data.job_id}.${got[0]!.body}`).digest('hex'));
+    expect(m![2]).toBe(
+      createHmac('sha256', hmacSecret).update(`${m![1]}.${event.data.job_id}.${got[0]!.body}`).digest('hex'),
+    );
   });
 
   it('holds a production change until a reviewer approves it, then executes the approved payload once', async () => {
-    const event = proposal({ tenant: 'globex', topic: 'job.config.update', risk_tags: ['prod', 'write'], payload: { flag: 'checkout-v2', on: true } });
+    const event = proposal({
+      tenant: 'globex',
+      topic: 'job.config.update',
+      risk_tags: ['prod', 'write'],
+      payload: { flag: 'checkout-v2', on: true },
+    });
     await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
     const item = await pending(event.data.job_id, 'bob', ['service-owner']);
     expect(item['decision']).toBe('REQUIRE_APPROVAL');
     expect(item['policy_rule_id']).toBe('prod-write-gate');
     expect(calls.get(event.data.job_id)).toBeUndefined();
 
-    const self = await review(event.data.job_id, 'approve', event.data.requested_by, ['service-owner'], { reason: 'mine' });
+    const self = await review(event.data.job_id, 'approve', event.data.requested_by, ['service-owner'], {
+      reason: 'mine',
+    });
     expect(self.status).toBe(403);
     expect(self.body).toMatchObject({ error: { code: 'SELF_APPROVAL' } });
 
-    const ok = await review(event.data.job_id, 'approve', 'bob', ['service-owner'], { reason: 'rollout plan reviewed' });
+    const ok = await review(event.data.job_id, 'approve', 'bob', ['service-owner'], {
+      reason: 'rollout plan reviewed',
+    });
     expect(ok.status).toBe(200);
     const done = await outcome(event.data.job_id);
     expect(done.topic).toBe(Topics.JobExecuted);
@@ -147,44 +187,78 @@ describe('the gate, end to end', () => {
     const stateUrl = `${svc('execution-binding').url}/api/v1/jobs/${event.data.job_id}/state`;
     expect((await fetch(stateUrl)).status).toBe(401);
     const operator = await token('olivia', ['operator']);
-    const state = (await (await fetch(stateUrl, { headers: { authorization: `Bearer ${operator}` } })).json()) as Record<string, unknown>;
+    const state = (await (
+      await fetch(stateUrl, { headers: { authorization: `Bearer ${operator}` } })
+    ).json()) as Record<string, unknown>;
     expect(JSON.stringify(state)).toMatch(/executed/i);
   });
 
   it('needs two distinct finance approvers for a payment', async () => {
-    const event = proposal({ tenant: 'globex', topic: 'job.payment.transfer', risk_tags: ['payment'], payload: { amount: 1200, currency: 'EUR', to: 'DE02...' } });
+    const event = proposal({
+      tenant: 'globex',
+      topic: 'job.payment.transfer',
+      risk_tags: ['payment'],
+      payload: { amount: 1200, currency: 'EUR', to: 'DE02...' },
+    });
     await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
     await pending(event.data.job_id, 'carol', ['finance-approver']);
-    expect((await review(event.data.job_id, 'approve', 'carol', ['finance-approver'], { reason: 'invoice matches' })).status).toBe(200);
+    expect(
+      (await review(event.data.job_id, 'approve', 'carol', ['finance-approver'], { reason: 'invoice matches' })).status,
+    ).toBe(200);
     const twice = await review(event.data.job_id, 'approve', 'carol', ['finance-approver'], { reason: 'again' });
     expect(twice.status).toBe(409);
     expect(twice.body).toMatchObject({ error: { code: 'ALREADY_DECIDED_BY_ACTOR' } });
     await new Promise((r) => setTimeout(r, 1000));
     expect(calls.get(event.data.job_id)).toBeUndefined();
-    expect((await review(event.data.job_id, 'approve', 'dave', ['finance-approver'], { reason: 'second pair of eyes' })).status).toBe(200);
+    expect(
+      (await review(event.data.job_id, 'approve', 'dave', ['finance-approver'], { reason: 'second pair of eyes' }))
+        .status,
+    ).toBe(200);
     const done = await outcome(event.data.job_id);
     expect(done.topic).toBe(Topics.JobExecuted);
     expect(calls.get(event.data.job_id)).toHaveLength(1);
     const resolved = probe.forJob(Topics.ApprovalResolved, event.data.job_id);
     expect(resolved).toHaveLength(1);
-    expect((resolved[0]!.json?.['data'] as { approvals: { actor: string }[] }).approvals.map((a) => a.actor)).toEqual(['carol', 'dave']);
+    expect((resolved[0]!.json?.['data'] as { approvals: { actor: string }[] }).approvals.map((a) => a.actor)).toEqual([
+      'carol',
+      'dave',
+    ]);
   });
 
   it('blocks a rejected payment with the reviewer reason and never calls the target', async () => {
-    const event = proposal({ tenant: 'globex', topic: 'job.payment.transfer', risk_tags: ['payment'], payload: { amount: 99000, currency: 'EUR' } });
+    const event = proposal({
+      tenant: 'globex',
+      topic: 'job.payment.transfer',
+      risk_tags: ['payment'],
+      payload: { amount: 99000, currency: 'EUR' },
+    });
     await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
     await pending(event.data.job_id, 'carol', ['finance-approver']);
     const missingReason = await review(event.data.job_id, 'reject', 'carol', ['finance-approver'], {});
     expect(missingReason.status).toBe(400);
-    expect((await review(event.data.job_id, 'reject', 'carol', ['finance-approver'], { reason: 'amount exceeds the vendor limit' })).status).toBe(200);
+    expect(
+      (
+        await review(event.data.job_id, 'reject', 'carol', ['finance-approver'], {
+          reason: 'amount exceeds the vendor limit',
+        })
+      ).status,
+    ).toBe(200);
     const done = await outcome(event.data.job_id);
     expect(done.topic).toBe(Topics.JobBlocked);
-    expect(done.json?.['data']).toMatchObject({ reason_code: 'REJECTED', reason_text: expect.stringMatching(/vendor limit/) });
+    expect(done.json?.['data']).toMatchObject({
+      reason_code: 'REJECTED',
+      reason_text: expect.stringMatching(/vendor limit/),
+    });
     expect(calls.get(event.data.job_id)).toBeUndefined();
   });
 
   it('keeps the whole story in a verifiable audit trail linked to the policy text', async () => {
-    const event = proposal({ tenant: 'globex', topic: 'job.config.update', risk_tags: ['prod', 'write'], payload: { flag: 'audit-me' } });
+    const event = proposal({
+      tenant: 'globex',
+      topic: 'job.config.update',
+      risk_tags: ['prod', 'write'],
+      payload: { flag: 'audit-me' },
+    });
     await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
     await pending(event.data.job_id, 'bob', ['service-owner']);
     await review(event.data.job_id, 'approve', 'bob', ['service-owner'], { reason: 'fine' });
@@ -193,21 +267,29 @@ describe('the gate, end to end', () => {
     const deadline = Date.now() + 30000;
     let timeline: { entries?: { event_type?: string; type?: string }[] } & Record<string, unknown> = {};
     for (;;) {
-      timeline = (await (await fetch(`${svc('audit').url}/api/v1/jobs/${event.data.job_id}/timeline`, { headers: auditor })).json()) as typeof timeline;
+      timeline = (await (
+        await fetch(`${svc('audit').url}/api/v1/jobs/${event.data.job_id}/timeline`, { headers: auditor })
+      ).json()) as typeof timeline;
       if (timeline['outcome'] === 'executed' || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 300));
     }
     const steps = (timeline['steps'] ?? []) as { kind: string; seq: number; policy_url?: string; actor?: string }[];
     expect(steps.map((s) => s.kind).sort()).toEqual(['decided', 'executed', 'proposed', 'resolved']);
     expect(timeline['outcome']).toBe('executed');
-    const resolved = steps.find((s) => s.kind === 'resolved') as unknown as { approvals: { actor: string; reason: string }[] };
+    const resolved = steps.find((s) => s.kind === 'resolved') as unknown as {
+      approvals: { actor: string; reason: string }[];
+    };
     expect(resolved.approvals).toEqual([expect.objectContaining({ actor: 'bob', reason: 'fine' })]);
-    const decision = probe.forJob(Topics.DecisionMade, event.data.job_id)[0]!.json?.['data'] as { policy_snapshot: string };
+    const decision = probe.forJob(Topics.DecisionMade, event.data.job_id)[0]!.json?.['data'] as {
+      policy_snapshot: string;
+    };
     expect(timeline['policy_snapshot']).toBe(decision.policy_snapshot);
     const policy = await fetch(`${svc('audit').url}${String(timeline['policy_url'])}`, { headers: auditor });
     expect(policy.status).toBe(200);
     expect(JSON.stringify(await policy.json())).toContain('prod-write-gate');
-    const verify = (await (await fetch(`${svc('audit').url}/api/v1/audit/verify`, { headers: auditor })).json()) as { ok: boolean };
+    const verify = (await (await fetch(`${svc('audit').url}/api/v1/audit/verify`, { headers: auditor })).json()) as {
+      ok: boolean;
+    };
     expect(verify.ok).toBe(true);
   });
 });

@@ -253,7 +253,9 @@ servers:
     expect(item['payload']).toEqual({ server: 'repo', tool: 'delete_branch', arguments: args });
     await new Promise((r) => setTimeout(r, 1500));
     expect(callsOf('delete_branch')).toEqual([]);
-    expect(progress.some((m) => m.startsWith(`Waiting for Countersign (job ${item.job.id}: awaiting human approval`))).toBe(true);
+    expect(
+      progress.some((m) => m.startsWith(`Waiting for Countersign (job ${item.job.id}: awaiting human approval`)),
+    ).toBe(true);
 
     expect(await review(item.job.id, 'approve', 'bob', ['service-owner'], 'branch merged long ago')).toBe(200);
     const result = await running;

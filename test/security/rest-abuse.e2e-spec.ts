@@ -198,7 +198,14 @@ describe('REST abuse', () => {
 
   describe('locked doors', () => {
     const evaluateBody = () =>
-      JSON.stringify({ job_id: 'dry-1', tenant: 'globex', agent_id: 'a', topic: 'job.repo.read', risk_tags: [], payload: {} });
+      JSON.stringify({
+        job_id: 'dry-1',
+        tenant: 'globex',
+        agent_id: 'a',
+        topic: 'job.repo.read',
+        risk_tags: [],
+        payload: {},
+      });
     /** Every operational read: job state, the policy dry run and snapshots. */
     const doors = async (headers: Record<string, string>): Promise<[string, Answer][]> => {
       const snapshots = (await call('policy-decision', '/api/v1/policy/snapshots', {
@@ -264,10 +271,15 @@ describe('REST abuse', () => {
 
     it('a token without a tenants claim covers no tenant; an explicit "*" covers all', async () => {
       const none = bearer(await stack.token('bob', ['service-owner', 'auditor'], { tenants: null }));
-      const page = (await call('approval-queue', '/api/v1/approvals?limit=200', { headers: none })).body as { items: unknown[] };
+      const page = (await call('approval-queue', '/api/v1/approvals?limit=200', { headers: none })).body as {
+        items: unknown[];
+      };
       expect(page.items).toEqual([]);
       expectRefusal(await approve(pending.data.job_id, none), 403, 'TENANT_NOT_ALLOWED');
-      expectRefusal(await call('approval-queue', `/api/v1/jobs/${pending.data.job_id}/decisions`, { headers: none }), null);
+      expectRefusal(
+        await call('approval-queue', `/api/v1/jobs/${pending.data.job_id}/decisions`, { headers: none }),
+        null,
+      );
       const audit = (await call('audit', '/api/v1/audit?limit=1000', { headers: none })).body as { items: unknown[] };
       expect(audit.items).toEqual([]);
       expectRefusal(await call('audit', `/api/v1/jobs/${pending.data.job_id}/timeline`, { headers: none }), 404);
@@ -281,7 +293,13 @@ describe('REST abuse', () => {
     });
 
     it("a gate naming no approver role is for 'approver' only: auditors and other roles can neither see nor approve it", async () => {
-      const p = proposal({ tenant: 'globex', topic: 'job.doors.change', risk_tags: [], payload: { door: 'back' }, requested_by: 'alice@acme.test' });
+      const p = proposal({
+        tenant: 'globex',
+        topic: 'job.doors.change',
+        risk_tags: [],
+        payload: { door: 'back' },
+        requested_by: 'alice@acme.test',
+      });
       await publishRaw(Topics.JobProposed, p.data.job_id, JSON.stringify(p));
       const approver = bearer(await stack.token('april', ['approver']));
       await eventually(`${p.data.job_id} queued for approver`, async () => {
@@ -327,12 +345,21 @@ describe('REST abuse', () => {
       const urls: [ServiceName, string][] = [];
       for (const cursor of cursors) {
         const q = /^%/.test(cursor) ? cursor : encodeURIComponent(cursor);
-        urls.push(['approval-queue', `/api/v1/approvals?cursor=${q}`], ['audit', `/api/v1/audit?cursor=${q}`], [
-          'audit',
-          `/api/v1/audit/export?cursor=${q}`,
-        ]);
+        urls.push(
+          ['approval-queue', `/api/v1/approvals?cursor=${q}`],
+          ['audit', `/api/v1/audit?cursor=${q}`],
+          ['audit', `/api/v1/audit/export?cursor=${q}`],
+        );
       }
-      const ids = ['nul%00id', '%ED%A0%80', encodeURIComponent("' OR '1'='1"), 'x'.repeat(3000), '%2e%2e', '..%2F..%2Fetc', encodeURIComponent('\u0000')];
+      const ids = [
+        'nul%00id',
+        '%ED%A0%80',
+        encodeURIComponent("' OR '1'='1"),
+        'x'.repeat(3000),
+        '%2e%2e',
+        '..%2F..%2Fetc',
+        encodeURIComponent('\u0000'),
+      ];
       for (const id of ids) {
         urls.push(
           ['execution-binding', `/api/v1/jobs/${id}/state`],
@@ -349,7 +376,11 @@ describe('REST abuse', () => {
         ['execution-binding', `/api/v1/jobs/${id}/report`, '{"grant":{},"status":"SUCCEEDED"}'],
       ]);
       for (const [service, url, body] of posts) {
-        const a = await call(service, url, { method: 'POST', headers: { 'content-type': 'application/json', ...all }, body });
+        const a = await call(service, url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...all },
+          body,
+        });
         expect({ service, url: url.slice(0, 120), server_error: a.status >= 500 }).toEqual({
           service,
           url: url.slice(0, 120),

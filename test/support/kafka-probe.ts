@@ -21,7 +21,9 @@ export class KafkaProbe {
   private readonly waiters = new Set<() => void>();
 
   async start(topics: readonly string[]): Promise<void> {
-    const consumer = kafka().consumer({ groupId: `probe-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}` });
+    const consumer = kafka().consumer({
+      groupId: `probe-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
     await consumer.run({
@@ -35,7 +37,15 @@ export class KafkaProbe {
         }
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-        this.messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value, json, headers });
+        this.messages.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? null,
+          value,
+          json,
+          headers,
+        });
         for (const w of this.waiters) w();
       },
     });
@@ -50,7 +60,12 @@ export class KafkaProbe {
     return this.find(topic, (m) => (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId);
   }
 
-  waitFor(topic: string, predicate: (m: ProbedMessage) => boolean, timeoutMs = 30000, count = 1): Promise<ProbedMessage[]> {
+  waitFor(
+    topic: string,
+    predicate: (m: ProbedMessage) => boolean,
+    timeoutMs = 30000,
+    count = 1,
+  ): Promise<ProbedMessage[]> {
     return new Promise((res, rej) => {
       const check = () => {
         const hits = this.find(topic, predicate);
@@ -62,7 +77,11 @@ export class KafkaProbe {
       };
       const t = setTimeout(() => {
         this.waiters.delete(check);
-        rej(new Error(`no ${count} message(s) on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`));
+        rej(
+          new Error(
+            `no ${count} message(s) on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(check);
       check();
@@ -70,7 +89,11 @@ export class KafkaProbe {
   }
 
   waitForJob(topic: string, jobId: string, timeoutMs = 30000): Promise<ProbedMessage> {
-    return this.waitFor(topic, (m) => (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId, timeoutMs).then((h) => h[0]!);
+    return this.waitFor(
+      topic,
+      (m) => (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId,
+      timeoutMs,
+    ).then((h) => h[0]!);
   }
 
   async stop(): Promise<void> {
@@ -80,7 +103,12 @@ export class KafkaProbe {
 
 let producer: Producer | undefined;
 
-export async function publishRaw(topic: string, key: string | null, value: string | Buffer | null, headers: IHeaders = {}): Promise<void> {
+export async function publishRaw(
+  topic: string,
+  key: string | null,
+  value: string | Buffer | null,
+  headers: IHeaders = {},
+): Promise<void> {
   if (!producer) {
     producer = kafka().producer({ allowAutoTopicCreation: false });
     await producer.connect();

@@ -107,7 +107,9 @@ export async function positionGroupAtEnd(groupId: string): Promise<void> {
     await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
     await joined;
     await consumer.commitOffsets(
-      ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))),
+      ends.flatMap(({ topic, partitions }) =>
+        partitions.map((p) => ({ topic, partition: p.partition, offset: p.high })),
+      ),
     );
   } finally {
     await consumer.disconnect();
@@ -123,7 +125,10 @@ export interface ServiceHandle {
   process: ChildProcess;
   stop(): Promise<number | null>;
   kill(): Promise<void>;
-  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    predicate: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
 }
 
 export interface StartOptions {
@@ -146,23 +151,27 @@ export async function startService(name: ServiceName, opts: StartOptions): Promi
   const logDir = join(ROOT, 'test-results', 'logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = createWriteStream(join(logDir, `${groupId}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(ROOT, 'services', name, 'dist/src/main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? '/tmp',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'debug',
-      KAFKA_BROKERS,
-      KAFKA_GROUP_ID: groupId,
-      KAFKA_CLIENT_ID: groupId,
-      DATABASE_URL: opts.databaseUrl,
-      OUTBOX_POLL_MS: '100',
-      ...opts.env,
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=TimeoutNegativeWarning', join(ROOT, 'services', name, 'dist/src/main.js')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: process.env['HOME'] ?? '/tmp',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'debug',
+        KAFKA_BROKERS,
+        KAFKA_GROUP_ID: groupId,
+        KAFKA_CLIENT_ID: groupId,
+        DATABASE_URL: opts.databaseUrl,
+        OUTBOX_POLL_MS: '100',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const lines: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let buffered = '';

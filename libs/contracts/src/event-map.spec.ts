@@ -41,15 +41,27 @@ describe('event contracts', () => {
   });
 
   it('rejects globs in a job topic and unknown decisions', () => {
-    const bad = { ...exampleEvents['job.proposed'], data: { ...exampleEvents['job.proposed'].data, topic: 'job.*.read' } };
+    const bad = {
+      ...exampleEvents['job.proposed'],
+      data: { ...exampleEvents['job.proposed'].data, topic: 'job.*.read' },
+    };
     expect(parseEvent('job.proposed', JSON.stringify(bad)).ok).toBe(false);
     const d = exampleEvents['decision.made'];
-    expect(parseEvent('decision.made', JSON.stringify({ ...d, data: { ...d.data, decision: 'MAYBE' } })).ok).toBe(false);
+    expect(parseEvent('decision.made', JSON.stringify({ ...d, data: { ...d.data, decision: 'MAYBE' } })).ok).toBe(
+      false,
+    );
   });
 
   it('rejects malformed snapshot ids and hashes', () => {
     const d = exampleEvents['decision.made'];
-    expect(parseEvent('decision.made', JSON.stringify({ ...d, data: { ...d.data, policy_snapshot: 'cfg:system:policy#md5:abc' } })).ok).toBe(false);
-    expect(parseEvent('decision.made', JSON.stringify({ ...d, data: { ...d.data, job_hash: 'B'.repeat(64) } })).ok).toBe(false);
+    expect(
+      parseEvent(
+        'decision.made',
+        JSON.stringify({ ...d, data: { ...d.data, policy_snapshot: 'cfg:system:policy#md5:abc' } }),
+      ).ok,
+    ).toBe(false);
+    expect(
+      parseEvent('decision.made', JSON.stringify({ ...d, data: { ...d.data, job_hash: 'B'.repeat(64) } })).ok,
+    ).toBe(false);
   });
 });

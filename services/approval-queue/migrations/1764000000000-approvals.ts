@@ -56,15 +56,29 @@ export class Approvals1764000000000 implements MigrationInterface {
       at timestamptz NOT NULL
     )`);
     // One action per person per job, whatever the case of their id: the backstop of ALREADY_DECIDED_BY_ACTOR.
-    await q.query(`CREATE UNIQUE INDEX approval_actions_one_per_actor ON "${S}".approval_actions (job_id, lower(actor))`);
+    await q.query(
+      `CREATE UNIQUE INDEX approval_actions_one_per_actor ON "${S}".approval_actions (job_id, lower(actor))`,
+    );
     // The queue (pending, by due date, keyset on (due_at, job_id)) and its filtered variants.
-    await q.query(`CREATE INDEX approval_items_pending_due ON "${S}".approval_items (due_at, job_id) WHERE state = 'PENDING'`);
-    await q.query(`CREATE INDEX approval_items_pending_tenant ON "${S}".approval_items (tenant, due_at, job_id) WHERE state = 'PENDING'`);
-    await q.query(`CREATE INDEX approval_items_pending_topic ON "${S}".approval_items (topic, due_at, job_id) WHERE state = 'PENDING'`);
-    await q.query(`CREATE INDEX approval_items_pending_rule ON "${S}".approval_items (policy_rule_id, due_at, job_id) WHERE state = 'PENDING'`);
-    await q.query(`CREATE INDEX approval_items_pending_tags ON "${S}".approval_items USING gin (risk_tags) WHERE state = 'PENDING'`);
+    await q.query(
+      `CREATE INDEX approval_items_pending_due ON "${S}".approval_items (due_at, job_id) WHERE state = 'PENDING'`,
+    );
+    await q.query(
+      `CREATE INDEX approval_items_pending_tenant ON "${S}".approval_items (tenant, due_at, job_id) WHERE state = 'PENDING'`,
+    );
+    await q.query(
+      `CREATE INDEX approval_items_pending_topic ON "${S}".approval_items (topic, due_at, job_id) WHERE state = 'PENDING'`,
+    );
+    await q.query(
+      `CREATE INDEX approval_items_pending_rule ON "${S}".approval_items (policy_rule_id, due_at, job_id) WHERE state = 'PENDING'`,
+    );
+    await q.query(
+      `CREATE INDEX approval_items_pending_tags ON "${S}".approval_items USING gin (risk_tags) WHERE state = 'PENDING'`,
+    );
     // include_resolved=true lists every item with a decision.
-    await q.query(`CREATE INDEX approval_items_listable_due ON "${S}".approval_items (due_at, job_id) WHERE due_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX approval_items_listable_due ON "${S}".approval_items (due_at, job_id) WHERE due_at IS NOT NULL`,
+    );
     // The sweeper's two scans.
     await q.query(
       `CREATE INDEX approval_items_escalation_due ON "${S}".approval_items (escalate_at) WHERE state = 'PENDING' AND escalated_at IS NULL AND escalate_at IS NOT NULL`,
@@ -75,7 +89,9 @@ export class Approvals1764000000000 implements MigrationInterface {
       `CREATE INDEX approval_items_history ON "${S}".approval_items (tenant, agent_id, topic, resolved_at DESC)
          INCLUDE (job_id, state, resolved_by, resolved_comment) WHERE state IN ('APPROVED', 'REJECTED', 'EXPIRED')`,
     );
-    await q.query(`CREATE INDEX approval_items_resolved_at ON "${S}".approval_items (resolved_at) WHERE resolved_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX approval_items_resolved_at ON "${S}".approval_items (resolved_at) WHERE resolved_at IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -22,7 +22,14 @@ export class AppModule {
   static forRoot(env: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [BusModule.forRoot(SERVICE, env), QueueCoreModule.forRoot(env), IntakeModule, ApprovalsModule, StatsModule, SweeperModule],
+      imports: [
+        BusModule.forRoot(SERVICE, env),
+        QueueCoreModule.forRoot(env),
+        IntakeModule,
+        ApprovalsModule,
+        StatsModule,
+        SweeperModule,
+      ],
     };
   }
 }

@@ -32,12 +32,22 @@ export class QueueCoreModule {
         { provide: ApprovalMetrics, useValue: new ApprovalMetrics() },
         {
           provide: EscalationWebhook,
-          useFactory: (logger: Logger) => new EscalationWebhook(env.ESCALATION_WEBHOOK_URL, env.ESCALATION_WEBHOOK_TIMEOUT_MS, logger),
+          useFactory: (logger: Logger) =>
+            new EscalationWebhook(env.ESCALATION_WEBHOOK_URL, env.ESCALATION_WEBHOOK_TIMEOUT_MS, logger),
           inject: [BUS_LOGGER],
         },
         ApprovalsRepository,
       ],
-      exports: [QUEUE_ENV, CLOCK, DECISION_KEYS, TOKEN_VERIFIER, ApprovalEvents, ApprovalMetrics, EscalationWebhook, ApprovalsRepository],
+      exports: [
+        QUEUE_ENV,
+        CLOCK,
+        DECISION_KEYS,
+        TOKEN_VERIFIER,
+        ApprovalEvents,
+        ApprovalMetrics,
+        EscalationWebhook,
+        ApprovalsRepository,
+      ],
     };
   }
 }

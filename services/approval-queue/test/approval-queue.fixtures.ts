@@ -2,7 +2,13 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { Topics, type ApprovalRequirement, type DecisionMadeData, type DecisionMadeV1, type JobProposedV1 } from '@countersign/contracts';
+import {
+  Topics,
+  type ApprovalRequirement,
+  type DecisionMadeData,
+  type DecisionMadeV1,
+  type JobProposedV1,
+} from '@countersign/contracts';
 import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
 import { publishRaw } from '../../../test/support/kafka-probe';
 import { PG_ADMIN_URL, createTestDatabase, type TestKeys } from '../../../test/support/stack';
@@ -40,7 +46,14 @@ export function expectedEventId(...parts: string[]): string {
 export const SNAPSHOT = `cfg:system:policy#sha256:${'5'.repeat(64)}`;
 
 export function requirement(over: Partial<ApprovalRequirement> = {}): ApprovalRequirement {
-  return { approvals_required: 1, approver_roles: ['service-owner'], sla_seconds: 3600, escalate_after_seconds: null, escalation_roles: ['oncall'], ...over };
+  return {
+    approvals_required: 1,
+    approver_roles: ['service-owner'],
+    sla_seconds: 3600,
+    escalate_after_seconds: null,
+    escalation_roles: ['oncall'],
+    ...over,
+  };
 }
 
 /** A decision.made for a proposal, signed with the given PEM (the policy-decision key unless forging). */
@@ -67,7 +80,11 @@ export function signedDecision(
       job_hash: jobHash(p.data),
       constraints: {},
       approval: requirement(),
-      decision_summary: { title: p.data.summary?.title ?? 'a job', why: 'production write', next_effect: 'the change is applied' },
+      decision_summary: {
+        title: p.data.summary?.title ?? 'a job',
+        why: 'production write',
+        next_effect: 'the change is applied',
+      },
       decided_at: new Date().toISOString(),
       ...over,
     },
@@ -96,11 +113,20 @@ export interface Reply<T = Record<string, unknown>> {
 export class Api {
   constructor(private readonly base: string) {}
 
-  async request<T = Record<string, unknown>>(method: string, path: string, token?: string | null, body?: unknown): Promise<Reply<T>> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    token?: string | null,
+    body?: unknown,
+  ): Promise<Reply<T>> {
     const headers: Record<string, string> = {};
     if (token) headers['authorization'] = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
   }
@@ -118,7 +144,10 @@ export class Api {
   }
 
   /** The queue filtered by a rule id, which each spec makes unique to itself. */
-  async list(token: string, query: Record<string, string | number | boolean> = {}): Promise<Reply<{ items: QueueItemJson[]; next_cursor: string | null }>> {
+  async list(
+    token: string,
+    query: Record<string, string | number | boolean> = {},
+  ): Promise<Reply<{ items: QueueItemJson[]; next_cursor: string | null }>> {
     const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
     return this.get(`/api/v1/approvals${qs ? `?${qs}` : ''}`, token);
   }
@@ -145,7 +174,12 @@ export interface QueueItemJson {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20000, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -178,7 +212,11 @@ export class WebhookSink {
   }
 }
 
-export async function sql<T = Record<string, unknown>>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+  databaseUrl: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new Client({ connectionString: databaseUrl });
   await c.connect();
   try {

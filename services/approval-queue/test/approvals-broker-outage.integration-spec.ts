@@ -7,8 +7,27 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { ALL_TOPICS, Topics } from '@countersign/contracts';
 import { proposal } from '../../../test/support/fixtures';
-import { ROOT, freePort, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { Api, createRunDatabase, dropDatabase, expectedEventId, mintToken, policyKey, signedDecision, sleep, sql, waitUntil } from './approval-queue.fixtures';
+import {
+  ROOT,
+  freePort,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
+import {
+  Api,
+  createRunDatabase,
+  dropDatabase,
+  expectedEventId,
+  mintToken,
+  policyKey,
+  signedDecision,
+  sleep,
+  sql,
+  waitUntil,
+} from './approval-queue.fixtures';
 
 const exec = promisify(execFile);
 const KAFKA_SH = join(ROOT, 'deploy/local/kafka.sh');
@@ -46,12 +65,26 @@ describe('approval-queue outbox during a broker outage', () => {
     let controller = await freePort();
     while (controller === port) controller = await freePort();
     brokers = `127.0.0.1:${port}`;
-    env = { ...process.env, KAFKA_STATE_DIR: join(tmp, 'state'), KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controller), KAFKA_SECURE: '0' };
+    env = {
+      ...process.env,
+      KAFKA_STATE_DIR: join(tmp, 'state'),
+      KAFKA_PORT: String(port),
+      KAFKA_CONTROLLER_PORT: String(controller),
+      KAFKA_SECURE: '0',
+    };
     await broker('start');
-    kafka = new Kafka({ clientId: 'outage-spec', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+    kafka = new Kafka({
+      clientId: 'outage-spec',
+      brokers: [brokers],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10 },
+    });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: ALL_TOPICS.map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: ALL_TOPICS.map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })),
+    });
     await admin.disconnect();
     producer = kafka.producer();
     await producer.connect();
@@ -60,7 +93,10 @@ describe('approval-queue outbox during a broker outage', () => {
     await consumer.subscribe({ topics: [Topics.ApprovalResolved], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        resolved.push({ key: message.key?.toString() ?? null, value: JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown> });
+        resolved.push({
+          key: message.key?.toString() ?? null,
+          value: JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown>,
+        });
       },
     });
     keys = makeTestKeys();
@@ -88,7 +124,11 @@ describe('approval-queue outbox during a broker outage', () => {
     await producer.send({ topic: Topics.DecisionMade, messages: [{ key: p.data.job_id, value: JSON.stringify(d) }] });
     const api = new Api(svc.url);
     const token = mintToken(keys.jwtSecret, { sub: `bob-${run}`, roles: ['service-owner'] });
-    await waitUntil('item listed', async () => (await api.list(token)).body.items?.some((i) => i.job.id === p.data.job_id && i.proposal_received), 30_000);
+    await waitUntil(
+      'item listed',
+      async () => (await api.list(token)).body.items?.some((i) => i.job.id === p.data.job_id && i.proposal_received),
+      30_000,
+    );
 
     await producer.disconnect();
     await consumer.disconnect();
@@ -108,21 +148,34 @@ describe('approval-queue outbox during a broker outage', () => {
     await consumer.subscribe({ topics: [Topics.ApprovalResolved], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        resolved.push({ key: message.key?.toString() ?? null, value: JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown> });
+        resolved.push({
+          key: message.key?.toString() ?? null,
+          value: JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown>,
+        });
       },
     });
-    await waitUntil('approval.resolved after the outage', async () => resolved.some((m) => m.key === p.data.job_id), 120_000, 250);
+    await waitUntil(
+      'approval.resolved after the outage',
+      async () => resolved.some((m) => m.key === p.data.job_id),
+      120_000,
+      250,
+    );
     await sleep(3000);
     const events = resolved.filter((m) => m.key === p.data.job_id);
     expect(events).toHaveLength(1);
     expect(events[0]?.value).toMatchObject({
       event_id: expectedEventId(Topics.ApprovalResolved, p.data.job_id),
-      data: { resolution: 'APPROVED', resolved_by: `bob-${run}`, approvals: [{ reason: 'approved during the outage' }] },
+      data: {
+        resolution: 'APPROVED',
+        resolved_by: `bob-${run}`,
+        approvals: [{ reason: 'approved during the outage' }],
+      },
     });
-    const published = await sql(dbUrl, `SELECT published_at FROM approval_queue.outbox WHERE key = $1`, [p.data.job_id]);
+    const published = await sql(dbUrl, `SELECT published_at FROM approval_queue.outbox WHERE key = $1`, [
+      p.data.job_id,
+    ]);
     expect(published).toHaveLength(1);
     expect(published[0]?.['published_at']).not.toBeNull();
     await waitUntil('ready again', async () => (await fetch(`${svc.url}/readyz`)).status === 200, 60_000, 500);
   }, 400_000);
-
 });

@@ -33,7 +33,10 @@ describe('approval-queue across restarts and replicas', () => {
   const run = randomUUID().slice(0, 8);
 
   const start = async () => {
-    const s = await startService('approval-queue', { databaseUrl: db, env: { ...keyEnv(keys), SWEEP_INTERVAL_MS: '200' } });
+    const s = await startService('approval-queue', {
+      databaseUrl: db,
+      env: { ...keyEnv(keys), SWEEP_INTERVAL_MS: '200' },
+    });
     started.push(s);
     return s;
   };
@@ -42,7 +45,12 @@ describe('approval-queue across restarts and replicas', () => {
   async function openItem(svc: ServiceHandle, approvalsRequired: number, slaSeconds: number) {
     const p = proposal({ job_id: `job-${run}-${randomUUID().slice(0, 8)}` });
     await publishProposal(p);
-    await publishDecision(signedDecision(policyKey(keys), p, { policy_rule_id: `rule-${run}`, approval: requirement({ approvals_required: approvalsRequired, sla_seconds: slaSeconds }) }));
+    await publishDecision(
+      signedDecision(policyKey(keys), p, {
+        policy_rule_id: `rule-${run}`,
+        approval: requirement({ approvals_required: approvalsRequired, sla_seconds: slaSeconds }),
+      }),
+    );
     const api = new Api(svc.url);
     await waitUntil('item with its proposal', async () => {
       const r = await api.list(token('seer'), { rule_id: `rule-${run}` });
@@ -72,10 +80,17 @@ describe('approval-queue across restarts and replicas', () => {
 
     const second = await start();
     const list = await new Api(second.url).list(token('seer'), { rule_id: `rule-${run}` });
-    expect(list.body.items.find((i) => i.job.id === id)).toMatchObject({ job: { state: 'PENDING' }, approvals: [{ actor: `bob-${run}` }] });
+    expect(list.body.items.find((i) => i.job.id === id)).toMatchObject({
+      job: { state: 'PENDING' },
+      approvals: [{ actor: `bob-${run}` }],
+    });
 
     const ev = await probe.waitForJob(Topics.ApprovalResolved, id, 40000);
-    expect(ev.json?.['data']).toMatchObject({ resolution: 'EXPIRED', resolved_by: 'system:sla', approvals: [{ actor: `bob-${run}` }] });
+    expect(ev.json?.['data']).toMatchObject({
+      resolution: 'EXPIRED',
+      resolved_by: 'system:sla',
+      approvals: [{ actor: `bob-${run}` }],
+    });
     await sleep(1500);
     expect(probe.forJob(Topics.ApprovalResolved, id)).toHaveLength(1);
     await second.stop();
@@ -121,9 +136,13 @@ describe('approval-queue across restarts and replicas', () => {
     // At-least-once on the wire: if the kill fell between the broker's ack and marking the row
     // published, the restarted relay sends it again with the same event id, which consumers dedupe.
     const copies = probe.forJob(Topics.ApprovalResolved, id);
-    expect(new Set(copies.map((c) => c.json?.['event_id']))).toEqual(new Set([expectedEventId(Topics.ApprovalResolved, id)]));
+    expect(new Set(copies.map((c) => c.json?.['event_id']))).toEqual(
+      new Set([expectedEventId(Topics.ApprovalResolved, id)]),
+    );
     expect(copies.length).toBeLessThanOrEqual(2);
-    expect(await sql(db, `SELECT count(*)::int AS n FROM approval_queue.outbox WHERE key = $1`, [id])).toEqual([{ n: 1 }]);
+    expect(await sql(db, `SELECT count(*)::int AS n FROM approval_queue.outbox WHERE key = $1`, [id])).toEqual([
+      { n: 1 },
+    ]);
   });
 
   it('expires each item once when two replicas sweep the same database', async () => {
@@ -132,7 +151,12 @@ describe('approval-queue across restarts and replicas', () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const p = proposal({ job_id: `job-${run}-rep-${i}` });
-      await publishDecision(signedDecision(policyKey(keys), p, { policy_rule_id: `rule-${run}`, approval: requirement({ sla_seconds: 2 }) }));
+      await publishDecision(
+        signedDecision(policyKey(keys), p, {
+          policy_rule_id: `rule-${run}`,
+          approval: requirement({ sla_seconds: 2 }),
+        }),
+      );
       ids.push(p.data.job_id);
     }
     await Promise.all(ids.map((id) => probe.waitForJob(Topics.ApprovalResolved, id, 30000)));
@@ -141,9 +165,17 @@ describe('approval-queue across restarts and replicas', () => {
     // Every replica still running on this database (the two new ones and those restarted above) sweeps it.
     expect(a.process.exitCode).toBeNull();
     expect(b.process.exitCode).toBeNull();
-    const rows = await sql<{ n: number }>(db, `SELECT count(*)::int AS n FROM approval_queue.outbox WHERE key = ANY($1::text[])`, [ids]);
+    const rows = await sql<{ n: number }>(
+      db,
+      `SELECT count(*)::int AS n FROM approval_queue.outbox WHERE key = ANY($1::text[])`,
+      [ids],
+    );
     expect(rows).toEqual([{ n: 20 }]);
-    const states = await sql<{ state: string; n: number }>(db, `SELECT state, count(*)::int AS n FROM approval_queue.approval_items WHERE job_id = ANY($1::text[]) GROUP BY state`, [ids]);
+    const states = await sql<{ state: string; n: number }>(
+      db,
+      `SELECT state, count(*)::int AS n FROM approval_queue.approval_items WHERE job_id = ANY($1::text[]) GROUP BY state`,
+      [ids],
+    );
     expect(states).toEqual([{ state: 'EXPIRED', n: 20 }]);
   });
 });

@@ -36,7 +36,8 @@ describe('approval-queue', () => {
   const webhook = new WebhookSink();
   const run = randomUUID().slice(0, 8);
 
-  const token = (sub: string, roles: string[] = ['service-owner'], extra: Record<string, unknown> = {}) => mintToken(keys.jwtSecret, { sub, roles, ...extra });
+  const token = (sub: string, roles: string[] = ['service-owner'], extra: Record<string, unknown> = {}) =>
+    mintToken(keys.jwtSecret, { sub, roles, ...extra });
   const owner = () => token(`owner-${run}@acme.test`);
   /** Sees every item the specs make (all their roles, every tenant); never acts. */
   const seer = () => token(`seer-${run}`, ['service-owner', 'finance', 'approver']);
@@ -86,10 +87,20 @@ describe('approval-queue', () => {
     db = await createRunDatabase('approval_queue');
     keys = makeTestKeys();
     const hook = await webhook.start();
-    await probe.start([Topics.ApprovalResolved, Topics.ApprovalEscalated, dlqTopic(Topics.DecisionMade), dlqTopic(Topics.JobProposed)]);
+    await probe.start([
+      Topics.ApprovalResolved,
+      Topics.ApprovalEscalated,
+      dlqTopic(Topics.DecisionMade),
+      dlqTopic(Topics.JobProposed),
+    ]);
     svc = await startService('approval-queue', {
       databaseUrl: db,
-      env: { ...keyEnv(keys), SWEEP_INTERVAL_MS: '200', ESCALATION_WEBHOOK_URL: hook, ESCALATION_WEBHOOK_TIMEOUT_MS: '2000' },
+      env: {
+        ...keyEnv(keys),
+        SWEEP_INTERVAL_MS: '200',
+        ESCALATION_WEBHOOK_URL: hook,
+        ESCALATION_WEBHOOK_TIMEOUT_MS: '2000',
+      },
     });
     api = new Api(svc.url);
   }, 120000);
@@ -105,7 +116,10 @@ describe('approval-queue', () => {
   describe('intake', () => {
     it('turns a proposal then its REQUIRE_APPROVAL decision into one pending item, payload redacted', async () => {
       const { p, d, item } = await openItem({
-        data: { payload: { key: 'db.url', credentials: { Password: 'hunter2', user: 'svc' }, items: [{ api_key: 'k' }] }, risk_tags: ['prod', 'write'] },
+        data: {
+          payload: { key: 'db.url', credentials: { Password: 'hunter2', user: 'svc' }, items: [{ api_key: 'k' }] },
+          risk_tags: ['prod', 'write'],
+        },
       });
       expect(item).toMatchObject({
         job: { id: p.data.job_id, state: 'PENDING' },
@@ -115,7 +129,11 @@ describe('approval-queue', () => {
         risk_tags: ['prod', 'write'],
         requested_by: p.data.requested_by,
         proposal_received: true,
-        payload: { key: 'db.url', credentials: { Password: '[REDACTED]', user: 'svc' }, items: [{ api_key: '[REDACTED]' }] },
+        payload: {
+          key: 'db.url',
+          credentials: { Password: '[REDACTED]', user: 'svc' },
+          items: [{ api_key: '[REDACTED]' }],
+        },
         redacted_fields: ['credentials.Password', 'items[0].api_key'],
         decision: 'REQUIRE_APPROVAL',
         policy_snapshot: d.data.policy_snapshot,
@@ -132,7 +150,9 @@ describe('approval-queue', () => {
         history: [],
       });
       expect(Date.parse(item.due_at) - Date.parse(d.data.decided_at)).toBe(3600 * 1000);
-      const stored = await sql(db, `SELECT payload::text AS p FROM approval_queue.approval_items WHERE job_id = $1`, [p.data.job_id]);
+      const stored = await sql(db, `SELECT payload::text AS p FROM approval_queue.approval_items WHERE job_id = $1`, [
+        p.data.job_id,
+      ]);
       expect(stored[0]?.['p']).not.toContain('hunter2');
     });
 
@@ -147,16 +167,28 @@ describe('approval-queue', () => {
       const ready = await waitForItem(p.data.job_id, true);
       expect(ready).toMatchObject({ requested_by: p.data.requested_by, job_hash: d.data.job_hash });
       const ok = await api.approve(p.data.job_id, token(`bob-${run}`));
-      expect(ok).toMatchObject({ status: 200, body: { job: { state: 'APPROVED' }, resolution: 'APPROVED', resolved_by: `bob-${run}` } });
+      expect(ok).toMatchObject({
+        status: 200,
+        body: { job: { state: 'APPROVED' }, resolution: 'APPROVED', resolved_by: `bob-${run}` },
+      });
     });
 
     it('opens one item however often the decision is delivered, and keeps the first decision', async () => {
       const { p, d } = await openItem();
       await publishDecision(d);
-      await publishDecision(signedDecision(policyKey(keys), p, { policy_rule_id: `rule-${run}`, approval: requirement({ sla_seconds: 5 }) }));
+      await publishDecision(
+        signedDecision(policyKey(keys), p, {
+          policy_rule_id: `rule-${run}`,
+          approval: requirement({ sla_seconds: 5 }),
+        }),
+      );
       await publishProposal(p);
       await sleep(1500);
-      const rows = await sql(db, `SELECT due_at, decision_event_id FROM approval_queue.approval_items WHERE job_id = $1`, [p.data.job_id]);
+      const rows = await sql(
+        db,
+        `SELECT due_at, decision_event_id FROM approval_queue.approval_items WHERE job_id = $1`,
+        [p.data.job_id],
+      );
       expect(rows).toHaveLength(1);
       expect(rows[0]?.['decision_event_id']).toBe(d.event_id);
       const r = await api.list(owner(), { rule_id: `rule-${run}`, limit: 200 });
@@ -171,7 +203,9 @@ describe('approval-queue', () => {
       await publishDecision(signedDecision('', q, { policy_rule_id: `rule-${run}` }, { unsigned: true }));
       const dlq = await probe.waitFor(
         dlqTopic(Topics.DecisionMade),
-        (m) => (m.json?.['key'] === p.data.job_id || m.json?.['key'] === q.data.job_id) && m.json?.['consumer'] === 'approval-queue',
+        (m) =>
+          (m.json?.['key'] === p.data.job_id || m.json?.['key'] === q.data.job_id) &&
+          m.json?.['consumer'] === 'approval-queue',
         30000,
         2,
       );
@@ -185,18 +219,34 @@ describe('approval-queue', () => {
 
     it('refuses a proposal that does not match the decided job hash, and keeps waiting for the right one', async () => {
       const { p } = await openItem({ order: 'decision-only' });
-      const tampered = { ...p, event_id: randomUUID(), data: { ...p.data, payload: { key: 'something-else' }, requested_by: 'mallory' } };
+      const tampered = {
+        ...p,
+        event_id: randomUUID(),
+        data: { ...p.data, payload: { key: 'something-else' }, requested_by: 'mallory' },
+      };
       await publishProposal(tampered);
-      await probe.waitFor(dlqTopic(Topics.JobProposed), (m) => m.json?.['key'] === p.data.job_id && m.json?.['consumer'] === 'approval-queue');
-      expect((await api.approve(p.data.job_id, token(`bob-${run}`))).body).toMatchObject({ error: { code: 'PROPOSAL_PENDING' } });
+      await probe.waitFor(
+        dlqTopic(Topics.JobProposed),
+        (m) => m.json?.['key'] === p.data.job_id && m.json?.['consumer'] === 'approval-queue',
+      );
+      expect((await api.approve(p.data.job_id, token(`bob-${run}`))).body).toMatchObject({
+        error: { code: 'PROPOSAL_PENDING' },
+      });
     });
 
     it('records decisions that need no approval for the decisions endpoint, but does not list them', async () => {
       const p = proposal({ job_id: `job-${run}-allow` });
       await publishProposal(p);
-      await publishDecision(signedDecision(policyKey(keys), p, { decision: 'ALLOW', approval: null, policy_rule_id: `rule-${run}` }));
+      await publishDecision(
+        signedDecision(policyKey(keys), p, { decision: 'ALLOW', approval: null, policy_rule_id: `rule-${run}` }),
+      );
       const decisions = await waitForDecision(p.data.job_id);
-      expect(decisions).toMatchObject({ state: 'NOT_REQUIRED', decision: { decision: 'ALLOW' }, approvals: [], resolution: null });
+      expect(decisions).toMatchObject({
+        state: 'NOT_REQUIRED',
+        decision: { decision: 'ALLOW' },
+        approvals: [],
+        resolution: null,
+      });
       const r = await api.list(owner(), { rule_id: `rule-${run}`, include_resolved: true, limit: 200 });
       expect(r.body.items.some((i) => i.job.id === p.data.job_id)).toBe(false);
       expect((await api.approve(p.data.job_id, token(`bob-${run}`))).status).toBe(404);
@@ -209,7 +259,11 @@ describe('approval-queue', () => {
       const expired = mintToken(keys.jwtSecret, { sub: 'x', roles: ['service-owner'] }, -60);
       const roleless = mintToken(keys.jwtSecret, { sub: 'x' });
       for (const t of [null, 'garbage', foreign, expired, roleless]) {
-        for (const r of [await api.list(t as string), await api.approve('job-x', t as string), await api.get('/api/v1/jobs/job-x/decisions', t)]) {
+        for (const r of [
+          await api.list(t as string),
+          await api.approve('job-x', t as string),
+          await api.get('/api/v1/jobs/job-x/decisions', t),
+        ]) {
           expect(r).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });
         }
       }
@@ -223,9 +277,18 @@ describe('approval-queue', () => {
     });
 
     it('answers 404 NOT_FOUND for an unknown job', async () => {
-      expect(await api.approve(`nope-${run}`, owner())).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-      expect(await api.reject(`nope-${run}`, owner(), { reason: 'x' })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-      expect(await api.get(`/api/v1/jobs/nope-${run}/decisions`, owner())).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+      expect(await api.approve(`nope-${run}`, owner())).toMatchObject({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND' } },
+      });
+      expect(await api.reject(`nope-${run}`, owner(), { reason: 'x' })).toMatchObject({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND' } },
+      });
+      expect(await api.get(`/api/v1/jobs/nope-${run}/decisions`, owner())).toMatchObject({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND' } },
+      });
     });
 
     it('answers 400 INVALID_REQUEST naming the field', async () => {
@@ -248,7 +311,11 @@ describe('approval-queue', () => {
       ];
       for (const [req, field] of cases) {
         const r = await req;
-        expect({ field, status: r.status, code: (r.body['error'] as { code?: string })?.code }).toEqual({ field, status: 400, code: 'INVALID_REQUEST' });
+        expect({ field, status: r.status, code: (r.body['error'] as { code?: string })?.code }).toEqual({
+          field,
+          status: 400,
+          code: 'INVALID_REQUEST',
+        });
         expect((r.body['error'] as { field?: string }).field).toBe(field);
       }
       // Nothing was recorded by the refused requests.
@@ -258,9 +325,15 @@ describe('approval-queue', () => {
     it('redacts secrets in reason and note before storing and emitting them', async () => {
       const { p } = await openItem();
       const jwt = mintToken('whatever-secret-whatever-secret-1234', { sub: 'x', roles: [] });
-      const r = await api.reject(p.data.job_id, owner(), { reason: `token leaked: Bearer ${jwt}`, note: 'db password=hunter2 and AKIAIOSFODNN7EXAMPLE' });
+      const r = await api.reject(p.data.job_id, owner(), {
+        reason: `token leaked: Bearer ${jwt}`,
+        note: 'db password=hunter2 and AKIAIOSFODNN7EXAMPLE',
+      });
       expect(r.status).toBe(200);
-      expect(r.body['action']).toMatchObject({ reason: 'token leaked: Bearer [REDACTED]', note: 'db password=[REDACTED] and [REDACTED]' });
+      expect(r.body['action']).toMatchObject({
+        reason: 'token leaked: Bearer [REDACTED]',
+        note: 'db password=[REDACTED] and [REDACTED]',
+      });
       const ev = await probe.waitForJob(Topics.ApprovalResolved, p.data.job_id);
       expect(ev.value).not.toContain('hunter2');
       expect(ev.value).not.toContain(jwt);
@@ -279,7 +352,10 @@ describe('approval-queue', () => {
       const { p } = await openItem();
       const r = await api.approve(p.data.job_id, token(`bob-${run}`, ['service-owner'], { tenants: ['globex'] }));
       expect(r).toMatchObject({ status: 403, body: { error: { code: 'TENANT_NOT_ALLOWED' } } });
-      const d = await api.get(`/api/v1/jobs/${p.data.job_id}/decisions`, token(`bob-${run}`, ['service-owner'], { tenants: ['globex'] }));
+      const d = await api.get(
+        `/api/v1/jobs/${p.data.job_id}/decisions`,
+        token(`bob-${run}`, ['service-owner'], { tenants: ['globex'] }),
+      );
       expect(d).toMatchObject({ status: 403, body: { error: { code: 'TENANT_NOT_ALLOWED' } } });
     });
 
@@ -290,7 +366,9 @@ describe('approval-queue', () => {
     });
 
     it('records the first of the actor roles that the item accepts, and the token subject as actor', async () => {
-      const { p } = await openItem({ decision: { approval: requirement({ approver_roles: ['finance', 'service-owner'] }) } });
+      const { p } = await openItem({
+        decision: { approval: requirement({ approver_roles: ['finance', 'service-owner'] }) },
+      });
       const r = await api.approve(p.data.job_id, token(`carol-${run}`, ['sre', 'service-owner', 'finance']));
       expect(r.status).toBe(200);
       expect(r.body['action']).toMatchObject({ actor: `carol-${run}`, role: 'service-owner', action: 'approve' });
@@ -299,9 +377,18 @@ describe('approval-queue', () => {
     it('routes the queue by role and tenant, and filters by tenant, topic, risk tag, role and rule', async () => {
       const rule = `rule-${run}`;
       const topic = `job.route.${run}`;
-      const fin = await openItem({ data: { tenant: 'acme', topic, risk_tags: ['money'] }, decision: { approval: requirement({ approver_roles: ['finance'] }) } });
-      const ops = await openItem({ data: { tenant: 'globex', topic, risk_tags: ['prod'] }, decision: { tenant: 'globex', approval: requirement({ approver_roles: ['service-owner'] }) } });
-      const any = await openItem({ data: { tenant: 'acme', topic, risk_tags: ['prod', 'money'] }, decision: { approval: requirement({ approver_roles: [] }) } });
+      const fin = await openItem({
+        data: { tenant: 'acme', topic, risk_tags: ['money'] },
+        decision: { approval: requirement({ approver_roles: ['finance'] }) },
+      });
+      const ops = await openItem({
+        data: { tenant: 'globex', topic, risk_tags: ['prod'] },
+        decision: { tenant: 'globex', approval: requirement({ approver_roles: ['service-owner'] }) },
+      });
+      const any = await openItem({
+        data: { tenant: 'acme', topic, risk_tags: ['prod', 'money'] },
+        decision: { approval: requirement({ approver_roles: [] }) },
+      });
       const ids = async (t: string, q: Record<string, string> = {}) =>
         (await api.list(t, { rule_id: rule, topic, ...q })).body.items.map((i) => i.job.id).sort();
       const sorted = (...xs: { p: { data: { job_id: string } } }[]) => xs.map((x) => x.p.data.job_id).sort();
@@ -312,7 +399,9 @@ describe('approval-queue', () => {
       expect(await ids(token('a', ['approver']))).toEqual(sorted(any));
       expect(await ids(token('u', ['auditor']))).toEqual([]);
       expect(await ids(token('o', ['service-owner', 'approver'], { tenants: ['acme'] }))).toEqual(sorted(any));
-      expect(await ids(token('x', ['finance', 'service-owner', 'approver'], { tenants: ['acme', 'globex'] }))).toEqual(sorted(fin, ops, any));
+      expect(await ids(token('x', ['finance', 'service-owner', 'approver'], { tenants: ['acme', 'globex'] }))).toEqual(
+        sorted(fin, ops, any),
+      );
       expect(await ids(token('n', []))).toEqual([]);
       // No tenants claim: no tenant.
       expect(await ids(token('t', ['finance', 'service-owner', 'approver'], { tenants: undefined }))).toEqual([]);
@@ -330,11 +419,20 @@ describe('approval-queue', () => {
       const { p, d } = await openItem({ decision: { approval: requirement({ approvals_required: 2 }) } });
       const id = p.data.job_id;
       const first = await api.approve(id, token(`bob-${run}`), { reason: 'checked the diff', note: 'CHG-1' });
-      expect(first).toMatchObject({ status: 200, body: { job: { state: 'PENDING' }, resolution: null, approvals_required: 2 } });
-      expect(await api.approve(id, token(`BOB-${run}`))).toMatchObject({ status: 409, body: { error: { code: 'ALREADY_DECIDED_BY_ACTOR' } } });
+      expect(first).toMatchObject({
+        status: 200,
+        body: { job: { state: 'PENDING' }, resolution: null, approvals_required: 2 },
+      });
+      expect(await api.approve(id, token(`BOB-${run}`))).toMatchObject({
+        status: 409,
+        body: { error: { code: 'ALREADY_DECIDED_BY_ACTOR' } },
+      });
       expect((await waitForItem(id)).approvals).toHaveLength(1);
       const second = await api.approve(id, token(`carol-${run}`), { reason: 'ok by me' });
-      expect(second).toMatchObject({ status: 200, body: { job: { state: 'APPROVED' }, resolution: 'APPROVED', resolved_by: `carol-${run}` } });
+      expect(second).toMatchObject({
+        status: 200,
+        body: { job: { state: 'APPROVED' }, resolution: 'APPROVED', resolved_by: `carol-${run}` },
+      });
 
       const ev = await probe.waitForJob(Topics.ApprovalResolved, id);
       const event = ev.json as { event_id: string; producer: string; data: Record<string, unknown> };
@@ -349,8 +447,22 @@ describe('approval-queue', () => {
         resolved_by: `carol-${run}`,
         resolved_comment: 'ok by me',
         approvals: [
-          { actor: `bob-${run}`, role: 'service-owner', action: 'approve', reason: 'checked the diff', note: 'CHG-1', at: expect.any(String) },
-          { actor: `carol-${run}`, role: 'service-owner', action: 'approve', reason: 'ok by me', note: null, at: expect.any(String) },
+          {
+            actor: `bob-${run}`,
+            role: 'service-owner',
+            action: 'approve',
+            reason: 'checked the diff',
+            note: 'CHG-1',
+            at: expect.any(String),
+          },
+          {
+            actor: `carol-${run}`,
+            role: 'service-owner',
+            action: 'approve',
+            reason: 'ok by me',
+            note: null,
+            at: expect.any(String),
+          },
         ],
       });
       expect(ev.key).toBe(id);
@@ -370,11 +482,23 @@ describe('approval-queue', () => {
       const id = p.data.job_id;
       expect((await api.approve(id, token(`bob-${run}`))).status).toBe(200);
       const rej = await api.reject(id, token(`dave-${run}`), { reason: 'Too risky on a Friday' });
-      expect(rej).toMatchObject({ status: 200, body: { resolution: 'REJECTED', resolved_by: `dave-${run}`, resolved_comment: 'Too risky on a Friday' } });
+      expect(rej).toMatchObject({
+        status: 200,
+        body: { resolution: 'REJECTED', resolved_by: `dave-${run}`, resolved_comment: 'Too risky on a Friday' },
+      });
       const late = await api.approve(id, token(`erin-${run}`));
       expect(late).toMatchObject({
         status: 409,
-        body: { error: { code: 'ALREADY_RESOLVED', resolution: { resolution: 'REJECTED', resolved_by: `dave-${run}`, resolved_comment: 'Too risky on a Friday' } } },
+        body: {
+          error: {
+            code: 'ALREADY_RESOLVED',
+            resolution: {
+              resolution: 'REJECTED',
+              resolved_by: `dave-${run}`,
+              resolved_comment: 'Too risky on a Friday',
+            },
+          },
+        },
       });
       const ev = await probe.waitForJob(Topics.ApprovalResolved, id);
       expect((ev.json?.['data'] as { resolution: string }).resolution).toBe('REJECTED');
@@ -383,31 +507,55 @@ describe('approval-queue', () => {
     it('lets exactly two of ten racing approvals through on a two-approval item, with one approval.resolved', async () => {
       const { p } = await openItem({ decision: { approval: requirement({ approvals_required: 2 }) } });
       const id = p.data.job_id;
-      const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => api.approve(id, token(`racer-${i}-${run}`))));
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => api.approve(id, token(`racer-${i}-${run}`))),
+      );
       const ok = replies.filter((r) => r.status === 200);
       expect(ok).toHaveLength(2);
-      expect(replies.filter((r) => r.status === 409).map((r) => (r.body['error'] as { code: string }).code)).toEqual(Array(8).fill('ALREADY_RESOLVED'));
+      expect(replies.filter((r) => r.status === 409).map((r) => (r.body['error'] as { code: string }).code)).toEqual(
+        Array(8).fill('ALREADY_RESOLVED'),
+      );
       expect(ok.filter((r) => r.body['resolution'] === 'APPROVED')).toHaveLength(1);
       await probe.waitForJob(Topics.ApprovalResolved, id);
       await sleep(1500);
       const events = probe.forJob(Topics.ApprovalResolved, id);
       expect(events).toHaveLength(1);
       expect((events[0]?.json?.['data'] as { approvals: unknown[] }).approvals).toHaveLength(2);
-      const outbox = await sql(db, `SELECT published_at FROM approval_queue.outbox WHERE topic = $1 AND key = $2`, [Topics.ApprovalResolved, id]);
+      const outbox = await sql(db, `SELECT published_at FROM approval_queue.outbox WHERE topic = $1 AND key = $2`, [
+        Topics.ApprovalResolved,
+        id,
+      ]);
       expect(outbox).toHaveLength(1);
       expect(outbox[0]?.['published_at']).not.toBeNull();
     });
 
     it('escalates once at escalate_after (event and webhook) and expires at the SLA, failing closed', async () => {
       const { p } = await openItem({
-        decision: { approval: requirement({ approvals_required: 2, sla_seconds: 3, escalate_after_seconds: 1, escalation_roles: ['oncall'] }) },
+        decision: {
+          approval: requirement({
+            approvals_required: 2,
+            sla_seconds: 3,
+            escalate_after_seconds: 1,
+            escalation_roles: ['oncall'],
+          }),
+        },
       });
       const id = p.data.job_id;
       expect((await api.approve(id, token(`bob-${run}`))).status).toBe(200);
       const esc = await probe.waitForJob(Topics.ApprovalEscalated, id, 10000);
-      expect(esc.json?.['data']).toMatchObject({ job_id: id, tenant: 'acme', escalation_roles: ['oncall'], approvals_so_far: 1, approvals_required: 2 });
+      expect(esc.json?.['data']).toMatchObject({
+        job_id: id,
+        tenant: 'acme',
+        escalation_roles: ['oncall'],
+        approvals_so_far: 1,
+        approvals_required: 2,
+      });
       const expired = await probe.waitForJob(Topics.ApprovalResolved, id, 10000);
-      expect(expired.json?.['data']).toMatchObject({ resolution: 'EXPIRED', resolved_by: 'system:sla', approvals: [{ actor: `bob-${run}` }] });
+      expect(expired.json?.['data']).toMatchObject({
+        resolution: 'EXPIRED',
+        resolved_by: 'system:sla',
+        approvals: [{ actor: `bob-${run}` }],
+      });
       expect(await api.approve(id, token(`carol-${run}`))).toMatchObject({
         status: 409,
         body: { error: { code: 'ALREADY_RESOLVED', resolution: { resolution: 'EXPIRED', resolved_by: 'system:sla' } } },
@@ -437,12 +585,17 @@ describe('approval-queue', () => {
     it('pages through the queue in due order with an opaque cursor', async () => {
       const topic = `job.page.${run}`;
       const made = [];
-      for (const sla of [500, 100, 400, 200, 300]) made.push(await openItem({ data: { topic }, decision: { approval: requirement({ sla_seconds: sla }) } }));
+      for (const sla of [500, 100, 400, 200, 300])
+        made.push(await openItem({ data: { topic }, decision: { approval: requirement({ sla_seconds: sla }) } }));
       const seen: QueueItemJson[] = [];
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const r: Awaited<ReturnType<Api['list']>> = await api.list(owner(), { topic, limit: 2, ...(cursor ? { cursor } : {}) });
+        const r: Awaited<ReturnType<Api['list']>> = await api.list(owner(), {
+          topic,
+          limit: 2,
+          ...(cursor ? { cursor } : {}),
+        });
         expect(r.status).toBe(200);
         seen.push(...r.body.items);
         cursor = r.body.next_cursor;
@@ -468,7 +621,12 @@ describe('approval-queue', () => {
       const item = await waitForItem(p.data.job_id);
       expect(item.history).toHaveLength(5);
       expect(item.history.map((h) => h.job_id)).toEqual(done.slice(1).reverse());
-      expect(item.history[0]).toMatchObject({ resolution: 'REJECTED', actor: `dave-${run}`, reason: 'no 5', at: expect.any(String) });
+      expect(item.history[0]).toMatchObject({
+        resolution: 'REJECTED',
+        actor: `dave-${run}`,
+        reason: 'no 5',
+        at: expect.any(String),
+      });
       expect(item.history[1]).toMatchObject({ resolution: 'APPROVED', actor: `bob-${run}` });
       expect((await waitForItem(other.p.data.job_id)).history).toEqual([]);
     });
@@ -494,9 +652,16 @@ describe('approval-queue', () => {
         time_to_decision_seconds: { median: expect.any(Number), p90: expect.any(Number) },
       });
       const tier = [...data.risk_tags].sort().join('+');
-      expect((r.body['by_tier'] as { tier: string }[]).find((g) => g.tier === tier)).toMatchObject({ resolutions: { APPROVED: 1, REJECTED: 2, EXPIRED: 1 } });
-      expect(r.body['top_rejection_reasons']).toEqual(expect.arrayContaining([{ reason: 'missing rollback plan', count: 2 }]));
-      expect(r.body['overall']).toMatchObject({ resolutions: { APPROVED: expect.any(Number) }, time_to_decision_seconds: { median: expect.any(Number) } });
+      expect((r.body['by_tier'] as { tier: string }[]).find((g) => g.tier === tier)).toMatchObject({
+        resolutions: { APPROVED: 1, REJECTED: 2, EXPIRED: 1 },
+      });
+      expect(r.body['top_rejection_reasons']).toEqual(
+        expect.arrayContaining([{ reason: 'missing rollback plan', count: 2 }]),
+      );
+      expect(r.body['overall']).toMatchObject({
+        resolutions: { APPROVED: expect.any(Number) },
+        time_to_decision_seconds: { median: expect.any(Number) },
+      });
       expect(r.body['pending']).toMatchObject({ count: expect.any(Number), overdue: expect.any(Number) });
     });
 

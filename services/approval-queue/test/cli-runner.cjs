@@ -7,9 +7,11 @@ const { Command, CommanderError } = require('commander');
 const dist = join(__dirname, '../../../libs/cli/dist');
 const { CliError } = require(join(dist, 'cli-context.js'));
 const ctx = { io: { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }, exitCode: 0 };
-const program = new Command('countersign')
-  .exitOverride()
-  .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr, outputError: (s, write) => write(`countersign: ${s.replace(/^error: /, '')}`) });
+const program = new Command('countersign').exitOverride().configureOutput({
+  writeOut: ctx.io.stdout,
+  writeErr: ctx.io.stderr,
+  outputError: (s, write) => write(`countersign: ${s.replace(/^error: /, '')}`),
+});
 require(join(dist, 'commands/token.command.js')).register(program, ctx);
 require(join(dist, 'commands/approvals.command.js')).register(program, ctx);
 

@@ -4,8 +4,26 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher } from '../../../test/support/kafka-probe';
-import { ROOT, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { Api, createRunDatabase, dropDatabase, mintToken, policyKey, publishDecision, publishProposal, requirement, signedDecision, waitUntil } from './approval-queue.fixtures';
+import {
+  ROOT,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
+import {
+  Api,
+  createRunDatabase,
+  dropDatabase,
+  mintToken,
+  policyKey,
+  publishDecision,
+  publishProposal,
+  requirement,
+  signedDecision,
+  waitUntil,
+} from './approval-queue.fixtures';
 
 interface CliRun {
   code: number | null;
@@ -42,7 +60,8 @@ describe('countersign token / approvals', () => {
   const run = randomUUID().slice(0, 8);
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'libs/cli/dist/commands/approvals.command.js'))) throw new Error('build the CLI first: npx tsc -b libs/cli');
+    if (!existsSync(join(ROOT, 'libs/cli/dist/commands/approvals.command.js')))
+      throw new Error('build the CLI first: npx tsc -b libs/cli');
     keys = makeTestKeys();
     db = await createRunDatabase('approval_queue_cli');
     svc = await startService('approval-queue', { databaseUrl: db, env: keyEnv(keys) });
@@ -55,9 +74,12 @@ describe('countersign token / approvals', () => {
   });
 
   it('mints a token the queue accepts, and refuses to mint without a usable secret', async () => {
-    const minted = await cli(['token', '--sub', `cli-${run}`, '--roles', 'service-owner,sre', '--tenants', 'acme', '--ttl', '1h'], {
-      APPROVER_JWT_SECRET: keys.jwtSecret,
-    });
+    const minted = await cli(
+      ['token', '--sub', `cli-${run}`, '--roles', 'service-owner,sre', '--tenants', 'acme', '--ttl', '1h'],
+      {
+        APPROVER_JWT_SECRET: keys.jwtSecret,
+      },
+    );
     expect(minted).toMatchObject({ code: 0, stderr: '' });
     const jwt = minted.stdout.trim();
     const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
@@ -69,7 +91,9 @@ describe('countersign token / approvals', () => {
     expect(noSecret.code).toBe(2);
     oneCleanLine(noSecret.stderr);
     expect(noSecret.stderr).toContain('cannot read the approver JWT secret');
-    const badTtl = await cli(['token', '--sub', 'x', '--roles', 'r', '--ttl', 'forever'], { APPROVER_JWT_SECRET: keys.jwtSecret });
+    const badTtl = await cli(['token', '--sub', 'x', '--roles', 'r', '--ttl', 'forever'], {
+      APPROVER_JWT_SECRET: keys.jwtSecret,
+    });
     expect(badTtl.code).toBe(2);
     oneCleanLine(badTtl.stderr);
   });
@@ -79,7 +103,12 @@ describe('countersign token / approvals', () => {
     const q = proposal({ job_id: `job-${run}-cli2` });
     await publishProposal(p);
     await publishProposal(q);
-    await publishDecision(signedDecision(policyKey(keys), p, { policy_rule_id: `rule-${run}`, approval: requirement({ approvals_required: 2 }) }));
+    await publishDecision(
+      signedDecision(policyKey(keys), p, {
+        policy_rule_id: `rule-${run}`,
+        approval: requirement({ approvals_required: 2 }),
+      }),
+    );
     await publishDecision(signedDecision(policyKey(keys), q, { policy_rule_id: `rule-${run}` }));
     const env = { COUNTERSIGN_TOKEN: mintToken(keys.jwtSecret, { sub: `bob-${run}`, roles: ['service-owner'] }) };
     const url = ['--url', svc.url];
@@ -94,14 +123,20 @@ describe('countersign token / approvals', () => {
     expect(list.stdout).toContain('CLI change');
 
     const approve = await cli(['approvals', 'approve', p.data.job_id, '--reason', 'looks right', ...url], env);
-    expect(approve).toMatchObject({ code: 0, stdout: `approved ${p.data.job_id} as service-owner: pending, 1 of 2 approvals\n` });
+    expect(approve).toMatchObject({
+      code: 0,
+      stdout: `approved ${p.data.job_id} as service-owner: pending, 1 of 2 approvals\n`,
+    });
     const again = await cli(['approvals', 'approve', p.data.job_id, ...url], env);
     expect(again.code).toBe(1);
     oneCleanLine(again.stderr);
     expect(again.stderr).toContain('409 ALREADY_DECIDED_BY_ACTOR');
 
     const reject = await cli(['approvals', 'reject', q.data.job_id, '--reason', 'not today', ...url], env);
-    expect(reject).toMatchObject({ code: 0, stdout: `rejected ${q.data.job_id} as service-owner: resolved REJECTED\n` });
+    expect(reject).toMatchObject({
+      code: 0,
+      stdout: `rejected ${q.data.job_id} as service-owner: resolved REJECTED\n`,
+    });
     const late = await cli(['approvals', 'approve', q.data.job_id, ...url], env);
     expect(late.code).toBe(1);
     expect(late.stderr).toContain(`409 ALREADY_RESOLVED: already resolved: REJECTED (REJECTED by bob-${run})`);

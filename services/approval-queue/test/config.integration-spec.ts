@@ -13,11 +13,23 @@ describe('approval-queue configuration', () => {
   afterAll(() => dropDatabase(db));
 
   it.each([
-    ['no way to verify approver tokens', { APPROVER_JWT_SECRET: '' }, /APPROVER_JWT_SECRET \(or APPROVER_JWT_SECRET_FILE\) or APPROVER_JWKS_URL: required/],
+    [
+      'no way to verify approver tokens',
+      { APPROVER_JWT_SECRET: '' },
+      /APPROVER_JWT_SECRET \(or APPROVER_JWT_SECRET_FILE\) or APPROVER_JWKS_URL: required/,
+    ],
     ['both a secret and a JWKS URL', { APPROVER_JWKS_URL: 'https://idp.example/jwks.json' }, /set exactly one/],
     ['a short secret', { APPROVER_JWT_SECRET: 'too-short' }, /at least 32 bytes/],
-    ['an unreadable secret file', { APPROVER_JWT_SECRET: '', APPROVER_JWT_SECRET_FILE: '/nonexistent/secret' }, /APPROVER_JWT_SECRET_FILE: cannot read/],
-    ['no signing key', { APPROVAL_QUEUE_SIGNING_KEY_FILE: '' }, /APPROVAL_QUEUE_SIGNING_KEY \(or APPROVAL_QUEUE_SIGNING_KEY_FILE\): required/],
+    [
+      'an unreadable secret file',
+      { APPROVER_JWT_SECRET: '', APPROVER_JWT_SECRET_FILE: '/nonexistent/secret' },
+      /APPROVER_JWT_SECRET_FILE: cannot read/,
+    ],
+    [
+      'no signing key',
+      { APPROVAL_QUEUE_SIGNING_KEY_FILE: '' },
+      /APPROVAL_QUEUE_SIGNING_KEY \(or APPROVAL_QUEUE_SIGNING_KEY_FILE\): required/,
+    ],
     ['no trusted policy-decision key', { TRUST_POLICY_DECISION_KEY_FILE: '' }, /TRUST_POLICY_DECISION_KEY .*required/],
     ['a bad sweep interval', { SWEEP_INTERVAL_MS: '0' }, /SWEEP_INTERVAL_MS/],
   ])('refuses to start with %s', async (_what, env, message) => {

@@ -383,7 +383,9 @@ executors:
     expect((await getState(svc.url, 'never-seen')).status).toBe(404);
     expect((await getState(svc.url, 'never-seen')).body).toMatchObject({ error: { code: 'JOB_NOT_FOUND' } });
     const operator = { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}` };
-    expect((await fetch(`${svc.url}/api/v1/jobs/${encodeURIComponent('bad id!')}/state`, { headers: operator })).status).toBe(400);
+    expect(
+      (await fetch(`${svc.url}/api/v1/jobs/${encodeURIComponent('bad id!')}/state`, { headers: operator })).status,
+    ).toBe(400);
     // The state shows executor results and reviewers' reasons: operators and auditors only.
     expect((await fetch(`${svc.url}/api/v1/jobs/never-seen/state`)).status).toBe(401);
     const approver = { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'bob', roles: ['service-owner'] })}` };

@@ -7,7 +7,15 @@ import { Topics } from '@countersign/contracts';
 import { publicKeyFromPem, verifyEvent } from '@countersign/crypto';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import { proposal } from '../../../test/support/fixtures';
-import { ROOT, createTestDatabase, keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import {
+  ROOT,
+  createTestDatabase,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 
 const decisionOf = (m: { json?: Record<string, unknown> }) => m.json?.['data'] as Record<string, unknown>;
 
@@ -23,7 +31,9 @@ describe('policy-decision service', () => {
   let svc: ServiceHandle;
   let keys: TestKeys;
   let policyDir: string;
-  const operator = () => ({ authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}` });
+  const operator = () => ({
+    authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}`,
+  });
   const probe = new KafkaProbe();
 
   beforeAll(async () => {
@@ -50,7 +60,12 @@ describe('policy-decision service', () => {
   }
 
   it('emits one signed decision.made whose fields match the CLI for the same job', async () => {
-    const event = proposal({ tenant: 'globex', topic: 'job.payment.transfer', risk_tags: ['payment'], payload: { amount: 1200, currency: 'EUR' } });
+    const event = proposal({
+      tenant: 'globex',
+      topic: 'job.payment.transfer',
+      risk_tags: ['payment'],
+      payload: { amount: 1200, currency: 'EUR' },
+    });
     const msg = await decisionFor(event);
     expect(msg.key).toBe(event.data.job_id);
     expect(verifyEvent(msg.json!, [publicKeyFromPem(keys.pems['policy-decision'].publicKeyPem)])).toEqual({ ok: true });
@@ -58,61 +73,116 @@ describe('policy-decision service', () => {
     const jobFile = join(policyDir, 'job.json');
     writeFileSync(jobFile, JSON.stringify(event.data));
     const cli = JSON.parse(
-      execFileSync(process.execPath, [join(ROOT, 'libs/cli/dist/main.js'), 'policy', 'eval', '--policy-dir', policyDir, '--job', jobFile], { encoding: 'utf8' }),
+      execFileSync(
+        process.execPath,
+        [join(ROOT, 'libs/cli/dist/main.js'), 'policy', 'eval', '--policy-dir', policyDir, '--job', jobFile],
+        { encoding: 'utf8' },
+      ),
     ) as Record<string, unknown>;
     const data = decisionOf(msg);
-    for (const field of ['decision', 'policy_rule_id', 'policy_reason', 'matched_rules', 'policy_snapshot', 'job_hash', 'constraints', 'decision_summary']) {
+    for (const field of [
+      'decision',
+      'policy_rule_id',
+      'policy_reason',
+      'matched_rules',
+      'policy_snapshot',
+      'job_hash',
+      'constraints',
+      'decision_summary',
+    ]) {
       expect({ field, value: data[field] }).toEqual({ field, value: cli[field] });
     }
     expect(data['decision']).toBe('REQUIRE_APPROVAL');
-    expect((data['approval'] as { approvals_required: number }).approvals_required).toBe((cli['approval'] as { approvals_required: number }).approvals_required);
+    expect((data['approval'] as { approvals_required: number }).approvals_required).toBe(
+      (cli['approval'] as { approvals_required: number }).approvals_required,
+    );
   });
 
   it('decides the same redelivered proposal into the same event', async () => {
     const event = proposal({ topic: 'job.repo.read', risk_tags: [] });
     await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
     await publishRaw(Topics.JobProposed, event.data.job_id, JSON.stringify(event));
-    const both = await probe.waitFor(Topics.DecisionMade, (m) => decisionOf(m)?.['job_id'] === event.data.job_id, 30000, 2);
+    const both = await probe.waitFor(
+      Topics.DecisionMade,
+      (m) => decisionOf(m)?.['job_id'] === event.data.job_id,
+      30000,
+      2,
+    );
     expect(new Set(both.map((m) => m.json?.['event_id'])).size).toBe(1);
     expect(decisionOf(both[0]!)['decision']).toBe('ALLOW');
   });
 
   it('announces the active snapshots on policy.activated with their documents', async () => {
-    const snapshots = (await (await fetch(`${svc.url}/api/v1/policy/snapshots`, { headers: operator() })).json()) as { snapshots: { scope: string; snapshot_id: string }[] };
+    const snapshots = (await (await fetch(`${svc.url}/api/v1/policy/snapshots`, { headers: operator() })).json()) as {
+      snapshots: { scope: string; snapshot_id: string }[];
+    };
     const system = snapshots.snapshots.find((s) => s.scope === 'system')!;
-    const announced = await probe.waitFor(Topics.PolicyActivated, (m) => decisionOf(m)?.['snapshot_id'] === system.snapshot_id);
-    const doc = (await (await fetch(`${svc.url}/api/v1/policy/snapshots/${encodeURIComponent(system.snapshot_id)}`, { headers: operator() })).json()) as { document: unknown };
+    const announced = await probe.waitFor(
+      Topics.PolicyActivated,
+      (m) => decisionOf(m)?.['snapshot_id'] === system.snapshot_id,
+    );
+    const doc = (await (
+      await fetch(`${svc.url}/api/v1/policy/snapshots/${encodeURIComponent(system.snapshot_id)}`, {
+        headers: operator(),
+      })
+    ).json()) as { document: unknown };
     expect(decisionOf(announced[0]!)['document']).toEqual(doc.document);
   });
 
   it('swaps in an edited policy for the next decision, and keeps it when a later edit is broken', async () => {
-    const before = decisionOf(await decisionFor(proposal({ tenant: 'initech', topic: 'job.repo.read', risk_tags: [] })));
+    const before = decisionOf(
+      await decisionFor(proposal({ tenant: 'initech', topic: 'job.repo.read', risk_tags: [] })),
+    );
     const systemFile = join(policyDir, 'system.yaml');
     const original = readFileSync(systemFile, 'utf8');
-    writeFileSync(systemFile, `${original}\n# edited by the test\n  - id: test-added-deny\n    match:\n      topics: ["job.test.forbidden"]\n    decision: deny\n    reason: "added by the test"\n`);
-    const activated = await probe.waitFor(Topics.PolicyActivated, (m) => decisionOf(m)?.['previous_snapshot_id'] === before['policy_snapshot']);
+    writeFileSync(
+      systemFile,
+      `${original}\n# edited by the test\n  - id: test-added-deny\n    match:\n      topics: ["job.test.forbidden"]\n    decision: deny\n    reason: "added by the test"\n`,
+    );
+    const activated = await probe.waitFor(
+      Topics.PolicyActivated,
+      (m) => decisionOf(m)?.['previous_snapshot_id'] === before['policy_snapshot'],
+    );
     const newSnapshot = decisionOf(activated[0]!)['snapshot_id'];
-    const after = decisionOf(await decisionFor(proposal({ tenant: 'initech', topic: 'job.test.forbidden', risk_tags: [] })));
+    const after = decisionOf(
+      await decisionFor(proposal({ tenant: 'initech', topic: 'job.test.forbidden', risk_tags: [] })),
+    );
     expect(after['policy_snapshot']).toBe(newSnapshot);
     expect(after['policy_snapshot']).not.toBe(before['policy_snapshot']);
     expect(after['decision']).toBe('DENY');
 
     writeFileSync(systemFile, 'version: v1\nrules:\n  - id: broken\n    decision: maybe\n');
     await svc.waitForLog((l) => l['msg'] === 'policy change rejected; the previous snapshot stays active');
-    const ready = (await (await fetch(`${svc.url}/readyz`)).json()) as { checks: { policy: { detail: { last_reload_error?: { message: string } } } } };
+    const ready = (await (await fetch(`${svc.url}/readyz`)).json()) as {
+      checks: { policy: { detail: { last_reload_error?: { message: string } } } };
+    };
     expect(ready.checks.policy.detail.last_reload_error?.message).toMatch(/broken/);
-    const still = decisionOf(await decisionFor(proposal({ tenant: 'initech', topic: 'job.test.forbidden', risk_tags: [] })));
+    const still = decisionOf(
+      await decisionFor(proposal({ tenant: 'initech', topic: 'job.test.forbidden', risk_tags: [] })),
+    );
     expect(still['policy_snapshot']).toBe(newSnapshot);
     expect(still['decision']).toBe('DENY');
   });
 
   it('answers a dry run without emitting anything, and a bad body with the field named', async () => {
     const job = proposal({ topic: 'job.deploy.rollout', risk_tags: ['prod', 'write'] }).data;
-    const res = await fetch(`${svc.url}/api/v1/policy/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', ...operator() }, body: JSON.stringify(job) });
+    const res = await fetch(`${svc.url}/api/v1/policy/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...operator() },
+      body: JSON.stringify(job),
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ decision: 'REQUIRE_APPROVAL', policy_rule_id: expect.any(String), job_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await res.json()).toMatchObject({
+      decision: 'REQUIRE_APPROVAL',
+      policy_rule_id: expect.any(String),
+      job_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const { topic: _t, ...missing } = job;
-    const bad = await fetch(`${svc.url}/api/v1/policy/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', ...operator() }, body: JSON.stringify(missing) });
+    const bad = await fetch(`${svc.url}/api/v1/policy/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...operator() },
+      body: JSON.stringify(missing),
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', field: 'topic' } });
     await new Promise((r) => setTimeout(r, 500));

@@ -22,7 +22,11 @@ function baseUrl(raw: string): URL {
 
 function token(): string {
   const t = process.env['COUNTERSIGN_TOKEN']?.trim();
-  if (!t) throw new CliError(ExitCode.Usage, 'set COUNTERSIGN_TOKEN to an approver token (e.g. export COUNTERSIGN_TOKEN=$(countersign token --sub you --roles service-owner))');
+  if (!t)
+    throw new CliError(
+      ExitCode.Usage,
+      'set COUNTERSIGN_TOKEN to an approver token (e.g. export COUNTERSIGN_TOKEN=$(countersign token --sub you --roles service-owner))',
+    );
   return t;
 }
 
@@ -30,17 +34,31 @@ function token(): string {
  * One call to the approval queue. A refusal by the service (403, 409, ...) exits 1 with its code and
  * message on one line; bad usage or an unreachable service exits 2. Never a stack trace.
  */
-async function call(opts: CommonOpts, method: 'GET' | 'POST', path: string, query: Record<string, string | undefined> = {}, body?: Json): Promise<Json> {
+async function call(
+  opts: CommonOpts,
+  method: 'GET' | 'POST',
+  path: string,
+  query: Record<string, string | undefined> = {},
+  body?: Json,
+): Promise<Json> {
   const url = new URL(path, baseUrl(opts.url));
   for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
   const headers: Record<string, string> = { authorization: `Bearer ${token()}`, accept: 'application/json' };
   if (body) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(url, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(30000) });
+    res = await fetch(url, {
+      method,
+      headers,
+      ...(body ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30000),
+    });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(ExitCode.Usage, `cannot reach the approval queue at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    throw new CliError(
+      ExitCode.Usage,
+      `cannot reach the approval queue at ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+    );
   }
   let parsed: Json | undefined;
   try {
@@ -49,8 +67,11 @@ async function call(opts: CommonOpts, method: 'GET' | 'POST', path: string, quer
     parsed = undefined;
   }
   if (!res.ok) {
-    const err = parsed?.['error'] as { code?: string; message?: string; resolution?: { resolution?: string; resolved_by?: string } } | undefined;
-    const already = err?.resolution?.resolution ? ` (${err.resolution.resolution} by ${err.resolution.resolved_by ?? '?'})` : '';
+    const err = parsed?.['error'] as
+      { code?: string; message?: string; resolution?: { resolution?: string; resolved_by?: string } } | undefined;
+    const already = err?.resolution?.resolution
+      ? ` (${err.resolution.resolution} by ${err.resolution.resolved_by ?? '?'})`
+      : '';
     const detail = err ? `${err.code ?? 'ERROR'}: ${err.message ?? ''}${already}` : res.statusText;
     throw new CliError(res.status === 401 ? ExitCode.Usage : ExitCode.Findings, `${res.status} ${detail}`);
   }
@@ -67,7 +88,8 @@ function table(rows: string[][]): string {
 
 function limitOption(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(v) || Number(v) > 200) throw new CliError(ExitCode.Usage, `--limit ${v}: an integer from 1 to 200`);
+  if (!/^[1-9][0-9]*$/.test(v) || Number(v) > 200)
+    throw new CliError(ExitCode.Usage, `--limit ${v}: an integer from 1 to 200`);
   return v;
 }
 
@@ -105,7 +127,9 @@ async function listAction(ctx: CliContext, opts: ListOpts): Promise<void> {
   const rows = [['JOB', 'STATE', 'APPROVALS', 'DUE', 'TENANT', 'RULE', 'REQUESTED BY', 'TITLE']];
   for (const it of items) {
     const job = it['job'] as { id?: string; state?: string } | undefined;
-    const approvals = Array.isArray(it['approvals']) ? (it['approvals'] as Json[]).filter((a) => a['action'] === 'approve').length : 0;
+    const approvals = Array.isArray(it['approvals'])
+      ? (it['approvals'] as Json[]).filter((a) => a['action'] === 'approve').length
+      : 0;
     const summary = it['decision_summary'] as { title?: string } | undefined;
     rows.push([
       s(job?.id),
@@ -122,7 +146,12 @@ async function listAction(ctx: CliContext, opts: ListOpts): Promise<void> {
   if (page['next_cursor']) ctx.io.stdout(`more: --cursor ${s(page['next_cursor'])}\n`);
 }
 
-async function reviewAction(ctx: CliContext, action: 'approve' | 'reject', jobId: string, opts: CommonOpts & { reason?: string; note?: string }): Promise<void> {
+async function reviewAction(
+  ctx: CliContext,
+  action: 'approve' | 'reject',
+  jobId: string,
+  opts: CommonOpts & { reason?: string; note?: string },
+): Promise<void> {
   if (action === 'reject' && !opts.reason?.trim()) throw new CliError(ExitCode.Usage, 'reject needs --reason "why"');
   const body: Json = {};
   if (opts.reason !== undefined) body['reason'] = opts.reason;
@@ -134,9 +163,13 @@ async function reviewAction(ctx: CliContext, action: 'approve' | 'reject', jobId
   }
   const job = r['job'] as { id?: string; state?: string } | undefined;
   const act = r['action'] as { role?: string } | undefined;
-  const approvals = Array.isArray(r['approvals']) ? (r['approvals'] as Json[]).filter((a) => a['action'] === 'approve').length : 0;
+  const approvals = Array.isArray(r['approvals'])
+    ? (r['approvals'] as Json[]).filter((a) => a['action'] === 'approve').length
+    : 0;
   const verb = action === 'approve' ? 'approved' : 'rejected';
-  const state = r['resolution'] ? `resolved ${s(r['resolution'])}` : `pending, ${approvals} of ${s(r['approvals_required'])} approvals`;
+  const state = r['resolution']
+    ? `resolved ${s(r['resolution'])}`
+    : `pending, ${approvals} of ${s(r['approvals_required'])} approvals`;
   ctx.io.stdout(`${verb} ${s(job?.id)} as ${s(act?.role)}: ${state}\n`);
 }
 
@@ -147,9 +180,14 @@ async function decisionsAction(ctx: CliContext, jobId: string, opts: CommonOpts)
     return;
   }
   const d = (r['decision'] ?? {}) as Json;
-  const out = [`job ${s(r['job_id'])} (tenant ${s(r['tenant'])}): ${s(r['state'])}`, `  decision ${s(d['decision'])} by rule ${s(d['policy_rule_id'])}: ${s(d['policy_reason'])}`];
+  const out = [
+    `job ${s(r['job_id'])} (tenant ${s(r['tenant'])}): ${s(r['state'])}`,
+    `  decision ${s(d['decision'])} by rule ${s(d['policy_rule_id'])}: ${s(d['policy_reason'])}`,
+  ];
   for (const a of (r['approvals'] ?? []) as Json[]) {
-    out.push(`  ${s(a['at'])}  ${s(a['actor'])} (${s(a['role'])}) ${s(a['action'])}${a['reason'] ? `: ${s(a['reason'])}` : ''}`);
+    out.push(
+      `  ${s(a['at'])}  ${s(a['actor'])} (${s(a['role'])}) ${s(a['action'])}${a['reason'] ? `: ${s(a['reason'])}` : ''}`,
+    );
   }
   const res = r['resolution'] as Json | null;
   if (res) out.push(`  resolved ${s(res['resolution'])} by ${s(res['resolved_by'])} at ${s(res['resolved_at'])}`);
@@ -162,7 +200,8 @@ async function decisionsAction(ctx: CliContext, jobId: string, opts: CommonOpts)
  */
 export function register(program: Command, ctx: CliContext): void {
   const approvals = program.command('approvals').description('work the approval queue (token from COUNTERSIGN_TOKEN)');
-  const common = (c: Command) => c.option('--url <url>', 'approval queue base URL', DEFAULT_URL).option('--json', 'print the API answer as JSON');
+  const common = (c: Command) =>
+    c.option('--url <url>', 'approval queue base URL', DEFAULT_URL).option('--json', 'print the API answer as JSON');
 
   common(
     approvals
@@ -185,7 +224,9 @@ export function register(program: Command, ctx: CliContext): void {
       .argument('<job_id>')
       .option('--reason <text>', 'why (at most 512 bytes)')
       .option('--note <text>', 'anything else for the record (at most 512 bytes)'),
-  ).action((jobId: string, opts: CommonOpts & { reason?: string; note?: string }) => reviewAction(ctx, 'approve', jobId, opts));
+  ).action((jobId: string, opts: CommonOpts & { reason?: string; note?: string }) =>
+    reviewAction(ctx, 'approve', jobId, opts),
+  );
 
   common(
     approvals
@@ -194,9 +235,14 @@ export function register(program: Command, ctx: CliContext): void {
       .argument('<job_id>')
       .requiredOption('--reason <text>', 'why (required, at most 512 bytes)')
       .option('--note <text>', 'anything else for the record (at most 512 bytes)'),
-  ).action((jobId: string, opts: CommonOpts & { reason?: string; note?: string }) => reviewAction(ctx, 'reject', jobId, opts));
+  ).action((jobId: string, opts: CommonOpts & { reason?: string; note?: string }) =>
+    reviewAction(ctx, 'reject', jobId, opts),
+  );
 
   common(
-    approvals.command('decisions').description("a job's policy decision and every approval action").argument('<job_id>'),
+    approvals
+      .command('decisions')
+      .description("a job's policy decision and every approval action")
+      .argument('<job_id>'),
   ).action((jobId: string, opts: CommonOpts) => decisionsAction(ctx, jobId, opts));
 }

@@ -16,7 +16,12 @@ describe('countersign token', () => {
   it('writes the all-tenants wildcard out by default (a token without the claim covers no tenant), and always an exp', async () => {
     const now = new Date('2026-01-01T00:00:00Z');
     const claims = decodeJwt(await mintApproverToken({ sub: 'bob', roles: 'service-owner', ttl: '1h' }, now));
-    expect(claims).toMatchObject({ sub: 'bob', roles: ['service-owner'], tenants: ['*'], exp: now.getTime() / 1000 + 3600 });
+    expect(claims).toMatchObject({
+      sub: 'bob',
+      roles: ['service-owner'],
+      tenants: ['*'],
+      exp: now.getTime() / 1000 + 3600,
+    });
   });
 
   it('keeps the tenants it is given', async () => {

@@ -30,7 +30,8 @@ function list(name: string, v: string): string[] {
 export function parseTtl(v: string): number {
   const m = /^(\d{1,6})([smhd])$/.exec(v.trim());
   const seconds = m ? Number(m[1]) * (UNIT_SECONDS[m[2] ?? 's'] ?? 1) : 0;
-  if (seconds <= 0 || seconds > 30 * 86400) throw new CliError(ExitCode.Usage, `--ttl ${v}: a duration like 30m, 8h or 7d, at most 30d`);
+  if (seconds <= 0 || seconds > 30 * 86400)
+    throw new CliError(ExitCode.Usage, `--ttl ${v}: a duration like 30m, 8h or 7d, at most 30d`);
   return seconds;
 }
 
@@ -48,12 +49,19 @@ function secret(opts: TokenOpts): string {
       value = readFileSync(file, 'utf8');
     } catch (e) {
       const code = (e as { code?: string }).code;
-      const hint = opts.secretFile === undefined ? ' (set APPROVER_JWT_SECRET, pass --secret-file, or run deploy/local/dev-keys.cjs)' : '';
-      throw new CliError(ExitCode.Usage, `cannot read the approver JWT secret from ${file}: ${code ?? (e as Error).message}${hint}`);
+      const hint =
+        opts.secretFile === undefined
+          ? ' (set APPROVER_JWT_SECRET, pass --secret-file, or run deploy/local/dev-keys.cjs)'
+          : '';
+      throw new CliError(
+        ExitCode.Usage,
+        `cannot read the approver JWT secret from ${file}: ${code ?? (e as Error).message}${hint}`,
+      );
     }
   }
   const trimmed = value.trim();
-  if (Buffer.byteLength(trimmed, 'utf8') < MIN_SECRET_BYTES) throw new CliError(ExitCode.Usage, `${from}: the secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  if (Buffer.byteLength(trimmed, 'utf8') < MIN_SECRET_BYTES)
+    throw new CliError(ExitCode.Usage, `${from}: the secret must be at least ${MIN_SECRET_BYTES} bytes`);
   return trimmed;
 }
 

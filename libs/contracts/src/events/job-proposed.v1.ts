@@ -10,9 +10,7 @@ export const JobProposedDataSchema = z.object({
   topic: ActionTopicSchema,
   risk_tags: z.array(RiskTagSchema).max(32),
   payload: JsonObjectSchema,
-  summary: z
-    .object({ title: z.string().min(1).max(200), next_effect: z.string().max(500).optional() })
-    .optional(),
+  summary: z.object({ title: z.string().min(1).max(200), next_effect: z.string().max(500).optional() }).optional(),
   requested_by: IdSchema,
   proposed_at: TimestampSchema,
 });

@@ -25,6 +25,8 @@ describe('httpJobStateReader', () => {
 
   it('says nothing when the token is refused, and "not seen" on 404', async () => {
     expect(await httpJobStateReader('http://eb.test', { token: 't' }, fakeFetch(401, {}).fn)!('j')).toBeNull();
-    expect(await httpJobStateReader('http://eb.test', { token: 't' }, fakeFetch(404, {}).fn)!('j')).toBe('not seen by the gate yet');
+    expect(await httpJobStateReader('http://eb.test', { token: 't' }, fakeFetch(404, {}).fn)!('j')).toBe(
+      'not seen by the gate yet',
+    );
   });
 });

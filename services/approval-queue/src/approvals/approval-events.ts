@@ -11,7 +11,8 @@ export class ApprovalEvents {
   constructor(private readonly signer: Signer) {}
 
   resolved(item: ApprovalItemEntity, actions: readonly RecordedAction[], r: ResolutionRecord): ApprovalResolvedV1 {
-    if (!item.tenant || !item.jobHash || !item.policySnapshot) throw new Error(`item ${item.jobId} has no decision to resolve`);
+    if (!item.tenant || !item.jobHash || !item.policySnapshot)
+      throw new Error(`item ${item.jobId} has no decision to resolve`);
     return buildEvent(
       Topics.ApprovalResolved,
       {
@@ -20,17 +21,30 @@ export class ApprovalEvents {
         resolution: r.resolution,
         job_hash: item.jobHash,
         policy_snapshot: item.policySnapshot,
-        approvals: actions.map((a) => ({ actor: a.actor, role: a.role, action: a.action, reason: a.reason, note: a.note, at: a.at.toISOString() })),
+        approvals: actions.map((a) => ({
+          actor: a.actor,
+          role: a.role,
+          action: a.action,
+          reason: a.reason,
+          note: a.note,
+          at: a.at.toISOString(),
+        })),
         resolved_by: r.resolvedBy,
         resolved_comment: r.resolvedComment,
         resolved_at: r.resolvedAt.toISOString(),
       },
-      { producer: PRODUCER, signer: this.signer, eventId: deterministicEventId(Topics.ApprovalResolved, item.jobId), now: r.resolvedAt },
+      {
+        producer: PRODUCER,
+        signer: this.signer,
+        eventId: deterministicEventId(Topics.ApprovalResolved, item.jobId),
+        now: r.resolvedAt,
+      },
     );
   }
 
   escalated(item: ApprovalItemEntity, approvalsSoFar: number, now: Date): ApprovalEscalatedV1 {
-    if (!item.tenant || !item.dueAt || !item.approvalsRequired || !item.decisionSummary) throw new Error(`item ${item.jobId} has no decision to escalate`);
+    if (!item.tenant || !item.dueAt || !item.approvalsRequired || !item.decisionSummary)
+      throw new Error(`item ${item.jobId} has no decision to escalate`);
     return buildEvent(
       Topics.ApprovalEscalated,
       {
@@ -43,7 +57,12 @@ export class ApprovalEvents {
         decision_summary: item.decisionSummary,
         escalated_at: now.toISOString(),
       },
-      { producer: PRODUCER, signer: this.signer, eventId: deterministicEventId(Topics.ApprovalEscalated, item.jobId), now },
+      {
+        producer: PRODUCER,
+        signer: this.signer,
+        eventId: deterministicEventId(Topics.ApprovalEscalated, item.jobId),
+        now,
+      },
     );
   }
 }

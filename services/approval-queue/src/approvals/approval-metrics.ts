@@ -15,12 +15,20 @@ export class ApprovalMetrics {
       description: 'Time from an approval becoming pending to its resolution',
       unit: 's',
     });
-    this.resolutions = meter.createCounter('approval.resolutions', { description: 'Approvals resolved, by resolution' });
+    this.resolutions = meter.createCounter('approval.resolutions', {
+      description: 'Approvals resolved, by resolution',
+    });
   }
 
-  resolved(r: { resolution: Resolution; policyRuleId: string | null; pendingSince: Date | null; resolvedAt: Date }): void {
+  resolved(r: {
+    resolution: Resolution;
+    policyRuleId: string | null;
+    pendingSince: Date | null;
+    resolvedAt: Date;
+  }): void {
     const attributes = { resolution: r.resolution, policy_rule_id: r.policyRuleId ?? 'unknown' };
     this.resolutions.add(1, attributes);
-    if (r.pendingSince) this.timeToDecision.record(Math.max(0, (r.resolvedAt.getTime() - r.pendingSince.getTime()) / 1000), attributes);
+    if (r.pendingSince)
+      this.timeToDecision.record(Math.max(0, (r.resolvedAt.getTime() - r.pendingSince.getTime()) / 1000), attributes);
   }
 }

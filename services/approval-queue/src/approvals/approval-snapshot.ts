@@ -33,6 +33,11 @@ export function toSnapshot(item: QueueItem, actions: readonly RecordedAction[]):
     resolution:
       item.state === 'PENDING' || !item.resolvedAt
         ? null
-        : { resolution: item.state, resolvedBy: item.resolvedBy ?? '', resolvedComment: item.resolvedComment, resolvedAt: item.resolvedAt },
+        : {
+            resolution: item.state,
+            resolvedBy: item.resolvedBy ?? '',
+            resolvedComment: item.resolvedComment,
+            resolvedAt: item.resolvedAt,
+          },
   };
 }

@@ -54,7 +54,9 @@ describe('approval-state', () => {
     });
 
     it('records the first of the reviewer roles that the item accepts', () => {
-      expect(actingRole({ sub: 'c', roles: ['sre', 'finance', 'service-owner'] }, ['service-owner', 'finance'])).toBe('finance');
+      expect(actingRole({ sub: 'c', roles: ['sre', 'finance', 'service-owner'] }, ['service-owner', 'finance'])).toBe(
+        'finance',
+      );
       expect(actingRole({ sub: 'c', roles: ['sre'] }, ['service-owner'])).toBeNull();
     });
 
@@ -111,18 +113,27 @@ describe('approval-state', () => {
         code: 'ROLE_NOT_ALLOWED',
         message: expect.stringContaining('service-owner'),
       });
-      expect(review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'dave', roles: [] } }))).toMatchObject({ code: 'ROLE_NOT_ALLOWED' });
-      expect(review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'erin', roles: ['auditor'] } }))).toMatchObject({
-        kind: 'refused',
+      expect(review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'dave', roles: [] } }))).toMatchObject({
         code: 'ROLE_NOT_ALLOWED',
-        message: expect.stringContaining("default role 'approver'"),
       });
-      expect(review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'dave', roles: ['approver'] } }))).toMatchObject({ kind: 'recorded' });
+      expect(review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'erin', roles: ['auditor'] } }))).toMatchObject(
+        {
+          kind: 'refused',
+          code: 'ROLE_NOT_ALLOWED',
+          message: expect.stringContaining("default role 'approver'"),
+        },
+      );
+      expect(
+        review(item({ approverRoles: [] }), cmd({ reviewer: { sub: 'dave', roles: ['approver'] } })),
+      ).toMatchObject({ kind: 'recorded' });
     });
 
     it.each(['APPROVED', 'REJECTED', 'EXPIRED'] as const)('refuses any action on an item already %s', (state) => {
       expect(review(item({ state }), cmd())).toMatchObject({ kind: 'refused', code: 'ALREADY_RESOLVED' });
-      expect(review(item({ state }), cmd({ action: 'reject', reason: 'no' }))).toMatchObject({ kind: 'refused', code: 'ALREADY_RESOLVED' });
+      expect(review(item({ state }), cmd({ action: 'reject', reason: 'no' }))).toMatchObject({
+        kind: 'refused',
+        code: 'ALREADY_RESOLVED',
+      });
     });
 
     it('refuses an approval while the proposal (and so the requester) is unknown: fail closed', () => {
@@ -141,18 +152,28 @@ describe('approval-state', () => {
     });
 
     it('lets the requester reject (withdraw) their own job', () => {
-      expect(review(item({ requestedBy: 'bob' }), cmd({ action: 'reject', reason: 'withdrawn' }))).toMatchObject({ kind: 'recorded' });
+      expect(review(item({ requestedBy: 'bob' }), cmd({ action: 'reject', reason: 'withdrawn' }))).toMatchObject({
+        kind: 'recorded',
+      });
     });
 
     it('refuses a second action by the same actor', () => {
       const prior = item({ approvalsRequired: 2, actions: [approved('Bob')] });
       expect(review(prior, cmd())).toMatchObject({ kind: 'refused', code: 'ALREADY_DECIDED_BY_ACTOR' });
-      expect(review(prior, cmd({ action: 'reject', reason: 'changed my mind' }))).toMatchObject({ code: 'ALREADY_DECIDED_BY_ACTOR' });
+      expect(review(prior, cmd({ action: 'reject', reason: 'changed my mind' }))).toMatchObject({
+        code: 'ALREADY_DECIDED_BY_ACTOR',
+      });
     });
 
     it('refuses a rejection without a reason', () => {
-      expect(review(item(), cmd({ action: 'reject', reason: null }))).toMatchObject({ kind: 'refused', code: 'REASON_REQUIRED' });
-      expect(review(item(), cmd({ action: 'reject', reason: '   ' }))).toMatchObject({ kind: 'refused', code: 'REASON_REQUIRED' });
+      expect(review(item(), cmd({ action: 'reject', reason: null }))).toMatchObject({
+        kind: 'refused',
+        code: 'REASON_REQUIRED',
+      });
+      expect(review(item(), cmd({ action: 'reject', reason: '   ' }))).toMatchObject({
+        kind: 'refused',
+        code: 'REASON_REQUIRED',
+      });
     });
   });
 
@@ -161,7 +182,12 @@ describe('approval-state', () => {
       for (const now of [at(3600), at(7200)]) {
         expect(review(item({ actions: [] }), cmd({ now }))).toEqual({
           kind: 'expire',
-          resolution: { resolution: 'EXPIRED', resolvedBy: SLA_ACTOR, resolvedComment: expect.stringContaining('0 of 1'), resolvedAt: now },
+          resolution: {
+            resolution: 'EXPIRED',
+            resolvedBy: SLA_ACTOR,
+            resolvedComment: expect.stringContaining('0 of 1'),
+            resolvedAt: now,
+          },
         });
       }
     });
@@ -171,7 +197,9 @@ describe('approval-state', () => {
     });
 
     it('checks permissions before expiring, so an outsider learns nothing and changes nothing', () => {
-      expect(review(item(), cmd({ now: at(7200), reviewer: { sub: 'eve', roles: ['intern'] } }))).toMatchObject({ code: 'ROLE_NOT_ALLOWED' });
+      expect(review(item(), cmd({ now: at(7200), reviewer: { sub: 'eve', roles: ['intern'] } }))).toMatchObject({
+        code: 'ROLE_NOT_ALLOWED',
+      });
     });
   });
 
@@ -180,7 +208,14 @@ describe('approval-state', () => {
       const out = review(item(), cmd({ reviewer: carol, reason: 'looks fine', note: 'ticket 42' }));
       expect(out).toEqual({
         kind: 'recorded',
-        action: { actor: 'carol', role: 'service-owner', action: 'approve', reason: 'looks fine', note: 'ticket 42', at: at(60) },
+        action: {
+          actor: 'carol',
+          role: 'service-owner',
+          action: 'approve',
+          reason: 'looks fine',
+          note: 'ticket 42',
+          at: at(60),
+        },
         resolution: { resolution: 'APPROVED', resolvedBy: 'carol', resolvedComment: 'looks fine', resolvedAt: at(60) },
       });
     });
@@ -201,7 +236,10 @@ describe('approval-state', () => {
     });
 
     it('resolves REJECTED on one rejection, even after approvals', () => {
-      const out = review(item({ approvalsRequired: 2, actions: [approved('carol')] }), cmd({ action: 'reject', reason: 'too risky' }));
+      const out = review(
+        item({ approvalsRequired: 2, actions: [approved('carol')] }),
+        cmd({ action: 'reject', reason: 'too risky' }),
+      );
       expect(out).toMatchObject({
         kind: 'recorded',
         action: { action: 'reject', reason: 'too risky' },
@@ -225,8 +263,13 @@ describe('approval-state', () => {
     });
 
     it('expires at the due time, escalated or not', () => {
-      expect(sweep(item(), at(3600))).toMatchObject({ kind: 'expire', resolution: { resolution: 'EXPIRED', resolvedBy: SLA_ACTOR } });
-      expect(sweep(item({ escalatedAt: at(1800), actions: [approved('bob')], approvalsRequired: 2 }), at(4000))).toMatchObject({
+      expect(sweep(item(), at(3600))).toMatchObject({
+        kind: 'expire',
+        resolution: { resolution: 'EXPIRED', resolvedBy: SLA_ACTOR },
+      });
+      expect(
+        sweep(item({ escalatedAt: at(1800), actions: [approved('bob')], approvalsRequired: 2 }), at(4000)),
+      ).toMatchObject({
         kind: 'expire',
         resolution: { resolvedComment: expect.stringContaining('1 of 2 approvals') },
       });

@@ -119,11 +119,16 @@ export function deadlines(
   const startedAt = new Date(Math.min(decidedAt.getTime(), receivedAt.getTime()));
   const dueAt = new Date(startedAt.getTime() + slaSeconds * 1000);
   const escalateAt =
-    escalateAfterSeconds !== null && escalateAfterSeconds < slaSeconds ? new Date(startedAt.getTime() + escalateAfterSeconds * 1000) : null;
+    escalateAfterSeconds !== null && escalateAfterSeconds < slaSeconds
+      ? new Date(startedAt.getTime() + escalateAfterSeconds * 1000)
+      : null;
   return { startedAt, dueAt, escalateAt };
 }
 
-export function expiryOf(item: Pick<ApprovalSnapshot, 'dueAt' | 'actions' | 'approvalsRequired'>, now: Date): ResolutionRecord {
+export function expiryOf(
+  item: Pick<ApprovalSnapshot, 'dueAt' | 'actions' | 'approvalsRequired'>,
+  now: Date,
+): ResolutionRecord {
   const approvals = item.actions.filter((a) => a.action === 'approve').length;
   const due = item.dueAt.toISOString();
   return {
@@ -177,18 +182,33 @@ export function review(item: ApprovalSnapshot, cmd: ReviewCommand): ReviewOutcom
     return { kind: 'refused', code: 'ALREADY_DECIDED_BY_ACTOR', message: 'you have already acted on this approval' };
   }
 
-  const action: RecordedAction = { actor: reviewer.sub, role, action: cmd.action, reason: cmd.reason, note: cmd.note, at: now };
+  const action: RecordedAction = {
+    actor: reviewer.sub,
+    role,
+    action: cmd.action,
+    reason: cmd.reason,
+    note: cmd.note,
+    at: now,
+  };
   switch (cmd.action) {
     case 'reject':
-      return { kind: 'recorded', action, resolution: { resolution: 'REJECTED', resolvedBy: reviewer.sub, resolvedComment: cmd.reason, resolvedAt: now } };
+      return {
+        kind: 'recorded',
+        action,
+        resolution: { resolution: 'REJECTED', resolvedBy: reviewer.sub, resolvedComment: cmd.reason, resolvedAt: now },
+      };
     case 'approve': {
-      const approvers = new Set(item.actions.filter((a) => a.action === 'approve').map((a) => a.actor.trim().toLowerCase()));
+      const approvers = new Set(
+        item.actions.filter((a) => a.action === 'approve').map((a) => a.actor.trim().toLowerCase()),
+      );
       approvers.add(reviewer.sub.trim().toLowerCase());
       const done = approvers.size >= item.approvalsRequired;
       return {
         kind: 'recorded',
         action,
-        resolution: done ? { resolution: 'APPROVED', resolvedBy: reviewer.sub, resolvedComment: cmd.reason, resolvedAt: now } : null,
+        resolution: done
+          ? { resolution: 'APPROVED', resolvedBy: reviewer.sub, resolvedComment: cmd.reason, resolvedAt: now }
+          : null,
       };
     }
   }
@@ -198,6 +218,7 @@ export function review(item: ApprovalSnapshot, cmd: ReviewCommand): ReviewOutcom
 export function sweep(item: ApprovalSnapshot, now: Date): SweepOutcome {
   if (isResolved(item.state)) return { kind: 'none' };
   if (now.getTime() >= item.dueAt.getTime()) return { kind: 'expire', resolution: expiryOf(item, now) };
-  if (item.escalateAt && item.escalatedAt === null && now.getTime() >= item.escalateAt.getTime()) return { kind: 'escalate' };
+  if (item.escalateAt && item.escalatedAt === null && now.getTime() >= item.escalateAt.getTime())
+    return { kind: 'escalate' };
   return { kind: 'none' };
 }

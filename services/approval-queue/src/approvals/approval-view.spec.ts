@@ -70,17 +70,14 @@ describe('keyset cursor', () => {
     c(['2026-01-01T00:00:00.000Z', "' OR 1=1 --"]),
     c(['2026-01-01T00:00:00.000Z', 'x'.repeat(129)]),
     c(['2026-01-01T00:00:00.000Z', 'j', 'extra']),
-  ])(
-    'refuses %j as INVALID_REQUEST naming the cursor',
-    (c) => {
-      expect(() => decodeCursor(c)).toThrow(CodedError);
-      try {
-        decodeCursor(c);
-      } catch (e) {
-        expect(e).toMatchObject({ code: 'INVALID_REQUEST', status: 400, details: { field: 'cursor' } });
-      }
-    },
-  );
+  ])('refuses %j as INVALID_REQUEST naming the cursor', (c) => {
+    expect(() => decodeCursor(c)).toThrow(CodedError);
+    try {
+      decodeCursor(c);
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'INVALID_REQUEST', status: 400, details: { field: 'cursor' } });
+    }
+  });
 });
 
 describe('review bodies', () => {

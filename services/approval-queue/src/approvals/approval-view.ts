@@ -15,7 +15,11 @@ function resolutionOf(item: QueueItem): ApprovalItemView['resolution'] {
   return item.state === 'PENDING' ? null : item.state;
 }
 
-export function itemView(item: QueueItem, actions: readonly RecordedAction[], history: readonly HistoryEntry[]): ApprovalItemView {
+export function itemView(
+  item: QueueItem,
+  actions: readonly RecordedAction[],
+  history: readonly HistoryEntry[],
+): ApprovalItemView {
   return {
     job: { id: item.jobId, state: item.state },
     tenant: item.tenant,
@@ -48,11 +52,21 @@ export function itemView(item: QueueItem, actions: readonly RecordedAction[], hi
     resolved_by: item.resolvedBy,
     resolved_comment: item.resolvedComment,
     resolved_at: iso(item.resolvedAt),
-    history: history.map((h) => ({ job_id: h.jobId, resolution: h.resolution, actor: h.actor, reason: h.reason, at: h.at.toISOString() })),
+    history: history.map((h) => ({
+      job_id: h.jobId,
+      resolution: h.resolution,
+      actor: h.actor,
+      reason: h.reason,
+      at: h.at.toISOString(),
+    })),
   };
 }
 
-export function reviewResult(item: QueueItem, action: RecordedAction, actions: readonly RecordedAction[]): ReviewResult {
+export function reviewResult(
+  item: QueueItem,
+  action: RecordedAction,
+  actions: readonly RecordedAction[],
+): ReviewResult {
   return {
     job: { id: item.jobId, state: item.state },
     action: actionView(action),
@@ -100,7 +114,12 @@ export function jobDecisions(item: ApprovalItemEntity, actions: readonly Recorde
     escalated_at: iso(item.escalatedAt),
     resolution:
       item.state === 'APPROVED' || item.state === 'REJECTED' || item.state === 'EXPIRED'
-        ? { resolution: item.state, resolved_by: item.resolvedBy ?? '', resolved_comment: item.resolvedComment, resolved_at: iso(item.resolvedAt) ?? '' }
+        ? {
+            resolution: item.state,
+            resolved_by: item.resolvedBy ?? '',
+            resolved_comment: item.resolvedComment,
+            resolved_at: iso(item.resolvedAt) ?? '',
+          }
         : null,
   };
 }

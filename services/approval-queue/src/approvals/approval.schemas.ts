@@ -6,7 +6,10 @@ const boundedText = (what: string) =>
   z
     .string()
     .max(MAX_TEXT_BYTES)
-    .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES, `${what} must be at most ${MAX_TEXT_BYTES} bytes (UTF-8)`);
+    .refine(
+      (s) => Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES,
+      `${what} must be at most ${MAX_TEXT_BYTES} bytes (UTF-8)`,
+    );
 
 /**
  * Refuses any other body field by name (`actor: not accepted ...`), where `.strict()` would only say
@@ -18,7 +21,12 @@ function onlyFields<S extends z.ZodRawShape>(shape: S) {
     .looseObject(shape)
     .superRefine((body, ctx) => {
       for (const key of Object.keys(body)) {
-        if (!allowed.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: `not accepted: the body takes only ${[...allowed].join(' and ')} (the actor is the token subject)` });
+        if (!allowed.has(key))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `not accepted: the body takes only ${[...allowed].join(' and ')} (the actor is the token subject)`,
+          });
       }
     })
     .meta({ additionalProperties: false });
@@ -27,7 +35,9 @@ function onlyFields<S extends z.ZodRawShape>(shape: S) {
 /** Approve: reason and note optional. */
 export const ApproveBodySchema = onlyFields({
   reason: boundedText('reason').nullish().meta({ description: 'why (at most 512 bytes; secrets are redacted)' }),
-  note: boundedText('note').nullish().meta({ description: 'anything else for the record (at most 512 bytes; secrets are redacted)' }),
+  note: boundedText('note')
+    .nullish()
+    .meta({ description: 'anything else for the record (at most 512 bytes; secrets are redacted)' }),
 });
 export type ApproveBody = z.infer<typeof ApproveBodySchema>;
 
@@ -36,7 +46,10 @@ export const RejectBodySchema = onlyFields({
     .string({ error: 'required: a rejection needs a reason' })
     .max(MAX_TEXT_BYTES)
     .refine((s) => s.trim().length > 0, 'required: a rejection needs a reason')
-    .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES, `reason must be at most ${MAX_TEXT_BYTES} bytes (UTF-8)`),
+    .refine(
+      (s) => Buffer.byteLength(s, 'utf8') <= MAX_TEXT_BYTES,
+      `reason must be at most ${MAX_TEXT_BYTES} bytes (UTF-8)`,
+    ),
   note: boundedText('note').nullish(),
 });
 
@@ -84,10 +97,17 @@ export const ApprovalItemViewSchema = z.object({
   agent_id: z.string().nullable(),
   risk_tags: z.array(z.string()),
   requested_by: z.string().nullable(),
-  proposal_received: z.boolean().meta({ description: 'false until job.proposed arrived; approval is refused (PROPOSAL_PENDING) meanwhile' }),
+  proposal_received: z
+    .boolean()
+    .meta({ description: 'false until job.proposed arrived; approval is refused (PROPOSAL_PENDING) meanwhile' }),
   summary: z.object({ title: z.string(), next_effect: z.string().optional() }).nullable(),
-  payload: z.record(z.string(), z.unknown()).nullable().meta({ description: 'the proposal payload with sensitive fields replaced by "[REDACTED]"' }),
-  redacted_fields: z.array(z.string()).meta({ description: 'paths of the redacted payload fields, e.g. credentials.password' }),
+  payload: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .meta({ description: 'the proposal payload with sensitive fields replaced by "[REDACTED]"' }),
+  redacted_fields: z
+    .array(z.string())
+    .meta({ description: 'paths of the redacted payload fields, e.g. credentials.password' }),
   decision: z.string(),
   policy_snapshot: z.string(),
   policy_rule_id: z.string(),
@@ -109,7 +129,9 @@ export const ApprovalItemViewSchema = z.object({
   resolved_by: z.string().nullable(),
   resolved_comment: z.string().nullable(),
   resolved_at: Iso.nullable(),
-  history: z.array(HistoryViewSchema).meta({ description: 'up to 5 earlier resolutions of the same topic for the same agent' }),
+  history: z
+    .array(HistoryViewSchema)
+    .meta({ description: 'up to 5 earlier resolutions of the same topic for the same agent' }),
 });
 export type ApprovalItemView = z.infer<typeof ApprovalItemViewSchema>;
 
@@ -150,7 +172,12 @@ export const JobDecisionsSchema = z.object({
   approvals: z.array(ActionViewSchema),
   escalated_at: Iso.nullable(),
   resolution: z
-    .object({ resolution: ResolutionEnum, resolved_by: z.string(), resolved_comment: z.string().nullable(), resolved_at: Iso })
+    .object({
+      resolution: ResolutionEnum,
+      resolved_by: z.string(),
+      resolved_comment: z.string().nullable(),
+      resolved_at: Iso,
+    })
     .nullable(),
 });
 export type JobDecisions = z.infer<typeof JobDecisionsSchema>;

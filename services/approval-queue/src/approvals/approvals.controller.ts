@@ -1,6 +1,15 @@
 import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ErrorBodySchema, openApi } from '../shared/openapi';
 import {
   ApprovalPageSchema,
@@ -54,13 +63,19 @@ export class ApprovalsController {
   @ApiOkResponse({ schema: openApi(ApprovalPageSchema) })
   @ApiResponse({ status: 400, description: 'INVALID_REQUEST (the field is named)', schema: error })
   @ApiResponse(unauthorized)
-  listApprovals(@CurrentActor() actor: Actor, @Query(new ZodPipe(ListQuerySchema)) query: ListQuery): Promise<ApprovalPage> {
+  listApprovals(
+    @CurrentActor() actor: Actor,
+    @Query(new ZodPipe(ListQuerySchema)) query: ListQuery,
+  ): Promise<ApprovalPage> {
     return this.list.execute(actor, query);
   }
 
   @Post('approvals/:job_id/approve')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Approve a job', description: 'The actor is the token subject. N approvals by N distinct people resolve APPROVED.' })
+  @ApiOperation({
+    summary: 'Approve a job',
+    description: 'The actor is the token subject. N approvals by N distinct people resolve APPROVED.',
+  })
   @ApiParam({ name: 'job_id', type: String })
   @ApiBody({ required: false, schema: openApi(ApproveBodySchema, 'input') })
   @ApiOkResponse({ schema: openApi(ReviewResultSchema) })
@@ -78,7 +93,13 @@ export class ApprovalsController {
     @Param(new ZodPipe(JobParamsSchema)) params: { job_id: string },
     @Body(new ZodPipe(ApproveBodySchema)) body: ApproveBody,
   ): Promise<ReviewResult> {
-    return this.reviewJob.execute({ jobId: params.job_id, action: 'approve', reviewer: actor, reason: body.reason ?? null, note: body.note ?? null });
+    return this.reviewJob.execute({
+      jobId: params.job_id,
+      action: 'approve',
+      reviewer: actor,
+      reason: body.reason ?? null,
+      note: body.note ?? null,
+    });
   }
 
   @Post('approvals/:job_id/reject')
@@ -97,7 +118,13 @@ export class ApprovalsController {
     @Param(new ZodPipe(JobParamsSchema)) params: { job_id: string },
     @Body(new ZodPipe(RejectBodySchema)) body: { reason: string; note?: string | null | undefined },
   ): Promise<ReviewResult> {
-    return this.reviewJob.execute({ jobId: params.job_id, action: 'reject', reviewer: actor, reason: body.reason, note: body.note ?? null });
+    return this.reviewJob.execute({
+      jobId: params.job_id,
+      action: 'reject',
+      reviewer: actor,
+      reason: body.reason,
+      note: body.note ?? null,
+    });
   }
 
   @Get('jobs/:job_id/decisions')
@@ -107,7 +134,10 @@ export class ApprovalsController {
   @ApiResponse(unauthorized)
   @ApiResponse({ status: 403, description: 'TENANT_NOT_ALLOWED', schema: error })
   @ApiResponse({ status: 404, description: 'NOT_FOUND', schema: error })
-  jobDecisions(@CurrentActor() actor: Actor, @Param(new ZodPipe(JobParamsSchema)) params: { job_id: string }): Promise<JobDecisions> {
+  jobDecisions(
+    @CurrentActor() actor: Actor,
+    @Param(new ZodPipe(JobParamsSchema)) params: { job_id: string },
+  ): Promise<JobDecisions> {
     return this.decisions.execute(actor, params.job_id);
   }
 }

@@ -12,8 +12,10 @@ export class GetJobDecisionsUseCase {
 
   async execute(reviewer: Reviewer, jobId: string): Promise<JobDecisions> {
     const item = await this.repo.find(jobId);
-    if (!item || item.decisionEventId === null || item.tenant === null) throw new CodedError('NOT_FOUND', `no decision recorded for job ${jobId}`, 404);
-    if (!tenantAllowed(reviewer, item.tenant)) throw new CodedError('TENANT_NOT_ALLOWED', `your token does not cover tenant ${item.tenant}`, 403);
+    if (!item || item.decisionEventId === null || item.tenant === null)
+      throw new CodedError('NOT_FOUND', `no decision recorded for job ${jobId}`, 404);
+    if (!tenantAllowed(reviewer, item.tenant))
+      throw new CodedError('TENANT_NOT_ALLOWED', `your token does not cover tenant ${item.tenant}`, 403);
     const actions = (await this.repo.actionsFor([jobId])).get(jobId) ?? [];
     return jobDecisions(item, actions);
   }

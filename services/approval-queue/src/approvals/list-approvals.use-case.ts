@@ -30,9 +30,22 @@ export class ListApprovalsUseCase {
     const items = page.items.filter(isQueueItem);
     const ids = items.map((i) => i.jobId);
     const withContext = items.flatMap((i) =>
-      i.agentId && i.topic ? [{ jobId: i.jobId, tenant: i.tenant, agentId: i.agentId, topic: i.topic, before: i.state === 'PENDING' ? null : i.resolvedAt }] : [],
+      i.agentId && i.topic
+        ? [
+            {
+              jobId: i.jobId,
+              tenant: i.tenant,
+              agentId: i.agentId,
+              topic: i.topic,
+              before: i.state === 'PENDING' ? null : i.resolvedAt,
+            },
+          ]
+        : [],
     );
-    const [actions, history] = await Promise.all([this.repo.actionsFor(ids), this.repo.historyFor(withContext, HISTORY_LIMIT)]);
+    const [actions, history] = await Promise.all([
+      this.repo.actionsFor(ids),
+      this.repo.historyFor(withContext, HISTORY_LIMIT),
+    ]);
     return {
       items: items.map((i) => itemView(i, actions.get(i.jobId) ?? [], history.get(i.jobId) ?? [])),
       next_cursor: page.more && page.lastKey ? encodeCursor(page.lastKey) : null,

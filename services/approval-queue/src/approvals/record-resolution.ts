@@ -14,5 +14,11 @@ export async function recordResolution(
 ): Promise<ApprovalItemEntity> {
   await tx.resolve(item.jobId, r);
   await tx.enqueue(Topics.ApprovalResolved, item.jobId, events.resolved(item, actions, r));
-  return { ...item, state: r.resolution, resolvedBy: r.resolvedBy, resolvedComment: r.resolvedComment, resolvedAt: r.resolvedAt };
+  return {
+    ...item,
+    state: r.resolution,
+    resolvedBy: r.resolvedBy,
+    resolvedComment: r.resolvedComment,
+    resolvedAt: r.resolvedAt,
+  };
 }

@@ -6,7 +6,14 @@ import type { ReviewResult } from './approval.schemas';
 import { ApprovalEvents } from './approval-events';
 import { ApprovalMetrics } from './approval-metrics';
 import { isQueueItem, toSnapshot, type QueueItem } from './approval-snapshot';
-import { review, type RecordedAction, type RefusalCode, type ResolutionRecord, type ReviewAction, type Reviewer } from './approval-state';
+import {
+  review,
+  type RecordedAction,
+  type RefusalCode,
+  type ResolutionRecord,
+  type ReviewAction,
+  type Reviewer,
+} from './approval-state';
 import { resolutionDetails, reviewResult } from './approval-view';
 import { ApprovalsRepository } from './approvals.repository';
 import { recordResolution } from './record-resolution';
@@ -33,7 +40,13 @@ type Result =
   | { kind: 'not-found' }
   | { kind: 'refused'; code: RefusalCode; message: string; item: QueueItem; actions: RecordedAction[] }
   | { kind: 'expired'; item: QueueItem; actions: RecordedAction[]; resolution: ResolutionRecord }
-  | { kind: 'recorded'; item: QueueItem; action: RecordedAction; actions: RecordedAction[]; resolution: ResolutionRecord | null };
+  | {
+      kind: 'recorded';
+      item: QueueItem;
+      action: RecordedAction;
+      actions: RecordedAction[];
+      resolution: ResolutionRecord | null;
+    };
 
 /**
  * Approve or reject one job. The item row is locked (`SELECT ... FOR UPDATE`) for the whole
@@ -57,7 +70,13 @@ export class ReviewJobUseCase {
       const found = await tx.lock(cmd.jobId);
       if (!isQueueItem(found)) return { kind: 'not-found' };
       const actions = await tx.actionsOf(cmd.jobId);
-      const outcome = review(toSnapshot(found, actions), { action: cmd.action, reviewer: cmd.reviewer, reason, note, now });
+      const outcome = review(toSnapshot(found, actions), {
+        action: cmd.action,
+        reviewer: cmd.reviewer,
+        reason,
+        note,
+        now,
+      });
       switch (outcome.kind) {
         case 'refused':
           return { kind: 'refused', code: outcome.code, message: outcome.message, item: found, actions };
@@ -68,7 +87,9 @@ export class ReviewJobUseCase {
         case 'recorded': {
           await tx.insertAction(cmd.jobId, outcome.action);
           const all = [...actions, outcome.action];
-          const item = outcome.resolution ? ((await recordResolution(tx, this.events, found, all, outcome.resolution)) as QueueItem) : found;
+          const item = outcome.resolution
+            ? ((await recordResolution(tx, this.events, found, all, outcome.resolution)) as QueueItem)
+            : found;
           return { kind: 'recorded', item, action: outcome.action, actions: all, resolution: outcome.resolution };
         }
       }
@@ -79,12 +100,18 @@ export class ReviewJobUseCase {
         throw new CodedError('NOT_FOUND', `no approval for job ${cmd.jobId}`, 404);
       case 'refused': {
         const details = result.code === 'ALREADY_RESOLVED' ? resolutionDetails(result.item, result.actions) : {};
-        if (result.code === 'REASON_REQUIRED') throw new CodedError('INVALID_REQUEST', `reason: ${result.message}`, 400, { field: 'reason' });
+        if (result.code === 'REASON_REQUIRED')
+          throw new CodedError('INVALID_REQUEST', `reason: ${result.message}`, 400, { field: 'reason' });
         throw new CodedError(result.code, result.message, REFUSAL_STATUS[result.code], details);
       }
       case 'expired':
         this.observe(result.item, result.resolution);
-        throw new CodedError('ALREADY_RESOLVED', 'already resolved: EXPIRED (the SLA ran out)', 409, resolutionDetails(result.item, result.actions));
+        throw new CodedError(
+          'ALREADY_RESOLVED',
+          'already resolved: EXPIRED (the SLA ran out)',
+          409,
+          resolutionDetails(result.item, result.actions),
+        );
       case 'recorded':
         if (result.resolution) this.observe(result.item, result.resolution);
         return reviewResult(result.item, result.action, result.actions);
@@ -92,6 +119,11 @@ export class ReviewJobUseCase {
   }
 
   private observe(item: QueueItem, r: ResolutionRecord): void {
-    this.metrics.resolved({ resolution: r.resolution, policyRuleId: item.policyRuleId, pendingSince: item.pendingSince, resolvedAt: r.resolvedAt });
+    this.metrics.resolved({
+      resolution: r.resolution,
+      policyRuleId: item.policyRuleId,
+      pendingSince: item.pendingSince,
+      resolvedAt: r.resolvedAt,
+    });
   }
 }

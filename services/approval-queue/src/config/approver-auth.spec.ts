@@ -17,13 +17,21 @@ describe('approverAuthOptions', () => {
 
   it('takes a JWKS URL with issuer and audience', () => {
     expect(
-      approverAuthOptions(env({ APPROVER_JWKS_URL: 'https://idp.example/jwks.json', APPROVER_JWT_ISSUER: 'idp', APPROVER_JWT_AUDIENCE: 'countersign' })),
+      approverAuthOptions(
+        env({
+          APPROVER_JWKS_URL: 'https://idp.example/jwks.json',
+          APPROVER_JWT_ISSUER: 'idp',
+          APPROVER_JWT_AUDIENCE: 'countersign',
+        }),
+      ),
     ).toEqual({ jwksUrl: 'https://idp.example/jwks.json', issuer: 'idp', audience: 'countersign' });
   });
 
   it('fails fast with neither, with both, or with a short secret', () => {
     expect(() => approverAuthOptions(env({}))).toThrow(/APPROVER_JWT_SECRET.*required/s);
-    expect(() => approverAuthOptions(env({ APPROVER_JWT_SECRET: SECRET, APPROVER_JWKS_URL: 'https://idp.example/jwks' }))).toThrow(/exactly one/);
+    expect(() =>
+      approverAuthOptions(env({ APPROVER_JWT_SECRET: SECRET, APPROVER_JWKS_URL: 'https://idp.example/jwks' })),
+    ).toThrow(/exactly one/);
     expect(() => approverAuthOptions(env({ APPROVER_JWT_SECRET: 'short' }))).toThrow(/at least 32 bytes/);
   });
 });

@@ -5,7 +5,14 @@ const H1 = 'a'.repeat(64);
 const H2 = 'b'.repeat(64);
 const NOW = new Date('2026-01-01T10:00:10.000Z');
 
-const fresh: IntakeRow = { state: 'AWAITING_DECISION', proposalEventId: null, proposalHash: null, requestedBy: null, decisionEventId: null, jobHash: null };
+const fresh: IntakeRow = {
+  state: 'AWAITING_DECISION',
+  proposalEventId: null,
+  proposalHash: null,
+  requestedBy: null,
+  decisionEventId: null,
+  jobHash: null,
+};
 
 function decision(over: Partial<DecisionMadeData> = {}): DecisionMadeData {
   return {
@@ -18,7 +25,13 @@ function decision(over: Partial<DecisionMadeData> = {}): DecisionMadeData {
     matched_rules: ['prod-writes'],
     job_hash: H1,
     constraints: {},
-    approval: { approvals_required: 2, approver_roles: ['service-owner'], sla_seconds: 600, escalate_after_seconds: 300, escalation_roles: ['oncall'] },
+    approval: {
+      approvals_required: 2,
+      approver_roles: ['service-owner'],
+      sla_seconds: 600,
+      escalate_after_seconds: 300,
+      escalation_roles: ['oncall'],
+    },
     decision_summary: { title: 't', why: 'w', next_effect: 'n' },
     decided_at: '2026-01-01T10:00:00.000Z',
     ...over,
@@ -48,7 +61,9 @@ describe('screenProposal', () => {
   it('refuses a payload deeper than the view shows, rather than showing part of it', () => {
     const screen = screenProposal(nested(65));
     expect(screen).toMatchObject({ kind: 'refuse' });
-    expect(screen.kind === 'refuse' && screen.reason).toMatch(/cannot be shown to reviewers whole: .*nested deeper than 64 levels/);
+    expect(screen.kind === 'refuse' && screen.reason).toMatch(
+      /cannot be shown to reviewers whole: .*nested deeper than 64 levels/,
+    );
   });
 });
 
@@ -57,12 +72,19 @@ describe('planProposal', () => {
 
   it('attaches the first proposal of a job, before or after its decision', () => {
     expect(planProposal(fresh, p)).toEqual({ kind: 'attach' });
-    expect(planProposal({ ...fresh, state: 'PENDING', decisionEventId: 'd1', jobHash: H1 }, p)).toEqual({ kind: 'attach' });
-    expect(planProposal({ ...fresh, state: 'EXPIRED', decisionEventId: 'd1', jobHash: H1 }, p)).toEqual({ kind: 'attach' });
+    expect(planProposal({ ...fresh, state: 'PENDING', decisionEventId: 'd1', jobHash: H1 }, p)).toEqual({
+      kind: 'attach',
+    });
+    expect(planProposal({ ...fresh, state: 'EXPIRED', decisionEventId: 'd1', jobHash: H1 }, p)).toEqual({
+      kind: 'attach',
+    });
   });
 
   it('ignores a redelivery quietly', () => {
-    expect(planProposal({ ...fresh, proposalEventId: 'e1', proposalHash: H1, requestedBy: 'alice' }, p)).toMatchObject({ kind: 'ignore', warn: false });
+    expect(planProposal({ ...fresh, proposalEventId: 'e1', proposalHash: H1, requestedBy: 'alice' }, p)).toMatchObject({
+      kind: 'ignore',
+      warn: false,
+    });
   });
 
   it('keeps the first proposal when another one for the job arrives, and warns when it differs', () => {
@@ -73,11 +95,15 @@ describe('planProposal', () => {
   });
 
   it('refuses a proposal that is not the decided job', () => {
-    expect(planProposal({ ...fresh, state: 'PENDING', decisionEventId: 'd1', jobHash: H2 }, p)).toMatchObject({ kind: 'mismatch' });
+    expect(planProposal({ ...fresh, state: 'PENDING', decisionEventId: 'd1', jobHash: H2 }, p)).toMatchObject({
+      kind: 'mismatch',
+    });
   });
 
   it('does not keep proposals of jobs that need no approval', () => {
-    expect(planProposal({ ...fresh, state: 'NOT_REQUIRED', decisionEventId: 'd1', jobHash: H1 }, p)).toMatchObject({ kind: 'ignore' });
+    expect(planProposal({ ...fresh, state: 'NOT_REQUIRED', decisionEventId: 'd1', jobHash: H1 }, p)).toMatchObject({
+      kind: 'ignore',
+    });
   });
 });
 
@@ -94,13 +120,23 @@ describe('planDecision', () => {
   });
 
   it('keeps a matching proposal and drops one that is not the decided job', () => {
-    expect(planDecision({ ...fresh, proposalEventId: 'e1', proposalHash: H1 }, 'd1', decision(), NOW)).toMatchObject({ dropProposal: false });
-    expect(planDecision({ ...fresh, proposalEventId: 'e1', proposalHash: H2 }, 'd1', decision(), NOW)).toMatchObject({ dropProposal: true });
+    expect(planDecision({ ...fresh, proposalEventId: 'e1', proposalHash: H1 }, 'd1', decision(), NOW)).toMatchObject({
+      dropProposal: false,
+    });
+    expect(planDecision({ ...fresh, proposalEventId: 'e1', proposalHash: H2 }, 'd1', decision(), NOW)).toMatchObject({
+      dropProposal: true,
+    });
   });
 
-  it.each(['ALLOW', 'ALLOW_WITH_CONSTRAINTS', 'DENY'] as const)('records a %s decision as not needing approval', (d) => {
-    expect(planDecision(fresh, 'd1', decision({ decision: d, approval: null }), NOW)).toEqual({ kind: 'not-required', dropProposal: true });
-  });
+  it.each(['ALLOW', 'ALLOW_WITH_CONSTRAINTS', 'DENY'] as const)(
+    'records a %s decision as not needing approval',
+    (d) => {
+      expect(planDecision(fresh, 'd1', decision({ decision: d, approval: null }), NOW)).toEqual({
+        kind: 'not-required',
+        dropProposal: true,
+      });
+    },
+  );
 
   it('refuses REQUIRE_APPROVAL without a requirement', () => {
     expect(planDecision(fresh, 'd1', decision({ approval: null }), NOW)).toMatchObject({ kind: 'poison' });

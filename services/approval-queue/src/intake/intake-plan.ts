@@ -1,4 +1,9 @@
-import { findReservedKey, payloadViewProblem, type ApprovalRequirement, type DecisionMadeData } from '@countersign/contracts';
+import {
+  findReservedKey,
+  payloadViewProblem,
+  type ApprovalRequirement,
+  type DecisionMadeData,
+} from '@countersign/contracts';
 import { deadlines } from '../approvals/approval-state';
 import type { ItemRowState } from '../approvals/approval-item.entity';
 
@@ -31,9 +36,17 @@ export type ProposalScreen =
  */
 export function screenProposal(payload: Record<string, unknown>): ProposalScreen {
   const reserved = findReservedKey(payload);
-  if (reserved) return { kind: 'skip', reason: `payload carries the reserved key at payload.${reserved.path}; policy denies it (countersign:reserved-key)` };
+  if (reserved)
+    return {
+      kind: 'skip',
+      reason: `payload carries the reserved key at payload.${reserved.path}; policy denies it (countersign:reserved-key)`,
+    };
   const problem = payloadViewProblem(payload);
-  if (problem) return { kind: 'refuse', reason: `payload cannot be shown to reviewers whole: payload.${problem.path}: ${problem.message}` };
+  if (problem)
+    return {
+      kind: 'refuse',
+      reason: `payload cannot be shown to reviewers whole: payload.${problem.path}: ${problem.message}`,
+    };
   return { kind: 'store' };
 }
 
@@ -48,11 +61,18 @@ export function planProposal(row: IntakeRow, p: { eventId: string; hash: string;
   if (row.proposalEventId !== null) {
     // First proposal wins: a later one naming someone else must not change who may not approve.
     const conflicting = row.proposalHash !== p.hash || row.requestedBy !== p.requestedBy;
-    return { kind: 'ignore', reason: conflicting ? 'a different proposal for this job was already stored' : 'duplicate proposal', warn: conflicting };
+    return {
+      kind: 'ignore',
+      reason: conflicting ? 'a different proposal for this job was already stored' : 'duplicate proposal',
+      warn: conflicting,
+    };
   }
   if (row.state === 'NOT_REQUIRED') return { kind: 'ignore', reason: 'no approval needed for this job', warn: false };
   if (row.jobHash !== null && row.jobHash !== p.hash) {
-    return { kind: 'mismatch', reason: `proposal does not match the decided job (job_hash ${row.jobHash.slice(0, 12)}…, proposal ${p.hash.slice(0, 12)}…)` };
+    return {
+      kind: 'mismatch',
+      reason: `proposal does not match the decided job (job_hash ${row.jobHash.slice(0, 12)}…, proposal ${p.hash.slice(0, 12)}…)`,
+    };
   }
   return { kind: 'attach' };
 }
@@ -77,11 +97,20 @@ export function planDecision(row: IntakeRow, eventId: string, d: DecisionMadeDat
   if (row.decisionEventId !== null) {
     // The first decision gated the job; a second one (a re-decision) does not move the goalposts.
     const different = row.jobHash !== d.job_hash;
-    return { kind: 'ignore', reason: different ? 'a different decision for this job was already stored' : 'duplicate decision', warn: different };
+    return {
+      kind: 'ignore',
+      reason: different ? 'a different decision for this job was already stored' : 'duplicate decision',
+      warn: different,
+    };
   }
   if (d.decision !== 'REQUIRE_APPROVAL') return { kind: 'not-required', dropProposal: true };
   if (!d.approval) return { kind: 'poison', reason: 'REQUIRE_APPROVAL decision without an approval requirement' };
-  const { startedAt, dueAt, escalateAt } = deadlines(new Date(d.decided_at), now, d.approval.sla_seconds, d.approval.escalate_after_seconds);
+  const { startedAt, dueAt, escalateAt } = deadlines(
+    new Date(d.decided_at),
+    now,
+    d.approval.sla_seconds,
+    d.approval.escalate_after_seconds,
+  );
   const dropProposal = row.proposalHash !== null && row.proposalHash !== d.job_hash;
   return { kind: 'pending', requirement: d.approval, pendingSince: startedAt, dueAt, escalateAt, dropProposal };
 }

@@ -4,7 +4,8 @@ const r = (s: string) => redactSecrets(s).text;
 
 describe('redactSecrets', () => {
   it('keeps ordinary text, ids and short hashes', () => {
-    const text = 'Approved after checking runbook step 4 for job-123e4567-e89b-12d3-a456-426614174000 (commit 1a2b3c4d).';
+    const text =
+      'Approved after checking runbook step 4 for job-123e4567-e89b-12d3-a456-426614174000 (commit 1a2b3c4d).';
     expect(redactSecrets(text)).toEqual({ text, redacted: false });
   });
 
@@ -22,7 +23,9 @@ describe('redactSecrets', () => {
   });
 
   it('redacts labelled secrets, keeping the label', () => {
-    expect(r('password=hunter2 and api_key: "abc def" and secret=x;')).toBe('password=[REDACTED] and api_key: [REDACTED] and secret=[REDACTED];');
+    expect(r('password=hunter2 and api_key: "abc def" and secret=x;')).toBe(
+      'password=[REDACTED] and api_key: [REDACTED] and secret=[REDACTED];',
+    );
     expect(r('aws_secret_access_key = wJalrXUtnFEMI/K7MDENG')).toBe('aws_secret_access_key = [REDACTED]');
   });
 

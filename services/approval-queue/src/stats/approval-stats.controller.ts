@@ -23,7 +23,10 @@ export class ApprovalStatsController {
   @ApiOkResponse({ schema: openApi(ApprovalStatsSchema) })
   @ApiResponse({ status: 400, description: 'INVALID_REQUEST', schema: openApi(ErrorBodySchema) })
   @ApiResponse({ status: 401, description: 'UNAUTHENTICATED', schema: openApi(ErrorBodySchema) })
-  get(@CurrentActor() actor: Actor, @Query(new ZodPipe(StatsQuerySchema)) query: { window: string }): Promise<ApprovalStats> {
+  get(
+    @CurrentActor() actor: Actor,
+    @Query(new ZodPipe(StatsQuerySchema)) query: { window: string },
+  ): Promise<ApprovalStats> {
     return this.stats.execute(actor, query.window);
   }
 }

@@ -38,7 +38,9 @@ export class GetApprovalStatsUseCase {
       overall: group(groups.find((g) => g.scope === 'overall')),
       pending,
       top_rejection_reasons: reasons,
-      by_rule: groups.filter((g) => g.scope === 'rule').map((g) => ({ policy_rule_id: g.key ?? 'unknown', ...group(g) })),
+      by_rule: groups
+        .filter((g) => g.scope === 'rule')
+        .map((g) => ({ policy_rule_id: g.key ?? 'unknown', ...group(g) })),
       by_tier: groups.filter((g) => g.scope === 'tier').map((g) => ({ tier: g.key ?? 'untagged', ...group(g) })),
     };
   }

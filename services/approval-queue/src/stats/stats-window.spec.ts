@@ -9,5 +9,7 @@ describe('parseWindow', () => {
     ['366d', 366 * 86400],
   ])('%s is %i seconds', (w, s) => expect(parseWindow(w)).toBe(s));
 
-  it.each(['', '7', 'd', '0d', '367d', '1w', '-1d', '1.5h', '7 d'])('refuses %j', (w) => expect(parseWindow(w)).toBeNull());
+  it.each(['', '7', 'd', '0d', '367d', '1w', '-1d', '1.5h', '7 d'])('refuses %j', (w) =>
+    expect(parseWindow(w)).toBeNull(),
+  );
 });

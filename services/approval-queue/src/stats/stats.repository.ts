@@ -41,7 +41,8 @@ export class StatsRepository {
     )) as Row[];
     return rows.map((r) => ({
       scope: Number(r['g_rule']) === 0 ? 'rule' : Number(r['g_tier']) === 0 ? 'tier' : 'overall',
-      key: (Number(r['g_rule']) === 0 ? r['policy_rule_id'] : Number(r['g_tier']) === 0 ? r['tier'] : null) as string | null,
+      key: (Number(r['g_rule']) === 0 ? r['policy_rule_id'] : Number(r['g_tier']) === 0 ? r['tier'] : null) as
+        string | null,
       approved: Number(r['approved']),
       rejected: Number(r['rejected']),
       expired: Number(r['expired']),
@@ -50,7 +51,12 @@ export class StatsRepository {
     }));
   }
 
-  async topRejectionReasons(from: Date, to: Date, tenants: readonly string[] | undefined, limit: number): Promise<{ reason: string; count: number }[]> {
+  async topRejectionReasons(
+    from: Date,
+    to: Date,
+    tenants: readonly string[] | undefined,
+    limit: number,
+  ): Promise<{ reason: string; count: number }[]> {
     const rows = (await this.dataSource.query(
       `SELECT lower(btrim(coalesce(resolved_comment, ''))) AS reason, count(*) AS n
          FROM ${ITEMS}

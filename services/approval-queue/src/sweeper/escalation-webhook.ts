@@ -32,7 +32,8 @@ export class EscalationWebhook {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       await res.body?.cancel();
-      if (!res.ok) this.logger.warn({ job_id: e.job_id, status: res.status }, 'escalation webhook answered with an error');
+      if (!res.ok)
+        this.logger.warn({ job_id: e.job_id, status: res.status }, 'escalation webhook answered with an error');
     } catch (err) {
       this.logger.warn({ job_id: e.job_id, error: (err as Error).message }, 'escalation webhook failed');
     }

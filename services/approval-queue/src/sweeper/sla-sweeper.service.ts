@@ -23,7 +23,9 @@ export class SlaSweeperService implements OnApplicationBootstrap, BeforeApplicat
 
   onApplicationBootstrap(): void {
     this.running = true;
-    this.readiness.register('sla-sweeper', () => (this.lastError ? { ok: false, error: `sla sweeper failing: ${this.lastError}` } : { ok: true }));
+    this.readiness.register('sla-sweeper', () =>
+      this.lastError ? { ok: false, error: `sla sweeper failing: ${this.lastError}` } : { ok: true },
+    );
     this.loop = this.run();
   }
 
@@ -36,12 +38,12 @@ export class SlaSweeperService implements OnApplicationBootstrap, BeforeApplicat
   async pass(): Promise<{ expired: number; escalated: number }> {
     const batch = this.env.SWEEP_BATCH_SIZE;
     let expired = 0;
-    for (let n = batch; n === batch && this.running; ) {
+    for (let n = batch; n === batch && this.running;) {
       n = await this.sweep.expireDue(batch);
       expired += n;
     }
     let escalated = 0;
-    for (let n = batch; n === batch && this.running; ) {
+    for (let n = batch; n === batch && this.running;) {
       n = await this.sweep.escalateDue(batch);
       escalated += n;
     }

@@ -39,7 +39,13 @@ export class SweepApprovalsUseCase {
       }
       return expired;
     });
-    for (const e of done) this.metrics.resolved({ resolution: e.r.resolution, policyRuleId: e.ruleId, pendingSince: e.pendingSince, resolvedAt: e.r.resolvedAt });
+    for (const e of done)
+      this.metrics.resolved({
+        resolution: e.r.resolution,
+        policyRuleId: e.ruleId,
+        pendingSince: e.pendingSince,
+        resolvedAt: e.r.resolvedAt,
+      });
     return done.length;
   }
 

@@ -8,7 +8,7 @@
 const STORAGE_KEY = 'countersign.reviewer.token';
 
 export const QUERY_TOKEN_REFUSED =
-  'A token in the link\'s query (?token=) is not accepted: it reaches servers and their logs. Use a #token= link or paste the token.';
+  "A token in the link's query (?token=) is not accepted: it reaches servers and their logs. Use a #token= link or paste the token.";
 
 export interface Identity {
   sub: string;
@@ -55,7 +55,8 @@ export function decodeToken(raw: string): Session {
     throw new TokenError('The token names no reviewer (no "sub" claim).');
   const exp = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : undefined;
   // The API refuses a token that never expires; say so here rather than after the first request.
-  if (exp === undefined) throw new TokenError('This token has no expiry ("exp" claim), so it is not accepted. Ask for a new one.');
+  if (exp === undefined)
+    throw new TokenError('This token has no expiry ("exp" claim), so it is not accepted. Ask for a new one.');
   if (exp <= Date.now()) throw new TokenError('This token has expired. Ask for a new one.');
   return {
     token,
@@ -100,7 +101,10 @@ export function restoreSession(): { session: Session | null; error: string | nul
     try {
       return { session: signIn(decodeURIComponent(fragment.token)), error: null };
     } catch (e) {
-      return { session: null, error: e instanceof URIError ? 'The token in the link is garbled.' : (e as Error).message };
+      return {
+        session: null,
+        error: e instanceof URIError ? 'The token in the link is garbled.' : (e as Error).message,
+      };
     }
   }
   if (inQuery) return { session: null, error: QUERY_TOKEN_REFUSED };

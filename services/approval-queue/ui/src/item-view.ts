@@ -128,7 +128,10 @@ export class ItemDetail {
           it.matched_rules && it.matched_rules.length > 1
             ? pair('All matching rules', it.matched_rules.join(', '))
             : null,
-          pair('Who may approve', it.approver_roles.length ? it.approver_roles.join(' or ') : 'approver (the default role)'),
+          pair(
+            'Who may approve',
+            it.approver_roles.length ? it.approver_roles.join(' or ') : 'approver (the default role)',
+          ),
           pair('Due', formatTime(it.due_at)),
         ),
       ),

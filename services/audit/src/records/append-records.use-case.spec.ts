@@ -51,22 +51,14 @@ describe('AppendRecordsUseCase', () => {
 
   it('appends through the store with the clock time', async () => {
     const store = new FakeStore();
-    const sut = new AppendRecordsUseCase(
-      store,
-      settings,
-      () => now,
-    );
+    const sut = new AppendRecordsUseCase(store, settings, () => now);
     await expect(sut.execute(entry('a'))).resolves.toEqual({ seq: 1, record_hash: 'h', duplicate: false });
     expect(store.calls).toEqual([{ keys: ['a'], now }]);
   });
 
   it('commits concurrent entries in shared batches and answers a redelivery as a duplicate', async () => {
     const store = new FakeStore();
-    const sut = new AppendRecordsUseCase(
-      store,
-      settings,
-      () => now,
-    );
+    const sut = new AppendRecordsUseCase(store, settings, () => now);
     const results = await Promise.all(['a', 'b', 'c', 'a'].map((k) => sut.execute(entry(k))));
     expect(results.map((r) => [r.seq, r.duplicate])).toEqual([
       [1, false],

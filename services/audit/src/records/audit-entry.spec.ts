@@ -291,7 +291,7 @@ describe('contentDigest and conflictEntry', () => {
 describe('entryFromDlq', () => {
   const now = new Date(at);
 
-  it("links a record to its job through the redacted copy when the DLQ kept no bytes (the default)", () => {
+  it('links a record to its job through the redacted copy when the DLQ kept no bytes (the default)', () => {
     const r = dlqRecord({
       value_base64: null,
       value_redacted: { data: { job_id: 'job-8', tenant: 'acme', payload: { password: '[REDACTED]' } } },

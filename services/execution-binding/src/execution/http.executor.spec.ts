@@ -21,7 +21,13 @@ const request: ExecutionRequest = {
   constraints: {},
 };
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
-const call = { url: 'http://target.test/hook', secret: 'secret-0123456789abcdef', timeoutMs: 1000, request, now: () => NOW };
+const call = {
+  url: 'http://target.test/hook',
+  secret: 'secret-0123456789abcdef',
+  timeoutMs: 1000,
+  request,
+  now: () => NOW,
+};
 
 function fakeFetch(answer: () => Promise<Response>) {
   const calls: { url: string; init: RequestInit }[] = [];
@@ -40,14 +46,20 @@ describe('HTTP executor signatures (t=, v1= over timestamp.job_id.body)', () => 
   it('verifies within the tolerance either way, and not past it', () => {
     expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW + 300_000).ok).toBe(true);
     expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW - 300_000).ok).toBe(true);
-    expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW + 301_000)).toEqual({ ok: false, reason: 'timestamp outside the tolerance' });
+    expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW + 301_000)).toEqual({
+      ok: false,
+      reason: 'timestamp outside the tolerance',
+    });
     expect(verifyHttpCallSignature(header, secret, 'job-1', body, NOW - 301_000).ok).toBe(false);
   });
 
   it('refuses the same body replayed for another job, a changed body or timestamp, another secret', () => {
     const t = NOW / 1000;
     const v1 = header.split(',v1=')[1]!;
-    expect(verifyHttpCallSignature(header, secret, 'job-2', body, NOW)).toEqual({ ok: false, reason: 'signature does not match' });
+    expect(verifyHttpCallSignature(header, secret, 'job-2', body, NOW)).toEqual({
+      ok: false,
+      reason: 'signature does not match',
+    });
     expect(verifyHttpCallSignature(header, secret, 'job-1', '{"a":2}', NOW).ok).toBe(false);
     expect(verifyHttpCallSignature(`t=${t + 1},v1=${v1}`, secret, 'job-1', body, NOW).ok).toBe(false);
     expect(verifyHttpCallSignature(header, 'another-secret-0123456789', 'job-1', body, NOW).ok).toBe(false);
@@ -85,7 +97,10 @@ describe('callHttpExecutor', () => {
     const t = NOW / 1000;
     const mac = createHmac('sha256', call.secret).update(`${t}.job-1.${body}`).digest('hex');
     expect(headers[SIGNATURE_HEADER]).toBe(`t=${t},v1=${mac}`);
-    expect(verifyHttpCallSignature(headers[SIGNATURE_HEADER], call.secret, 'job-1', body, NOW)).toEqual({ ok: true, timestamp: t });
+    expect(verifyHttpCallSignature(headers[SIGNATURE_HEADER], call.secret, 'job-1', body, NOW)).toEqual({
+      ok: true,
+      timestamp: t,
+    });
     expect(headers['idempotency-key']).toBe('job-1');
     expect(init.redirect).toBe('manual');
     expect(init.signal).toBeInstanceOf(AbortSignal);

@@ -26,7 +26,9 @@ export function signedContent(timestamp: number, jobId: string, body: string): s
 /** The `Countersign-Signature` value for one attempt at `nowMs`. */
 export function signHttpCall(secret: string, jobId: string, body: string, nowMs: number): string {
   const t = Math.floor(nowMs / 1000);
-  return `t=${t},v1=${createHmac('sha256', secret).update(signedContent(t, jobId, body), 'utf8').digest('hex')}`;
+  return `t=${t},v1=${createHmac('sha256', secret)
+    .update(signedContent(t, jobId, body), 'utf8')
+    .digest('hex')}`;
 }
 
 export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: string };
@@ -46,13 +48,20 @@ export function verifyHttpCallSignature(
   const parts = new Map<string, string[]>();
   for (const item of (header ?? '').split(',')) {
     const i = item.indexOf('=');
-    if (i > 0) parts.set(item.slice(0, i).trim(), [...(parts.get(item.slice(0, i).trim()) ?? []), item.slice(i + 1).trim()]);
+    if (i > 0)
+      parts.set(item.slice(0, i).trim(), [...(parts.get(item.slice(0, i).trim()) ?? []), item.slice(i + 1).trim()]);
   }
   const t = Number(parts.get('t')?.[0]);
   const v1 = parts.get('v1') ?? [];
-  if (!Number.isSafeInteger(t) || v1.length === 0) return { ok: false, reason: 'no t= and v1= in the signature header' };
-  if (Math.abs(Math.floor(nowMs / 1000) - t) > toleranceSec) return { ok: false, reason: 'timestamp outside the tolerance' };
-  const expected = Buffer.from(createHmac('sha256', secret).update(signedContent(t, jobId, body), 'utf8').digest('hex'));
+  if (!Number.isSafeInteger(t) || v1.length === 0)
+    return { ok: false, reason: 'no t= and v1= in the signature header' };
+  if (Math.abs(Math.floor(nowMs / 1000) - t) > toleranceSec)
+    return { ok: false, reason: 'timestamp outside the tolerance' };
+  const expected = Buffer.from(
+    createHmac('sha256', secret)
+      .update(signedContent(t, jobId, body), 'utf8')
+      .digest('hex'),
+  );
   const match = v1.some((sig) => {
     const got = Buffer.from(sig);
     return got.length === expected.length && timingSafeEqual(got, expected);

@@ -21,5 +21,8 @@ export const EnvSchema = BaseEnvSchema.extend({
     .describe(
       'Proposals of one partition decided at once (kafkajs eachBatch); their decisions share produce requests. 1 decides one at a time.',
     ),
-}).refine((e) => !(e.POLICY_DIR && e.POLICY_FILE), { message: 'set POLICY_DIR or POLICY_FILE, not both', path: ['POLICY_FILE'] });
+}).refine((e) => !(e.POLICY_DIR && e.POLICY_FILE), {
+  message: 'set POLICY_DIR or POLICY_FILE, not both',
+  path: ['POLICY_FILE'],
+});
 export type Env = z.infer<typeof EnvSchema>;

@@ -20,7 +20,9 @@ export function decisionFor(proposal: JobProposedV1['data'], store: PolicyStore,
     job_hash: d.job_hash,
     constraints: {
       ...(d.constraints.max_runtime_sec !== undefined ? { max_runtime_sec: d.constraints.max_runtime_sec } : {}),
-      ...(d.constraints.network_allowlist !== undefined ? { network_allowlist: [...d.constraints.network_allowlist] } : {}),
+      ...(d.constraints.network_allowlist !== undefined
+        ? { network_allowlist: [...d.constraints.network_allowlist] }
+        : {}),
     },
     approval: d.approval
       ? {

@@ -35,7 +35,9 @@ export class PolicyActivationService implements OnApplicationBootstrap, OnModule
   async onApplicationBootstrap(): Promise<void> {
     await this.announce(this.store.active(), new Map());
     this.timer = setInterval(() => {
-      this.reloading = this.reloading.then(() => this.reload()).catch((e: unknown) => this.logger.error({ err: e }, 'policy reload failed'));
+      this.reloading = this.reloading
+        .then(() => this.reload())
+        .catch((e: unknown) => this.logger.error({ err: e }, 'policy reload failed'));
     }, this.reloadMs);
   }
 

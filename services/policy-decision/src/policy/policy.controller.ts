@@ -53,7 +53,10 @@ export class PolicyController {
       },
     },
   })
-  @ApiOkResponse({ description: 'decision, policy_rule_id, policy_reason, matched_rules, policy_snapshot, job_hash, constraints, approval, decision_summary' })
+  @ApiOkResponse({
+    description:
+      'decision, policy_rule_id, policy_reason, matched_rules, policy_snapshot, job_hash, constraints, approval, decision_summary',
+  })
   evaluate(@Body(new ZodPipe(EvaluateBodySchema)) job: z.infer<typeof EvaluateBodySchema>) {
     return decide(job, this.store.current);
   }
