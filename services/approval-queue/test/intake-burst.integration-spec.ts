@@ -29,6 +29,7 @@ const GATED_EVERY = 20;
 
 interface StatementCounts {
   total: number;
+  transactions: number;
   byVerb: Record<string, number>;
 }
 
@@ -46,14 +47,28 @@ describe('approval-queue intake under a burst', () => {
   const countFile = join(mkdtempSync(join(tmpdir(), 'aq-burst-')), 'statements.json');
   const run = randomUUID().slice(0, 8);
   const seer = () => mintToken(keys.jwtSecret, { sub: `seer-${run}`, roles: ['service-owner'] });
-  const dbName = () => new URL(db).pathname.slice(1);
 
   const statements = (): StatementCounts => JSON.parse(readFileSync(countFile, 'utf8')) as StatementCounts;
-  const commits = async () =>
-    Number(
-      (await sql<{ n: string }>(db, `SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1`, [dbName()]))[0]!
-        .n,
+  /** Transactions the service sent, counted in the process (pg_stat_database lags up to 10 s). */
+  const commits = (): number => statements().transactions;
+  /**
+   * Barrier: the service has sent nothing to PostgreSQL for `quietMs` (the counter file is rewritten
+   * every 50 ms), so a count taken now holds everything the work before it caused.
+   */
+  const settled = async (quietMs = 500): Promise<void> => {
+    let last = statements().total;
+    let since = Date.now();
+    await waitUntil(
+      'the service to stop sending statements',
+      () => {
+        const now = statements().total;
+        if (now !== last) [last, since] = [now, Date.now()];
+        return Promise.resolve(Date.now() - since >= quietMs);
+      },
+      30000,
+      50,
     );
+  };
 
   beforeAll(async () => {
     db = await createRunDatabase('approval_queue_burst');
@@ -94,8 +109,8 @@ describe('approval-queue intake under a burst', () => {
       );
       jobs.push({ p, d, gated });
     }
-    await sleep(11000);
-    const commitsBefore = await commits();
+    await settled();
+    const commitsBefore = commits();
     const statementsBefore = statements();
 
     // Raw bytes, all at once; half the decisions are produced ahead of their proposals.
@@ -130,9 +145,8 @@ describe('approval-queue intake under a burst', () => {
       60000,
       200,
     );
-    // Statistics reach pg_stat_database when a backend goes idle (idle backends flush within 10 s).
-    await sleep(11000);
-    const transactions = (await commits()) - commitsBefore;
+    await settled();
+    const transactions = commits() - commitsBefore;
     const used = statements();
     const total = used.total - statementsBefore.total;
     const events = 2 * JOBS;
@@ -198,9 +212,9 @@ describe('approval-queue intake under a burst', () => {
       key: e.data.job_id,
       value: Buffer.from(JSON.stringify(e)),
     });
-    await sleep(11000);
+    await settled();
     const before = statements().total;
-    const commitsBefore = await commits();
+    const commitsBefore = commits();
     const started = Date.now();
     // Each tick: this tick's proposals and the previous tick's decisions, as policy-decision would follow.
     for (let t = 0; t <= ticks; t++) {
@@ -229,9 +243,9 @@ describe('approval-queue intake under a burst', () => {
       200,
     );
     await producer.disconnect();
-    await sleep(11000);
+    await settled();
     const total = statements().total - before;
-    const transactions = (await commits()) - commitsBefore;
+    const transactions = commits() - commitsBefore;
     process.stdout.write(
       `intake steady ${RATE}/s for ${SECONDS} s: ${jobs.length} proposals, ${transactions} transactions, ` +
         `${total} statements (${(total / jobs.length).toFixed(2)} per proposal)\n`,

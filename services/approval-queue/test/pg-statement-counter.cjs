@@ -7,13 +7,21 @@ const { writeFileSync } = require('node:fs');
 const { Client } = require('pg');
 
 const file = process.env.PG_STATEMENT_COUNT_FILE;
-const counts = { total: 0, byVerb: {} };
+// `transactions`: what the server commits as a transaction, counted on the client: each BEGIN/START
+// opens one, and a statement sent outside BEGIN..COMMIT/ROLLBACK is one on its own (autocommit).
+const counts = { total: 0, transactions: 0, byVerb: {} };
+const inTransaction = new WeakSet();
 const query = Client.prototype.query;
 Client.prototype.query = function countedQuery(config, ...rest) {
   const text = typeof config === 'string' ? config : (config && config.text) || '';
   const verb = (/^\s*(\w+)/.exec(text) || [, '?'])[1].toUpperCase();
   counts.total += 1;
   counts.byVerb[verb] = (counts.byVerb[verb] || 0) + 1;
+  if (verb === 'BEGIN' || verb === 'START') {
+    counts.transactions += 1;
+    inTransaction.add(this);
+  } else if (verb === 'COMMIT' || verb === 'ROLLBACK') inTransaction.delete(this);
+  else if (!inTransaction.has(this)) counts.transactions += 1;
   return query.call(this, config, ...rest);
 };
 if (file) {
