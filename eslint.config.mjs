@@ -89,6 +89,53 @@ export default tseslint.config(
     },
   },
   {
+    // A feature's core/ is pure: inputs in (`now` included), tagged outcomes out. Types of entities
+    // and ports may be imported; frameworks, drivers, files, the network and the clock may not.
+    files: ['services/*/src/**/core/**/*.ts'],
+    ignores: ['services/*/src/**/core/**/*.spec.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                ...infra,
+                'pino',
+                'node:fs',
+                'fs',
+                'node:fs/*',
+                'node:net',
+                'node:http',
+                'node:https',
+                'node:child_process',
+              ],
+              allowTypeImports: true,
+              message: 'core/ is pure: do I/O in a use case or an adapter and pass the result in',
+            },
+            {
+              group: ['**/*.repository', '**/*.entity', '**/*.port', '**/*.store', '**/*.service', '**/*.use-case'],
+              allowTypeImports: true,
+              message: 'core/ may use the types of adapters, not their code',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'pass `now` in: core/ is pure' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'pass `now` in: core/ is pure' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'core/ takes its settings as arguments',
+        },
+      ],
+    },
+  },
+  {
     files: [
       'libs/cli/**/*.ts',
       'bench/**/*.ts',

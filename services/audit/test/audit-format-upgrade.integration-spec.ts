@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { Topics } from '@countersign/contracts';
 import { canonicalJson, eventDigest, sha256Hex, signEvent, signerFromPem } from '@countersign/crypto';
-import { GENESIS_HASH, linkRecords } from '../src/records/hash-chain';
+import { GENESIS_HASH, linkRecords } from '../src/records/core/hash-chain';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {

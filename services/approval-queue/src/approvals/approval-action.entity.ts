@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { ReviewAction } from './approval-state';
+import type { ReviewAction } from './core/approval-state';
 
 /** One reviewer's approve or reject; at most one per actor and job (unique on job_id, lower(actor)). */
 @Entity({ schema: 'approval_queue', name: 'approval_actions' })

@@ -2,7 +2,7 @@ import { buildEvent, deterministicEventId } from '@countersign/bus';
 import { Topics, type ApprovalEscalatedV1, type ApprovalResolvedV1 } from '@countersign/contracts';
 import type { Signer } from '@countersign/crypto';
 import type { ApprovalItemEntity } from './approval-item.entity';
-import type { RecordedAction, ResolutionRecord } from './approval-state';
+import type { RecordedAction, ResolutionRecord } from './core/approval-state';
 
 export const PRODUCER = 'approval-queue';
 

@@ -1,5 +1,5 @@
 import { metrics, type Counter, type Histogram } from '@opentelemetry/api';
-import type { Resolution } from './approval-state';
+import type { Resolution } from './core/approval-state';
 
 /**
  * OpenTelemetry instruments for resolutions; exported as the OTEL_* variables say (none by default).

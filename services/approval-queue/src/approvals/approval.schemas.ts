@@ -1,6 +1,6 @@
 import { ConstraintsSchema, DecisionSummarySchema, IdSchema } from '@countersign/contracts';
 import { z } from 'zod';
-import { MAX_TEXT_BYTES } from '../shared/redact-text';
+import { MAX_TEXT_BYTES } from '../shared/core/redact-text';
 
 const boundedText = (what: string) =>
   z

@@ -6,7 +6,7 @@ import type { Pool, PoolClient } from 'pg';
 import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import type { IntakeClaim, IntakeItemRow, IntakeTx, IntakeWrite } from '../intake/intake.port';
 import { ApprovalItemEntity } from './approval-item.entity';
-import { DEFAULT_APPROVER_ROLE, type RecordedAction } from './approval-state';
+import { DEFAULT_APPROVER_ROLE, type RecordedAction } from './core/approval-state';
 
 export const SCHEMA = 'approval_queue';
 const ITEMS = `"${SCHEMA}".approval_items`;

@@ -1,8 +1,8 @@
 import { CodedError } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
 import type { JobDecisions } from './approval.schemas';
-import { tenantAllowed, type Reviewer } from './approval-state';
-import { jobDecisions } from './approval-view';
+import { tenantAllowed, type Reviewer } from './core/approval-state';
+import { jobDecisions } from './core/approval-view';
 import { ApprovalsRepository } from './approvals.repository';
 
 /** The policy decision of a job and every approval action on it, for anyone whose token covers its tenant. */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { ApprovalPage, ListQuery } from './approval.schemas';
-import { isQueueItem } from './approval-snapshot';
-import type { Reviewer } from './approval-state';
-import { decodeCursor, encodeCursor, itemView } from './approval-view';
+import { isQueueItem } from './core/approval-snapshot';
+import type { Reviewer } from './core/approval-state';
+import { decodeCursor, encodeCursor, itemView } from './core/approval-view';
 import { ApprovalsRepository } from './approvals.repository';
 
 export const HISTORY_LIMIT = 5;

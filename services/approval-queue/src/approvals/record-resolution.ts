@@ -1,7 +1,7 @@
 import { Topics } from '@countersign/contracts';
 import type { ApprovalEvents } from './approval-events';
 import type { ApprovalItemEntity } from './approval-item.entity';
-import type { RecordedAction, ResolutionRecord } from './approval-state';
+import type { RecordedAction, ResolutionRecord } from './core/approval-state';
 import type { ApprovalsTx } from './approvals.repository';
 
 /** Resolves an item and enqueues its signed `approval.resolved` in the same transaction. */

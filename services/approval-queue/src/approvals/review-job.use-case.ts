@@ -1,11 +1,11 @@
 import { CodedError } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
-import { cleanText } from '../shared/redact-text';
+import { cleanText } from '../shared/core/redact-text';
 import type { ReviewResult } from './approval.schemas';
 import { ApprovalEvents } from './approval-events';
 import { ApprovalMetrics } from './approval-metrics';
-import { isQueueItem, toSnapshot, type QueueItem } from './approval-snapshot';
+import { isQueueItem, toSnapshot, type QueueItem } from './core/approval-snapshot';
 import {
   review,
   type RecordedAction,
@@ -13,8 +13,8 @@ import {
   type ResolutionRecord,
   type ReviewAction,
   type Reviewer,
-} from './approval-state';
-import { resolutionDetails, reviewResult } from './approval-view';
+} from './core/approval-state';
+import { resolutionDetails, reviewResult } from './core/approval-view';
 import { ApprovalsRepository } from './approvals.repository';
 import { recordResolution } from './record-resolution';
 

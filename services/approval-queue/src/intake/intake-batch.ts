@@ -7,7 +7,7 @@ import type { Env } from '../config/env.schema';
 import { CLOCK, type Clock } from '../shared/clock';
 import { QUEUE_ENV } from '../shared/tokens';
 import type { IntakeClaim, IntakeItemRow, IntakeStore, IntakeTx, IntakeWrite } from './intake.port';
-import { planDecision, planProposal } from './intake-plan';
+import { planDecision, planProposal } from './core/intake-plan';
 
 export const PROPOSAL_CONSUMER = 'approval-queue:job.proposed';
 export const DECISION_CONSUMER = 'approval-queue:decision.made';

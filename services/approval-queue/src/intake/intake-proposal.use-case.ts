@@ -4,7 +4,7 @@ import { jobHash } from '@countersign/crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { IntakeBatch } from './intake-batch';
-import { screenProposal } from './intake-plan';
+import { screenProposal } from './core/intake-plan';
 
 /**
  * Keeps what reviewers need from a proposal: who asked (for the self-approval rule), the agent,

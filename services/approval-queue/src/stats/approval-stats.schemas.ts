@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWindow } from './stats-window';
+import { parseWindow } from './core/stats-window';
 
 export const StatsQuerySchema = z.object({
   window: z

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Reviewer } from '../approvals/approval-state';
+import type { Reviewer } from '../approvals/core/approval-state';
 import { CLOCK, type Clock } from '../shared/clock';
 import type { ApprovalStats, StatsGroup } from './approval-stats.schemas';
-import { parseWindow } from './stats-window';
+import { parseWindow } from './core/stats-window';
 import { StatsRepository, type GroupRow } from './stats.repository';
 
 const round = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);

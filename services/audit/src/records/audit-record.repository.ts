@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditRecordEntity } from './audit-record.entity';
-import { conflictEntry, contentDigest, type AuditEntry } from './audit-entry';
+import { conflictEntry, contentDigest, type AuditEntry } from './core/audit-entry';
 import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
 import { scanRange, type ScanRangeJob } from './chain-scan';
 import {
@@ -17,7 +17,7 @@ import {
   type ChainedFields,
   type ChainedRecord,
   type RangeResult,
-} from './hash-chain';
+} from './core/hash-chain';
 import { PolicySnapshotEntity } from './policy-snapshot.entity';
 
 export const AUDIT_SCHEMA = 'audit';

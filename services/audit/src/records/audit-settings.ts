@@ -1,7 +1,7 @@
 import { loadSigner, loadTrustedKeys } from '@countersign/bus';
 import type { Signer } from '@countersign/crypto';
 import type { Env } from '../config/env.schema';
-import type { RecordingPolicy } from './audit-entry';
+import type { RecordingPolicy } from './core/audit-entry';
 
 export const AUDIT_SETTINGS = Symbol('AUDIT_SETTINGS');
 

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { ChainVerifier, rangeResult, type ChainedRecord, type RangeResult } from './hash-chain';
-import { isoFromPgUtc } from './pg-timestamp';
+import { ChainVerifier, rangeResult, type ChainedRecord, type RangeResult } from './core/hash-chain';
+import { isoFromPgUtc } from './core/pg-timestamp';
 
 /** One seq range to verify, in the snapshot the request took (so every range sees the same chain). */
 export interface ScanRangeJob {

@@ -5,7 +5,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { AppendRecordsUseCase, CLOCK, type Clock } from './append-records.use-case';
-import { entryFromDlq, type DlqMessage } from './audit-entry';
+import { entryFromDlq, type DlqMessage } from './core/audit-entry';
 import { ShutdownSignal } from './shutdown-signal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

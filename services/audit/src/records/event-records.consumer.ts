@@ -5,7 +5,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { AppendRecordsUseCase } from './append-records.use-case';
 import type { Logger } from 'pino';
-import { entryFromEvent, UnrecordableInputError } from './audit-entry';
+import { entryFromEvent, UnrecordableInputError } from './core/audit-entry';
 import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
 
 /** Every event topic except audit.recorded itself: each valid event becomes one audit record. */

@@ -5,7 +5,7 @@ import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPar
 import { z } from 'zod';
 import { AuditorGuard, tenantVisible } from '../auth/auditor.guard';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
-import { buildJobTimeline, type JobTimeline } from './job-timeline';
+import { buildJobTimeline, type JobTimeline } from './core/job-timeline';
 import { ErrorOpenApi, TimelineOpenApi } from './trail.openapi';
 import { JobIdParamSchema } from './trail-query.schemas';
 

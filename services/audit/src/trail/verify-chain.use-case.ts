@@ -1,7 +1,7 @@
 import { CodedError } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
 import { AuditRecordRepository } from '../records/audit-record.repository';
-import { checkHead, GENESIS_HASH, stitchRanges, type ChainBreakReason } from '../records/hash-chain';
+import { checkHead, GENESIS_HASH, stitchRanges, type ChainBreakReason } from '../records/core/hash-chain';
 
 export type VerifyResult =
   | { ok: true; checked: number; last_seq: number }

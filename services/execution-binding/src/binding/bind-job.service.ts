@@ -5,10 +5,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { ExecutionEntity, type ExecutionRequest, type ExecutionTarget } from '../execution/execution.entity';
-import { planExecution } from '../execution/plan-execution';
-import { bind, lateFactReport, type BindResult } from './bind';
+import { planExecution } from '../execution/core/plan-execution';
+import { bind, lateFactReport, type BindResult } from './core/bind';
 import type { BindingChanges } from './binding-changes';
-import { factsOf, waitingState, type IncomingFact } from './incoming-fact';
+import { factsOf, waitingState, type IncomingFact } from './core/incoming-fact';
 import { isBound, type JobEntity } from './job.entity';
 import { OutcomeWriter } from './outcome-writer';
 

@@ -1,6 +1,6 @@
 import type { ApprovalResolvedData, BlockReason, DecisionMadeData, JobProposedData } from '@countersign/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { DuplicateFact } from './job-facts';
+import type { DuplicateFact } from './core/job-facts';
 
 /** Waiting states have no outcome yet; bound states do, and a bound job never changes outcome. */
 export const WAITING_STATES = ['pending', 'proposed', 'decided', 'awaiting_approval'] as const;

@@ -8,8 +8,8 @@ import { ExecutionRunner } from '../execution/execution-runner';
 import { BindJobService } from './bind-job.service';
 import type { BindingChanges } from './binding-changes';
 import { BindingStore, commitPass, type BindingTx, type Publisher } from './binding.store';
-import { applyFact, digestPrefix, factDigest, type IncomingFact } from './incoming-fact';
-import { FACT_TOPIC } from './job-facts';
+import { applyFact, digestPrefix, factDigest, type IncomingFact } from './core/incoming-fact';
+import { FACT_TOPIC } from './core/job-facts';
 import { isBound, type JobEntity } from './job.entity';
 
 /** The most facts one pass records; more wait for the next pass. */

@@ -8,7 +8,7 @@ import { BindingStore, commitPass, type Publisher } from '../binding/binding.sto
 import type { JobEntity } from '../binding/job.entity';
 import { OutcomeWriter } from '../binding/outcome-writer';
 import { BINDING_CONFIG, PRODUCER, type BindingConfig } from '../config/binding-config';
-import { afterAbandoned, afterAttempt, type AttemptOutcome, type AttemptVerdict } from './attempt-outcome';
+import { afterAbandoned, afterAttempt, type AttemptOutcome, type AttemptVerdict } from './core/attempt-outcome';
 import type { ExecutionEntity } from './execution.entity';
 import { callHttpExecutor } from './http.executor';
 import { DISPATCH_EVENT_TYPE, dispatchMessage, dispatchToKafka } from './kafka.executor';

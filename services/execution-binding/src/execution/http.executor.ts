@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '@countersign/crypto';
-import type { AttemptOutcome } from './attempt-outcome';
+import type { AttemptOutcome } from './core/attempt-outcome';
 import type { ExecutionRequest } from './execution.entity';
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<job_id>.<body>">` (the Stripe/Slack webhook scheme). */

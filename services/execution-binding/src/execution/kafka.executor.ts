@@ -1,6 +1,6 @@
 import { Headers as EventHeaders } from '@countersign/contracts';
 import { signEvent, type Signer } from '@countersign/crypto';
-import type { AttemptOutcome } from './attempt-outcome';
+import type { AttemptOutcome } from './core/attempt-outcome';
 import type { ExecutionRequest } from './execution.entity';
 
 export const DISPATCH_EVENT_TYPE = 'job.dispatched';

@@ -1,7 +1,7 @@
 import type { ApprovalResolvedData, DecisionMadeData, JobProposedData } from '@countersign/contracts';
 import { eventDigest, jobHash } from '@countersign/crypto';
 import type { JobFacts } from './job-facts';
-import type { JobEntity, JobState } from './job.entity';
+import type { JobEntity, JobState } from '../job.entity';
 
 /** A fact as it arrives, its signature already checked against the producer's trusted keys. */
 export type IncomingFact =

@@ -1,9 +1,9 @@
 import { CodedError, IdSchema } from '@countersign/contracts';
-import type { ApprovalItemView, JobDecisions, ReviewResult } from './approval.schemas';
-import type { ApprovalItemEntity } from './approval-item.entity';
+import type { ApprovalItemView, JobDecisions, ReviewResult } from '../approval.schemas';
+import type { ApprovalItemEntity } from '../approval-item.entity';
 import type { QueueItem } from './approval-snapshot';
 import type { RecordedAction } from './approval-state';
-import type { HistoryEntry } from './approvals.repository';
+import type { HistoryEntry } from '../approvals.repository';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 

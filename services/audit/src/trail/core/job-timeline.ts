@@ -1,5 +1,5 @@
 import type { AuditRecord } from '@countersign/contracts';
-import { REJECTED_INPUT } from '../records/audit-entry';
+import { REJECTED_INPUT } from '../../records/core/audit-entry';
 
 export const POLICY_SNAPSHOT_PATH = '/api/v1/policy/snapshots/';
 

@@ -4,8 +4,8 @@ import {
   type ApprovalRequirement,
   type DecisionMadeData,
 } from '@countersign/contracts';
-import { deadlines } from '../approvals/approval-state';
-import type { ItemRowState } from '../approvals/approval-item.entity';
+import { deadlines } from '../../approvals/core/approval-state';
+import type { ItemRowState } from '../../approvals/approval-item.entity';
 
 /**
  * How an arriving `job.proposed` or `decision.made` changes the item of its job. Either may come

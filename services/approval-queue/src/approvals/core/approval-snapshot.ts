@@ -1,4 +1,4 @@
-import type { ApprovalItemEntity } from './approval-item.entity';
+import type { ApprovalItemEntity } from '../approval-item.entity';
 import type { ApprovalSnapshot, ItemState, RecordedAction } from './approval-state';
 
 export type QueueItem = ApprovalItemEntity & {

@@ -1,5 +1,5 @@
 import type { BlockReason, Constraints } from '@countersign/contracts';
-import type { RoutedExecutor } from '../config/executors.config';
+import type { RoutedExecutor } from '../../config/executors.config';
 
 export type ExecutionPlan =
   | { action: 'block'; reason: Extract<BlockReason, 'NO_EXECUTOR' | 'CONSTRAINT_VIOLATION'>; detail: string }

@@ -1,6 +1,6 @@
 import { CodedError, redactPayload } from '@countersign/contracts';
-import { ApproveBodySchema, RejectBodySchema } from './approval.schemas';
-import { ApprovalItemEntity } from './approval-item.entity';
+import { ApproveBodySchema, RejectBodySchema } from '../approval.schemas';
+import { ApprovalItemEntity } from '../approval-item.entity';
 import type { QueueItem } from './approval-snapshot';
 import { decodeCursor, encodeCursor, itemView } from './approval-view';
 

@@ -6,7 +6,7 @@ import {
 } from '@countersign/contracts';
 import { canonicalJson, jobHash, sha256Hex } from '@countersign/crypto';
 import { applyFact, digestPrefix, factDigest, factsOf, waitingState } from './incoming-fact';
-import { JobEntity } from './job.entity';
+import { JobEntity } from '../job.entity';
 
 const now = new Date('2026-11-24T10:00:00.000Z');
 const proposal = exampleEvents['job.proposed'].data as JobProposedData;

@@ -1,4 +1,4 @@
-import { compileTopicGlobs, type RoutedExecutor } from '../config/executors.config';
+import { compileTopicGlobs, type RoutedExecutor } from '../../config/executors.config';
 import { hostAllowed, planExecution } from './plan-execution';
 
 const retry = { max_attempts: 5, initial_backoff_ms: 500, max_backoff_ms: 60_000 };
