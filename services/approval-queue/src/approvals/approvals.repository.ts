@@ -4,7 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
-import type { IntakeClaim, IntakeItemRow, IntakeTx, IntakeWrite } from '../intake/intake.port';
+import type { IntakeClaim, IntakeItemRow, IntakeWrite } from '../intake/intake.port';
+import type { ApprovalsStore, ApprovalsTx, HistoryEntry, ListFilter, ResolutionWrite } from './approvals.port';
 import { ApprovalItemEntity } from './approval-item.entity';
 import { DEFAULT_APPROVER_ROLE, type RecordedAction } from './core/approval-state';
 
@@ -93,29 +94,6 @@ const WRITE_INTAKE = `UPDATE ${ITEMS} i SET
   FROM json_to_recordset($1::json) AS r(job_id text, ${INTAKE_COLUMNS.map(([c, t]) => `${c} ${t}`).join(', ')}, set_payload boolean, payload jsonb, redacted_fields text[])
  WHERE i.job_id = r.job_id`;
 
-export interface ListFilter {
-  includeResolved: boolean;
-  /** The reviewer's roles: an item is visible when its approver_roles (or the default role, when empty) shares one. */
-  visibleToRoles: readonly string[];
-  /** The reviewer's tenants; undefined = all (a `"*"` token), [] = none. */
-  visibleTenants: readonly string[] | undefined;
-  tenant?: string | undefined;
-  topic?: string | undefined;
-  riskTag?: string | undefined;
-  role?: string | undefined;
-  ruleId?: string | undefined;
-  after?: { dueAt: string; jobId: string } | undefined;
-  limit: number;
-}
-
-export interface HistoryEntry {
-  jobId: string;
-  resolution: string;
-  actor: string | null;
-  reason: string | null;
-  at: Date;
-}
-
 type Row = Record<string, unknown>;
 
 /** A stable prepared-statement name per SQL text. */
@@ -180,7 +158,7 @@ function actionFromRow(r: Row): RecordedAction & { jobId: string } {
  * Everything done inside one transaction: row locks, state changes and the outbox commit together.
  * The outbox rows it stages are published by ApprovalsRepository.transaction right after the commit.
  */
-export class ApprovalsTx implements IntakeTx {
+export class PgApprovalsTx implements ApprovalsTx {
   readonly staged: StagedEvent[] = [];
 
   constructor(readonly manager: EntityManager) {}
@@ -273,10 +251,7 @@ export class ApprovalsTx implements IntakeTx {
     );
   }
 
-  async resolve(
-    jobId: string,
-    r: { resolution: string; resolvedBy: string; resolvedComment: string | null; resolvedAt: Date },
-  ): Promise<void> {
+  async resolve(jobId: string, r: ResolutionWrite): Promise<void> {
     await this.query(
       `UPDATE ${ITEMS} SET state = $2, resolved_by = $3, resolved_comment = $4, resolved_at = $5, updated_at = now() WHERE job_id = $1`,
       [jobId, r.resolution, r.resolvedBy, r.resolvedComment, r.resolvedAt],
@@ -302,7 +277,7 @@ export async function preparedQuery(dataSource: DataSource, text: string, values
 }
 
 @Injectable()
-export class ApprovalsRepository {
+export class ApprovalsRepository implements ApprovalsStore {
   constructor(
     private readonly dataSource: DataSource,
     private readonly relay: OutboxRelay,
@@ -312,7 +287,7 @@ export class ApprovalsRepository {
   async transaction<T>(fn: (tx: ApprovalsTx) => Promise<T>): Promise<T> {
     const staged: StagedEvent[] = [];
     const result = await this.dataSource.transaction(async (m) => {
-      const tx = new ApprovalsTx(m);
+      const tx = new PgApprovalsTx(m);
       const out = await fn(tx);
       staged.push(...tx.staged);
       return out;

@@ -1,14 +1,15 @@
 import { CodedError } from '@countersign/contracts';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { JobDecisions } from './approval.schemas';
 import { tenantAllowed, type Reviewer } from './core/approval-state';
 import { jobDecisions } from './core/approval-view';
+import type { ApprovalsStore } from './approvals.port';
 import { ApprovalsRepository } from './approvals.repository';
 
 /** The policy decision of a job and every approval action on it, for anyone whose token covers its tenant. */
 @Injectable()
 export class GetJobDecisionsUseCase {
-  constructor(private readonly repo: ApprovalsRepository) {}
+  constructor(@Inject(ApprovalsRepository) private readonly repo: ApprovalsStore) {}
 
   async execute(reviewer: Reviewer, jobId: string): Promise<JobDecisions> {
     const item = await this.repo.find(jobId);

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ApprovalPage, ListQuery } from './approval.schemas';
 import { isQueueItem } from './core/approval-snapshot';
 import type { Reviewer } from './core/approval-state';
 import { decodeCursor, encodeCursor, itemView } from './core/approval-view';
+import type { ApprovalsStore } from './approvals.port';
 import { ApprovalsRepository } from './approvals.repository';
 
 export const HISTORY_LIMIT = 5;
@@ -10,7 +11,7 @@ export const HISTORY_LIMIT = 5;
 /** The queue a reviewer may see: their roles and tenants decide, filters narrow, due date orders. */
 @Injectable()
 export class ListApprovalsUseCase {
-  constructor(private readonly repo: ApprovalsRepository) {}
+  constructor(@Inject(ApprovalsRepository) private readonly repo: ApprovalsStore) {}
 
   async execute(reviewer: Reviewer, q: ListQuery): Promise<ApprovalPage> {
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;

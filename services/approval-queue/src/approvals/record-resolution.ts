@@ -2,7 +2,7 @@ import { Topics } from '@countersign/contracts';
 import type { ApprovalEvents } from './approval-events';
 import type { ApprovalItemEntity } from './approval-item.entity';
 import type { RecordedAction, ResolutionRecord } from './core/approval-state';
-import type { ApprovalsTx } from './approvals.repository';
+import type { ApprovalsTx } from './approvals.port';
 
 /** Resolves an item and enqueues its signed `approval.resolved` in the same transaction. */
 export async function recordResolution(

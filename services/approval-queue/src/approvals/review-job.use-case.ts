@@ -15,6 +15,7 @@ import {
   type Reviewer,
 } from './core/approval-state';
 import { resolutionDetails, reviewResult } from './core/approval-view';
+import type { ApprovalsStore } from './approvals.port';
 import { ApprovalsRepository } from './approvals.repository';
 import { recordResolution } from './record-resolution';
 
@@ -56,7 +57,7 @@ type Result =
 @Injectable()
 export class ReviewJobUseCase {
   constructor(
-    private readonly repo: ApprovalsRepository,
+    @Inject(ApprovalsRepository) private readonly repo: ApprovalsStore,
     private readonly events: ApprovalEvents,
     private readonly metrics: ApprovalMetrics,
     @Inject(CLOCK) private readonly clock: Clock,

@@ -4,6 +4,7 @@ import { ApprovalEvents } from '../approvals/approval-events';
 import { ApprovalMetrics } from '../approvals/approval-metrics';
 import { isQueueItem, toSnapshot } from '../approvals/core/approval-snapshot';
 import { sweep, type ResolutionRecord } from '../approvals/core/approval-state';
+import type { ApprovalsStore } from '../approvals/approvals.port';
 import { ApprovalsRepository } from '../approvals/approvals.repository';
 import { recordResolution } from '../approvals/record-resolution';
 import { CLOCK, type Clock } from '../shared/clock';
@@ -17,7 +18,7 @@ import { EscalationWebhook } from './escalation-webhook';
 @Injectable()
 export class SweepApprovalsUseCase {
   constructor(
-    private readonly repo: ApprovalsRepository,
+    @Inject(ApprovalsRepository) private readonly repo: ApprovalsStore,
     private readonly events: ApprovalEvents,
     private readonly metrics: ApprovalMetrics,
     private readonly webhook: EscalationWebhook,

@@ -3,7 +3,7 @@ import type { ApprovalItemView, JobDecisions, ReviewResult } from '../approval.s
 import type { ApprovalItemEntity } from '../approval-item.entity';
 import type { QueueItem } from './approval-snapshot';
 import type { RecordedAction } from './approval-state';
-import type { HistoryEntry } from '../approvals.repository';
+import type { HistoryEntry } from '../approvals.port';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
