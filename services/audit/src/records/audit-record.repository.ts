@@ -19,6 +19,9 @@ import {
   type RangeResult,
 } from './core/hash-chain';
 import { PolicySnapshotEntity } from './policy-snapshot.entity';
+import type { ChainHead, RecordFilter, TrailStore } from '../trail/trail.port';
+
+export type { ChainHead, RecordFilter } from '../trail/trail.port';
 
 export const AUDIT_SCHEMA = 'audit';
 
@@ -31,23 +34,6 @@ export interface AppendResult {
   seq: number;
   record_hash: string;
   duplicate: boolean;
-}
-
-export interface RecordFilter {
-  job_id?: string;
-  tenant?: string;
-  type?: string;
-  from?: Date;
-  to?: Date;
-  /** Only these tenants' records (a token's `tenants` claim); undefined = all. */
-  tenants?: readonly string[];
-  afterSeq?: number;
-  limit: number;
-}
-
-export interface ChainHead {
-  seq: number;
-  record_hash: string;
 }
 
 export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
@@ -85,7 +71,7 @@ export function findingsOf(r: Omit<ChainedFields, 'seq' | 'prev_hash' | 'recorde
  * so seqs are gap-free and hashes link correctly however many replicas append at once.
  */
 @Injectable()
-export class AuditRecordRepository {
+export class AuditRecordRepository implements TrailStore {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(AUDIT_SETTINGS) private readonly settings: AuditSettings,

@@ -4,7 +4,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { AuditRecordRepository, toAuditRecord, type RecordFilter } from '../records/audit-record.repository';
+import type { RecordFilter, TrailStore } from './trail.port';
+import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
 import type { ExportQuery } from './trail-query.schemas';
 
 const BATCH = 1000;
@@ -18,7 +19,7 @@ interface NdjsonSink extends Writable {
 @Injectable()
 export class ExportRecordsUseCase {
   constructor(
-    private readonly records: AuditRecordRepository,
+    @Inject(AuditRecordRepository) private readonly records: TrailStore,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 

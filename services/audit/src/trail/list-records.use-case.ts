@@ -1,6 +1,7 @@
 import type { Actor } from '@countersign/bus';
 import type { AuditRecord } from '@countersign/contracts';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { TrailStore } from './trail.port';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
 import type { ListRecordsQuery } from './trail-query.schemas';
 
@@ -12,7 +13,7 @@ export interface RecordPage {
 /** A page of records in seq order; the cursor is the last seq of the page (keyset, so pages never shift). */
 @Injectable()
 export class ListRecordsUseCase {
-  constructor(private readonly records: AuditRecordRepository) {}
+  constructor(@Inject(AuditRecordRepository) private readonly records: TrailStore) {}
 
   async execute(q: ListRecordsQuery, actor: Pick<Actor, 'tenants'>): Promise<RecordPage> {
     const rows = await this.records.list({

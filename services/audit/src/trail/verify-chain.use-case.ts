@@ -1,5 +1,6 @@
 import { CodedError } from '@countersign/contracts';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { TrailStore } from './trail.port';
 import { AuditRecordRepository } from '../records/audit-record.repository';
 import { checkHead, GENESIS_HASH, stitchRanges, type ChainBreakReason } from '../records/core/hash-chain';
 
@@ -15,7 +16,7 @@ export type VerifyResult =
  */
 @Injectable()
 export class VerifyChainUseCase {
-  constructor(private readonly records: AuditRecordRepository) {}
+  constructor(@Inject(AuditRecordRepository) private readonly records: TrailStore) {}
 
   async execute(fromSeq = 1, toSeq?: number): Promise<VerifyResult> {
     if (toSeq !== undefined && toSeq < fromSeq)
