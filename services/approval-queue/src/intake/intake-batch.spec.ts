@@ -8,6 +8,7 @@ import {
 } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import type { Logger } from 'pino';
+import { approvalItem } from '../approvals/approvals-store.fake';
 import type { Env } from '../config/env.schema';
 import { IntakeBatch, type IntakeItem } from './intake-batch';
 import type { IntakeClaim, IntakeItemRow, IntakeStore, IntakeTx, IntakeWrite } from './intake.port';
@@ -21,36 +22,20 @@ interface StoredRow {
   redactedFields: string[];
 }
 
+/** A new row as intake reads it: the entity's blank shape without the columns intake never reads. */
 function emptyRow(jobId: string): IntakeItemRow {
-  return {
-    jobId,
-    state: 'AWAITING_DECISION',
-    tenant: null,
-    proposalEventId: null,
-    agentId: null,
-    topic: null,
-    riskTags: [],
-    requestedBy: null,
-    proposalSummary: null,
-    proposalHash: null,
-    proposedAt: null,
-    decisionEventId: null,
-    decision: null,
-    policySnapshot: null,
-    policyRuleId: null,
-    policyReason: null,
-    matchedRules: [],
-    jobHash: null,
-    constraints: null,
-    decisionSummary: null,
-    approvalRequirement: null,
-    decidedAt: null,
-    approvalsRequired: null,
-    approverRoles: [],
-    pendingSince: null,
-    dueAt: null,
-    escalateAt: null,
-  };
+  const {
+    payload: _payload,
+    redactedFields: _redacted,
+    escalatedAt: _escalated,
+    resolvedBy: _by,
+    resolvedComment: _comment,
+    resolvedAt: _at,
+    createdAt: _created,
+    updatedAt: _updated,
+    ...row
+  } = approvalItem({ jobId });
+  return row;
 }
 
 /** The port in memory, with the transaction's all-or-nothing rule, counting transactions and statements. */

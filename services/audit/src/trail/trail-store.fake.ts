@@ -74,28 +74,20 @@ export class FakeTrailStore implements TrailStore {
   }
 }
 
+/** The record as hashed: format 1 records have none of the format 2 fields (absent, not null). */
 function chained(r: AuditRecordEntity): ChainedRecord {
-  return {
-    seq: r.seq,
-    prev_hash: r.prev_hash,
-    record_hash: r.record_hash,
-    source_topic: r.source_topic,
-    source_event_id: r.source_event_id,
-    event_type: r.event_type,
-    job_id: r.job_id,
-    tenant: r.tenant,
-    recorded_at: r.recorded_at.toISOString(),
-    body: r.body,
-    ...(r.format === 2
-      ? {
-          format: 2,
-          kind: r.kind,
-          digest: r.digest,
-          signature: r.signature,
-          signature_reason: r.signature_reason,
-          redaction: r.redaction,
-          conflict: r.conflict,
-        }
-      : {}),
-  } as ChainedRecord;
+  const {
+    recorded_at,
+    dedupe_key: _dedupe,
+    format,
+    kind,
+    digest,
+    signature,
+    signature_reason,
+    redaction,
+    conflict,
+    ...common
+  } = r;
+  const findings = { format, kind, digest, signature, signature_reason, redaction, conflict };
+  return { ...common, recorded_at: recorded_at.toISOString(), ...(format === 2 ? findings : {}) };
 }
