@@ -1,14 +1,3 @@
-import { createBusTablesSql, dropBusTablesSql } from '@countersign/bus';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { busTablesMigration } from '@countersign/bus';
 
-export class BusTables1732406400000 implements MigrationInterface {
-  name = 'BusTables1732406400000';
-
-  async up(q: QueryRunner): Promise<void> {
-    for (const sql of createBusTablesSql('execution_binding')) await q.query(sql);
-  }
-
-  async down(q: QueryRunner): Promise<void> {
-    for (const sql of dropBusTablesSql('execution_binding')) await q.query(sql);
-  }
-}
+export const BusTables1732406400000 = busTablesMigration('execution_binding');

@@ -1,3 +1,5 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
 /**
  * DDL for the tables every service with a database shares in its own schema: the transactional
  * outbox and the processed-event inbox. A service's first migration calls these.
@@ -75,3 +77,31 @@ export function dropOutboxNotifySql(schema: string): string[] {
 export function restoreOutboxNotifySql(schema: string): string[] {
   return createBusTablesSql(schema).filter((sql) => /outbox_notify/.test(sql));
 }
+
+type Statements = (schema: string) => string[];
+
+/** A migration that runs a list of statements each way, for one service's schema. */
+function sqlMigration(name: string, up: Statements, down: Statements) {
+  return (schema: string) =>
+    class implements MigrationInterface {
+      readonly name = name;
+      async up(q: QueryRunner): Promise<void> {
+        for (const sql of up(schema)) await q.query(sql);
+      }
+      async down(q: QueryRunner): Promise<void> {
+        for (const sql of down(schema)) await q.query(sql);
+      }
+    };
+}
+
+/**
+ * The bus migrations every service with a database runs, under the same names everywhere (TypeORM
+ * records a migration by its name, so a name must never change once released).
+ */
+export const busTablesMigration = sqlMigration('BusTables1732406400000', createBusTablesSql, dropBusTablesSql);
+/** Rows are published right after commit by the process that wrote them: no NOTIFY per commit (ADR 0008). */
+export const outboxDirectPublishMigration = sqlMigration(
+  'OutboxDirectPublish1766000000000',
+  dropOutboxNotifySql,
+  restoreOutboxNotifySql,
+);
