@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Topics, type DecisionMadeV1, type JobProposedV1 } from '@countersign/contracts';
 import { proposal } from '../../../test/support/fixtures';
+import { pgStatementCounter } from '../../../test/support/pg-statements';
 import {
   kafka,
   keyEnv,
@@ -27,12 +25,6 @@ import {
 const JOBS = 300;
 const GATED_EVERY = 20;
 
-interface StatementCounts {
-  total: number;
-  transactions: number;
-  byVerb: Record<string, number>;
-}
-
 /**
  * Issue 16: intake pays per batch, not per event. A burst of proposals and decisions produced at
  * once (mostly ALLOW, every 20th REQUIRE_APPROVAL) ends with exactly the gated jobs in the queue,
@@ -44,31 +36,14 @@ describe('approval-queue intake under a burst', () => {
   let keys: TestKeys;
   let db: string;
   let api: Api;
-  const countFile = join(mkdtempSync(join(tmpdir(), 'aq-burst-')), 'statements.json');
+  const counter = pgStatementCounter();
   const run = randomUUID().slice(0, 8);
   const seer = () => mintToken(keys.jwtSecret, { sub: `seer-${run}`, roles: ['service-owner'] });
 
-  const statements = (): StatementCounts => JSON.parse(readFileSync(countFile, 'utf8')) as StatementCounts;
+  const statements = counter.read;
   /** Transactions the service sent, counted in the process (pg_stat_database lags up to 10 s). */
   const commits = (): number => statements().transactions;
-  /**
-   * Barrier: the service has sent nothing to PostgreSQL for `quietMs` (the counter file is rewritten
-   * every 50 ms), so a count taken now holds everything the work before it caused.
-   */
-  const settled = async (quietMs = 500): Promise<void> => {
-    let last = statements().total;
-    let since = Date.now();
-    await waitUntil(
-      'the service to stop sending statements',
-      () => {
-        const now = statements().total;
-        if (now !== last) [last, since] = [now, Date.now()];
-        return Promise.resolve(Date.now() - since >= quietMs);
-      },
-      30000,
-      50,
-    );
-  };
+  const settled = () => counter.settled();
 
   beforeAll(async () => {
     db = await createRunDatabase('approval_queue_burst');
@@ -80,8 +55,7 @@ describe('approval-queue intake under a burst', () => {
         // Nothing but intake touches the database during the burst.
         SWEEP_INTERVAL_MS: '60000',
         OUTBOX_POLL_MS: '60000',
-        NODE_OPTIONS: `--require ${join(__dirname, 'pg-statement-counter.cjs')}`,
-        PG_STATEMENT_COUNT_FILE: countFile,
+        ...counter.env,
       },
     });
     api = new Api(svc.url);

@@ -1,8 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Topics, type JobProposedV1 } from '@countersign/contracts';
 import { proposal } from '../../../test/support/fixtures';
+import { pgStatementCounter } from '../../../test/support/pg-statements';
 import { KafkaProbe } from '../../../test/support/kafka-probe';
 import {
   createTestDatabase,
@@ -16,13 +14,6 @@ import {
 import { FactFactory, HookServer, OutcomeProbe, writeExecutorsFile } from './binding-support';
 
 const JOBS = 300;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface PgCounts {
-  statements: number;
-  commits: number;
-}
-
 /**
  * A burst of proposals and decisions produced at once, as raw bytes, against the real service on
  * Kafka and PostgreSQL (issue 16): every job executes exactly once, and the facts are recorded in
@@ -36,19 +27,7 @@ describe('execution-binding: a burst of facts', () => {
   const kafkaProbe = new KafkaProbe();
   let probe: OutcomeProbe;
   const hook = new HookServer();
-  const countFile = join(mkdtempSync(join(tmpdir(), 'eb-burst-')), 'pg-counts.json');
-  const counts = (): PgCounts => JSON.parse(readFileSync(countFile, 'utf8')) as PgCounts;
-
-  /** The counts once the service has stopped sending statements for a while. */
-  async function settledCounts(): Promise<PgCounts> {
-    let last = counts();
-    for (;;) {
-      await sleep(300);
-      const now = counts();
-      if (now.statements === last.statements) return now;
-      last = now;
-    }
-  }
+  const counter = pgStatementCounter();
 
   beforeAll(async () => {
     keys = makeTestKeys();
@@ -76,8 +55,7 @@ executors:
         SWEEP_INTERVAL_MS: '600000',
         OUTBOX_POLL_MS: '1000',
         LOG_LEVEL: 'info',
-        NODE_OPTIONS: `--require ${join(__dirname, 'support', 'count-pg-queries.cjs')}`,
-        PG_QUERY_COUNT_FILE: countFile,
+        ...counter.env,
       },
     });
   }, 120_000);
@@ -93,7 +71,7 @@ executors:
     const decisions = proposals.map((p) => facts.decision(p));
     const producer = kafka().producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const before = await settledCounts();
+    const before = await counter.settled();
     try {
       await producer.sendBatch({
         topicMessages: [
@@ -117,7 +95,7 @@ executors:
       120_000,
       JOBS,
     );
-    const after = await settledCounts();
+    const after = await counter.settled();
 
     for (const p of proposals) {
       const executed = probe.forJob(Topics.JobExecuted, p.data.job_id);
@@ -130,7 +108,7 @@ executors:
     expect(blocked).toHaveLength(0);
 
     const factCount = 2 * JOBS;
-    const statements = after.statements - before.statements;
+    const statements = after.total - before.total;
     const commits = after.commits - before.commits;
     process.stdout.write(
       `burst of ${JOBS} proposals + ${JOBS} decisions: ${statements} statements ` +
