@@ -17,6 +17,7 @@ export * from './nest/readiness.service';
 export * from './nest/health.controller';
 export * from './nest/error.filter';
 export * from './nest/zod.pipe';
+export * from './nest/openapi';
 export * from './nest/bus.module';
 export * from './nest/bootstrap';
 export * from './nest/batch-server-kafka';

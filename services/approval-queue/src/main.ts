@@ -2,6 +2,7 @@ import './telemetry';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapService, loadEnv, runMain } from '@countersign/bus';
+import { API_DESCRIPTION, API_TITLE } from './api-document';
 import { AppModule } from './app.module';
 import { EnvSchema } from './config/env.schema';
 
@@ -14,8 +15,8 @@ runMain(async () => {
     name: 'approval-queue',
     module: AppModule.forRoot(env),
     env,
-    title: 'Countersign approval queue',
-    description: 'The reviewers queue: pending approvals, approve and reject, stats.',
+    title: API_TITLE,
+    description: API_DESCRIPTION,
     // Intake takes a job's two events in either order, each once (dedupe on event_id), so a
     // partition's events can be taken in together.
     batchConsumer: { concurrency: env.APPROVAL_QUEUE_CONSUME_CONCURRENCY },

@@ -2,13 +2,14 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type KafkaOptions, type MicroserviceOptions } from '@nestjs/microservices';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { BaseEnv } from '../config/env';
 import { kafkaConfig } from '../kafka/kafka-client';
 import { createLogger } from '../logger';
 import { BatchServerKafka, type BatchConsumerOptions } from './batch-server-kafka';
 import { ErrorFilter } from './error.filter';
+import { openApiConfig } from './openapi';
 
 export interface BootstrapOptions {
   name: string;
@@ -76,12 +77,7 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
   }
   if (opts.staticDir) app.useStaticAssets(opts.staticDir, { index: 'index.html', fallthrough: true });
   opts.configure?.(app);
-  const doc = new DocumentBuilder()
-    .setTitle(opts.title)
-    .setDescription(opts.description)
-    .setVersion('1.0')
-    .addBearerAuth()
-    .build();
+  const doc = openApiConfig(opts.title, opts.description);
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
     jsonDocumentUrl: 'api/docs/openapi.json',
   });

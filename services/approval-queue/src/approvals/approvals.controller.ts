@@ -1,16 +1,16 @@
-import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import { ErrorBodySchema, openApi } from '../shared/openapi';
+  ApiErrors,
+  ApiJsonBody,
+  ApiJsonOk,
+  ApiParamsFrom,
+  ApiQueryFrom,
+  BearerAuthGuard,
+  CurrentActor,
+  ZodPipe,
+  type Actor,
+} from '@countersign/bus';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApprovalPageSchema,
   ApproveBodySchema,
@@ -29,8 +29,7 @@ import { GetJobDecisionsUseCase } from './get-job-decisions.use-case';
 import { ListApprovalsUseCase } from './list-approvals.use-case';
 import { ReviewJobUseCase } from './review-job.use-case';
 
-const error = openApi(ErrorBodySchema);
-const unauthorized = { status: 401, description: 'UNAUTHENTICATED: no, bad or expired bearer token', schema: error };
+const unauthorized = 'UNAUTHENTICATED: no, bad or expired bearer token';
 
 /** The reviewers' API. There is deliberately no `GET /api/v1/approvals/{job_id}`. */
 @ApiTags('approvals')
@@ -52,17 +51,9 @@ export class ApprovalsController {
       'a tenant in the token tenants, all with `"*"`, none without the claim), ' +
       'sorted by due_at. Keyset pagination: pass next_cursor back as cursor.',
   })
-  @ApiQuery({ name: 'include_resolved', required: false, schema: { type: 'boolean', default: false } })
-  @ApiQuery({ name: 'tenant', required: false, type: String })
-  @ApiQuery({ name: 'topic', required: false, type: String })
-  @ApiQuery({ name: 'risk_tag', required: false, type: String })
-  @ApiQuery({ name: 'role', required: false, type: String, description: 'only items this role may approve' })
-  @ApiQuery({ name: 'rule_id', required: false, type: String })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, type: String })
-  @ApiOkResponse({ schema: openApi(ApprovalPageSchema) })
-  @ApiResponse({ status: 400, description: 'INVALID_REQUEST (the field is named)', schema: error })
-  @ApiResponse(unauthorized)
+  @ApiQueryFrom(ListQuerySchema)
+  @ApiJsonOk(ApprovalPageSchema)
+  @ApiErrors({ 400: 'INVALID_REQUEST (the field is named)', 401: unauthorized })
   listApprovals(
     @CurrentActor() actor: Actor,
     @Query(new ZodPipe(ListQuerySchema)) query: ListQuery,
@@ -76,17 +67,15 @@ export class ApprovalsController {
     summary: 'Approve a job',
     description: 'The actor is the token subject. N approvals by N distinct people resolve APPROVED.',
   })
-  @ApiParam({ name: 'job_id', type: String })
-  @ApiBody({ required: false, schema: openApi(ApproveBodySchema, 'input') })
-  @ApiOkResponse({ schema: openApi(ReviewResultSchema) })
-  @ApiResponse({ status: 400, description: 'INVALID_REQUEST', schema: error })
-  @ApiResponse(unauthorized)
-  @ApiResponse({ status: 403, description: 'ROLE_NOT_ALLOWED | TENANT_NOT_ALLOWED | SELF_APPROVAL', schema: error })
-  @ApiResponse({ status: 404, description: 'NOT_FOUND: no approval for this job', schema: error })
-  @ApiResponse({
-    status: 409,
-    description: 'ALREADY_RESOLVED (the body carries the resolution) | ALREADY_DECIDED_BY_ACTOR | PROPOSAL_PENDING',
-    schema: error,
+  @ApiParamsFrom(JobParamsSchema)
+  @ApiJsonBody(ApproveBodySchema, { required: false })
+  @ApiJsonOk(ReviewResultSchema)
+  @ApiErrors({
+    400: 'INVALID_REQUEST',
+    401: unauthorized,
+    403: 'ROLE_NOT_ALLOWED | TENANT_NOT_ALLOWED | SELF_APPROVAL',
+    404: 'NOT_FOUND: no approval for this job',
+    409: 'ALREADY_RESOLVED (the body carries the resolution) | ALREADY_DECIDED_BY_ACTOR | PROPOSAL_PENDING',
   })
   approve(
     @CurrentActor() actor: Actor,
@@ -105,14 +94,16 @@ export class ApprovalsController {
   @Post('approvals/:job_id/reject')
   @HttpCode(200)
   @ApiOperation({ summary: 'Reject a job', description: 'One rejection resolves REJECTED. A reason is required.' })
-  @ApiParam({ name: 'job_id', type: String })
-  @ApiBody({ schema: openApi(RejectBodySchema, 'input') })
-  @ApiOkResponse({ schema: openApi(ReviewResultSchema) })
-  @ApiResponse({ status: 400, description: 'INVALID_REQUEST (e.g. reason missing)', schema: error })
-  @ApiResponse(unauthorized)
-  @ApiResponse({ status: 403, description: 'ROLE_NOT_ALLOWED | TENANT_NOT_ALLOWED', schema: error })
-  @ApiResponse({ status: 404, description: 'NOT_FOUND', schema: error })
-  @ApiResponse({ status: 409, description: 'ALREADY_RESOLVED | ALREADY_DECIDED_BY_ACTOR', schema: error })
+  @ApiParamsFrom(JobParamsSchema)
+  @ApiJsonBody(RejectBodySchema)
+  @ApiJsonOk(ReviewResultSchema)
+  @ApiErrors({
+    400: 'INVALID_REQUEST (e.g. reason missing)',
+    401: unauthorized,
+    403: 'ROLE_NOT_ALLOWED | TENANT_NOT_ALLOWED',
+    404: 'NOT_FOUND',
+    409: 'ALREADY_RESOLVED | ALREADY_DECIDED_BY_ACTOR',
+  })
   reject(
     @CurrentActor() actor: Actor,
     @Param(new ZodPipe(JobParamsSchema)) params: { job_id: string },
@@ -129,11 +120,9 @@ export class ApprovalsController {
 
   @Get('jobs/:job_id/decisions')
   @ApiOperation({ summary: 'The policy decision and every approval action for a job' })
-  @ApiParam({ name: 'job_id', type: String })
-  @ApiOkResponse({ schema: openApi(JobDecisionsSchema) })
-  @ApiResponse(unauthorized)
-  @ApiResponse({ status: 403, description: 'TENANT_NOT_ALLOWED', schema: error })
-  @ApiResponse({ status: 404, description: 'NOT_FOUND', schema: error })
+  @ApiParamsFrom(JobParamsSchema)
+  @ApiJsonOk(JobDecisionsSchema)
+  @ApiErrors({ 400: 'INVALID_REQUEST (job_id)', 401: unauthorized, 403: 'TENANT_NOT_ALLOWED', 404: 'NOT_FOUND' })
   jobDecisions(
     @CurrentActor() actor: Actor,
     @Param(new ZodPipe(JobParamsSchema)) params: { job_id: string },

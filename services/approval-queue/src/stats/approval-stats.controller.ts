@@ -1,7 +1,14 @@
-import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
+import {
+  ApiErrors,
+  ApiJsonOk,
+  ApiQueryFrom,
+  BearerAuthGuard,
+  CurrentActor,
+  ZodPipe,
+  type Actor,
+} from '@countersign/bus';
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ErrorBodySchema, openApi } from '../shared/openapi';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApprovalStatsSchema, StatsQuerySchema, type ApprovalStats } from './approval-stats.schemas';
 import { GetApprovalStatsUseCase } from './get-approval-stats.use-case';
 
@@ -19,10 +26,9 @@ export class ApprovalStatsController {
       'Median and p90 time to decision (APPROVED and REJECTED; EXPIRED counts as an SLA breach), resolutions, top rejection reasons, ' +
       'per policy rule and per tier (tier = the sorted risk tags). Limited to the token tenants if it has any.',
   })
-  @ApiQuery({ name: 'window', required: false, schema: { type: 'string', default: '7d' } })
-  @ApiOkResponse({ schema: openApi(ApprovalStatsSchema) })
-  @ApiResponse({ status: 400, description: 'INVALID_REQUEST', schema: openApi(ErrorBodySchema) })
-  @ApiResponse({ status: 401, description: 'UNAUTHENTICATED', schema: openApi(ErrorBodySchema) })
+  @ApiQueryFrom(StatsQuerySchema)
+  @ApiJsonOk(ApprovalStatsSchema)
+  @ApiErrors({ 400: 'INVALID_REQUEST', 401: 'UNAUTHENTICATED' })
   get(
     @CurrentActor() actor: Actor,
     @Query(new ZodPipe(StatsQuerySchema)) query: { window: string },

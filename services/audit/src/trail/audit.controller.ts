@@ -1,20 +1,19 @@
-import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
-import { applyDecorators, Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
 import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiQuery,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+  ApiErrors,
+  ApiJsonOk,
+  ApiQueryFrom,
+  BearerAuthGuard,
+  CurrentActor,
+  ZodPipe,
+  type Actor,
+} from '@countersign/bus';
+import { Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuditorGuard } from '../auth/auditor.guard';
 import { ExportRecordsUseCase } from './export-records.use-case';
 import { ListRecordsUseCase } from './list-records.use-case';
-import { ErrorOpenApi, RecordPageOpenApi, VerifyResultOpenApi } from './trail.openapi';
+import { RecordPageSchema, VerifyResultSchema } from './trail.schemas';
 import {
   ExportQuerySchema,
   ListRecordsQuerySchema,
@@ -25,19 +24,13 @@ import {
 } from './trail-query.schemas';
 import { VerifyChainUseCase, type VerifyResult } from './verify-chain.use-case';
 
-const FilterQueries = () =>
-  applyDecorators(
-    ApiQuery({ name: 'job_id', required: false }),
-    ApiQuery({ name: 'tenant', required: false }),
-    ApiQuery({ name: 'type', required: false, description: 'event_type, e.g. decision.made or rejected_input' }),
-    ApiQuery({ name: 'from', required: false, description: 'recorded_at >= from (ISO-8601)' }),
-    ApiQuery({ name: 'to', required: false, description: 'recorded_at < to (ISO-8601)' }),
-  );
-
 @ApiTags('audit')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: no valid bearer token', schema: ErrorOpenApi })
-@ApiForbiddenResponse({ description: 'ROLE_NOT_ALLOWED: the token lacks the auditor role', schema: ErrorOpenApi })
+@ApiErrors({
+  400: 'INVALID_REQUEST (the field is named)',
+  401: 'UNAUTHENTICATED: no valid bearer token',
+  403: 'ROLE_NOT_ALLOWED: the token lacks the auditor role',
+})
 @UseGuards(BearerAuthGuard, AuditorGuard)
 @Controller('api/v1/audit')
 export class AuditController {
@@ -52,10 +45,8 @@ export class AuditController {
     summary: 'Audit records in chain order, filtered; keyset-paginated by seq',
     description: "A token's `tenants` claim limits the records to those tenants.",
   })
-  @FilterQueries()
-  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
-  @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
-  @ApiOkResponse({ schema: RecordPageOpenApi })
+  @ApiQueryFrom(ListRecordsQuerySchema)
+  @ApiJsonOk(RecordPageSchema)
   list(@Query(new ZodPipe(ListRecordsQuerySchema)) query: ListRecordsQuery, @CurrentActor() actor: Actor) {
     return this.listRecords.execute(query, actor);
   }
@@ -66,9 +57,8 @@ export class AuditController {
     description:
       'Checks every record hash, every prev_hash link, that no seq is missing and that the chain ends at its head. Reports the first broken seq.',
   })
-  @ApiQuery({ name: 'from_seq', required: false })
-  @ApiQuery({ name: 'to_seq', required: false })
-  @ApiOkResponse({ schema: VerifyResultOpenApi })
+  @ApiQueryFrom(VerifyQuerySchema)
+  @ApiJsonOk(VerifyResultSchema)
   verify(@Query(new ZodPipe(VerifyQuerySchema)) query: VerifyQuery): Promise<VerifyResult> {
     return this.verifyChain.execute(query.from_seq, query.to_seq);
   }
@@ -76,7 +66,7 @@ export class AuditController {
   @Get('export')
   @ApiOperation({ summary: 'Stream records as NDJSON, one audit record per line, in chain order' })
   @ApiProduces('application/x-ndjson')
-  @FilterQueries()
+  @ApiQueryFrom(ExportQuerySchema)
   @ApiOkResponse({ description: 'One JSON audit record per line' })
   async export(
     @Query(new ZodPipe(ExportQuerySchema)) query: ExportQuery,

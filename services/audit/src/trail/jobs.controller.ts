@@ -1,18 +1,31 @@
-import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
+import {
+  ApiErrors,
+  ApiJsonOk,
+  ApiParamsFrom,
+  BearerAuthGuard,
+  CurrentActor,
+  ZodPipe,
+  type Actor,
+} from '@countersign/bus';
 import { CodedError } from '@countersign/contracts';
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AuditorGuard, tenantVisible } from '../auth/auditor.guard';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
 import { buildJobTimeline, type JobTimeline } from './core/job-timeline';
-import { ErrorOpenApi, TimelineOpenApi } from './trail.openapi';
 import { JobIdParamSchema } from './trail-query.schemas';
+import { TimelineSchema } from './trail.schemas';
 
 const ParamsSchema = z.object({ job_id: JobIdParamSchema });
 
 @ApiTags('audit')
 @ApiBearerAuth()
+@ApiErrors({
+  400: 'INVALID_REQUEST (job_id)',
+  401: 'UNAUTHENTICATED: no valid bearer token',
+  403: 'ROLE_NOT_ALLOWED: the token lacks the auditor role',
+})
 @UseGuards(BearerAuthGuard, AuditorGuard)
 @Controller('api/v1/jobs')
 export class JobsController {
@@ -24,9 +37,9 @@ export class JobsController {
     description:
       'Proposal, decision with its policy snapshot and rule (policy_url links the policy text), approvals with actors and reasons, release, execution or block.',
   })
-  @ApiParam({ name: 'job_id' })
-  @ApiOkResponse({ schema: TimelineOpenApi })
-  @ApiNotFoundResponse({ description: 'JOB_NOT_FOUND', schema: ErrorOpenApi })
+  @ApiParamsFrom(ParamsSchema)
+  @ApiJsonOk(TimelineSchema)
+  @ApiErrors({ 404: 'JOB_NOT_FOUND' })
   async timeline(
     @Param(new ZodPipe(ParamsSchema)) params: z.infer<typeof ParamsSchema>,
     @CurrentActor() actor: Actor,

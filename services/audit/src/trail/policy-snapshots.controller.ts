@@ -1,28 +1,33 @@
-import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
+import {
+  ApiErrors,
+  ApiJsonOk,
+  ApiParamsFrom,
+  BearerAuthGuard,
+  CurrentActor,
+  ZodPipe,
+  type Actor,
+} from '@countersign/bus';
 import { CodedError } from '@countersign/contracts';
 import { sha256Hex } from '@countersign/crypto';
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AuditorGuard, tenantVisible } from '../auth/auditor.guard';
 import { AuditRecordRepository } from '../records/audit-record.repository';
-import { ErrorOpenApi, PolicySnapshotOpenApi } from './trail.openapi';
 import { SnapshotIdParamSchema } from './trail-query.schemas';
+import { PolicySnapshotViewSchema, type PolicySnapshotView } from './trail.schemas';
 
-const ParamsSchema = z.object({ id: SnapshotIdParamSchema });
-
-export interface PolicySnapshotView {
-  snapshot_id: string;
-  scope: string;
-  activated_at: string;
-  record_seq: number;
-  document: unknown;
-  document_sha256: string;
-  matches_snapshot_id: boolean;
-}
+const ParamsSchema = z.object({
+  id: SnapshotIdParamSchema.meta({ example: `cfg:system:policy#sha256:${'a'.repeat(64)}` }),
+});
 
 @ApiTags('audit')
 @ApiBearerAuth()
+@ApiErrors({
+  400: 'INVALID_REQUEST (id)',
+  401: 'UNAUTHENTICATED: no valid bearer token',
+  403: 'ROLE_NOT_ALLOWED: the token lacks the auditor role',
+})
 @UseGuards(BearerAuthGuard, AuditorGuard)
 @Controller('api/v1/policy/snapshots')
 export class PolicySnapshotsController {
@@ -33,9 +38,9 @@ export class PolicySnapshotsController {
     summary: 'The policy document a snapshot id names, from its policy.activated record',
     description: 'URL-encode the id (it contains `#`).',
   })
-  @ApiParam({ name: 'id', example: `cfg:system:policy#sha256:${'a'.repeat(64)}` })
-  @ApiOkResponse({ schema: PolicySnapshotOpenApi })
-  @ApiNotFoundResponse({ description: 'SNAPSHOT_NOT_FOUND', schema: ErrorOpenApi })
+  @ApiParamsFrom(ParamsSchema)
+  @ApiJsonOk(PolicySnapshotViewSchema)
+  @ApiErrors({ 404: 'SNAPSHOT_NOT_FOUND' })
   async get(
     @Param(new ZodPipe(ParamsSchema)) params: z.infer<typeof ParamsSchema>,
     @CurrentActor() actor: Actor,
@@ -54,7 +59,7 @@ export class PolicySnapshotsController {
       scope: s.scope,
       activated_at: s.activated_at.toISOString(),
       record_seq: s.record_seq,
-      document: JSON.parse(s.document) as unknown,
+      document: JSON.parse(s.document) as Record<string, unknown>,
       document_sha256: digest,
       matches_snapshot_id: s.snapshot_id === `cfg:${s.scope}:policy#sha256:${digest}`,
     };

@@ -7,21 +7,19 @@ const time = TimestampSchema.transform((v) => new Date(v));
 const FilterShape = {
   job_id: IdSchema.optional(),
   tenant: IdSchema.optional(),
-  type: z.string().min(1).max(128).optional(),
-  /** recorded_at >= from */
-  from: time.optional(),
-  /** recorded_at < to */
-  to: time.optional(),
+  type: z.string().min(1).max(128).optional().meta({ description: 'event_type, e.g. decision.made or rejected_input' }),
+  from: time.optional().meta({ description: 'recorded_at >= from (ISO-8601)' }),
+  to: time.optional().meta({ description: 'recorded_at < to (ISO-8601)' }),
 };
 
 export const ListRecordsQuerySchema = z.object({
   ...FilterShape,
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  /** Opaque: the `next_cursor` of the previous page. */
+  limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: '1..1000, default 100' }),
   cursor: z
     .string()
     .regex(/^[0-9]{1,16}$/, 'a next_cursor from a previous page')
-    .optional(),
+    .optional()
+    .meta({ description: 'next_cursor of the previous page (opaque)' }),
 });
 export type ListRecordsQuery = z.infer<typeof ListRecordsQuerySchema>;
 

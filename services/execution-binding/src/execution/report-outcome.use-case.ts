@@ -14,10 +14,12 @@ const MAX_RESULT_BYTES = 65_536;
 export const ReportBodySchema = z
   .object({
     /** The `job.released` event exactly as the agent received it: the report's credential. */
-    grant: z.record(z.string(), z.unknown()),
+    grant: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'the job.released event exactly as received: the credential of the report' }),
     status: z.enum(['SUCCEEDED', 'FAILED']),
-    result: z.unknown().optional(),
-    error: z.string().max(2000).nullable().optional(),
+    result: z.unknown().optional().meta({ description: 'JSON result of the agent function (SUCCEEDED)' }),
+    error: z.string().max(2000).nullable().optional().meta({ description: 'what went wrong (FAILED)' }),
   })
   .strict()
   .refine((b) => b.result === undefined || JSON.stringify(b.result).length <= MAX_RESULT_BYTES, {

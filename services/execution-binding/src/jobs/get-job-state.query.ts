@@ -2,7 +2,7 @@ import { CodedError } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
 import { BindingStore } from '../binding/binding.store';
 import { FINAL_STATUS } from '../execution/execution.entity';
-import type { JobStateDto } from './job-state.dto';
+import type { JobState } from './jobs.schemas';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -10,7 +10,7 @@ const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 export class GetJobStateQuery {
   constructor(private readonly store: BindingStore) {}
 
-  async execute(jobId: string): Promise<JobStateDto> {
+  async execute(jobId: string): Promise<JobState> {
     const job = await this.store.findJob(jobId);
     if (!job) throw new CodedError('JOB_NOT_FOUND', `no job ${jobId} is known to execution-binding`, 404);
     const execution = await this.store.findExecution(jobId);

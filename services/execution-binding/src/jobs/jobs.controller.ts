@@ -1,7 +1,17 @@
-import { BearerAuthGuard, OPERATOR_ROLES, RequireRoles, RolesGuard, ZodPipe } from '@countersign/bus';
+import {
+  ApiErrors,
+  ApiJsonBody,
+  ApiJsonOk,
+  ApiParamsFrom,
+  BearerAuthGuard,
+  OPERATOR_ROLES,
+  RequireRoles,
+  RolesGuard,
+  ZodPipe,
+} from '@countersign/bus';
 import { IdSchema } from '@countersign/contracts';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ReportOutcomeUseCase,
   ReportBodySchema,
@@ -9,7 +19,7 @@ import {
   type ReportBody,
 } from '../execution/report-outcome.use-case';
 import { GetJobStateQuery } from './get-job-state.query';
-import { JobStateDto, ReportAnswerDto, ReportBodyDto } from './job-state.dto';
+import { JobParamsSchema, JobStateSchema, ReportAnswerSchema, type JobState } from './jobs.schemas';
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
@@ -28,12 +38,15 @@ export class JobsController {
     description:
       'pending | proposed | decided | awaiting_approval | released | executing | executed | blocked (with the reason), with the facts received and their timestamps. Needs a bearer token with the operator or auditor role (it shows executor results and block reasons); agents read their own outcomes through the SDK.',
   })
-  @ApiParam({ name: 'job_id' })
-  @ApiOkResponse({ type: JobStateDto })
-  @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-  @ApiResponse({ status: 403, description: 'ROLE_NOT_ALLOWED (needs operator or auditor)' })
-  @ApiResponse({ status: 404, description: 'JOB_NOT_FOUND' })
-  state(@Param('job_id', new ZodPipe(IdSchema)) jobId: string): Promise<JobStateDto> {
+  @ApiParamsFrom(JobParamsSchema)
+  @ApiJsonOk(JobStateSchema)
+  @ApiErrors({
+    400: 'INVALID_REQUEST (job_id)',
+    401: 'UNAUTHENTICATED',
+    403: 'ROLE_NOT_ALLOWED (needs operator or auditor)',
+    404: 'JOB_NOT_FOUND',
+  })
+  state(@Param('job_id', new ZodPipe(IdSchema)) jobId: string): Promise<JobState> {
     return this.getJobState.execute(jobId);
   }
 
@@ -44,11 +57,14 @@ export class JobsController {
     description:
       "Authenticated by the grant itself: the job.released event, which must carry execution-binding's signature and be the grant issued for this job. The first report becomes job.executed; the same report again answers recorded=false; a different one 409 ALREADY_REPORTED.",
   })
-  @ApiParam({ name: 'job_id' })
-  @ApiBody({ type: ReportBodyDto })
-  @ApiOkResponse({ type: ReportAnswerDto })
-  @ApiResponse({ status: 403, description: 'INVALID_GRANT or GRANT_MISMATCH' })
-  @ApiResponse({ status: 409, description: 'NOT_RELEASED or ALREADY_REPORTED' })
+  @ApiParamsFrom(JobParamsSchema)
+  @ApiJsonBody(ReportBodySchema)
+  @ApiJsonOk(ReportAnswerSchema)
+  @ApiErrors({
+    400: 'INVALID_REQUEST, or INVALID_GRANT: the grant is not a job.released event',
+    403: 'INVALID_GRANT or GRANT_MISMATCH',
+    409: 'NOT_RELEASED or ALREADY_REPORTED',
+  })
   report(
     @Param('job_id', new ZodPipe(IdSchema)) jobId: string,
     @Body(new ZodPipe(ReportBodySchema)) body: ReportBody,

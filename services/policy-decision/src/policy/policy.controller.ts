@@ -1,34 +1,33 @@
-import { BearerAuthGuard, OPERATOR_ROLES, RequireRoles, RolesGuard, ZodPipe } from '@countersign/bus';
-import { CodedError, JobProposedDataSchema } from '@countersign/contracts';
-import { decide } from '@countersign/policy';
+import {
+  ApiErrors,
+  ApiJsonBody,
+  ApiJsonOk,
+  ApiParamsFrom,
+  BearerAuthGuard,
+  OPERATOR_ROLES,
+  RequireRoles,
+  RolesGuard,
+  ZodPipe,
+} from '@countersign/bus';
+import { CodedError } from '@countersign/contracts';
+import { decide, type PolicyDecision } from '@countersign/policy';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { PolicyStore } from './policy-store';
-
-/** The job a dry run evaluates: the proposal's fields, without the envelope. */
-export const EvaluateBodySchema = JobProposedDataSchema.pick({
-  job_id: true,
-  tenant: true,
-  agent_id: true,
-  topic: true,
-  risk_tags: true,
-  payload: true,
-  summary: true,
-}).extend({ requested_by: z.string().optional() });
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PolicyStore, type ActiveSnapshot } from './policy-store';
+import {
+  ActiveSnapshotsSchema,
+  EvaluateBodySchema,
+  EvaluationSchema,
+  PolicySnapshotSchema,
+  SnapshotIdSchema,
+  SnapshotParamsSchema,
+  type EvaluateBody,
+} from './policy.schemas';
 
 /** Policy is operators' and auditors' business: a dry run is an oracle for what passes, so agents get none. */
-/** A snapshot id as the store names them; anything else is a 400, never a lookup. */
-const SnapshotIdSchema = z
-  .string()
-  .min(1)
-  .max(400)
-  .regex(/^cfg:[A-Za-z0-9._:@-]+:policy#sha256:[0-9a-f]{64}$/, 'a snapshot id: cfg:<scope>:policy#sha256:<64 hex>');
-
 @ApiTags('policy')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-@ApiResponse({ status: 403, description: 'ROLE_NOT_ALLOWED (needs operator or auditor)' })
+@ApiErrors({ 401: 'UNAUTHENTICATED', 403: 'ROLE_NOT_ALLOWED (needs operator or auditor)' })
 @UseGuards(BearerAuthGuard, RolesGuard)
 @RequireRoles(...OPERATOR_ROLES)
 @Controller('api/v1/policy')
@@ -38,31 +37,16 @@ export class PolicyController {
   @Post('evaluate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Dry run: the decision the active policy would make for a job (no event is emitted)' })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['job_id', 'tenant', 'agent_id', 'topic', 'risk_tags', 'payload'],
-      properties: {
-        job_id: { type: 'string' },
-        tenant: { type: 'string' },
-        agent_id: { type: 'string' },
-        topic: { type: 'string', example: 'job.deploy.rollout' },
-        risk_tags: { type: 'array', items: { type: 'string' }, example: ['prod', 'write'] },
-        payload: { type: 'object' },
-        summary: { type: 'object', properties: { title: { type: 'string' } } },
-      },
-    },
-  })
-  @ApiOkResponse({
-    description:
-      'decision, policy_rule_id, policy_reason, matched_rules, policy_snapshot, job_hash, constraints, approval, decision_summary',
-  })
-  evaluate(@Body(new ZodPipe(EvaluateBodySchema)) job: z.infer<typeof EvaluateBodySchema>) {
+  @ApiJsonBody(EvaluateBodySchema)
+  @ApiJsonOk(EvaluationSchema)
+  @ApiErrors({ 400: 'INVALID_REQUEST (the field is named)' })
+  evaluate(@Body(new ZodPipe(EvaluateBodySchema)) job: EvaluateBody): PolicyDecision {
     return decide(job, this.store.current);
   }
 
   @Get('snapshots')
   @ApiOperation({ summary: 'The active snapshot of every scope (system and each tenant with its own file)' })
+  @ApiJsonOk(ActiveSnapshotsSchema)
   snapshots() {
     return {
       snapshots: this.store.active().map((s) => ({ scope: s.scope, snapshot_id: s.snapshot_id })),
@@ -72,7 +56,10 @@ export class PolicyController {
 
   @Get('snapshots/:id')
   @ApiOperation({ summary: 'The canonical policy document a snapshot id names' })
-  snapshot(@Param('id', new ZodPipe(SnapshotIdSchema)) id: string) {
+  @ApiParamsFrom(SnapshotParamsSchema)
+  @ApiJsonOk(PolicySnapshotSchema)
+  @ApiErrors({ 400: 'INVALID_REQUEST (not a snapshot id)', 404: 'NOT_FOUND' })
+  snapshot(@Param('id', new ZodPipe(SnapshotIdSchema)) id: string): ActiveSnapshot {
     const s = this.store.snapshot(id);
     if (!s) throw new CodedError('NOT_FOUND', `no snapshot ${id} has been active in this service`, 404);
     return s;
