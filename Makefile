@@ -46,6 +46,7 @@ install: node_modules/.installed
 build: install
 	@echo "==> build"
 	npx tsc -b tsconfig.build.json
+	npx tsc --noEmit -p services/approval-queue/ui/tsconfig.json
 	npx vite build --logLevel warn --config services/approval-queue/ui/vite.config.ts
 
 # The browser tests drive Debian's Chromium (no browser download: the registry of the distro only).
@@ -60,6 +61,9 @@ lint: install
 	@npx nx show projects >/dev/null  # the boundary rule reads the Nx project graph
 	npx eslint --max-warnings=0 .
 	npx prettier --check --log-level warn .
+	@# The reviewers' page types are generated from approval-queue's OpenAPI document: fail when stale.
+	npx tsc -b services/approval-queue
+	node scripts/api-types.cjs --check
 
 # make up SECURE=1: the SASL/SCRAM + ACL broker on 9192, each service as its own principal.
 ifeq ($(SECURE),1)
