@@ -60,6 +60,7 @@ lint: install
 	@npx nx show projects >/dev/null  # the boundary rule reads the Nx project graph
 	npx eslint --max-warnings=0 .
 	npx prettier --check --log-level warn .
+	npx tsc -b libs/cli && node scripts/errors-docs.cjs --check  # docs/errors.md matches the catalogue
 
 # make up SECURE=1: the SASL/SCRAM + ACL broker on 9192, each service as its own principal.
 ifeq ($(SECURE),1)
