@@ -46,6 +46,7 @@ install: node_modules/.installed
 build: install
 	@echo "==> build"
 	npx tsc -b tsconfig.build.json
+	npx tsc -p bench/tsconfig.json
 	npx vite build --logLevel warn --config services/approval-queue/ui/vite.config.ts
 
 # The browser tests drive Debian's Chromium (no browser download: the registry of the distro only).
@@ -129,7 +130,7 @@ demo: up
 	node deploy/local/demo.cjs
 
 bench: build kafka db
-	node bench/run.cjs
+	node bench/run.ts
 
 clean:
 	rm -rf node_modules .tools .nx dist libs/*/dist services/*/dist test-results

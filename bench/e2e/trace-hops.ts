@@ -89,8 +89,7 @@ void (async () => {
     hops['total: proposal created -> job.executed seen here'].push(x.seen - p.created);
   }
   console.log(`${n} jobs with all three events`);
-  if (process.env.TRACE_HOPS_DUMP)
-    writeFileSync(process.env.TRACE_HOPS_DUMP, JSON.stringify(Object.fromEntries(jobs)));
+  if (process.env.TRACE_HOPS_DUMP) writeFileSync(process.env.TRACE_HOPS_DUMP, JSON.stringify(Object.fromEntries(jobs)));
   for (const [k, v] of Object.entries(hops))
     console.log(`${k.padEnd(84)} p50 ${String(q(v, 0.5)).padStart(6)} ms  p99 ${String(q(v, 0.99)).padStart(6)} ms`);
   process.exit(0);

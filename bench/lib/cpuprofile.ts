@@ -108,7 +108,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(2);
   }
   const i = process.argv.indexOf('--top');
-  const s = summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, { top: i > 0 ? Number(process.argv[i + 1]) : 12 });
+  const s = summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, {
+    top: i > 0 ? Number(process.argv[i + 1]) : 12,
+  });
   process.stdout.write(
     `${s.busy} busy samples of ${s.samples} over ${s.seconds.toFixed(1)} s\n\n| self % | function | where |\n|---:|---|---|\n` +
       s.top.map((f) => `| ${f.pct.toFixed(1)} | \`${f.fn}\` | ${f.where} |`).join('\n') +

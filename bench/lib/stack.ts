@@ -16,7 +16,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const fmt = (n: number | undefined, d = 0): string =>
-  n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a';
+  n !== undefined && Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+    : 'n/a';
 export const quantile = (sorted: readonly number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 

@@ -190,7 +190,13 @@ function cedarPolicies(parsed: Parsed): Record<string, string> {
 
 function cedarContext(job: Job): Context {
   const segs = job.topic.split('.');
-  const ctx: Context = { topic: job.topic, n: segs.length, tags: [...job.risk_tags], agent: job.agent_id, tenant: job.tenant };
+  const ctx: Context = {
+    topic: job.topic,
+    n: segs.length,
+    tags: [...job.risk_tags],
+    agent: job.agent_id,
+    tenant: job.tenant,
+  };
   for (let i = 0; i < MAX_SEGS; i++) {
     ctx[`s${i}`] = segs[i] ?? '';
     ctx[`r${i}`] = segs[segs.length - 1 - i] ?? '';
@@ -283,7 +289,11 @@ function cedarFloor(jobs: readonly Job[]): Rate {
 }
 
 /** How many jobs Cedar and the engine decide alike (same deciding rule, same matched set). */
-function checkAgreement(compiled: Compiled, cedarDecide: ReturnType<typeof cedarDecider>, jobs: readonly Job[]): number {
+function checkAgreement(
+  compiled: Compiled,
+  cedarDecide: ReturnType<typeof cedarDecider>,
+  jobs: readonly Job[],
+): number {
   let agree = 0;
   for (const job of jobs) {
     const ours = policy.decideWithoutHash(job, compiled);

@@ -452,10 +452,7 @@ async function main() {
   ];
   const listResults = [];
   for (const [name, q] of cases) listResults.push(await list(name, q, 1));
-  const listLoaded = [
-    await list('no filters', '', 10),
-    await list('tenant+topic+risk_tag', cases[6]?.[1] ?? '', 10),
-  ];
+  const listLoaded = [await list('no filters', '', 10), await list('tenant+topic+risk_tag', cases[6]?.[1] ?? '', 10)];
 
   const plans = await withPg(dbUrl(DB), async (c) => ({
     none: await explain(
@@ -567,7 +564,8 @@ async function main() {
     drained = await withPg(
       dbUrl(DB),
       async (c) =>
-        (await c.query<{ n: number }>('SELECT count(published_at)::int AS n FROM approval_queue.outbox')).rows[0]?.n ?? 0,
+        (await c.query<{ n: number }>('SELECT count(published_at)::int AS n FROM approval_queue.outbox')).rows[0]?.n ??
+        0,
     );
   }
   const drainSeconds = (Date.now() - drainStart) / 1000;
@@ -586,7 +584,8 @@ async function main() {
   );
   const cpuModel = cpus()[0]?.model ?? 'unknown';
   const nproc = Number(execSync('nproc').toString().trim());
-  const cpuPerReq = (r: { svcCpuMs: number; dbCpuMs: number }): string => `${r.svcCpuMs.toFixed(2)} + ${r.dbCpuMs.toFixed(2)}`;
+  const cpuPerReq = (r: { svcCpuMs: number; dbCpuMs: number }): string =>
+    `${r.svcCpuMs.toFixed(2)} + ${r.dbCpuMs.toFixed(2)}`;
   const row = (r: Awaited<ReturnType<typeof list>>): string =>
     `| ${r.name} | \`${r.query.length > 40 ? `${r.query.slice(0, 37)}...` : r.query}\` | ${r.connections} | ${r.items} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} | ${cpuPerReq(r)} | ${r.load.toFixed(1)} |`;
   const pages = listResults.filter((r) => r.items <= 50);
