@@ -620,7 +620,7 @@ async function verifyMillion() {
   const runs: { ms: number; body: VerifyBody; load: number; cpu: number }[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
-      const load = loadavg()[0] ?? NaN;
+      const load = loadavg()[0] ?? NaN ?? NaN;
       const cpu0 = cpuSeconds(svc.pid);
       const r = { ...(await verifyOverHttp(svc.url)), load, cpu: NaN };
       r.cpu = cpuSeconds(svc.pid) - cpu0;
@@ -679,7 +679,7 @@ async function main() {
     return;
   }
   const m = machine();
-  const loadBefore = loadavg()[0];
+  const loadBefore = loadavg()[0] ?? NaN;
   log(`appending ${fmt(EVENTS)} events from Kafka`);
   const a = await appendFromKafka();
   const appendRate = (a.events * 1000) / a.appendedMs;
@@ -703,7 +703,7 @@ Produced by \`node bench/audit/run.ts\` (${fmt(EVENTS)} events, ${fmt(RECORDS)}-
 Targets: at least 10,000 records/s appended from Kafka; verify 1,000,000 records in at most 10 s.
 
 Machine: ${m.cpu}, nproc ${m.nproc}; Node ${m.node}; PostgreSQL ${m.postgres} (synchronous_commit on); Kafka on the same machine; ${m.date}; bench took ${((Date.now() - started) / 1000).toFixed(0)} s.
-The VM is shared with other work: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (2 CPUs).
+The VM is shared with other work: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? NaN).toFixed(1)} at the end (2 CPUs).
 One durable commit (single-row INSERT, fsync) takes ${commitMs.toFixed(1)} ms on this disk.
 
 ## Append: Kafka to the chained table (end to end, the built service)

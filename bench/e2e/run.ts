@@ -353,7 +353,10 @@ async function runStack(replicas: number, variant: Variant) {
     if (profiling) for (const s of services) s.signal('SIGUSR2');
     const wall = (performance.now() - startedAt) / 1000;
     const resources = Object.fromEntries(
-      Object.keys(after).map((k) => [k, { cpuPct: (cpuBetween(before[k], after[k]) / wall) * 100, rss: after[k].rss }]),
+      Object.keys(after).map((k) => [
+        k,
+        { cpuPct: (cpuBetween(before[k], after[k]) / wall) * 100, rss: after[k]?.rss ?? NaN },
+      ]),
     );
     const s: StepSummary = summarize(jobs, r, drained, resources);
     s.cpuMsPerProposal = (Object.keys(after).reduce((n, k) => n + cpuBetween(before[k], after[k]), 0) / r.sent) * 1000;
@@ -1064,7 +1067,7 @@ ${r.steps
 ${labels
   .map(
     (l) =>
-      `| ${l} | ${r.steps.map((s) => `${fmt(s.resources[l].cpuPct)} %`).join(' | ')} | ${fmt(r.steps[r.steps.length - 1].resources[l].rss)} MiB |`,
+      `| ${l} | ${r.steps.map((s) => `${fmt(s.resources[l]?.cpuPct)} %`).join(' | ')} | ${fmt(r.steps[r.steps.length - 1]?.resources[l]?.rss)} MiB |`,
   )
   .join('\n')}`;
   };
@@ -1090,8 +1093,8 @@ VM counts in these figures). ${settleSentence(runs)}
 ${
   BASELINE
     ? `
-**Baseline and current code in the same run**: the baseline is \`${BASELINE}\` (${VARIANTS[0].commit}), the current code
-this checkout (${VARIANTS[1].commit}). For each replica count the baseline stack ran its steps first, then the current
+**Baseline and current code in the same run**: the baseline is \`${BASELINE}\` (${VARIANTS[0]?.commit}), the current code
+this checkout (${VARIANTS[1]?.commit}). For each replica count the baseline stack ran its steps first, then the current
 stack, each on a fresh broker and fresh databases; the targets, the scale-out and the gated-path sections are the current
 code's, and [Baseline and current side by side](#baseline-and-current-side-by-side) compares the two.
 `
@@ -1115,7 +1118,7 @@ The goals of issue 16, against the current code with one replica of every servic
 ${goalRows(one, two)
   .map(
     (row, i) =>
-      `| ${row.target} | ${row.figure} | ${row.status} |${baseOne ? ` ${goalRows(baseOne)[i].figure} |` : ''}`,
+      `| ${row.target} | ${row.figure} | ${row.status} |${baseOne ? ` ${goalRows(baseOne)[i]?.figure} |` : ''}`,
   )
   .join('\n')}
 | zero duplicate executions | ${runs
@@ -1596,7 +1599,7 @@ ${idleRows}`);
   }
   return `## Baseline and current side by side
 
-Baseline \`${BASELINE}\` (${VARIANTS[0].commit}) against this checkout (${VARIANTS[1].commit}), in the same run, each
+Baseline \`${BASELINE}\` (${VARIANTS[0]?.commit}) against this checkout (${VARIANTS[1]?.commit}), in the same run, each
 stack on a fresh broker and fresh databases, the baseline first. Each cell is baseline → current (current ÷ baseline):
 below 1× is faster or cheaper. A step one side did not reach is n/a. Compare the ratios more than the absolute figures of a
 short run, and prefer steps both sides sustained.
@@ -1637,9 +1640,9 @@ async function main() {
     for (const f of readdirSync(PROFILE_DIR)) if (f.endsWith('.cpuprofile')) rmSync(join(PROFILE_DIR, f));
   for (const replicas of REPLICAS)
     for (const variant of VARIANTS) {
-      const before = loadavg()[0];
+      const before = loadavg()[0] ?? NaN;
       runs.push(await runStack(replicas, variant));
-      loads.push({ replicas, variant: variant.key, before, after: loadavg()[0] });
+      loads.push({ replicas, variant: variant.key, before, after: loadavg()[0] ?? NaN });
     }
   const md = report(runs, m, loads, (Date.now() - started) / 1000);
   if (args.includes('--no-report')) {

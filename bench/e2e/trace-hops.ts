@@ -13,13 +13,23 @@ const opt = (n: string, d: string): string => (args.includes(`--${n}`) ? (args[a
 const brokers = opt('brokers', '127.0.0.1:39092').split(',');
 const seconds = Number(opt('seconds', '60'));
 const TOPICS = ['job.proposed', 'decision.made', 'job.executed'];
+/** The hops of a job's way through the stack that the trace reports, in order. */
+type Hop =
+  | 'proposal: SDK created -> broker stamped'
+  | 'proposal: broker -> here'
+  | 'proposal broker -> decision created (policy-decision)'
+  | 'decision: created -> broker stamped'
+  | 'decision broker -> job.executed created (execution-binding, incl. executor call)'
+  | 'job.executed: created -> broker stamped (outbox relay)'
+  | 'job.executed: broker -> here (consumer fetch)'
+  | 'total: proposal created -> job.executed seen here';
 /** When an event was created by its service, stamped by the broker and seen here (ms since the epoch). */
-interface Hop {
+interface Stamps {
   created: number;
   stamped: number;
   seen: number;
 }
-const jobs = new Map<string, Partial<Record<string, Hop>>>();
+const jobs = new Map<string, Partial<Record<string, Stamps>>>();
 const q = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
@@ -60,7 +70,7 @@ void (async () => {
   process.stderr.write(`trace-hops: listening on ${brokers} for ${seconds} s\n`);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   await consumer.disconnect();
-  const hops: Record<string, number[]> = {
+  const hops: Record<Hop, number[]> = {
     'proposal: SDK created -> broker stamped': [],
     'proposal: broker -> here': [],
     'proposal broker -> decision created (policy-decision)': [],

@@ -311,7 +311,8 @@ export function sampleAll(procs: () => Record<string, number[]>): Record<string,
 }
 
 /** CPU seconds a group used between two sampleAll() readings; processes gone by the second are lost. */
-export function cpuBetween(before: Sample | undefined, after: Sample): number {
+export function cpuBetween(before: Sample | undefined, after: Sample | undefined): number {
+  if (!after) return NaN;
   if (!after.byPid) return after.cpu - (before?.cpu ?? 0);
   return Object.entries(after.byPid).reduce((n, [pid, cpu]) => n + cpu - (before?.byPid?.[pid] ?? 0), 0);
 }

@@ -101,7 +101,7 @@ function proposal(): { jobId: string; message: Message } {
 async function main() {
   const started = Date.now();
   const m = machine();
-  const loadBefore = loadavg()[0];
+  const loadBefore = loadavg()[0] ?? NaN;
   log(`private broker on ${BROKERS}`);
   await startBroker();
   const keys = makeKeys();
@@ -230,7 +230,7 @@ async function main() {
 Produced by \`node bench/policy-service/run.ts\` on ${m.date} UTC (${fmt((Date.now() - started) / 1000)} s): ${m.cpu}, ${m.nproc} vCPUs; Node ${m.node};
 Kafka 4.4 on the same machine (a private broker for the bench), the built \`policy-decision\` service (one replica,
 \`LOG_LEVEL=warn\`), the producer and the consumer that measure, all on these ${m.nproc} vCPUs. 1-minute load average
-${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after. Proposals follow the seed policy's tiers in a fixed pattern
+${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? NaN).toFixed(1)} after. Proposals follow the seed policy's tiers in a fixed pattern
 (3 reads, 1 egress, 1 production write, 1 payment, 1 uncovered in 7); decisions seen: ${Object.entries(decisions)
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join(', ')}.

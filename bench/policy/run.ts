@@ -354,7 +354,7 @@ function main() {
     const mask = POOL - 1;
     let k = 0;
     const withGivenHash = measure(() => {
-      const h = hashed[k++ & mask];
+      const h = hashed[k++ & mask] as (typeof hashed)[number];
       return policy.decide(h.job, memo, { jobHash: h.hash });
     }, s.jobs);
     const withHash = measure((j) => policy.decide(j, memo), s.jobs);
@@ -378,7 +378,9 @@ function main() {
     table.push(line('`decide` (hashes the job: JCS + SHA-256)', r.withHash));
     table.push(line('Cedar `statefulIsAuthorized` (preparsed) + most-restrictive pick', r.cedarRate, false));
   }
-  const floor = cedarFloor(rows[0].jobs);
+  const first = rows[0];
+  if (!first) throw new Error('no policy measured');
+  const floor = cedarFloor(first.jobs);
   const agreement = rows.map((r) => `${r.name}: ${r.agreement}/${r.checked}`).join(', ');
   const out = [
     `Machine: ${m.model}, nproc ${m.nproc}; Node ${m.node}; cedar-wasm ${m.cedar}; ${date}; bench took ${seconds} s.`,
@@ -391,8 +393,8 @@ function main() {
   ].join('\n');
   process.stdout.write(`${out}\n`);
 
-  const target = rows[0].evalMemo.median;
-  const ratio = target / rows[0].cedarRate.median;
+  const target = first.evalMemo.median;
+  const ratio = target / first.cedarRate.median;
   process.stdout.write(
     `\ntarget >= 1,000,000 decisions/s on default.yaml: ${target >= 1e6 ? 'met' : 'NOT met'} (${fmt(target)})\n`,
   );

@@ -316,7 +316,7 @@ async function measured(
   pid: number,
   run: () => Promise<Figures>,
 ): Promise<Figures & { load: number; svcCpuMs: number; dbCpuMs: number }> {
-  const load = loadavg()[0];
+  const load = loadavg()[0] ?? NaN;
   const before = await cpuSnapshot(pid);
   const result = await run();
   const after = await cpuSnapshot(pid);
@@ -591,7 +591,7 @@ async function main() {
   const pages = listResults.filter((r) => r.items <= 50);
   const worstList = Math.max(...pages.map((r) => r.p99));
   const medianList = pages.map((r) => r.p50).sort((a, b) => a - b)[Math.floor(pages.length / 2)];
-  const listCpu = pages.map((r) => r.svcCpuMs + r.dbCpuMs).sort((a, b) => a - b)[Math.floor(pages.length / 2)];
+  const listCpu = pages.map((r) => r.svcCpuMs + r.dbCpuMs).sort((a, b) => a - b)[Math.floor(pages.length / 2)] ?? NaN;
   const approveCpu = approveSaturated.svcCpuMs + approveSaturated.dbCpuMs;
   const loads = [...listResults, ...listLoaded, approveSaturated, approveSteady, approveSerial].map((r) => r.load);
   const verdict = (ok: boolean): string => (ok ? 'met' : '**not met**');
