@@ -3,10 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ROOT := $(CURDIR)
 
-# Node 24 LTS: when the machine's Node is older than 22, use node@24 from the npm registry.
+# Node 24 LTS: when the machine's Node is older than 22.18 (the first to run the TypeScript benches
+# directly), use node@24 from the npm registry.
 SYS_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+SYS_NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=18)?0:1)' 2>/dev/null && echo yes)
 LOCAL_NODE := $(ROOT)/.tools/node/node_modules/node/bin/node
-ifeq ($(shell [ $(SYS_NODE_MAJOR) -ge 22 ] && echo yes),yes)
+ifeq ($(SYS_NODE_OK),yes)
 NODE_DEP :=
 else
 NODE_DEP := $(LOCAL_NODE)
@@ -31,7 +33,7 @@ help:
 	@echo "make up | down | logs | status | bench | lint | build"
 
 $(LOCAL_NODE):
-	@echo "==> Node $(SYS_NODE_MAJOR) is older than 22: installing node@24 from the npm registry into .tools/node"
+	@echo "==> Node $(SYS_NODE_MAJOR) is older than 22.18: installing node@24 from the npm registry into .tools/node"
 	@mkdir -p .tools/node
 	npm install --no-save --no-package-lock --prefix .tools/node node@24 >/dev/null
 	@$(LOCAL_NODE) --version
