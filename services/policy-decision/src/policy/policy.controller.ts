@@ -9,10 +9,10 @@ import {
   RolesGuard,
   ZodPipe,
 } from '@countersign/bus';
-import { CodedError } from '@countersign/contracts';
 import { decide, type PolicyDecision } from '@countersign/policy';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { snapshotNotFound } from './policy.errors';
 import { PolicyStore, type ActiveSnapshot } from './policy-store';
 import {
   ActiveSnapshotsSchema,
@@ -61,7 +61,7 @@ export class PolicyController {
   @ApiErrors({ 400: 'INVALID_REQUEST (not a snapshot id)', 404: 'NOT_FOUND' })
   snapshot(@Param('id', new ZodPipe(SnapshotIdSchema)) id: string): ActiveSnapshot {
     const s = this.store.snapshot(id);
-    if (!s) throw new CodedError('NOT_FOUND', `no snapshot ${id} has been active in this service`, 404);
+    if (!s) throw snapshotNotFound(id);
     return s;
   }
 }
