@@ -1,6 +1,6 @@
 import { CodedError } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
-import { CLOCK, type Clock } from '../shared/clock';
+import { CLOCK, type Clock } from '@countersign/clock';
 import { cleanText } from '../shared/core/redact-text';
 import type { ReviewResult } from './approval.schemas';
 import { ApprovalEvents } from './approval-events';

@@ -1,0 +1,3 @@
+export * from './env';
+export * from './keys';
+export * from './approver-auth';
