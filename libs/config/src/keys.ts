@@ -51,11 +51,14 @@ function keyFields<N extends string>(name: N, description: string, required: boo
     [name]: z
       .string()
       .optional()
-      .meta({ description: `${description} Inline PEM, or its path as \`${name}_FILE\`.`, required }),
+      .meta({ description: `${description} Inline PEM, or its path as \`${name}_FILE\`.`, required, accepts: 'PEM' }),
     [`${name}_FILE`]: z
       .string()
       .optional()
-      .meta({ description: `Path of a file holding \`${name}\` (keeps it out of the process list).` }),
+      .meta({
+        description: `Path of a file holding \`${name}\` (keeps it out of the process list).`,
+        accepts: 'path',
+      }),
   } as KeyFields<N>;
 }
 
