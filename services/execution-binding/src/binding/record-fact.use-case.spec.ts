@@ -255,6 +255,7 @@ describe('RecordFactUseCase (batch passes)', () => {
       secrets: new Map(),
       generatedSecrets: [],
     },
+    approverAuth: {},
   } as BindingConfig;
   const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as Logger;
 
