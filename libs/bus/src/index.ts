@@ -24,3 +24,4 @@ export * from './nest/kafka-context';
 export * from './nest/auth/approver-token';
 export * from './nest/auth/bearer-auth.guard';
 export * from './nest/auth/roles.guard';
+export * from './nest/auth/auth.errors';
