@@ -25,8 +25,8 @@ import {
   type ListQuery,
   type ReviewResult,
 } from './approval.schemas';
-import { GetJobDecisionsUseCase } from './get-job-decisions.use-case';
-import { ListApprovalsUseCase } from './list-approvals.use-case';
+import { GetJobDecisionsQuery } from './get-job-decisions.query';
+import { ListApprovalsQuery } from './list-approvals.query';
 import { ReviewJobUseCase } from './review-job.use-case';
 
 const unauthorized = 'UNAUTHENTICATED: no, bad or expired bearer token';
@@ -38,9 +38,9 @@ const unauthorized = 'UNAUTHENTICATED: no, bad or expired bearer token';
 @Controller('api/v1')
 export class ApprovalsController {
   constructor(
-    private readonly list: ListApprovalsUseCase,
+    private readonly list: ListApprovalsQuery,
     private readonly reviewJob: ReviewJobUseCase,
-    private readonly decisions: GetJobDecisionsUseCase,
+    private readonly decisions: GetJobDecisionsQuery,
   ) {}
 
   @Get('approvals')

@@ -4,8 +4,8 @@ import { ApprovalEvents } from './approval-events';
 import { ApprovalMetrics } from './approval-metrics';
 import { ApprovalsController } from './approvals.controller';
 import { ApprovalsRepository } from './approvals.repository';
-import { GetJobDecisionsUseCase } from './get-job-decisions.use-case';
-import { ListApprovalsUseCase } from './list-approvals.use-case';
+import { GetJobDecisionsQuery } from './get-job-decisions.query';
+import { ListApprovalsQuery } from './list-approvals.query';
 import { ReviewJobUseCase } from './review-job.use-case';
 
 /** The approvals and their events; intake and the sweeper write through the same store, events and metrics. */
@@ -19,9 +19,9 @@ import { ReviewJobUseCase } from './review-job.use-case';
       inject: [QUEUE_CONFIG],
     },
     { provide: ApprovalMetrics, useValue: new ApprovalMetrics() },
-    ListApprovalsUseCase,
+    ListApprovalsQuery,
     ReviewJobUseCase,
-    GetJobDecisionsUseCase,
+    GetJobDecisionsQuery,
   ],
   exports: [ApprovalsRepository, ApprovalEvents, ApprovalMetrics],
 })

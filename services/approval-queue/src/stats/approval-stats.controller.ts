@@ -10,14 +10,14 @@ import {
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApprovalStatsSchema, StatsQuerySchema, type ApprovalStats } from './approval-stats.schemas';
-import { GetApprovalStatsUseCase } from './get-approval-stats.use-case';
+import { GetApprovalStatsQuery } from './get-approval-stats.query';
 
 @ApiTags('approvals')
 @ApiBearerAuth()
 @UseGuards(BearerAuthGuard)
 @Controller('api/v1/approvals')
 export class ApprovalStatsController {
-  constructor(private readonly stats: GetApprovalStatsUseCase) {}
+  constructor(private readonly stats: GetApprovalStatsQuery) {}
 
   @Get('stats')
   @ApiOperation({

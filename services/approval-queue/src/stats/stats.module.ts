@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ApprovalStatsController } from './approval-stats.controller';
-import { GetApprovalStatsUseCase } from './get-approval-stats.use-case';
+import { GetApprovalStatsQuery } from './get-approval-stats.query';
 import { StatsRepository } from './stats.repository';
 
-@Module({ controllers: [ApprovalStatsController], providers: [GetApprovalStatsUseCase, StatsRepository] })
+@Module({ controllers: [ApprovalStatsController], providers: [GetApprovalStatsQuery, StatsRepository] })
 export class StatsModule {}

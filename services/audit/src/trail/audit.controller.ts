@@ -11,18 +11,18 @@ import { Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuditorGuard } from '../auth/auditor.guard';
-import { ExportRecordsUseCase } from './export-records.use-case';
-import { ListRecordsUseCase } from './list-records.use-case';
+import { ExportRecordsQuery } from './export-records.query';
+import { ListRecordsQuery } from './list-records.query';
 import { RecordPageSchema, VerifyResultSchema } from './trail.schemas';
 import {
   ExportQuerySchema,
   ListRecordsQuerySchema,
   VerifyQuerySchema,
   type ExportQuery,
-  type ListRecordsQuery,
+  type ListRecordsParams,
   type VerifyQuery,
 } from './trail-query.schemas';
-import { VerifyChainUseCase, type VerifyResult } from './verify-chain.use-case';
+import { VerifyChainQuery, type VerifyResult } from './verify-chain.query';
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -35,9 +35,9 @@ import { VerifyChainUseCase, type VerifyResult } from './verify-chain.use-case';
 @Controller('api/v1/audit')
 export class AuditController {
   constructor(
-    private readonly listRecords: ListRecordsUseCase,
-    private readonly verifyChain: VerifyChainUseCase,
-    private readonly exportRecords: ExportRecordsUseCase,
+    private readonly listRecords: ListRecordsQuery,
+    private readonly verifyChain: VerifyChainQuery,
+    private readonly exportRecords: ExportRecordsQuery,
   ) {}
 
   @Get()
@@ -47,7 +47,7 @@ export class AuditController {
   })
   @ApiQueryFrom(ListRecordsQuerySchema)
   @ApiJsonOk(RecordPageSchema)
-  list(@Query(new ZodPipe(ListRecordsQuerySchema)) query: ListRecordsQuery, @CurrentActor() actor: Actor) {
+  list(@Query(new ZodPipe(ListRecordsQuerySchema)) query: ListRecordsParams, @CurrentActor() actor: Actor) {
     return this.listRecords.execute(query, actor);
   }
 

@@ -21,7 +21,7 @@ export const ListRecordsQuerySchema = z.object({
     .optional()
     .meta({ description: 'next_cursor of the previous page (opaque)' }),
 });
-export type ListRecordsQuery = z.infer<typeof ListRecordsQuerySchema>;
+export type ListRecordsParams = z.infer<typeof ListRecordsQuerySchema>;
 
 export const ExportQuerySchema = z.object(FilterShape);
 export type ExportQuery = z.infer<typeof ExportQuerySchema>;

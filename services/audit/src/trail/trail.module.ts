@@ -2,16 +2,16 @@ import { Module } from '@nestjs/common';
 import { AuditorGuard } from '../auth/auditor.guard';
 import { RecordsModule } from '../records/records.module';
 import { AuditController } from './audit.controller';
-import { ExportRecordsUseCase } from './export-records.use-case';
+import { ExportRecordsQuery } from './export-records.query';
 import { JobsController } from './jobs.controller';
-import { ListRecordsUseCase } from './list-records.use-case';
+import { ListRecordsQuery } from './list-records.query';
 import { PolicySnapshotsController } from './policy-snapshots.controller';
-import { VerifyChainUseCase } from './verify-chain.use-case';
+import { VerifyChainQuery } from './verify-chain.query';
 
 /** Query and verify the trail over HTTP (auditor tokens only). */
 @Module({
   imports: [RecordsModule],
   controllers: [AuditController, JobsController, PolicySnapshotsController],
-  providers: [ListRecordsUseCase, VerifyChainUseCase, ExportRecordsUseCase, AuditorGuard],
+  providers: [ListRecordsQuery, VerifyChainQuery, ExportRecordsQuery, AuditorGuard],
 })
 export class TrailModule {}

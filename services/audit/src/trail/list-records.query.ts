@@ -3,7 +3,7 @@ import type { AuditRecord } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import type { TrailStore } from './trail.port';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
-import type { ListRecordsQuery } from './trail-query.schemas';
+import type { ListRecordsParams } from './trail-query.schemas';
 
 export interface RecordPage {
   items: AuditRecord[];
@@ -12,10 +12,10 @@ export interface RecordPage {
 
 /** A page of records in seq order; the cursor is the last seq of the page (keyset, so pages never shift). */
 @Injectable()
-export class ListRecordsUseCase {
+export class ListRecordsQuery {
   constructor(@Inject(AuditRecordRepository) private readonly records: TrailStore) {}
 
-  async execute(q: ListRecordsQuery, actor: Pick<Actor, 'tenants'>): Promise<RecordPage> {
+  async execute(q: ListRecordsParams, actor: Pick<Actor, 'tenants'>): Promise<RecordPage> {
     const rows = await this.records.list({
       ...(q.job_id !== undefined ? { job_id: q.job_id } : {}),
       ...(q.tenant !== undefined ? { tenant: q.tenant } : {}),

@@ -17,7 +17,7 @@ function group(r: GroupRow | undefined): StatsGroup {
 
 /** Queue health over a window: how fast people decide, how often they say no and why, what breaches its SLA. */
 @Injectable()
-export class GetApprovalStatsUseCase {
+export class GetApprovalStatsQuery {
   constructor(
     private readonly repo: StatsRepository,
     @Inject(CLOCK) private readonly clock: Clock,

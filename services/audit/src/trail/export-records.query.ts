@@ -17,7 +17,7 @@ interface NdjsonSink extends Writable {
 
 /** Streams matching records as NDJSON in seq order, a keyset batch at a time, honouring backpressure. */
 @Injectable()
-export class ExportRecordsUseCase {
+export class ExportRecordsQuery {
   constructor(
     @Inject(AuditRecordRepository) private readonly records: TrailStore,
     @Inject(BUS_LOGGER) private readonly logger: Logger,

@@ -1,9 +1,9 @@
 import { CodedError } from '@countersign/contracts';
 import type { AuditRecordEntity } from '../records/audit-record.entity';
 import { GENESIS_HASH, linkRecords } from '../records/core/hash-chain';
-import { ListRecordsUseCase } from './list-records.use-case';
+import { ListRecordsQuery } from './list-records.query';
 import { FakeTrailStore } from './trail-store.fake';
-import { VerifyChainUseCase } from './verify-chain.use-case';
+import { VerifyChainQuery } from './verify-chain.query';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
@@ -37,10 +37,10 @@ function chain(n: number, tenantOf: (i: number) => string = () => 'acme'): Audit
 
 function setup(records: AuditRecordEntity[]) {
   const store = new FakeTrailStore(3).add(...records);
-  return { store, sut: new VerifyChainUseCase(store) };
+  return { store, sut: new VerifyChainQuery(store) };
 }
 
-describe('VerifyChainUseCase', () => {
+describe('VerifyChainQuery', () => {
   it('checks every record of an intact chain, across ranges, up to the head', async () => {
     const { sut } = setup(chain(10));
     expect(await sut.execute()).toEqual({ ok: true, checked: 10, last_seq: 10 });
@@ -91,10 +91,10 @@ describe('VerifyChainUseCase', () => {
   });
 });
 
-describe('ListRecordsUseCase', () => {
+describe('ListRecordsQuery', () => {
   it('pages in seq order with a cursor only while pages are full, within the token tenants', async () => {
     const store = new FakeTrailStore().add(...chain(7, (i) => (i % 2 ? 'acme' : 'globex')));
-    const sut = new ListRecordsUseCase(store);
+    const sut = new ListRecordsQuery(store);
     const actor = { tenants: ['acme'] };
 
     const first = await sut.execute({ limit: 2 }, actor);

@@ -10,7 +10,7 @@ export const HISTORY_LIMIT = 5;
 
 /** The queue a reviewer may see: their roles and tenants decide, filters narrow, due date orders. */
 @Injectable()
-export class ListApprovalsUseCase {
+export class ListApprovalsQuery {
   constructor(@Inject(ApprovalsRepository) private readonly repo: ApprovalsStore) {}
 
   async execute(reviewer: Reviewer, q: ListQuery): Promise<ApprovalPage> {

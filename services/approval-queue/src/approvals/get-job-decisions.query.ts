@@ -8,7 +8,7 @@ import { ApprovalsRepository } from './approvals.repository';
 
 /** The policy decision of a job and every approval action on it, for anyone whose token covers its tenant. */
 @Injectable()
-export class GetJobDecisionsUseCase {
+export class GetJobDecisionsQuery {
   constructor(@Inject(ApprovalsRepository) private readonly repo: ApprovalsStore) {}
 
   async execute(reviewer: Reviewer, jobId: string): Promise<JobDecisions> {

@@ -15,7 +15,7 @@ export type VerifyResult =
  * stitched, so the answer is the first break in seq order, as a single pass would find it.
  */
 @Injectable()
-export class VerifyChainUseCase {
+export class VerifyChainQuery {
   constructor(@Inject(AuditRecordRepository) private readonly records: TrailStore) {}
 
   async execute(fromSeq = 1, toSeq?: number): Promise<VerifyResult> {
