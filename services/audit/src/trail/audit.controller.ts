@@ -13,15 +13,16 @@ import type { Response } from 'express';
 import { AuditorGuard } from '../auth/auditor.guard';
 import { ExportRecordsQuery } from './export-records.query';
 import { ListRecordsQuery } from './list-records.query';
-import { RecordPageSchema, VerifyResultSchema } from './trail.schemas';
 import {
   ExportQuerySchema,
+  RecordPageSchema,
+  VerifyResultSchema,
   ListRecordsQuerySchema,
   VerifyQuerySchema,
   type ExportQuery,
   type ListRecordsParams,
   type VerifyQuery,
-} from './trail-query.schemas';
+} from './trail.schemas';
 import { VerifyChainQuery, type VerifyResult } from './verify-chain.query';
 
 @ApiTags('audit')

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { RecordFilter, TrailStore } from './trail.port';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
-import type { ExportQuery } from './trail-query.schemas';
+import type { ExportQuery } from './trail.schemas';
 
 const BATCH = 1000;
 

@@ -14,8 +14,7 @@ import { z } from 'zod';
 import { AuditorGuard, tenantVisible } from '../auth/auditor.guard';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
 import { buildJobTimeline, type JobTimeline } from './core/job-timeline';
-import { JobIdParamSchema } from './trail-query.schemas';
-import { TimelineSchema } from './trail.schemas';
+import { JobIdParamSchema, TimelineSchema } from './trail.schemas';
 
 const ParamsSchema = z.object({ job_id: JobIdParamSchema });
 

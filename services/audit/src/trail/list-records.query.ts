@@ -3,7 +3,7 @@ import type { AuditRecord } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import type { TrailStore } from './trail.port';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
-import type { ListRecordsParams } from './trail-query.schemas';
+import type { ListRecordsParams } from './trail.schemas';
 
 export interface RecordPage {
   items: AuditRecord[];

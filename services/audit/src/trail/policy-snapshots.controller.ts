@@ -14,8 +14,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AuditorGuard, tenantVisible } from '../auth/auditor.guard';
 import { AuditRecordRepository } from '../records/audit-record.repository';
-import { SnapshotIdParamSchema } from './trail-query.schemas';
-import { PolicySnapshotViewSchema, type PolicySnapshotView } from './trail.schemas';
+import { PolicySnapshotViewSchema, SnapshotIdParamSchema, type PolicySnapshotView } from './trail.schemas';
 
 const ParamsSchema = z.object({
   id: SnapshotIdParamSchema.meta({ example: `cfg:system:policy#sha256:${'a'.repeat(64)}` }),

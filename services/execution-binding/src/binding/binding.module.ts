@@ -6,7 +6,7 @@ import { JobsController } from '../jobs/jobs.controller';
 import { BindJobService } from './bind-job.service';
 import { FactsConsumer } from './facts.consumer';
 import { BindingRepository } from './binding.repository';
-import { BindingStore } from './binding.store';
+import { BindingStore } from './binding.port';
 import { OutcomeWriter } from './outcome-writer';
 import { RecordFactUseCase } from './record-fact.use-case';
 import { SweeperService } from './sweeper.service';

@@ -13,7 +13,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { CONSUMER, SCHEMA } from '../config/binding-config';
 import { ExecutionEntity, type ExecutionState } from '../execution/execution.entity';
 import type { BindingChanges } from './binding-changes';
-import { BindingStore, type BindingTx, type DueColumn, type LockedExecution, type RefusedFact } from './binding.store';
+import { BindingStore, type BindingTx, type DueColumn, type LockedExecution, type RefusedFact } from './binding.port';
 import { JobEntity, WAITING_STATES } from './job.entity';
 
 const JOBS = `"${SCHEMA}".jobs`;

@@ -10,7 +10,7 @@ import { ExecutionEntity } from '../execution/execution.entity';
 import type { ExecutionRunner } from '../execution/execution-runner';
 import { BindJobService, type LaunchTicket } from './bind-job.service';
 import type { BindingChanges } from './binding-changes';
-import { BindingStore, type BindingTx, type LockedExecution, type RefusedFact } from './binding.store';
+import { BindingStore, type BindingTx, type LockedExecution, type RefusedFact } from './binding.port';
 import { JobEntity, WAITING_STATES } from './job.entity';
 import { OutcomeWriter } from './outcome-writer';
 import { RecordFactUseCase } from './record-fact.use-case';

@@ -8,7 +8,7 @@ import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { ExecutionRunner } from '../execution/execution-runner';
 import { BindJobService } from './bind-job.service';
 import type { BindingChanges } from './binding-changes';
-import { BindingStore, commitPass, type BindingTx, type Publisher } from './binding.store';
+import { BindingStore, commitPass, type BindingTx, type Publisher } from './binding.port';
 import { applyFact, digestPrefix, factDigest, type IncomingFact } from './core/incoming-fact';
 import { FACT_TOPIC } from './core/job-facts';
 import { isBound, type JobEntity } from './job.entity';

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { ExecutionRunner } from '../execution/execution-runner';
 import { BindJobService } from './bind-job.service';
-import { BindingStore, commitPass, type Publisher } from './binding.store';
+import { BindingStore, commitPass, type Publisher } from './binding.port';
 
 const BATCH = 50;
 

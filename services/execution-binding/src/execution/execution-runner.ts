@@ -5,7 +5,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/comm
 import type { Logger } from 'pino';
 import type { LaunchTicket } from '../binding/bind-job.service';
 import type { BindingChanges } from '../binding/binding-changes';
-import { BindingStore, commitPass, type Publisher } from '../binding/binding.store';
+import { BindingStore, commitPass, type Publisher } from '../binding/binding.port';
 import type { JobEntity } from '../binding/job.entity';
 import { OutcomeWriter } from '../binding/outcome-writer';
 import { BINDING_CONFIG, PRODUCER, type BindingConfig } from '../config/binding-config';

@@ -5,7 +5,7 @@ import { CLOCK, type Clock } from '@countersign/clock';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { BindingStore, commitPass, type Publisher } from '../binding/binding.store';
+import { BindingStore, commitPass, type Publisher } from '../binding/binding.port';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { FINAL_STATUS } from './execution.entity';
 import {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BindingStore } from '../binding/binding.store';
+import { BindingStore } from '../binding/binding.port';
 import { FINAL_STATUS } from '../execution/execution.entity';
 import type { JobState } from './jobs.schemas';
 import { jobNotFound } from './jobs.errors';
