@@ -77,11 +77,24 @@ export default tseslint.config(
     },
   },
   {
+    // The test kit is for specs only: production code may not import it.
+    files: ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testkit/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@countersign/testkit', '@countersign/testkit/*'] }],
+    },
+  },
+  {
     // The pure policy engine may not read files or clocks while deciding.
     files: ['libs/policy/src/**/*.ts'],
     ignores: ['libs/policy/src/**/*.spec.ts', 'libs/policy/src/load-policy-dir.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:fs', 'fs', 'node:fs/*', 'fs/*', 'node:net', 'node:http'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: ['node:fs', 'fs', 'node:fs/*', 'fs/*', 'node:net', 'node:http', '@countersign/testkit'],
+        },
+      ],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'pass `now` in: the engine is pure' },
