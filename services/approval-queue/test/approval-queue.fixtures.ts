@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
@@ -9,32 +9,12 @@ import {
   type DecisionMadeV1,
   type JobProposedV1,
 } from '@countersign/contracts';
-import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
+import { jobHash } from '@countersign/crypto';
+import { signWith, waitUntil } from '@countersign/testkit';
 import { publishRaw } from '../../../test/support/kafka-probe';
 import { PG_ADMIN_URL, createTestDatabase, type TestKeys } from '../../../test/support/stack';
 
-/*
- * Helpers for the approval-queue integration specs. Tokens are HS256 JWTs put together here with
- * node:crypto (synchronously, so a spec can mint one inline); the service verifies them with jose,
- * so every spec also checks that the two agree.
- */
-
-const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
-
-export interface TokenClaims {
-  sub: string;
-  roles: string[];
-  tenants?: string[];
-}
-
-export function mintToken(secret: string, claims: TokenClaims | Record<string, unknown>, ttlSeconds = 3600): string {
-  const now = Math.floor(Date.now() / 1000);
-  const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  // Every tenant unless the claims say otherwise (`tenants: undefined` leaves the claim out: no tenant).
-  const payload = b64url(JSON.stringify({ iat: now, exp: now + ttlSeconds, tenants: ['*'], ...claims }));
-  const sig = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
-  return `${header}.${payload}.${sig}`;
-}
+/* Helpers for the approval-queue integration specs (tokens, waits and signing come from @countersign/testkit). */
 
 /** The same derivation as `deterministicEventId` in @countersign/bus (a v8 UUID from the parts). */
 export function expectedEventId(...parts: string[]): string {
@@ -89,7 +69,7 @@ export function signedDecision(
       ...over,
     },
   };
-  return opts.unsigned ? event : signEvent(event, signerFromPem(privateKeyPem));
+  return signWith(event, opts.unsigned ? null : privateKeyPem);
 }
 
 export async function publishProposal(p: JobProposedV1): Promise<void> {
@@ -172,21 +152,22 @@ export interface QueueItemJson {
   [k: string]: unknown;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 20000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+/**
+ * Barrier for the outbox: waits until every row staged for these keys is published, so the relay
+ * sends nothing more for them. Follow it with the probe's `caughtUp` before counting events.
+ */
+export async function outboxPublished(databaseUrl: string, keys: readonly string[]): Promise<void> {
+  await waitUntil(
+    async () =>
+      (
+        await sql(
+          databaseUrl,
+          `SELECT 1 FROM approval_queue.outbox WHERE key = ANY($1::text[]) AND published_at IS NULL`,
+          [[...keys]],
+        )
+      ).length === 0,
+    { what: `the outbox rows of ${keys.length} job(s) published`, timeout: 30_000 },
+  );
 }
 
 /** Receives the escalation webhook's POSTs. */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -16,13 +17,11 @@ import {
   Api,
   createRunDatabase,
   dropDatabase,
-  mintToken,
   policyKey,
   publishDecision,
   publishProposal,
   requirement,
   signedDecision,
-  waitUntil,
 } from './approval-queue.fixtures';
 
 interface CliRun {
@@ -112,10 +111,13 @@ describe('countersign token / approvals', () => {
     await publishDecision(signedDecision(policyKey(keys), q, { policy_rule_id: `rule-${run}` }));
     const env = { COUNTERSIGN_TOKEN: mintToken(keys.jwtSecret, { sub: `bob-${run}`, roles: ['service-owner'] }) };
     const url = ['--url', svc.url];
-    await waitUntil('items listed', async () => {
-      const r = await new Api(svc.url).list(env.COUNTERSIGN_TOKEN, { rule_id: `rule-${run}` });
-      return r.body.items?.filter((i) => i.proposal_received).length === 2;
-    });
+    await waitUntil(
+      async () => {
+        const r = await new Api(svc.url).list(env.COUNTERSIGN_TOKEN, { rule_id: `rule-${run}` });
+        return r.body.items?.filter((i) => i.proposal_received).length === 2;
+      },
+      { what: 'items listed' },
+    );
 
     const list = await cli(['approvals', 'list', '--rule', `rule-${run}`, ...url], env);
     expect(list.code).toBe(0);

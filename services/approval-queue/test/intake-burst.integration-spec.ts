@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Topics, type DecisionMadeV1, type JobProposedV1 } from '@countersign/contracts';
+import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { pgStatementCounter } from '../../../test/support/pg-statements';
 import {
@@ -10,17 +11,7 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../../../test/support/stack';
-import {
-  Api,
-  createRunDatabase,
-  dropDatabase,
-  mintToken,
-  policyKey,
-  signedDecision,
-  sleep,
-  sql,
-  waitUntil,
-} from './approval-queue.fixtures';
+import { Api, createRunDatabase, dropDatabase, policyKey, signedDecision, sql } from './approval-queue.fixtures';
 
 const JOBS = 300;
 const GATED_EVERY = 20;
@@ -105,7 +96,6 @@ describe('approval-queue intake under a burst', () => {
 
     const gated = jobs.filter((j) => j.gated);
     await waitUntil(
-      'every decision and every gated proposal stored',
       async () => {
         const [r] = await sql<{ decided: string; proposed: string }>(
           db,
@@ -116,8 +106,7 @@ describe('approval-queue intake under a burst', () => {
         );
         return Number(r!.decided) === JOBS && Number(r!.proposed) === gated.length;
       },
-      60000,
-      200,
+      { what: 'every decision and every gated proposal stored', timeout: 60000, every: 200 },
     );
     await settled();
     const transactions = commits() - commitsBefore;
@@ -201,10 +190,9 @@ describe('approval-queue intake under a burst', () => {
         ],
       });
       const wait = started + (t + 1) * TICK_MS - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await elapse(wait, 'a steady rate: each tick of messages leaves on its own 20 ms slot');
     }
     await waitUntil(
-      'every steady decision stored',
       async () => {
         const [r] = await sql<{ n: string }>(
           db,
@@ -213,8 +201,7 @@ describe('approval-queue intake under a burst', () => {
         );
         return Number(r!.n) === jobs.length;
       },
-      60000,
-      200,
+      { what: 'every steady decision stored', timeout: 60000, every: 200 },
     );
     await producer.disconnect();
     await settled();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics, dlqTopic, payloadPath, type JobProposedData } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
   PG_ADMIN_URL,
@@ -17,7 +18,7 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../../../test/support/stack';
-import { Api, mintToken, sql, waitUntil, type QueueItemJson } from './approval-queue.fixtures';
+import { Api, sql, type QueueItemJson } from './approval-queue.fixtures';
 
 /**
  * The reviewer sees exactly what runs. policy-decision, the approval queue and execution-binding as
@@ -163,12 +164,11 @@ describe('the reviewer sees exactly what runs', () => {
     expect(decision.decision).toBe('REQUIRE_APPROVAL');
 
     const item = await waitUntil(
-      `queue item ${jobId}`,
       async () => {
         const r = await api.list(reviewer(), { limit: 200 });
         return r.body.items?.find((i) => i.job.id === jobId && i.proposal_received);
       },
-      30000,
+      { what: `queue item ${jobId}`, timeout: 30000 },
     );
     const view = item.payload!;
     expect(JSON.stringify(view)).not.toMatch(/hunter2|sk_live_old|Bearer abc|"s1"|1234|2\.5|"t1"/);
@@ -261,10 +261,13 @@ describe('the reviewer sees exactly what runs', () => {
         (l) => l['job_id'] === jobId && String(l['msg']).startsWith('job.proposed not stored'),
       );
       expect(logged['msg']).toContain(`reserved key at ${path}`);
-      const decided = await waitUntil(`decision of ${jobId} in the queue`, async () => {
-        const r = await api.get<{ state: string }>(`/api/v1/jobs/${jobId}/decisions`, reviewer());
-        return r.status === 200 ? r.body : undefined;
-      });
+      const decided = await waitUntil(
+        async () => {
+          const r = await api.get<{ state: string }>(`/api/v1/jobs/${jobId}/decisions`, reviewer());
+          return r.status === 200 ? r.body : undefined;
+        },
+        { what: `decision of ${jobId} in the queue` },
+      );
       expect(decided.state).toBe('NOT_REQUIRED');
       const rows = await sql(
         db,

@@ -206,7 +206,7 @@ executors:
   it('propose() refuses an invalid proposal before anything is sent', async () => {
     const jobId = newJobId('sdk');
     await expect(gate.propose({ ...action(jobId), topic: 'job.*' })).rejects.toBeInstanceOf(InvalidProposalError);
-    await new Promise((r) => setTimeout(r, 500));
+    await kafkaProbe.caughtUp([Topics.JobProposed]);
     expect(kafkaProbe.find(Topics.JobProposed, (m) => m.key === jobId)).toHaveLength(0);
   });
 });

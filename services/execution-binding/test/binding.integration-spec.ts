@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@countersign/contracts';
 import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem, verifyEvent } from '@countersign/crypto';
+import { bearer, mintToken } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
 import {
@@ -19,15 +20,14 @@ import {
   OTHER_SNAPSHOT,
   deliver,
   getState,
-  mintToken,
   useStateToken,
   publish,
+  settled,
   waitForState,
   writeExecutorsFile,
 } from './binding-support';
 
 const INCOMPLETE_AFTER_MS = 10_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The binding checks against the real service on Kafka and Postgres: each block reason by a case
@@ -36,6 +36,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 describe('execution-binding: binding', () => {
   let svc: ServiceHandle;
+  let db: string;
   let keys: TestKeys;
   let facts: FactFactory;
   const kafkaProbe = new KafkaProbe();
@@ -59,7 +60,7 @@ executors:
     kind: release
     match: ["job.**"]
 `);
-    const db = await createTestDatabase('eb_binding');
+    db = await createTestDatabase('eb_binding');
     await kafkaProbe.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted]);
     svc = await startService('execution-binding', {
       databaseUrl: db,
@@ -132,7 +133,7 @@ executors:
       }),
     );
     for (const jobId of jobs) await probe.waitForJob(Topics.JobReleased, jobId);
-    await sleep(500);
+    await settled(svc, db, kafkaProbe);
     for (const jobId of jobs) {
       expect(released(jobId)).toHaveLength(1);
       expect(
@@ -221,7 +222,7 @@ executors:
       detail: expect.stringContaining(wrong.event_id),
     });
     await publish(p);
-    await sleep(300);
+    await settled(svc, db, kafkaProbe);
     expect(released(p.data.job_id)).toHaveLength(0);
   });
 
@@ -332,7 +333,7 @@ executors:
       detail: expect.stringContaining(replayed.event_id),
     });
     await publish(b);
-    await sleep(300);
+    await settled(svc, db, kafkaProbe);
     expect(released(b.data.job_id)).toHaveLength(0);
   });
 
@@ -361,7 +362,7 @@ executors:
     for (const e of [decision, decision, resolution, resolution, p, p]) await publish(e);
     await probe.waitForJob(Topics.JobExecuted, p.data.job_id);
     for (const e of [p, decision, resolution]) await publish(e);
-    await sleep(1500);
+    await settled(svc, db, kafkaProbe);
     expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
     expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(1);
     const reportsOfOurs = probe
@@ -382,13 +383,13 @@ executors:
   it('answers 404 for an unknown job and 400 for a malformed id', async () => {
     expect((await getState(svc.url, 'never-seen')).status).toBe(404);
     expect((await getState(svc.url, 'never-seen')).body).toMatchObject({ error: { code: 'JOB_NOT_FOUND' } });
-    const operator = { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}` };
+    const operator = bearer(mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] }));
     expect(
       (await fetch(`${svc.url}/api/v1/jobs/${encodeURIComponent('bad id!')}/state`, { headers: operator })).status,
     ).toBe(400);
     // The state shows executor results and reviewers' reasons: operators and auditors only.
     expect((await fetch(`${svc.url}/api/v1/jobs/never-seen/state`)).status).toBe(401);
-    const approver = { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'bob', roles: ['service-owner'] })}` };
+    const approver = bearer(mintToken(keys.jwtSecret, { sub: 'bob', roles: ['service-owner'] }));
     expect((await fetch(`${svc.url}/api/v1/jobs/never-seen/state`, { headers: approver })).status).toBe(403);
   });
 });

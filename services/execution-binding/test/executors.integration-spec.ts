@@ -18,13 +18,13 @@ import {
   OutcomeProbe,
   deliver,
   publish,
+  settled,
   useStateToken,
   waitForState,
   writeExecutorsFile,
 } from './binding-support';
 
 const SECRET = 'test-hook-secret-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The executors against real targets: a local HTTP server (HMAC, idempotency key, timeout,
@@ -33,6 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 describe('execution-binding: executors', () => {
   let svc: ServiceHandle;
+  let db: string;
   let keys: TestKeys;
   let facts: FactFactory;
   let executorsFile: string;
@@ -110,7 +111,7 @@ executors:
     });
     await kafkaProbe.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted, dispatchTopic]);
     svc = await startService('execution-binding', {
-      databaseUrl: await createTestDatabase('eb_executors'),
+      databaseUrl: (db = await createTestDatabase('eb_executors')),
       env: {
         ...keyEnv(keys),
         EXECUTORS_FILE: executorsFile,
@@ -190,7 +191,7 @@ executors:
       const outcome = await executed(p.data.job_id);
       expect(outcome).toMatchObject({ status: 'UNKNOWN', error: expect.stringContaining('1000 ms') });
       expect(Date.now() - started).toBeLessThan(4500);
-      await sleep(500);
+      await settled(svc, db, kafkaProbe);
       expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
     });
 
@@ -201,7 +202,7 @@ executors:
         reason_code: 'CONSTRAINT_VIOLATION',
         detail: expect.stringContaining(`127.0.0.1:${hook.port}`),
       });
-      await sleep(500);
+      await settled(svc, db, kafkaProbe);
       expect(hook.callsTo(p.data.job_id)).toHaveLength(0);
       expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(0);
     });
@@ -272,7 +273,7 @@ executors:
       const conflicting = await report(p.data.job_id, { grant, status: 'FAILED', error: 'x' });
       expect(conflicting.status).toBe(409);
       expect(await conflicting.json()).toMatchObject({ error: { code: 'ALREADY_REPORTED' } });
-      await sleep(300);
+      await settled(svc, db, kafkaProbe);
       expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(1);
     });
 
@@ -290,7 +291,7 @@ executors:
 
   it('a crash between the execution record and the side effect yields UNKNOWN, never a call', async () => {
     await svc.stop();
-    const db = await createTestDatabase('eb_executors_crash');
+    const crashDb = await createTestDatabase('eb_executors_crash');
     const env = {
       ...keyEnv(keys),
       EXECUTORS_FILE: executorsFile,
@@ -299,7 +300,7 @@ executors:
       EXECUTION_LEASE_GRACE_MS: '500',
     };
     const doomed = await startService('execution-binding', {
-      databaseUrl: db,
+      databaseUrl: crashDb,
       env: { ...env, NODE_ENV: 'test', EXECUTOR_TEST_CRASH_AFTER_RECORD: '1' },
     });
     const p = proposal({ topic: 'test.crash.apply' });
@@ -307,13 +308,13 @@ executors:
     const exit = await new Promise<number | null>((resolve) => doomed.process.once('exit', (code) => resolve(code)));
     expect(exit).toBe(137);
 
-    const restarted = await startService('execution-binding', { databaseUrl: db, env });
+    const restarted = await startService('execution-binding', { databaseUrl: crashDb, env });
     try {
       expect(await executed(p.data.job_id)).toMatchObject({
         status: 'UNKNOWN',
         error: expect.stringContaining('interrupted'),
       });
-      await sleep(500);
+      await settled(restarted, crashDb, kafkaProbe);
       expect(hook.calls.filter((c) => c.path === '/crash')).toHaveLength(0);
       const state = await waitForState(restarted.url, p.data.job_id, (s) => s.state === 'executed');
       expect(state.execution).toMatchObject({ status: 'UNKNOWN', attempts: 1 });

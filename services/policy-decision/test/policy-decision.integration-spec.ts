@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics } from '@countersign/contracts';
 import { publicKeyFromPem, verifyEvent } from '@countersign/crypto';
+import { bearer, mintToken } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import { proposal } from '../../../test/support/fixtures';
 import {
@@ -19,21 +19,11 @@ import {
 
 const decisionOf = (m: { json?: Record<string, unknown> }) => m.json?.['data'] as Record<string, unknown>;
 
-/** An HS256 bearer token as the identity provider would mint it (jose is ESM-only, so by hand). */
-function mintToken(secret: string, claims: Record<string, unknown>): string {
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iat: now, exp: now + 3600, tenants: ['*'], ...claims })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
-
 describe('policy-decision service', () => {
   let svc: ServiceHandle;
   let keys: TestKeys;
   let policyDir: string;
-  const operator = () => ({
-    authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}`,
-  });
+  const operator = () => bearer(mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] }));
   const probe = new KafkaProbe();
 
   beforeAll(async () => {
@@ -185,7 +175,8 @@ describe('policy-decision service', () => {
     });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', field: 'topic' } });
-    await new Promise((r) => setTimeout(r, 500));
+    // An evaluation only answers: nothing is published (the probe has read all that was).
+    await probe.caughtUp([Topics.DecisionMade]);
     expect(probe.forJob(Topics.DecisionMade, job.job_id)).toHaveLength(0);
   });
 });
