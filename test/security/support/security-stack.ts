@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import type { Consumer } from 'kafkajs';
 import {
   Topics,
@@ -15,6 +14,7 @@ import {
   type JobProposedV1,
 } from '@countersign/contracts';
 import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { closePublisher } from '../../support/kafka-probe';
 import {
   ROOT,
@@ -29,17 +29,16 @@ import {
   type TestKeys,
 } from '../../support/stack';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `fn` returns something other than undefined. */
+/** Polls until `fn` returns something other than undefined (a throw counts as not yet). */
 export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(250);
-  }
+  const hit = await waitUntil(
+    async () => {
+      const v = await fn().catch(() => undefined);
+      return v === undefined ? undefined : { v };
+    },
+    { what, timeout: timeoutMs, every: 250 },
+  );
+  return hit.v;
 }
 
 /** Which services consume each topic (docs/events.md, ARCHITECTURE.md), i.e. who DLQs a bad message on it. */
@@ -177,7 +176,8 @@ export interface TokenOptions {
   /** Default `["*"]` (every tenant); null: no `tenants` claim (no tenant). */
   tenants?: string[] | null;
   secret?: string;
-  expiresIn?: string | number;
+  /** Seconds until the token expires (negative: expired). Default one hour. */
+  ttlSeconds?: number;
   extraClaims?: Record<string, unknown>;
 }
 
@@ -289,12 +289,13 @@ export async function startSecurityStack(
     callsFor: (jobId) => calls.filter((c) => c.jobId === jobId),
     token: (sub, roles, o = {}) =>
       // Every tenant unless told (`tenants: null` leaves the claim out: a token without it covers none).
-      new SignJWT({ roles, ...(o.tenants === null ? {} : { tenants: o.tenants ?? ['*'] }), ...o.extraClaims })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(sub)
-        .setIssuedAt()
-        .setExpirationTime(o.expiresIn ?? '1h')
-        .sign(new TextEncoder().encode(o.secret ?? keys.jwtSecret)),
+      Promise.resolve(
+        mintToken(
+          o.secret ?? keys.jwtSecret,
+          { sub, roles, tenants: o.tenants === null ? undefined : (o.tenants ?? ['*']), ...o.extraClaims },
+          { ttlSeconds: o.ttlSeconds ?? 3600 },
+        ),
+      ),
     decision: (p, data = {}, signerPem = keys.pems['policy-decision'].privateKeyPem) =>
       signed(
         {
