@@ -13,8 +13,21 @@ import { Topics } from '@countersign/contracts';
 import { jobHash, publicKeyFromPem, signEvent, signerFromPem, verifyEvent, type Signer } from '@countersign/crypto';
 import { bearer, mintToken, signedEvent, waitUntil } from '@countersign/testkit';
 import { Client } from 'pg';
-import { consumerPassed, publishRaw, type KafkaProbe, type ProbedMessage } from '../../../test/support/kafka-probe';
-import type { ServiceHandle, TestKeys } from '../../../test/support/stack';
+import {
+  KafkaProbe,
+  closePublisher,
+  consumerPassed,
+  publishRaw,
+  type ProbedMessage,
+} from '../../../test/support/kafka-probe';
+import {
+  createTestDatabase,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 
 export const SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
 export const OTHER_SNAPSHOT = `cfg:tenant:acme:policy#sha256:${'c'.repeat(64)}`;
@@ -316,4 +329,62 @@ export function resignText(text: string, signer: Signer): string {
   if (unsigned === text) throw new Error('no trailing signature to replace');
   const { signature } = signEvent(JSON.parse(unsigned) as Record<string, unknown>, signer);
   return `${unsigned.slice(0, -1)},"signature":{"alg":"Ed25519","key_id":"${signature.key_id}","value":"${signature.value}"}}`;
+}
+
+/** The executors most specs use: `test.http.**` to the rig's HTTP target, every other job released to the agent. */
+export function hookAndAgentExecutors(port: number): string {
+  return writeExecutorsFile(`
+executors:
+  - name: hook
+    kind: http
+    match: ["test.http.**"]
+    url: http://127.0.0.1:${port}/hook
+    secret_env: TEST_HOOK_SECRET
+  - name: agent
+    kind: release
+    match: ["job.**"]
+`);
+}
+
+export const HOOK_SECRET = 'test-hook-secret-0123456789';
+
+/**
+ * What every execution-binding spec sets up: test keys (and the state token), signed facts, a
+ * Kafka probe with its outcome view, the HTTP target; `start` adds a fresh database and the service.
+ */
+export class BindingRig {
+  readonly keys: TestKeys = makeTestKeys();
+  readonly facts = new FactFactory(this.keys);
+  readonly kafkaProbe = new KafkaProbe();
+  readonly probe = new OutcomeProbe(this.kafkaProbe, this.keys);
+  readonly hook = new HookServer();
+  svc!: ServiceHandle;
+  db!: string;
+
+  constructor() {
+    useStateToken(this.keys.jwtSecret);
+  }
+
+  /** A fresh database, the probe on `topics`, and the service with the rig's keys plus `env`. */
+  async start(database: string, topics: readonly string[], env: Record<string, string>): Promise<ServiceHandle> {
+    this.db = await createTestDatabase(database);
+    await this.kafkaProbe.start(topics);
+    this.svc = await startService('execution-binding', {
+      databaseUrl: this.db,
+      env: { ...keyEnv(this.keys), ...env },
+    });
+    return this.svc;
+  }
+
+  /** The barrier of `settled` for this rig's service (or another one on `db`). */
+  settled(svc: ServiceHandle = this.svc, db: string = this.db): Promise<void> {
+    return settled(svc, db, this.kafkaProbe);
+  }
+
+  async stop(): Promise<void> {
+    await this.svc?.stop();
+    await this.kafkaProbe.stop();
+    await closePublisher();
+    await this.hook.stop();
+  }
 }

@@ -3,28 +3,17 @@ import { Topics } from '@countersign/contracts';
 import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem, verifyEvent } from '@countersign/crypto';
 import { bearer, mintToken } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
-import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
+import type { ServiceHandle } from '../../../test/support/stack';
 import {
-  createTestDatabase,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import {
-  FactFactory,
-  HookServer,
-  OutcomeProbe,
+  BindingRig,
+  HOOK_SECRET,
   failOnForeignDecision,
+  hookAndAgentExecutors,
   OTHER_SNAPSHOT,
   deliver,
   getState,
-  useStateToken,
   publish,
-  settled,
   waitForState,
-  writeExecutorsFile,
 } from './binding-support';
 
 const INCOMPLETE_AFTER_MS = 10_000;
@@ -35,51 +24,21 @@ const INCOMPLETE_AFTER_MS = 10_000;
  * Jobs default to the `release` executor (a signed grant on job.released is the execution).
  */
 describe('execution-binding: binding', () => {
+  const rig = new BindingRig();
+  const { keys, facts, probe, hook } = rig;
   let svc: ServiceHandle;
-  let db: string;
-  let keys: TestKeys;
-  let facts: FactFactory;
-  const kafkaProbe = new KafkaProbe();
-  let probe: OutcomeProbe;
-  const hook = new HookServer();
 
   beforeAll(async () => {
-    keys = makeTestKeys();
-    useStateToken(keys.jwtSecret);
-    facts = new FactFactory(keys);
-    probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
-    const executors = writeExecutorsFile(`
-executors:
-  - name: hook
-    kind: http
-    match: ["test.http.**"]
-    url: http://127.0.0.1:${hook.port}/hook
-    secret_env: TEST_HOOK_SECRET
-  - name: agent
-    kind: release
-    match: ["job.**"]
-`);
-    db = await createTestDatabase('eb_binding');
-    await kafkaProbe.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted]);
-    svc = await startService('execution-binding', {
-      databaseUrl: db,
-      env: {
-        ...keyEnv(keys),
-        EXECUTORS_FILE: executors,
-        TEST_HOOK_SECRET: 'test-hook-secret-0123456789',
-        INCOMPLETE_AFTER_MS: String(INCOMPLETE_AFTER_MS),
-        SWEEP_INTERVAL_MS: '200',
-      },
+    svc = await rig.start('eb_binding', [Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted], {
+      EXECUTORS_FILE: hookAndAgentExecutors(hook.port),
+      TEST_HOOK_SECRET: HOOK_SECRET,
+      INCOMPLETE_AFTER_MS: String(INCOMPLETE_AFTER_MS),
+      SWEEP_INTERVAL_MS: '200',
     });
   }, 120_000);
 
-  afterAll(async () => {
-    await svc?.stop();
-    await kafkaProbe.stop();
-    await closePublisher();
-    await hook.stop();
-  });
+  afterAll(() => rig.stop());
 
   const released = (jobId: string) => probe.forJob(Topics.JobReleased, jobId);
   const outcomeBlock = (jobId: string) => probe.outcomeBlock(jobId);
@@ -133,7 +92,7 @@ executors:
       }),
     );
     for (const jobId of jobs) await probe.waitForJob(Topics.JobReleased, jobId);
-    await settled(svc, db, kafkaProbe);
+    await rig.settled();
     for (const jobId of jobs) {
       expect(released(jobId)).toHaveLength(1);
       expect(
@@ -222,7 +181,7 @@ executors:
       detail: expect.stringContaining(wrong.event_id),
     });
     await publish(p);
-    await settled(svc, db, kafkaProbe);
+    await rig.settled();
     expect(released(p.data.job_id)).toHaveLength(0);
   });
 
@@ -333,7 +292,7 @@ executors:
       detail: expect.stringContaining(replayed.event_id),
     });
     await publish(b);
-    await settled(svc, db, kafkaProbe);
+    await rig.settled();
     expect(released(b.data.job_id)).toHaveLength(0);
   });
 
@@ -362,7 +321,7 @@ executors:
     for (const e of [decision, decision, resolution, resolution, p, p]) await publish(e);
     await probe.waitForJob(Topics.JobExecuted, p.data.job_id);
     for (const e of [p, decision, resolution]) await publish(e);
-    await settled(svc, db, kafkaProbe);
+    await rig.settled();
     expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
     expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(1);
     const reportsOfOurs = probe

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics } from '@countersign/contracts';
 import { publicKeyFromPem, verifyEvent } from '@countersign/crypto';
-import { bearer, mintToken } from '@countersign/testkit';
+import { bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import { proposal } from '../../../test/support/fixtures';
 import {
@@ -143,10 +143,18 @@ describe('policy-decision service', () => {
 
     writeFileSync(systemFile, 'version: v1\nrules:\n  - id: broken\n    decision: maybe\n');
     await svc.waitForLog((l) => l['msg'] === 'policy change rejected; the previous snapshot stays active');
-    const ready = (await (await fetch(`${svc.url}/readyz`)).json()) as {
-      checks: { policy: { detail: { last_reload_error?: { message: string } } } };
-    };
-    expect(ready.checks.policy.detail.last_reload_error?.message).toMatch(/broken/);
+    // The watcher may first see the file truncated mid-write (rejected too): wait for the rejection of the edit itself.
+    const lastError = await waitUntil(
+      async () => {
+        const ready = (await (await fetch(`${svc.url}/readyz`)).json()) as {
+          checks: { policy: { detail: { last_reload_error?: { message: string } } } };
+        };
+        const message = ready.checks.policy.detail.last_reload_error?.message;
+        return message?.includes('broken') && message;
+      },
+      { what: 'the broken edit rejected' },
+    );
+    expect(lastError).toMatch(/broken/);
     const still = decisionOf(
       await decisionFor(proposal({ tenant: 'initech', topic: 'job.test.forbidden', risk_tags: [] })),
     );
