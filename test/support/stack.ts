@@ -31,9 +31,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const TEST_DB_PREFIX = process.env['TEST_DB_PREFIX'] ?? 'cs_test_';
+
 /** A fresh database for one spec, so specs never see each other's rows. */
 export async function createTestDatabase(name: string): Promise<string> {
-  const db = `${process.env['TEST_DB_PREFIX'] ?? 'cs_test_'}${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
+  const db = `${TEST_DB_PREFIX}${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
   const c = new Client({ connectionString: PG_ADMIN_URL });
   await c.connect();
   try {
@@ -60,6 +62,14 @@ export async function sql<T = Record<string, unknown>>(
   } finally {
     await c.end();
   }
+}
+
+/** Drops a database createTestDatabase made (any other name is left alone); for afterAll, so it never throws. */
+export async function dropDatabase(databaseUrl: string | undefined): Promise<void> {
+  if (!databaseUrl) return;
+  const name = new URL(databaseUrl).pathname.slice(1);
+  if (!name.startsWith(TEST_DB_PREFIX) || !/^[a-z0-9_]+$/.test(name)) return;
+  await sql(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
 }
 
 /**

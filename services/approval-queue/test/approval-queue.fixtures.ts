@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
 import {
   Topics,
   type ApprovalRequirement,
@@ -10,9 +9,9 @@ import {
   type JobProposedV1,
 } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
-import { signWith, waitUntil } from '@countersign/testkit';
+import { signWith } from '@countersign/testkit';
 import { publishRaw } from '../../../test/support/kafka-probe';
-import { PG_ADMIN_URL, createTestDatabase, type TestKeys } from '../../../test/support/stack';
+import { createTestDatabase, type TestKeys } from '../../../test/support/stack';
 
 /* Helpers for the approval-queue integration specs (tokens, waits and signing come from @countersign/testkit). */
 
@@ -152,24 +151,6 @@ export interface QueueItemJson {
   [k: string]: unknown;
 }
 
-/**
- * Barrier for the outbox: waits until every row staged for these keys is published, so the relay
- * sends nothing more for them. Follow it with the probe's `caughtUp` before counting events.
- */
-export async function outboxPublished(databaseUrl: string, keys: readonly string[]): Promise<void> {
-  await waitUntil(
-    async () =>
-      (
-        await sql(
-          databaseUrl,
-          `SELECT 1 FROM approval_queue.outbox WHERE key = ANY($1::text[]) AND published_at IS NULL`,
-          [[...keys]],
-        )
-      ).length === 0,
-    { what: `the outbox rows of ${keys.length} job(s) published`, timeout: 30_000 },
-  );
-}
-
 /** Receives the escalation webhook's POSTs. */
 export class WebhookSink {
   readonly received: { path: string; body: unknown }[] = [];
@@ -193,19 +174,7 @@ export class WebhookSink {
   }
 }
 
-export async function sql<T = Record<string, unknown>>(
-  databaseUrl: string,
-  text: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const c = new Client({ connectionString: databaseUrl });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+export { dropDatabase, sql } from '../../../test/support/stack';
 
 /**
  * A database for one run of one spec: the name carries the process id, so two runs of the suite at
@@ -213,11 +182,4 @@ export async function sql<T = Record<string, unknown>>(
  */
 export function createRunDatabase(name: string): Promise<string> {
   return createTestDatabase(`${name}_${process.pid}`);
-}
-
-export async function dropDatabase(databaseUrl: string | undefined): Promise<void> {
-  if (!databaseUrl) return;
-  const name = new URL(databaseUrl).pathname.slice(1);
-  if (!/^cs_test_[a-z0-9_]+$/.test(name)) return;
-  await sql(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
 }

@@ -9,6 +9,7 @@ import { ALL_TOPICS, Topics } from '@countersign/contracts';
 import { barrier, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import {
+  outboxPublished,
   ROOT,
   freePort,
   keyEnv,
@@ -22,7 +23,6 @@ import {
   createRunDatabase,
   dropDatabase,
   expectedEventId,
-  outboxPublished,
   policyKey,
   signedDecision,
   sql,
@@ -162,7 +162,7 @@ describe('approval-queue outbox during a broker outage', () => {
       every: 250,
     });
     // Barrier: the row is published (the relay sends nothing more) and the consumer has read to the end.
-    await outboxPublished(dbUrl, [p.data.job_id]);
+    await outboxPublished(dbUrl, 'approval_queue', [p.data.job_id]);
     await barrier({
       mark: async () => {
         const admin = kafka.admin();

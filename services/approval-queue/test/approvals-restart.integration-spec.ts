@@ -4,13 +4,19 @@ import { Topics } from '@countersign/contracts';
 import { mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import { keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import {
+  outboxPublished,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 import {
   Api,
   createRunDatabase,
   dropDatabase,
   expectedEventId,
-  outboxPublished,
   policyKey,
   publishDecision,
   publishProposal,
@@ -43,7 +49,7 @@ describe('approval-queue across restarts and replicas', () => {
 
   /** Barrier: the jobs' outbox rows are all published and the probe has read everything sent. */
   async function published(...ids: string[]) {
-    await outboxPublished(db, ids);
+    await outboxPublished(db, 'approval_queue', ids);
     await probe.caughtUp([Topics.ApprovalResolved]);
   }
 

@@ -4,13 +4,19 @@ import { generateSigningKeyPair, publicKeyFromPem, verifyEvent } from '@counters
 import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, consumerPassed } from '../../../test/support/kafka-probe';
-import { keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import {
+  outboxPublished,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 import {
   Api,
   createRunDatabase,
   dropDatabase,
   expectedEventId,
-  outboxPublished,
   policyKey,
   publishDecision,
   publishProposal,
@@ -69,7 +75,7 @@ describe('approval-queue', () => {
 
   /** Barrier: every outbox row of the job is published (nothing more will be sent) and the probe has read it all. */
   async function allPublished(jobId: string) {
-    await outboxPublished(db, [jobId]);
+    await outboxPublished(db, 'approval_queue', [jobId]);
     await probe.caughtUp([Topics.ApprovalResolved, Topics.ApprovalEscalated]);
   }
 

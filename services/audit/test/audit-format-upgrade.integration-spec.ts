@@ -11,7 +11,7 @@ import { GENESIS_HASH, linkRecords } from '../src/records/core/hash-chain';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
-  PG_ADMIN_URL,
+  dropDatabase,
   ROOT,
   createTestDatabase,
   keyEnv,
@@ -108,11 +108,7 @@ describe('audit: a format 1 trail upgraded to format 2', () => {
     await svc?.stop();
     await closePublisher();
     await pg?.end();
-    const admin = new Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin
-      .query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`)
-      .finally(() => admin.end());
+    await dropDatabase(db);
   });
 
   it('treats a redelivery of an old event as a no-op and another body under its id as a conflict', async () => {

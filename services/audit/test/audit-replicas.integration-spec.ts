@@ -4,7 +4,7 @@ import { mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
-  PG_ADMIN_URL,
+  dropDatabase,
   createTestDatabase,
   keyEnv,
   makeTestKeys,
@@ -37,11 +37,7 @@ describe('audit: several replicas append to one chain', () => {
     await Promise.all(replicas.map((r) => r.stop()));
     await closePublisher();
     await pg?.end();
-    const admin = new Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin
-      .query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`)
-      .finally(() => admin.end());
+    await dropDatabase(db);
   });
 
   it('records every event once, in one verified chain, with both replicas appending', async () => {

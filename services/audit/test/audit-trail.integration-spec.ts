@@ -19,8 +19,8 @@ import { mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, publishRaw, type ProbedMessage } from '../../../test/support/kafka-probe';
 import {
+  dropDatabase,
   KAFKA_BROKERS,
-  PG_ADMIN_URL,
   ROOT,
   createTestDatabase,
   freePort,
@@ -297,11 +297,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     await probe.stop();
     await closePublisher();
     await pg?.end();
-    const admin = new Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin
-      .query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`)
-      .finally(() => admin.end());
+    await dropDatabase(db);
   });
 
   it('records every event type exactly once, though each was delivered twice', async () => {
