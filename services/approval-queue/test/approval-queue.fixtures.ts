@@ -11,7 +11,13 @@ import {
 import { jobHash } from '@countersign/crypto';
 import { signWith } from '@countersign/testkit';
 import { publishRaw } from '../../../test/support/kafka-probe';
-import { createTestDatabase, type TestKeys } from '../../../test/support/stack';
+import {
+  createTestDatabase,
+  keyEnv,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 
 /* Helpers for the approval-queue integration specs (tokens, waits and signing come from @countersign/testkit). */
 
@@ -174,7 +180,12 @@ export class WebhookSink {
   }
 }
 
-export { dropDatabase, sql } from '../../../test/support/stack';
+export { dropDatabase, makeTestKeys, sql } from '../../../test/support/stack';
+
+/** The queue as a process on `databaseUrl`, with the test keys and `env` on top. */
+export function startQueue(keys: TestKeys, databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceHandle> {
+  return startService('approval-queue', { databaseUrl, env: { ...keyEnv(keys), ...env } });
+}
 
 /**
  * A database for one run of one spec: the name carries the process id, so two runs of the suite at

@@ -4,26 +4,8 @@ import { Topics } from '@countersign/contracts';
 import { mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import {
-  outboxPublished,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import {
-  Api,
-  createRunDatabase,
-  dropDatabase,
-  expectedEventId,
-  policyKey,
-  publishDecision,
-  publishProposal,
-  requirement,
-  signedDecision,
-  sql,
-} from './approval-queue.fixtures';
+import { outboxPublished, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { Api, createRunDatabase, dropDatabase, expectedEventId, policyKey, publishDecision, publishProposal, requirement, signedDecision, sql, makeTestKeys, startQueue } from './approval-queue.fixtures';
 
 /**
  * Crashes, restarts and replicas: pending state and deadlines live in Postgres, an approval
@@ -38,10 +20,7 @@ describe('approval-queue across restarts and replicas', () => {
   const run = randomUUID().slice(0, 8);
 
   const start = async () => {
-    const s = await startService('approval-queue', {
-      databaseUrl: db,
-      env: { ...keyEnv(keys), SWEEP_INTERVAL_MS: '200' },
-    });
+    const s = await startQueue(keys, db, { SWEEP_INTERVAL_MS: '200' });
     started.push(s);
     return s;
   };

@@ -4,28 +4,8 @@ import { generateSigningKeyPair, publicKeyFromPem, verifyEvent } from '@counters
 import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, consumerPassed } from '../../../test/support/kafka-probe';
-import {
-  outboxPublished,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import {
-  Api,
-  createRunDatabase,
-  dropDatabase,
-  expectedEventId,
-  policyKey,
-  publishDecision,
-  publishProposal,
-  requirement,
-  signedDecision,
-  sql,
-  WebhookSink,
-  type QueueItemJson,
-} from './approval-queue.fixtures';
+import { outboxPublished, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { Api, createRunDatabase, dropDatabase, expectedEventId, policyKey, publishDecision, publishProposal, requirement, signedDecision, sql, WebhookSink, type QueueItemJson, makeTestKeys, startQueue } from './approval-queue.fixtures';
 
 /**
  * The approval queue as one real process on the real broker and Postgres: intake from both topics
@@ -110,14 +90,10 @@ describe('approval-queue', () => {
       dlqTopic(Topics.DecisionMade),
       dlqTopic(Topics.JobProposed),
     ]);
-    svc = await startService('approval-queue', {
-      databaseUrl: db,
-      env: {
-        ...keyEnv(keys),
-        SWEEP_INTERVAL_MS: '200',
-        ESCALATION_WEBHOOK_URL: hook,
-        ESCALATION_WEBHOOK_TIMEOUT_MS: '2000',
-      },
+    svc = await startQueue(keys, db, {
+      SWEEP_INTERVAL_MS: '200',
+      ESCALATION_WEBHOOK_URL: hook,
+      ESCALATION_WEBHOOK_TIMEOUT_MS: '2000',
     });
     api = new Api(svc.url);
   }, 120000);

@@ -5,24 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher } from '../../../test/support/kafka-probe';
-import {
-  ROOT,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import {
-  Api,
-  createRunDatabase,
-  dropDatabase,
-  policyKey,
-  publishDecision,
-  publishProposal,
-  requirement,
-  signedDecision,
-} from './approval-queue.fixtures';
+import { ROOT, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { Api, createRunDatabase, dropDatabase, policyKey, publishDecision, publishProposal, requirement, signedDecision, makeTestKeys, startQueue } from './approval-queue.fixtures';
 
 interface CliRun {
   code: number | null;
@@ -63,7 +47,7 @@ describe('countersign token / approvals', () => {
       throw new Error('build the CLI first: npx tsc -b libs/cli');
     keys = makeTestKeys();
     db = await createRunDatabase('approval_queue_cli');
-    svc = await startService('approval-queue', { databaseUrl: db, env: keyEnv(keys) });
+    svc = await startQueue(keys, db);
   }, 120000);
 
   afterAll(async () => {

@@ -3,15 +3,8 @@ import { Topics, type DecisionMadeV1, type JobProposedV1 } from '@countersign/co
 import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { pgStatementCounter } from '../../../test/support/pg-statements';
-import {
-  kafka,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import { Api, createRunDatabase, dropDatabase, policyKey, signedDecision, sql } from './approval-queue.fixtures';
+import { kafka, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { Api, createRunDatabase, dropDatabase, policyKey, signedDecision, sql, makeTestKeys, startQueue } from './approval-queue.fixtures';
 
 const JOBS = 300;
 const GATED_EVERY = 20;
@@ -39,15 +32,11 @@ describe('approval-queue intake under a burst', () => {
   beforeAll(async () => {
     db = await createRunDatabase('approval_queue_burst');
     keys = makeTestKeys();
-    svc = await startService('approval-queue', {
-      databaseUrl: db,
-      env: {
-        ...keyEnv(keys),
-        // Nothing but intake touches the database during the burst.
-        SWEEP_INTERVAL_MS: '60000',
-        OUTBOX_POLL_MS: '60000',
-        ...counter.env,
-      },
+    svc = await startQueue(keys, db, {
+      // Nothing but intake touches the database during the burst.
+      SWEEP_INTERVAL_MS: '60000',
+      OUTBOX_POLL_MS: '60000',
+      ...counter.env,
     });
     api = new Api(svc.url);
   }, 120000);
