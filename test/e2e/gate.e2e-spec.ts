@@ -1,19 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Topics } from '@countersign/contracts';
 import { bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, consumerPassed, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import {
-  ROOT,
   SERVICE_NAMES,
   createTestDatabase,
   keyEnv,
   makeTestKeys,
+  stackConfig,
   outboxPublished,
   startService,
   type ServiceHandle,
@@ -86,27 +83,20 @@ describe('the gate, end to end', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
 
-    const dir = mkdtempSync(join(tmpdir(), 'cs-gate-'));
-    mkdirSync(join(dir, 'policies'));
-    cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
-    const executors = join(dir, 'executors.yaml');
-    writeFileSync(
-      executors,
-      [
-        'executors:',
-        '  - name: target',
-        '    kind: http',
-        '    match: ["job.config.**", "job.payment.**", "job.*.read"]',
-        `    url: http://127.0.0.1:${port}/execute`,
-        '    secret_env: EXECUTOR_HTTP_SECRET',
-        '    idempotent: false',
-        '    timeout_sec: 10',
-        '  - name: agent',
-        '    kind: release',
-        '    match: ["**"]',
-        '    grant_ttl_sec: 300',
-      ].join('\n'),
-    );
+    const config = stackConfig('gate', [
+      'executors:',
+      '  - name: target',
+      '    kind: http',
+      '    match: ["job.config.**", "job.payment.**", "job.*.read"]',
+      `    url: http://127.0.0.1:${port}/execute`,
+      '    secret_env: EXECUTOR_HTTP_SECRET',
+      '    idempotent: false',
+      '    timeout_sec: 10',
+      '  - name: agent',
+      '    kind: release',
+      '    match: ["**"]',
+      '    grant_ttl_sec: 300',
+    ]);
     db = await createTestDatabase('gate');
     await probe.start([
       Topics.DecisionMade,
@@ -117,8 +107,7 @@ describe('the gate, end to end', () => {
     ]);
     const env = {
       ...keyEnv(keys),
-      POLICY_DIR: join(dir, 'policies'),
-      EXECUTORS_FILE: executors,
+      ...config.env,
       EXECUTOR_HTTP_SECRET: hmacSecret,
     };
     const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -21,6 +20,7 @@ import {
   createTestDatabase,
   keyEnv,
   makeTestKeys,
+  stackConfig,
   outboxPublished,
   startService,
   type ServiceHandle,
@@ -114,12 +114,8 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
 
   beforeAll(async () => {
     keys = makeTestKeys();
-    const dir = mkdtempSync(join(tmpdir(), 'cs-mcp-'));
-    mkdirSync(join(dir, 'policies'));
-    cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
-    const executors = join(dir, 'executors.yaml');
-    writeFileSync(
-      executors,
+    const { dir, env: configEnv } = stackConfig(
+      'mcp',
       'executors:\n  - name: agent\n    kind: release\n    match: ["**"]\n    grant_ttl_sec: 300\n',
     );
 
@@ -135,7 +131,7 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
 
     db = await createTestDatabase('mcp_gateway');
     await probe.start([Topics.JobProposed, Topics.JobExecuted, Topics.JobBlocked]);
-    const env = { ...keyEnv(keys), POLICY_DIR: join(dir, 'policies'), EXECUTORS_FILE: executors };
+    const env = { ...keyEnv(keys), ...configEnv };
     const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
     for (const s of started) services.set(s.name, s);
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -89,6 +89,23 @@ export async function outboxPublished(databaseUrl: string, schema: string, keys?
       ).length === 0,
     { what: `the ${schema} outbox${keys ? ` rows of ${keys.join(', ')}` : ''} published`, timeout: 30_000 },
   );
+}
+
+/** A stack's configuration directory: the repo's system policy, and an executors file. */
+export interface StackConfig {
+  dir: string;
+  /** The env that points policy-decision and execution-binding at it. */
+  env: { POLICY_DIR: string; EXECUTORS_FILE: string };
+}
+
+/** A fresh configuration directory with `policies/system.yaml` copied from the repo and `executors.yaml` from `executors`. */
+export function stackConfig(prefix: string, executors: string | readonly string[]): StackConfig {
+  const dir = mkdtempSync(join(tmpdir(), `cs-${prefix}-`));
+  mkdirSync(join(dir, 'policies'));
+  cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
+  const file = join(dir, 'executors.yaml');
+  writeFileSync(file, typeof executors === 'string' ? executors : executors.join('\n'));
+  return { dir, env: { POLICY_DIR: join(dir, 'policies'), EXECUTORS_FILE: file } };
 }
 
 /** The producers of signed events: audit signs audit.recorded. */

@@ -183,7 +183,11 @@ export class WebhookSink {
 export { dropDatabase, makeTestKeys, sql } from '../../../test/support/stack';
 
 /** The queue as a process on `databaseUrl`, with the test keys and `env` on top. */
-export function startQueue(keys: TestKeys, databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceHandle> {
+export function startQueue(
+  keys: TestKeys,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<ServiceHandle> {
   return startService('approval-queue', { databaseUrl, env: { ...keyEnv(keys), ...env } });
 }
 

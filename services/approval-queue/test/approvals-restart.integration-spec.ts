@@ -5,7 +5,20 @@ import { mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
 import { outboxPublished, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { Api, createRunDatabase, dropDatabase, expectedEventId, policyKey, publishDecision, publishProposal, requirement, signedDecision, sql, makeTestKeys, startQueue } from './approval-queue.fixtures';
+import {
+  Api,
+  createRunDatabase,
+  dropDatabase,
+  expectedEventId,
+  policyKey,
+  publishDecision,
+  publishProposal,
+  requirement,
+  signedDecision,
+  sql,
+  makeTestKeys,
+  startQueue,
+} from './approval-queue.fixtures';
 
 /**
  * Crashes, restarts and replicas: pending state and deadlines live in Postgres, an approval

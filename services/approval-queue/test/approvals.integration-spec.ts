@@ -5,7 +5,22 @@ import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, consumerPassed } from '../../../test/support/kafka-probe';
 import { outboxPublished, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { Api, createRunDatabase, dropDatabase, expectedEventId, policyKey, publishDecision, publishProposal, requirement, signedDecision, sql, WebhookSink, type QueueItemJson, makeTestKeys, startQueue } from './approval-queue.fixtures';
+import {
+  Api,
+  createRunDatabase,
+  dropDatabase,
+  expectedEventId,
+  policyKey,
+  publishDecision,
+  publishProposal,
+  requirement,
+  signedDecision,
+  sql,
+  WebhookSink,
+  type QueueItemJson,
+  makeTestKeys,
+  startQueue,
+} from './approval-queue.fixtures';
 
 /**
  * The approval queue as one real process on the real broker and Postgres: intake from both topics

@@ -6,7 +6,18 @@ import { join } from 'node:path';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher } from '../../../test/support/kafka-probe';
 import { ROOT, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { Api, createRunDatabase, dropDatabase, policyKey, publishDecision, publishProposal, requirement, signedDecision, makeTestKeys, startQueue } from './approval-queue.fixtures';
+import {
+  Api,
+  createRunDatabase,
+  dropDatabase,
+  policyKey,
+  publishDecision,
+  publishProposal,
+  requirement,
+  signedDecision,
+  makeTestKeys,
+  startQueue,
+} from './approval-queue.fixtures';
 
 interface CliRun {
   code: number | null;

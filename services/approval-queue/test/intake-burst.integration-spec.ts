@@ -4,7 +4,16 @@ import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { pgStatementCounter } from '../../../test/support/pg-statements';
 import { kafka, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
-import { Api, createRunDatabase, dropDatabase, policyKey, signedDecision, sql, makeTestKeys, startQueue } from './approval-queue.fixtures';
+import {
+  Api,
+  createRunDatabase,
+  dropDatabase,
+  policyKey,
+  signedDecision,
+  sql,
+  makeTestKeys,
+  startQueue,
+} from './approval-queue.fixtures';
 
 const JOBS = 300;
 const GATED_EVERY = 20;

@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Topics, dlqTopic, payloadPath, type JobProposedData } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { mintToken, waitUntil } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
   PG_ADMIN_URL,
-  ROOT,
   createTestDatabase,
   keyEnv,
   makeTestKeys,
+  stackConfig,
   startService,
   type ServiceHandle,
   type TestKeys,
@@ -100,29 +97,21 @@ describe('the reviewer sees exactly what runs', () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const dir = mkdtempSync(join(tmpdir(), 'cs-view-'));
-    mkdirSync(join(dir, 'policies'));
-    cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
-    const executors = join(dir, 'executors.yaml');
-    writeFileSync(
-      executors,
-      [
-        'executors:',
-        '  - name: target',
-        '    kind: http',
-        '    match: ["job.config.**"]',
-        `    url: http://127.0.0.1:${(server.address() as AddressInfo).port}/execute`,
-        '    secret_env: EXECUTOR_HTTP_SECRET',
-        '    idempotent: false',
-        '    timeout_sec: 10',
-      ].join('\n'),
-    );
+    const config = stackConfig('view', [
+      'executors:',
+      '  - name: target',
+      '    kind: http',
+      '    match: ["job.config.**"]',
+      `    url: http://127.0.0.1:${(server.address() as AddressInfo).port}/execute`,
+      '    secret_env: EXECUTOR_HTTP_SECRET',
+      '    idempotent: false',
+      '    timeout_sec: 10',
+    ]);
     db = await createTestDatabase(`reviewer_view_${process.pid}`);
     await probe.start([Topics.DecisionMade, Topics.JobExecuted, Topics.JobBlocked, dlqTopic(Topics.JobProposed)]);
     const env = {
       ...keyEnv(keys),
-      POLICY_DIR: join(dir, 'policies'),
-      EXECUTORS_FILE: executors,
+      ...config.env,
       EXECUTOR_HTTP_SECRET: 'view-executor-secret-0123456789abcdef',
     };
     const names = ['policy-decision', 'approval-queue', 'execution-binding'] as const;

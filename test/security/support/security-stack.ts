@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Consumer } from 'kafkajs';
 import {
   Topics,
@@ -17,12 +14,12 @@ import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
 import { mintToken, waitUntil } from '@countersign/testkit';
 import { closePublisher } from '../../support/kafka-probe';
 import {
-  ROOT,
   SERVICE_NAMES,
   createTestDatabase,
   kafka,
   keyEnv,
   makeTestKeys,
+  stackConfig,
   startService,
   type ServiceHandle,
   type ServiceName,
@@ -236,29 +233,21 @@ export async function startSecurityStack(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
 
-  const dir = mkdtempSync(join(tmpdir(), `cs-${name}-`));
-  mkdirSync(join(dir, 'policies'));
-  cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
-  const executors = join(dir, 'executors.yaml');
-  writeFileSync(
-    executors,
-    [
-      'executors:',
-      '  - name: recorder',
-      '    kind: http',
-      '    match: ["**"]',
-      `    url: http://127.0.0.1:${port}/execute`,
-      '    secret_env: EXECUTOR_HTTP_SECRET',
-      '    timeout_sec: 10',
-    ].join('\n'),
-  );
+  const config = stackConfig(name, [
+    'executors:',
+    '  - name: recorder',
+    '    kind: http',
+    '    match: ["**"]',
+    `    url: http://127.0.0.1:${port}/execute`,
+    '    secret_env: EXECUTOR_HTTP_SECRET',
+    '    timeout_sec: 10',
+  ]);
   const db = await createTestDatabase(name);
   const events = new TopicTail();
   await events.start([Topics.DecisionMade, Topics.ApprovalResolved, Topics.JobExecuted, Topics.JobBlocked]);
   const env = {
     ...keyEnv(keys),
-    POLICY_DIR: join(dir, 'policies'),
-    EXECUTORS_FILE: executors,
+    ...config.env,
     EXECUTOR_HTTP_SECRET: 'security-executor-secret-0123456789',
     // Debug lines for 10,000 fuzzed messages only slow the machine down.
     LOG_LEVEL: 'info',
