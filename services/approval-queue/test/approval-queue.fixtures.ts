@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -9,7 +9,7 @@ import {
   type JobProposedV1,
 } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
-import { signWith } from '@countersign/testkit';
+import { signedEvent } from '@countersign/testkit';
 import { publishRaw } from '../../../test/support/kafka-probe';
 import {
   createTestDatabase,
@@ -48,13 +48,9 @@ export function signedDecision(
   over: Partial<DecisionMadeData> = {},
   opts: { eventId?: string; unsigned?: boolean } = {},
 ): DecisionMadeV1 {
-  const event: DecisionMadeV1 = {
-    event_id: opts.eventId ?? randomUUID(),
-    type: 'decision.made',
-    schema_version: 1,
-    occurred_at: new Date().toISOString(),
-    producer: 'policy-decision',
-    data: {
+  return signedEvent(
+    Topics.DecisionMade,
+    {
       job_id: p.data.job_id,
       tenant: p.data.tenant,
       decision: 'REQUIRE_APPROVAL',
@@ -73,8 +69,12 @@ export function signedDecision(
       decided_at: new Date().toISOString(),
       ...over,
     },
-  };
-  return signWith(event, opts.unsigned ? null : privateKeyPem);
+    {
+      signer: opts.unsigned ? null : privateKeyPem,
+      producer: 'policy-decision',
+      ...(opts.eventId ? { eventId: opts.eventId } : {}),
+    },
+  );
 }
 
 export async function publishProposal(p: JobProposedV1): Promise<void> {
