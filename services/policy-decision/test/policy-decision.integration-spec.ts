@@ -134,13 +134,17 @@ describe('policy-decision service', () => {
     );
     const systemFile = join(policyDir, 'system.yaml');
     const original = readFileSync(systemFile, 'utf8');
+    const editedAt = new Date().toISOString();
     replaceFile(
       systemFile,
       `${original}\n# edited by the test\n  - id: test-added-deny\n    match:\n      topics: ["job.test.forbidden"]\n    decision: deny\n    reason: "added by the test"\n`,
     );
     const activated = await probe.waitFor(
       Topics.PolicyActivated,
-      (m) => decisionOf(m)?.['previous_snapshot_id'] === before['policy_snapshot'],
+      // This run's activation: the probe also reads earlier runs' activations of the same policy.
+      (m) =>
+        decisionOf(m)?.['previous_snapshot_id'] === before['policy_snapshot'] &&
+        String(decisionOf(m)?.['activated_at']) >= editedAt,
     );
     const newSnapshot = decisionOf(activated[0]!)['snapshot_id'];
     const after = decisionOf(
