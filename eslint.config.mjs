@@ -161,6 +161,25 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // Tests wait on the effect (waitUntil) or a barrier; a wait for wall-clock time on purpose is elapse(ms, why).
+    files: ['test/**/*.ts', 'services/*/test/**/*.ts', 'libs/*/test/**/*.ts', '**/*.spec.ts'],
+    ignores: ['libs/testkit/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "NewExpression[callee.name='Promise'] > ArrowFunctionExpression > CallExpression[callee.name='setTimeout']",
+          message: 'no fixed sleeps in tests: wait on the effect (waitUntil), a barrier, or elapse(ms, why)',
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'node:timers/promises', message: 'wait with waitUntil, a barrier, or elapse(ms, why)' }] },
+      ],
+    },
+  },
+  {
     // Integration specs drive the service from outside through the shared test harness.
     files: ['services/*/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
