@@ -3,10 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ROOT := $(CURDIR)
 
-# Node 24 LTS: when the machine's Node is older than 22, use node@24 from the npm registry.
+# Node 24 LTS: when the machine's Node is older than 22.18 (the first to run the TypeScript benches
+# directly), use node@24 from the npm registry.
 SYS_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+SYS_NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=18)?0:1)' 2>/dev/null && echo yes)
 LOCAL_NODE := $(ROOT)/.tools/node/node_modules/node/bin/node
-ifeq ($(shell [ $(SYS_NODE_MAJOR) -ge 22 ] && echo yes),yes)
+ifeq ($(SYS_NODE_OK),yes)
 NODE_DEP :=
 else
 NODE_DEP := $(LOCAL_NODE)
@@ -31,7 +33,7 @@ help:
 	@echo "make up | down | logs | status | bench | lint | build"
 
 $(LOCAL_NODE):
-	@echo "==> Node $(SYS_NODE_MAJOR) is older than 22: installing node@24 from the npm registry into .tools/node"
+	@echo "==> Node $(SYS_NODE_MAJOR) is older than 22.18: installing node@24 from the npm registry into .tools/node"
 	@mkdir -p .tools/node
 	npm install --no-save --no-package-lock --prefix .tools/node node@24 >/dev/null
 	@$(LOCAL_NODE) --version
@@ -46,6 +48,7 @@ install: node_modules/.installed
 build: install
 	@echo "==> build"
 	npx tsc -b tsconfig.build.json
+	npx tsc -p bench/tsconfig.json
 	npx vite build --logLevel warn --config services/approval-queue/ui/vite.config.ts
 
 # The browser tests drive Debian's Chromium (no browser download: the registry of the distro only).
@@ -60,6 +63,7 @@ lint: install
 	@npx nx show projects >/dev/null  # the boundary rule reads the Nx project graph
 	npx eslint --max-warnings=0 .
 	npx prettier --check --log-level warn .
+	npx tsc -b libs/cli && node scripts/errors-docs.cjs --check  # docs/errors.md matches the catalogue
 
 # make up SECURE=1: the SASL/SCRAM + ACL broker on 9192, each service as its own principal.
 ifeq ($(SECURE),1)
@@ -129,7 +133,7 @@ demo: up
 	node deploy/local/demo.cjs
 
 bench: build kafka db
-	node bench/run.cjs
+	node bench/run.ts
 
 clean:
 	rm -rf node_modules .tools .nx dist libs/*/dist services/*/dist test-results

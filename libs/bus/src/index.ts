@@ -25,3 +25,4 @@ export * from './nest/auth/approver-token';
 export * from './nest/auth/bearer-auth.guard';
 export * from './nest/auth/token-auth.config';
 export * from './nest/auth/roles.guard';
+export * from './nest/auth/auth.errors';

@@ -1,5 +1,4 @@
-/** Exit codes: 0 ok, 1 the input was read but has errors (lint), 2 bad usage or unreadable input. */
-export const ExitCode = { Ok: 0, Findings: 1, Usage: 2 } as const;
+export { ExitCode } from './exit-codes';
 
 export interface CliIo {
   stdout(text: string): void;

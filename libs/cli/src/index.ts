@@ -7,6 +7,7 @@ import { register as registerPolicy } from './commands/policy.command';
 import { register as registerToken } from './commands/token.command';
 
 export * from './cli-context';
+export { API_ERROR_EXITS, BLOCK_REASON_EXITS, exitCodeForApiError, exitCodeForBlock } from './exit-codes';
 export { readJobFile, JobFileSchema, type JobFile } from './job-file';
 
 export const CLI_VERSION = '0.1.0';

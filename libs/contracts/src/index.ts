@@ -16,5 +16,6 @@ export * from './events/job-blocked.v1';
 export * from './events/job-executed.v1';
 export * from './events/policy-activated.v1';
 export * from './events/audit-recorded.v1';
+export * from './error-codes';
 export * from './errors';
 export { exampleEvents } from './fixtures';

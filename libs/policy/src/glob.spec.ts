@@ -1,4 +1,4 @@
-import { compileIdGlobs, compileTopicGlobs, idGlobCovers, topicGlobCovers } from './glob';
+import { TOPIC_GLOB, compileIdGlobs, compileTopicGlobs, idGlobCovers, topicGlobCovers } from './glob';
 
 describe('topic globs', () => {
   it.each([
@@ -46,6 +46,25 @@ describe('topic globs', () => {
     ['job.deploy-*', 'job.*', false],
   ])('%s covers %s -> %s', (outer, inner, expected) => {
     expect(topicGlobCovers(outer, inner)).toBe(expected);
+  });
+});
+
+describe('TOPIC_GLOB (the one topic-glob syntax: policy rules and executors)', () => {
+  it.each(['**', 'job.*', 'job.**', 'job.**.export', 'job.deploy-*.run', 'job_a.b-c.*'])('accepts %s', (glob) => {
+    expect(TOPIC_GLOB.test(glob)).toBe(true);
+  });
+
+  it.each([
+    ['braces', 'job.{a,b}.x'],
+    ['a ? wildcard', 'job.?'],
+    ['a character class', 'job.[ab]'],
+    ['a / separator', 'job/x'],
+    ['an empty segment', 'job..x'],
+    ['a trailing dot', 'job.'],
+    ['negation', '!job.x'],
+    ['the empty string', ''],
+  ])('refuses %s', (_what, glob) => {
+    expect(TOPIC_GLOB.test(glob)).toBe(false);
   });
 });
 

@@ -6,6 +6,9 @@
  */
 export const TOPIC_GLOB = /^(\*\*|[A-Za-z0-9_*-]+)(\.(\*\*|[A-Za-z0-9_*-]+))*$/;
 
+/** What {@link TOPIC_GLOB} accepts, in words, for validation messages. */
+export const TOPIC_GLOB_SYNTAX = 'a topic glob: dot-separated segments of letters, digits, "_", "-" and "*", or "**"';
+
 /** Agent and tenant ids are flat: `*` is any run of characters, everything else is literal. */
 export const ID_GLOB = /^[A-Za-z0-9._:@*-]+$/;
 

@@ -1,7 +1,7 @@
 export * from './policy.types';
 export * from './policy.error';
 export * from './duration';
-export { compileTopicGlobs, compileIdGlobs, topicGlobCovers } from './glob';
+export { TOPIC_GLOB, TOPIC_GLOB_SYNTAX, compileTopicGlobs, compileIdGlobs, topicGlobCovers } from './glob';
 export { parsePolicy, DEFAULT_APPROVAL } from './parse-policy';
 export * from './policy-set';
 export * from './compile-policy-set';

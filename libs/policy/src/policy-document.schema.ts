@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
-import { ID_GLOB, TOPIC_GLOB } from './glob';
+import { ID_GLOB, TOPIC_GLOB, TOPIC_GLOB_SYNTAX } from './glob';
 
 /** Zod schemas for a policy file as written. Cross-field rules live in `parse-policy.ts`. */
 
@@ -19,7 +19,7 @@ const RuleIdSchema = z
 const TopicGlobSchema = z
   .string()
   .max(200, 'expected at most 200 characters')
-  .regex(TOPIC_GLOB, 'expected a topic glob: dot-separated segments of letters, digits, "_", "-" and "*", or "**"');
+  .regex(TOPIC_GLOB, `expected ${TOPIC_GLOB_SYNTAX}`);
 
 const IdGlobSchema = z
   .string()

@@ -1,16 +1,18 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { CodedError } from '@countersign/contracts';
+import { CodedError, httpStatusOf, wireCodeOf, type ApiErrorCode } from '@countersign/contracts';
 import type { Response } from 'express';
 
-const codeForStatus: Record<number, string> = {
-  400: 'INVALID_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-};
+/** The code for an error the framework or the body parser raised with only a status. */
+const FRAMEWORK_CODES: readonly ApiErrorCode[] = [
+  'INVALID_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+];
+const codeForStatus = new Map<number | null, ApiErrorCode>(FRAMEWORK_CODES.map((c) => [httpStatusOf(c), c]));
 
 /**
  * An error the body parser raises before Nest sees the request (http-errors: a 4xx `status` and
@@ -39,7 +41,10 @@ function clientMessage(error: ClientHttpError): string {
   return error.message;
 }
 
-/** Maps coded errors to JSON answers; a client never sees a stack trace. */
+/**
+ * Maps coded errors to JSON answers; a client never sees a stack trace. The one place a code
+ * becomes an HTTP status: from the catalogue (`API_ERRORS` in libs/contracts).
+ */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ErrorFilter');
@@ -48,7 +53,9 @@ export class ErrorFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw error;
     const res = host.switchToHttp().getResponse<Response>();
     if (error instanceof CodedError) {
-      res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
+      res
+        .status(httpStatusOf(error.code) ?? 500)
+        .json({ error: { code: wireCodeOf(error.code), message: error.message, ...error.details } });
       return;
     }
     if (error instanceof HttpException) {
@@ -57,7 +64,7 @@ export class ErrorFilter implements ExceptionFilter {
       const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
       res.status(status).json({
         error: {
-          code: codeForStatus[status] ?? 'HTTP_ERROR',
+          code: codeForStatus.get(status) ?? 'HTTP_ERROR',
           message: Array.isArray(message) ? message.join('; ') : String(message),
         },
       });
@@ -66,7 +73,7 @@ export class ErrorFilter implements ExceptionFilter {
     if (isClientHttpError(error)) {
       res
         .status(error.status)
-        .json({ error: { code: codeForStatus[error.status] ?? 'INVALID_REQUEST', message: clientMessage(error) } });
+        .json({ error: { code: codeForStatus.get(error.status) ?? 'INVALID_REQUEST', message: clientMessage(error) } });
       return;
     }
     this.logger.error(error instanceof Error ? error.stack : String(error));

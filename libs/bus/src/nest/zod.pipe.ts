@@ -1,5 +1,5 @@
 import { type PipeTransform } from '@nestjs/common';
-import { CodedError, findUnsafeJson } from '@countersign/contracts';
+import { findUnsafeJson, invalidRequest } from '@countersign/contracts';
 import type { z } from 'zod';
 
 /** Validates a body or query against a zod schema; the 400 names the first invalid field. */
@@ -11,14 +11,13 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.in
     const unsafe = findUnsafeJson(value);
     if (unsafe) {
       const field = unsafe.path === '(root)' ? '(body)' : unsafe.path;
-      throw new CodedError('INVALID_REQUEST', `${field}: ${unsafe.message}`, 400, { field });
+      throw invalidRequest(field, `${field}: ${unsafe.message}`);
     }
     const r = this.schema.safeParse(value ?? {});
     if (r.success) return r.data;
     const first = r.error.issues[0];
     const field = first?.path.join('.') || '(body)';
-    throw new CodedError('INVALID_REQUEST', `${field}: ${first?.message ?? 'invalid'}`, 400, {
-      field,
+    throw invalidRequest(field, `${field}: ${first?.message ?? 'invalid'}`, {
       issues: r.error.issues.slice(0, 10).map((i) => ({ field: i.path.join('.'), message: i.message })),
     });
   }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode, type CliContext } from '../cli-context';
+import { exitCodeForApiError } from '../exit-codes';
 
 const DEFAULT_URL = 'http://localhost:8081';
 
@@ -73,7 +74,7 @@ async function call(
       ? ` (${err.resolution.resolution} by ${err.resolution.resolved_by ?? '?'})`
       : '';
     const detail = err ? `${err.code ?? 'ERROR'}: ${err.message ?? ''}${already}` : res.statusText;
-    throw new CliError(res.status === 401 ? ExitCode.Usage : ExitCode.Findings, `${res.status} ${detail}`);
+    throw new CliError(exitCodeForApiError(err?.code, res.status), `${res.status} ${detail}`);
   }
   if (!parsed) throw new CliError(ExitCode.Findings, `${path}: the answer is not JSON`);
   return parsed;

@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { canonicalJson, publicKeyFromPem, sha256Hex, verifyEvent } from '@countersign/crypto';
 import type { Command } from 'commander';
 import { CliError, ExitCode, processIo, type CliContext } from '../cli-context';
+import { exitCodeForApiError } from '../exit-codes';
 
 const DEFAULT_URL = 'http://localhost:8084';
 
@@ -48,13 +49,16 @@ async function get(opts: CommonOpts, path: string, query: Record<string, string 
   }
   if (!res.ok) {
     let detail = res.statusText;
+    let code: string | undefined;
     try {
       const body = (await res.json()) as { error?: { code?: string; message?: string } };
       if (body.error) detail = `${body.error.code ?? ''}: ${body.error.message ?? ''}`;
+      code = body.error?.code;
     } catch {
       // not our JSON error: the status says enough
     }
-    throw new CliError(ExitCode.Usage, `${res.status} ${detail}`);
+    // Exit 1 means "the chain is broken" here, so a refusal exits 2 like a usage error.
+    throw new CliError(exitCodeForApiError(code, res.status, ExitCode.Usage), `${res.status} ${detail}`);
   }
   return res;
 }

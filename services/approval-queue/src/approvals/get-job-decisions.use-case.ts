@@ -1,5 +1,5 @@
-import { CodedError } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
+import { decisionNotFound, tenantNotAllowed } from './approval.errors';
 import type { JobDecisions } from './approval.schemas';
 import { tenantAllowed, type Reviewer } from './core/approval-state';
 import { jobDecisions } from './core/approval-view';
@@ -13,10 +13,8 @@ export class GetJobDecisionsUseCase {
 
   async execute(reviewer: Reviewer, jobId: string): Promise<JobDecisions> {
     const item = await this.repo.find(jobId);
-    if (!item || item.decisionEventId === null || item.tenant === null)
-      throw new CodedError('NOT_FOUND', `no decision recorded for job ${jobId}`, 404);
-    if (!tenantAllowed(reviewer, item.tenant))
-      throw new CodedError('TENANT_NOT_ALLOWED', `your token does not cover tenant ${item.tenant}`, 403);
+    if (!item || item.decisionEventId === null || item.tenant === null) throw decisionNotFound(jobId);
+    if (!tenantAllowed(reviewer, item.tenant)) throw tenantNotAllowed(item.tenant);
     const actions = (await this.repo.actionsFor([jobId])).get(jobId) ?? [];
     return jobDecisions(item, actions);
   }

@@ -1,9 +1,9 @@
-import { CodedError } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../shared/clock';
 import { cleanText } from '../shared/core/redact-text';
 import type { ReviewResult } from './approval.schemas';
 import { ApprovalEvents } from './approval-events';
+import { approvalNotFound, expiredOnReview, reviewRefused } from './approval.errors';
 import { ApprovalMetrics } from './approval-metrics';
 import { isQueueItem, toSnapshot, type QueueItem } from './core/approval-snapshot';
 import {
@@ -26,16 +26,6 @@ export interface ReviewJobCommand {
   reason: string | null;
   note: string | null;
 }
-
-const REFUSAL_STATUS: Record<RefusalCode, number> = {
-  TENANT_NOT_ALLOWED: 403,
-  ROLE_NOT_ALLOWED: 403,
-  SELF_APPROVAL: 403,
-  ALREADY_RESOLVED: 409,
-  ALREADY_DECIDED_BY_ACTOR: 409,
-  PROPOSAL_PENDING: 409,
-  REASON_REQUIRED: 400,
-};
 
 type Result =
   | { kind: 'not-found' }
@@ -98,21 +88,14 @@ export class ReviewJobUseCase {
 
     switch (result.kind) {
       case 'not-found':
-        throw new CodedError('NOT_FOUND', `no approval for job ${cmd.jobId}`, 404);
+        throw approvalNotFound(cmd.jobId);
       case 'refused': {
         const details = result.code === 'ALREADY_RESOLVED' ? resolutionDetails(result.item, result.actions) : {};
-        if (result.code === 'REASON_REQUIRED')
-          throw new CodedError('INVALID_REQUEST', `reason: ${result.message}`, 400, { field: 'reason' });
-        throw new CodedError(result.code, result.message, REFUSAL_STATUS[result.code], details);
+        throw reviewRefused(result.code, result.message, details);
       }
       case 'expired':
         this.observe(result.item, result.resolution);
-        throw new CodedError(
-          'ALREADY_RESOLVED',
-          'already resolved: EXPIRED (the SLA ran out)',
-          409,
-          resolutionDetails(result.item, result.actions),
-        );
+        throw expiredOnReview(resolutionDetails(result.item, result.actions));
       case 'recorded':
         if (result.resolution) this.observe(result.item, result.resolution);
         return reviewResult(result.item, result.action, result.actions);

@@ -1,5 +1,4 @@
-import type { Actor } from '@countersign/bus';
-import { CodedError } from '@countersign/contracts';
+import { roleNotAllowed, unauthenticated, type Actor } from '@countersign/bus';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 
 export const AUDITOR_ROLE = 'auditor';
@@ -9,11 +8,9 @@ export const AUDITOR_ROLE = 'auditor';
 export class AuditorGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const actor = context.switchToHttp().getRequest<{ actor?: Actor }>().actor;
-    if (!actor) throw new CodedError('UNAUTHENTICATED', 'missing bearer token (Authorization: Bearer <JWT>)', 401);
+    if (!actor) throw unauthenticated();
     if (!actor.roles.includes(AUDITOR_ROLE)) {
-      throw new CodedError('ROLE_NOT_ALLOWED', `the audit trail needs the '${AUDITOR_ROLE}' role`, 403, {
-        required_role: AUDITOR_ROLE,
-      });
+      throw roleNotAllowed(`the audit trail needs the '${AUDITOR_ROLE}' role`, { required_role: AUDITOR_ROLE });
     }
     return true;
   }

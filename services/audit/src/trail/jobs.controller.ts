@@ -1,5 +1,5 @@
 import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
-import { CodedError } from '@countersign/contracts';
+import { jobNotFound } from './trail.errors';
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -35,9 +35,7 @@ export class JobsController {
     const timeline = buildJobTimeline(params.job_id, rows.map(toAuditRecord));
     // A job outside the token's tenants is answered exactly like one that does not exist.
     if (rows.length === 0 || !tenantVisible(actor, timeline.tenant)) {
-      throw new CodedError('JOB_NOT_FOUND', `no audit records for job ${params.job_id}`, 404, {
-        job_id: params.job_id,
-      });
+      throw jobNotFound(params.job_id);
     }
     return timeline;
   }

@@ -1,5 +1,5 @@
 import { BearerAuthGuard, CurrentActor, ZodPipe, type Actor } from '@countersign/bus';
-import { CodedError } from '@countersign/contracts';
+import { snapshotNotFound } from './trail.errors';
 import { sha256Hex } from '@countersign/crypto';
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -44,9 +44,7 @@ export class PolicySnapshotsController {
     const tenant = s?.scope.startsWith('tenant:') ? s.scope.slice('tenant:'.length) : null;
     // System policy decided every tenant's jobs, so every auditor may read it; a tenant's policy only its auditors.
     if (!s || (tenant !== null && !tenantVisible(actor, tenant))) {
-      throw new CodedError('SNAPSHOT_NOT_FOUND', `no policy.activated record for snapshot ${params.id}`, 404, {
-        snapshot_id: params.id,
-      });
+      throw snapshotNotFound(params.id);
     }
     const digest = sha256Hex(s.document);
     return {

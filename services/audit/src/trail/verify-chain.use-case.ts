@@ -1,4 +1,4 @@
-import { CodedError } from '@countersign/contracts';
+import { rangeReversed } from './trail.errors';
 import { Inject, Injectable } from '@nestjs/common';
 import type { TrailStore } from './trail.port';
 import { AuditRecordRepository } from '../records/audit-record.repository';
@@ -19,8 +19,7 @@ export class VerifyChainUseCase {
   constructor(@Inject(AuditRecordRepository) private readonly records: TrailStore) {}
 
   async execute(fromSeq = 1, toSeq?: number): Promise<VerifyResult> {
-    if (toSeq !== undefined && toSeq < fromSeq)
-      throw new CodedError('INVALID_REQUEST', 'to_seq must not be below from_seq', 400, { field: 'to_seq' });
+    if (toSeq !== undefined && toSeq < fromSeq) throw rangeReversed();
     let prevHash = GENESIS_HASH;
     if (fromSeq > 1) {
       const anchor = await this.records.recordHashAt(fromSeq - 1);

@@ -6,7 +6,7 @@ import { proposal, signedEvent } from '@countersign/testkit';
 import type { Logger } from 'pino';
 import type { BindingConfig } from '../config/binding-config';
 import type { Env } from '../config/env.schema';
-import { compileTopicGlobs } from '../config/executors.config';
+import { topicMatcher } from '../config/executors.config';
 import { ExecutionEntity } from '../execution/execution.entity';
 import type { ExecutionRunner } from '../execution/execution-runner';
 import { BindJobService, type LaunchTicket } from './bind-job.service';
@@ -227,7 +227,7 @@ describe('RecordFactUseCase (batch passes)', () => {
           idempotent: false,
           timeout_sec: 30,
           retry: { max_attempts: 1, initial_backoff_ms: 100, max_backoff_ms: 100 },
-          matches: compileTopicGlobs(['**']),
+          matches: topicMatcher(['**']),
         },
       ],
       secrets: new Map(),

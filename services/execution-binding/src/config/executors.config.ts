@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import picomatch from 'picomatch';
+import { TOPIC_GLOB, TOPIC_GLOB_SYNTAX, compileTopicGlobs } from '@countersign/policy';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -12,12 +12,12 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** A topic glob: dot-separated segments, `*` one segment, `**` any number of segments. */
-const TopicGlobSchema = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9_*{},-]+(\.[A-Za-z0-9_*{},-]+)*$/, 'dot-separated segments; * matches one segment, ** many');
+/**
+ * A topic glob in the policy's own syntax (`*` one segment, `**` any number, `deploy-*` within one
+ * segment), so an executor's `match` and a rule's `match.topics` mean the same thing. Anything else
+ * (braces, `?`, `/`) is refused at boot rather than silently read another way.
+ */
+const TopicGlobSchema = z.string().min(1).max(200).regex(TOPIC_GLOB, `expected ${TOPIC_GLOB_SYNTAX}`);
 
 const RetrySchema = z
   .object({
@@ -103,10 +103,10 @@ export interface ExecutorsConfig {
   generatedSecrets: string[];
 }
 
-/** `.`-separated globs on picomatch, whose separator is `/`: `*` stays one segment, `**` many. */
-export function compileTopicGlobs(globs: readonly string[]): (topic: string) => boolean {
-  const matcher = picomatch(globs.map((g) => g.replace(/\./g, '/')));
-  return (topic) => matcher(topic.replace(/\./g, '/'));
+/** A predicate for a list of topic globs (any of them), on the policy engine's matcher. */
+export function topicMatcher(globs: readonly string[]): (topic: string) => boolean {
+  const re = compileTopicGlobs(globs)!;
+  return (topic) => re.test(topic);
 }
 
 /**
@@ -156,7 +156,7 @@ export function loadExecutorsConfig(file: string, env: NodeJS.ProcessEnv, nodeEn
   }
   return {
     file,
-    executors: parsed.data.executors.map((e) => ({ ...e, matches: compileTopicGlobs(e.match) })),
+    executors: parsed.data.executors.map((e) => ({ ...e, matches: topicMatcher(e.match) })),
     secrets,
     generatedSecrets,
   };

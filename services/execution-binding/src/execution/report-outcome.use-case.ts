@@ -1,5 +1,5 @@
 import { BUS_LOGGER, OutboxRelay } from '@countersign/bus';
-import { CodedError, JobReleasedV1Schema } from '@countersign/contracts';
+import { JobReleasedV1Schema } from '@countersign/contracts';
 import { verifyEvent } from '@countersign/crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -7,6 +7,14 @@ import { z } from 'zod';
 import { BindingStore, commitPass, type Publisher } from '../binding/binding.store';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { FINAL_STATUS } from './execution.entity';
+import {
+  alreadyReported,
+  grantMalformed,
+  grantMismatch,
+  grantNotIssued,
+  grantSignatureInvalid,
+  notReleased,
+} from './execution.errors';
 import { ExecutionRunner } from './execution-runner';
 
 const MAX_RESULT_BYTES = 65_536;
@@ -50,32 +58,23 @@ export class ReportOutcomeUseCase {
 
   async execute(jobId: string, body: ReportBody): Promise<ReportAnswer> {
     const parsed = JobReleasedV1Schema.safeParse(body.grant);
-    if (!parsed.success) throw new CodedError('INVALID_GRANT', 'grant is not a job.released event', 400);
+    if (!parsed.success) throw grantMalformed();
     const check = verifyEvent(body.grant, this.config.keys.ownGrants);
-    if (!check.ok) throw new CodedError('INVALID_GRANT', `grant signature: ${check.reason}`, 403);
+    if (!check.ok) throw grantSignatureInvalid(check.reason);
     const grant = parsed.data;
-    if (grant.data.job_id !== jobId)
-      throw new CodedError('GRANT_MISMATCH', `the grant is for job ${grant.data.job_id}, not ${jobId}`, 403);
+    if (grant.data.job_id !== jobId) throw grantMismatch(grant.data.job_id, jobId);
 
     const { result } = await commitPass(this.store, this.relay, async (tx, changes) => {
       const locked = (await tx.lockExecutions([jobId])).get(jobId);
       const execution = locked?.execution;
       if (!locked || !execution || execution.kind !== 'release') {
-        throw new CodedError('NOT_RELEASED', `job ${jobId} was not released to an agent`, 409);
+        throw notReleased(jobId);
       }
-      if (execution.grantEventId !== grant.event_id)
-        throw new CodedError('INVALID_GRANT', 'not the grant issued for this job', 403);
+      if (execution.grantEventId !== grant.event_id) throw grantNotIssued();
       if (execution.state !== 'released') {
         if (FINAL_STATUS[execution.state] === body.status)
           return { job_id: jobId, status: body.status, recorded: false };
-        throw new CodedError(
-          'ALREADY_REPORTED',
-          `job ${jobId} is already recorded as ${FINAL_STATUS[execution.state] ?? execution.state}`,
-          409,
-          {
-            recorded_status: FINAL_STATUS[execution.state] ?? null,
-          },
-        );
+        throw alreadyReported(jobId, FINAL_STATUS[execution.state] ?? null, execution.state);
       }
       const now = new Date();
       this.runner.apply(

@@ -1,8 +1,8 @@
-import { CodedError } from '@countersign/contracts';
 import { Injectable } from '@nestjs/common';
 import { BindingStore } from '../binding/binding.store';
 import { FINAL_STATUS } from '../execution/execution.entity';
 import type { JobStateDto } from './job-state.dto';
+import { jobNotFound } from './jobs.errors';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -12,7 +12,7 @@ export class GetJobStateQuery {
 
   async execute(jobId: string): Promise<JobStateDto> {
     const job = await this.store.findJob(jobId);
-    if (!job) throw new CodedError('JOB_NOT_FOUND', `no job ${jobId} is known to execution-binding`, 404);
+    if (!job) throw jobNotFound(jobId);
     const execution = await this.store.findExecution(jobId);
     const ref = (eventId: string | null, at: Date | null, signatureError?: string | null) =>
       eventId && at

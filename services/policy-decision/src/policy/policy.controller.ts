@@ -1,9 +1,10 @@
 import { BearerAuthGuard, OPERATOR_ROLES, RequireRoles, RolesGuard, ZodPipe } from '@countersign/bus';
-import { CodedError, JobProposedDataSchema } from '@countersign/contracts';
+import { JobProposedDataSchema } from '@countersign/contracts';
 import { decide } from '@countersign/policy';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { snapshotNotFound } from './policy.errors';
 import { PolicyStore } from './policy-store';
 
 /** The job a dry run evaluates: the proposal's fields, without the envelope. */
@@ -74,7 +75,7 @@ export class PolicyController {
   @ApiOperation({ summary: 'The canonical policy document a snapshot id names' })
   snapshot(@Param('id', new ZodPipe(SnapshotIdSchema)) id: string) {
     const s = this.store.snapshot(id);
-    if (!s) throw new CodedError('NOT_FOUND', `no snapshot ${id} has been active in this service`, 404);
+    if (!s) throw snapshotNotFound(id);
     return s;
   }
 }

@@ -1,7 +1,7 @@
 import { generateKeyPair, exportJWK, SignJWT } from 'jose';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CodedError } from '@countersign/contracts';
+import { CodedError, httpStatusOf } from '@countersign/contracts';
 import { TokenVerifier } from './approver-token';
 
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
@@ -19,13 +19,13 @@ async function hs(
   return `Bearer ${await jwt.sign(key)}`;
 }
 
-async function refusal(p: Promise<unknown>): Promise<{ code: string; status: number; message: string }> {
+async function refusal(p: Promise<unknown>): Promise<{ code: string; status: number | null; message: string }> {
   try {
     await p;
   } catch (e) {
     expect(e).toBeInstanceOf(CodedError);
     const c = e as CodedError;
-    return { code: c.code, status: c.status, message: c.message };
+    return { code: c.code, status: httpStatusOf(c.code), message: c.message };
   }
   throw new Error('expected a refusal');
 }

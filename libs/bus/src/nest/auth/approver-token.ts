@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { CodedError } from '@countersign/contracts';
+import { unauthenticated } from './auth.errors';
 
 /** In a token's `tenants` claim: every tenant. It must be written out; a missing claim grants none. */
 export const ALL_TENANTS = '*';
@@ -56,9 +56,9 @@ export class TokenVerifier {
   }
 
   async verify(authorization: string | undefined): Promise<Actor> {
-    if (!this.key) throw new CodedError('UNAUTHENTICATED', 'no token verification key is configured', 401);
+    if (!this.key) throw unauthenticated('no token verification key is configured');
     const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-    if (!m?.[1]) throw new CodedError('UNAUTHENTICATED', 'missing bearer token (Authorization: Bearer <JWT>)', 401);
+    if (!m?.[1]) throw unauthenticated();
     let payload: JWTPayload;
     try {
       const algorithms = this.opts.jwksUrl ? ['EdDSA', 'ES256', 'RS256'] : ['HS256'];
@@ -75,10 +75,10 @@ export class TokenVerifier {
           : await jwtVerify(m[1], this.key, verifyOpts);
       payload = result.payload;
     } catch (e) {
-      throw new CodedError('UNAUTHENTICATED', refusal(e), 401);
+      throw unauthenticated(refusal(e));
     }
     const claims = ActorClaimsSchema.safeParse(payload);
-    if (!claims.success) throw new CodedError('UNAUTHENTICATED', 'token lacks valid sub/roles/tenants claims', 401);
+    if (!claims.success) throw unauthenticated('token lacks valid sub/roles/tenants claims');
     return claims.data;
   }
 }

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { CodedError } from '@countersign/contracts';
+import { CodedError, httpStatusOf } from '@countersign/contracts';
 import { RequireRoles, RolesGuard } from './roles.guard';
 
 class Routes {
@@ -20,7 +20,7 @@ const codeOf = (fn: () => unknown) => {
   try {
     fn();
   } catch (e) {
-    return [(e as CodedError).code, (e as CodedError).status];
+    return [(e as CodedError).code, httpStatusOf((e as CodedError).code)];
   }
   return 'passed';
 };

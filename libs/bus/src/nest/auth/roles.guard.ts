@@ -1,7 +1,7 @@
 import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { CodedError } from '@countersign/contracts';
 import type { Actor } from './approver-token';
+import { roleNotAllowed, unauthenticated } from './auth.errors';
 
 const ROLES_KEY = 'countersign:required-roles';
 
@@ -22,13 +22,11 @@ export class RolesGuard implements CanActivate {
       context.getClass(),
     ]);
     // A guarded route without @RequireRoles is a wiring mistake: refuse rather than admit anyone.
-    if (!required?.length) throw new CodedError('ROLE_NOT_ALLOWED', 'this route names no role that may use it', 403);
+    if (!required?.length) throw roleNotAllowed('this route names no role that may use it');
     const actor = context.switchToHttp().getRequest<{ actor?: Actor }>().actor;
-    if (!actor) throw new CodedError('UNAUTHENTICATED', 'missing bearer token (Authorization: Bearer <JWT>)', 401);
+    if (!actor) throw unauthenticated();
     if (!actor.roles.some((r) => required.includes(r))) {
-      throw new CodedError('ROLE_NOT_ALLOWED', `this needs one of the roles: ${required.join(', ')}`, 403, {
-        required_roles: required,
-      });
+      throw roleNotAllowed(`this needs one of the roles: ${required.join(', ')}`, { required_roles: required });
     }
     return true;
   }

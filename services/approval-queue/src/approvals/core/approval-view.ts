@@ -1,4 +1,5 @@
-import { CodedError, IdSchema } from '@countersign/contracts';
+import { IdSchema } from '@countersign/contracts';
+import { invalidCursor } from '../approval.errors';
 import type { ApprovalItemView, JobDecisions, ReviewResult } from '../approval.schemas';
 import type { ApprovalItemEntity } from '../approval-item.entity';
 import type { QueueItem } from './approval-snapshot';
@@ -158,5 +159,5 @@ export function decodeCursor(cursor: string): { dueAt: string; jobId: string } {
   } catch {
     // fall through
   }
-  throw new CodedError('INVALID_REQUEST', 'cursor: not a cursor this API returned', 400, { field: 'cursor' });
+  throw invalidCursor();
 }

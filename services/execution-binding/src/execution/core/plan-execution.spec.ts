@@ -1,4 +1,4 @@
-import { compileTopicGlobs, type RoutedExecutor } from '../../config/executors.config';
+import { topicMatcher, type RoutedExecutor } from '../../config/executors.config';
 import { hostAllowed, planExecution } from './plan-execution';
 
 const retry = { max_attempts: 5, initial_backoff_ms: 500, max_backoff_ms: 60_000 };
@@ -11,7 +11,7 @@ const http = (name: string, match: string[], url: string): RoutedExecutor => ({
   idempotent: false,
   timeout_sec: 30,
   retry,
-  matches: compileTopicGlobs(match),
+  matches: topicMatcher(match),
 });
 const release = (name: string, match: string[]): RoutedExecutor => ({
   name,
@@ -21,7 +21,7 @@ const release = (name: string, match: string[]): RoutedExecutor => ({
   idempotent: false,
   timeout_sec: 30,
   retry,
-  matches: compileTopicGlobs(match),
+  matches: topicMatcher(match),
 });
 
 describe('planExecution', () => {

@@ -12,12 +12,12 @@
 //   4. Latency from `propose()` to the SDK's `outcome()` (job.executed), CPU and memory of every
 //      process, the gated path's own overhead, duplicate executions (target calls and job.executed
 //      events per job), and a latency chart (PNG) rendered here with vega-lite + resvg.
-//   5. What each service asks of the rest per proposal, counted inside it by bench/lib/probe.cjs:
+//   5. What each service asks of the rest per proposal, counted inside it by bench/lib/probe.ts:
 //      PostgreSQL round trips (pg queries) and Kafka requests by type; the stack's CPU with no
 //      traffic; a CPU profile of every service during one step, summarised as its top functions.
 //
 // Build first (npx tsc -b tsconfig.build.json), then:
-//   node bench/e2e/run.mjs [--replicas 1,2] [--step-seconds 10] [--rates 25,50,100,200,400,1000,2000,5000] [--agents 4]
+//   node bench/e2e/run.ts [--replicas 1,2] [--step-seconds 10] [--rates 25,50,100,200,400,1000,2000,5000] [--agents 4]
 //                          [--profile-rate <rate>] [--idle-seconds 10] [--settle-seconds 90] [--baseline <dir>]
 //                          [--no-probe] [--no-report]
 // Writes bench/reports/e2e.md, bench/reports/e2e-latency.png and bench/reports/profiles/*.cpuprofile
@@ -43,7 +43,7 @@
 //
 // Environment: BENCH_KAFKA_PORT (default 39092; the controller takes the next port), BENCH_DB_PREFIX
 // (default cs_bench_), BENCH_PORT_BASE (services listen on base, base+1, ...; default a free port each),
-// and those of bench/lib/stack.mjs (BENCH_LOG_DIR, BENCH_LOG_LEVEL, BENCH_SERVICE_ENV, BENCH_NODE_ARGS).
+// and those of bench/lib/stack.ts (BENCH_LOG_DIR, BENCH_LOG_LEVEL, BENCH_SERVICE_ENV, BENCH_NODE_ARGS).
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
@@ -57,11 +57,16 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
+import { type Server, createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Countersign, type Grant, type ProposeInput } from '@countersign/agent-sdk';
+import { Resvg } from '@resvg/resvg-js';
+import { SignJWT } from 'jose';
+import kafkajs, { type Admin } from 'kafkajs';
+import * as vega from 'vega';
+import { type TopLevelSpec, compile } from 'vega-lite';
 import {
   BROKERS,
   ROOT,
@@ -79,24 +84,63 @@ import {
   stopBroker,
   cpuBetween,
   waitCpuQuiet,
-} from '../lib/stack.mjs';
-import { summarize as summarizeProfile } from '../lib/cpuprofile.mjs';
+  type Service,
+} from '../lib/stack.ts';
+import { type ProfileSummary, summarize as summarizeProfile } from '../lib/cpuprofile.ts';
+import type { ProbeCounts } from '../lib/probe.ts';
 
-const require = createRequire(import.meta.url);
+const { Kafka, logLevel } = kafkajs;
 const SERVICES = ['policy-decision', 'approval-queue', 'execution-binding', 'audit'];
-const { Kafka, logLevel } = require('kafkajs');
-const { SignJWT } = await import('jose');
-const { Countersign } = require('@countersign/agent-sdk');
-const vega = await import('vega');
-const { compile } = await import('vega-lite');
-const { Resvg } = await import('@resvg/resvg-js');
+
+type Tier = 'ALLOW' | 'ALLOW_WITH_CONSTRAINTS' | 'REQUIRE_APPROVAL';
+/** One proposal of the run, as the load generator, the agent and the reviewer saw it (performance.now() ms). */
+interface Job {
+  tier: Tier;
+  step: string;
+  proposedAt: number;
+  t0: number;
+  id?: string;
+  ackedAt?: number;
+  doneAt?: number;
+  outcome?: string;
+  seenAt?: number;
+  approveSentAt?: number;
+  approvedAt?: number;
+  approveStatus?: number;
+}
+/** A stack of one run: this checkout's services, or a baseline checkout's. */
+interface Variant {
+  key: 'baseline' | 'current';
+  root: string;
+  commit?: string;
+}
+/** A probe's file as read back: its counters, or `missing` when it has not written one. */
+type ProbeReading = (ProbeCounts & { name: string; missing?: false }) | { name: string; missing: true };
+/** What one service (or replica) asked of PostgreSQL and Kafka between two readings. */
+interface ProbeDelta {
+  pg: number;
+  pgByKind: Record<string, number>;
+  kafka: number;
+  kafkaByApi: Record<string, number>;
+  missing: boolean;
+  pgLoaded: boolean;
+}
+type PerSecond = Pick<ProbeDelta, 'pg' | 'pgByKind' | 'kafka' | 'kafkaByApi'>;
+interface Reviewer {
+  stop(): void;
+  pause(): void;
+  resume(): void;
+  done: Promise<void>;
+}
 
 // ------------------------------------------------------------------ options
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
+function opt(name: string): string | undefined;
+function opt(name: string, dflt: string): string;
+function opt(name: string, dflt?: string): string | undefined {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
-};
+}
 const REPLICAS = opt('replicas', '1,2').split(',').map(Number);
 const STEP_SECONDS = Number(opt('step-seconds', '10'));
 const RATES = opt('rates', '25,50,100,200,400,1000,2000,5000').split(',').map(Number);
@@ -108,18 +152,22 @@ const SETTLE_SECONDS = Number(opt('settle-seconds', '90'));
 const SETTLE_BELOW_PCT = 8;
 const SETTLE_SAMPLE_MS = 2000;
 const SETTLE_QUIET_SAMPLES = 2;
-// --no-probe: the services without bench/lib/probe.cjs (no counts, no profile), to see what the probe costs.
+// --no-probe: the services without bench/lib/probe.ts (no counts, no profile), to see what the probe costs.
 const PROBE_ON = !args.includes('--no-probe');
-const PROFILE_RATE = (() => {
+const PROFILE_RATE = ((): number | undefined => {
   const o = opt('profile-rate');
   if (o === 'none' || o === '0') return undefined;
   if (o !== undefined) return Number(o);
   const low = RATES.filter((r) => r <= 200);
   return low.length ? Math.max(...low) : Math.min(...RATES);
 })();
-const BASELINE = opt('baseline') === undefined ? undefined : resolve(opt('baseline'));
+const BASELINE_OPT = opt('baseline');
+const BASELINE = BASELINE_OPT === undefined ? undefined : resolve(BASELINE_OPT);
 // The stacks of one run, in the order they run for each replica count: the baseline's first.
-const VARIANTS = [...(BASELINE ? [{ key: 'baseline', root: BASELINE }] : []), { key: 'current', root: ROOT }];
+const VARIANTS: Variant[] = [
+  ...(BASELINE ? [{ key: 'baseline' as const, root: BASELINE }] : []),
+  { key: 'current', root: ROOT },
+];
 for (const v of VARIANTS)
   for (const s of SERVICES)
     if (!existsSync(join(v.root, 'services', s, 'dist/src/main.js'))) {
@@ -140,15 +188,15 @@ configureBroker({
 const DRAIN_GRACE_MS = 5000;
 // How often the automated reviewer looks at its queue (each look is a REST call the stack pays for).
 const REVIEW_POLL_MS = 200;
-const MIX = [
+const MIX: { tier: Tier; share: number }[] = [
   { tier: 'ALLOW', share: 0.85 },
   { tier: 'ALLOW_WITH_CONSTRAINTS', share: 0.1 },
   { tier: 'REQUIRE_APPROVAL', share: 0.05 },
 ];
 
-const log = (s) => process.stdout.write(`[bench/e2e] ${s}\n`);
+const log = (s: string): boolean => process.stdout.write(`[bench/e2e] ${s}\n`);
 
-function gitDescribe(dir) {
+function gitDescribe(dir: string): string {
   try {
     const sha = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=no'], {
@@ -162,8 +210,8 @@ function gitDescribe(dir) {
 
 // ------------------------------------------------------------------ processes
 // ------------------------------------------------------------------ the executor target
-function startTarget() {
-  const calls = new Map();
+function startTarget(): Promise<{ server: Server; calls: Map<string, number>; port: number }> {
+  const calls = new Map<string, number>();
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -172,11 +220,16 @@ function startTarget() {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"done":true}');
     });
   });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, calls, port: server.address().port })));
+  return new Promise((r) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      r({ server, calls, port: typeof address === 'object' && address ? address.port : 0 });
+    }),
+  );
 }
 
 // ------------------------------------------------------------------ one stack, one run of the steps
-async function runStack(replicas, variant) {
+async function runStack(replicas: number, variant: Variant) {
   const label = runLabel({ replicas, variant: variant.key });
   log(`--- ${label}${BASELINE ? ` (${variant.root})` : ''}: fresh broker on ${BROKERS}, fresh databases`);
   const brokerPid = await startBroker();
@@ -204,7 +257,7 @@ async function runStack(replicas, variant) {
       '    timeout_sec: 10',
     ].join('\n'),
   );
-  const dbs = {
+  const dbs: Record<string, string> = {
     'approval-queue': await recreateDb('e2e_queue'),
     'execution-binding': await recreateDb('e2e_binding'),
     audit: await recreateDb('e2e_audit'),
@@ -217,7 +270,7 @@ async function runStack(replicas, variant) {
     EXECUTORS_FILE: executors,
     EXECUTOR_HTTP_SECRET: `bench-e2e-executor-${randomUUID()}`,
   };
-  const services = [];
+  const services: Service[] = [];
   for (const name of SERVICES)
     for (let r = 0; r < replicas; r++)
       services.push(
@@ -229,8 +282,8 @@ async function runStack(replicas, variant) {
         ),
       );
   log(`stack ready: ${services.map((s) => `${s.name}#${s.replica}`).join(', ')}`);
-  const procs = () => {
-    const by = {};
+  const procs = (): Record<string, number[]> => {
+    const by: Record<string, number[]> = {};
     for (const s of services) (by[s.name] ??= []).push(s.pid);
     return { ...by, 'Kafka broker': [brokerPid], [PG_LABEL]: postgresPids({ benchOnly: true }) };
   };
@@ -244,11 +297,11 @@ async function runStack(replicas, variant) {
         tenant: 'bench',
         trustedExecutorKeys: keys.executorPub,
         defaultTimeoutMs: 120000,
-        executionUrl: services.find((s) => s.name === 'execution-binding').url,
+        executionUrl: services.find((s) => s.name === 'execution-binding')?.url,
         kafka: { logLevel: logLevel.NOTHING },
       }),
   );
-  const queueUrl = services.find((s) => s.name === 'approval-queue').url;
+  const queueUrl = services.find((s) => s.name === 'approval-queue')?.url ?? '';
   const reviewerToken = await new SignJWT({ roles: ['service-owner'], tenants: ['*'] })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('bench-reviewer')
@@ -261,8 +314,8 @@ async function runStack(replicas, variant) {
   // Every proposal, keyed by its sequence number (job.id is set once propose() resolves). The
   // sequence restarts with each stack, so the baseline and the current stack get the same proposals.
   seq = 0;
-  const jobs = new Map();
-  const reviewer = startReviewer(queueUrl, reviewerToken, jobs);
+  const jobs = new Map<number, Job>();
+  const reviewer = startReviewer(queueUrl, reviewerToken);
   log('warm-up: 200 proposals at 50/s');
   await runStep({ agents, jobs, rate: 50, seconds: 4, step: 'warm-up', t0: performance.now() });
   await waitAllDone(jobs, 60000);
@@ -283,9 +336,9 @@ async function runStack(replicas, variant) {
         .join(', ')})`,
     );
 
-  const steps = [];
+  const steps: StepSummary[] = [];
   let failures = 0;
-  let profile;
+  let profile: Awaited<ReturnType<typeof collectProfiles>> | undefined;
   const t0 = performance.now();
   for (const rate of RATES) {
     const probesBefore = readProbes(probeDir, services);
@@ -300,9 +353,12 @@ async function runStack(replicas, variant) {
     if (profiling) for (const s of services) s.signal('SIGUSR2');
     const wall = (performance.now() - startedAt) / 1000;
     const resources = Object.fromEntries(
-      Object.keys(after).map((k) => [k, { cpuPct: (cpuBetween(before[k], after[k]) / wall) * 100, rss: after[k].rss }]),
+      Object.keys(after).map((k) => [
+        k,
+        { cpuPct: (cpuBetween(before[k], after[k]) / wall) * 100, rss: after[k]?.rss ?? NaN },
+      ]),
     );
-    const s = summarize(jobs, r, drained, resources);
+    const s: StepSummary = summarize(jobs, r, drained, resources);
     s.cpuMsPerProposal = (Object.keys(after).reduce((n, k) => n + cpuBetween(before[k], after[k]), 0) / r.sent) * 1000;
     steps.push(s);
     log(
@@ -317,17 +373,19 @@ async function runStack(replicas, variant) {
     }
     // The counters cover the step until all of its proposals had their outcomes and every service
     // had consumed what the step produced (the audit trails the outcomes), plus one probe write.
-    s.lagLeft = await waitConsumersCaughtUp(lagAdmin, CATCH_UP_MS);
-    if (s.lagLeft > 0)
+    const lagLeft = await waitConsumersCaughtUp(lagAdmin, CATCH_UP_MS);
+    s.lagLeft = lagLeft;
+    if (lagLeft > 0)
       log(
-        `${s.step}: the services' consumer groups still ${fmt(s.lagLeft)} messages behind after ${CATCH_UP_MS / 1000} s`,
+        `${s.step}: the services' consumer groups still ${fmt(lagLeft)} messages behind after ${CATCH_UP_MS / 1000} s`,
       );
     await sleep(PROBE_WRITE_MS);
-    s.probes = probeDelta(probesBefore, readProbes(probeDir, services));
+    const probes = probeDelta(probesBefore, readProbes(probeDir, services));
+    s.probes = probes;
     s.probeSeconds = (performance.now() - probesFrom) / 1000;
     if (PROBE_ON)
       log(
-        `${s.step}: per proposal ${Object.entries(s.probes)
+        `${s.step}: per proposal ${Object.entries(probes)
           .map(([k, v]) => `${k} PG ${fmt(v.pg / s.sent, 1)} Kafka ${fmt(v.kafka / s.sent, 1)}`)
           .join(', ')}`,
       );
@@ -348,7 +406,7 @@ async function runStack(replicas, variant) {
   const executed = [...jobs.values()].filter((j) => j.outcome === 'SUCCEEDED').length;
   // The warm-up's are left out: its 200/s part is not sustained on a small machine.
   const gated = [...jobs.values()].filter(
-    (j) =>
+    (j): j is Gated =>
       j.step !== 'warm-up' && j.tier === 'REQUIRE_APPROVAL' && j.doneAt !== undefined && j.approveSentAt !== undefined,
   );
   for (const a of agents) await a.close().catch(() => undefined);
@@ -383,7 +441,7 @@ async function runStack(replicas, variant) {
  * which would land in the first steps' latency and the idle figures. Waits until it is quiet (or
  * SETTLE_SECONDS pass); returns { settled, seconds, lastPct }.
  */
-async function settleBroker(brokerPid) {
+async function settleBroker(brokerPid: number): Promise<{ settled: boolean; seconds: number; lastPct: number }> {
   log(
     `broker settling: waiting until it uses < ${SETTLE_BELOW_PCT} % of one vCPU in ${SETTLE_QUIET_SAMPLES} samples of ${SETTLE_SAMPLE_MS / 1000} s in a row (at most ${SETTLE_SECONDS} s)`,
   );
@@ -409,33 +467,34 @@ const IDLE_SETTLE_MS = 1000;
  * Waits until the services' consumer groups have committed up to the end of every topic they read
  * (or `ms` pass); returns the messages still behind.
  */
-async function waitConsumersCaughtUp(admin, ms) {
+async function waitConsumersCaughtUp(admin: Admin, ms: number): Promise<number> {
   const deadline = Date.now() + ms;
   const groups = (await admin.listGroups()).groups
     .map((g) => g.groupId)
     .filter((g) => SERVICES.some((s) => g.startsWith(s)));
   const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__'));
   for (;;) {
-    const ends = new Map();
+    const ends = new Map<string, number>();
     for (const t of topics)
       for (const p of await admin.fetchTopicOffsets(t)) ends.set(`${t}/${p.partition}`, Number(p.high));
     let lag = 0;
     for (const groupId of groups)
       for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics }))
         for (const p of partitions)
-          if (Number(p.offset) >= 0) lag += Math.max(0, ends.get(`${topic}/${p.partition}`) - Number(p.offset));
+          if (Number(p.offset) >= 0)
+            lag += Math.max(0, (ends.get(`${topic}/${p.partition}`) ?? NaN) - Number(p.offset));
     if (lag === 0 || Date.now() > deadline) return lag;
     await sleep(250);
   }
 }
 
 /** Each service's counters as its probe last wrote them, by `<name>.<replica>`. */
-function readProbes(dir, services) {
-  const out = {};
+function readProbes(dir: string, services: readonly Service[]): Record<string, ProbeReading> {
+  const out: Record<string, ProbeReading> = {};
   for (const s of services) {
     try {
       out[s.probeName] = {
-        ...JSON.parse(readFileSync(join(dir, `${s.probeName}-${s.pid}.json`), 'utf8')),
+        ...(JSON.parse(readFileSync(join(dir, `${s.probeName}-${s.pid}.json`), 'utf8')) as ProbeCounts),
         name: s.name,
       };
     } catch {
@@ -449,9 +508,13 @@ function readProbes(dir, services) {
  * What each service did between two readings: { pg, pgByKind, kafka, kafkaByApi }, keyed by service
  * name (its replicas summed) or, with `key`, by what it returns for a probe's `<name>.<replica>`.
  */
-function probeDelta(before, after, key = (probeName, a) => a.name) {
-  const by = {};
-  const add = (into, from, base) => {
+function probeDelta(
+  before: Record<string, ProbeReading>,
+  after: Record<string, ProbeReading>,
+  key: (probeName: string, a: ProbeReading) => string = (_probeName, a) => a.name,
+): Record<string, ProbeDelta> {
+  const by: Record<string, ProbeDelta> = {};
+  const add = (into: Record<string, number>, from?: Record<string, number>, base?: Record<string, number>): void => {
     for (const [k, v] of Object.entries(from ?? {})) into[k] = (into[k] ?? 0) + v - (base?.[k] ?? 0);
   };
   for (const [probeName, a] of Object.entries(after)) {
@@ -481,11 +544,23 @@ function probeDelta(before, after, key = (probeName, a) => a.name) {
  * The stack with no traffic: the reviewer stops polling, the services catch up with the warm-up, then
  * IDLE_SECONDS of CPU per process (from /proc) and of the probes' counts.
  */
-async function measureIdle({ services, brokerPid, probeDir, reviewer, lagAdmin }) {
+async function measureIdle({
+  services,
+  brokerPid,
+  probeDir,
+  reviewer,
+  lagAdmin,
+}: {
+  services: readonly Service[];
+  brokerPid: number;
+  probeDir: string;
+  reviewer: Reviewer;
+  lagAdmin: Admin;
+}) {
   reviewer.pause();
   await waitConsumersCaughtUp(lagAdmin, CATCH_UP_MS);
   await sleep(IDLE_SETTLE_MS);
-  const label = (probeName) => probeName.replace(/\.(\d+)$/, '#$1');
+  const label = (probeName: string): string => probeName.replace(/\.(\d+)$/, '#$1');
   const procs = () => ({
     ...Object.fromEntries(services.map((s) => [label(s.probeName), [s.pid]])),
     'Kafka broker': [brokerPid],
@@ -510,7 +585,7 @@ async function measureIdle({ services, brokerPid, probeDir, reviewer, lagAdmin }
     cpuPct,
     stackPct: Object.values(cpuPct).reduce((n, v) => n + v, 0),
     loadGeneratorPct: (cpuBetween(before[self], after[self]) / wall) * 100,
-    perSecond: Object.fromEntries(
+    perSecond: Object.fromEntries<PerSecond>(
       Object.entries(probes)
         .filter(([, v]) => !v.missing)
         .map(([k, v]) => [
@@ -527,9 +602,25 @@ async function measureIdle({ services, brokerPid, probeDir, reviewer, lagAdmin }
 }
 
 /** Waits for every service's .cpuprofile, keeps it in bench/reports/profiles/ and summarises it. */
-async function collectProfiles({ services, probeDir, rate, replicas, variant }) {
+type ProfiledService = { name: string; replica: number } & (
+  { missing: true } | (ProfileSummary & { missing?: false; file: string; mib: number })
+);
+
+async function collectProfiles({
+  services,
+  probeDir,
+  rate,
+  replicas,
+  variant,
+}: {
+  services: readonly Service[];
+  probeDir: string;
+  rate: number;
+  replicas: number;
+  variant: string;
+}): Promise<{ rate: number; services: ProfiledService[] }> {
   mkdirSync(PROFILE_DIR, { recursive: true });
-  const out = { rate, services: [] };
+  const out: { rate: number; services: ProfiledService[] } = { rate, services: [] };
   for (const s of services) {
     const src = join(probeDir, `${s.probeName}-${s.pid}.cpuprofile`);
     const deadline = Date.now() + 30000;
@@ -560,7 +651,7 @@ async function collectProfiles({ services, probeDir, rate, replicas, variant }) 
   return out;
 }
 
-function pickTier(i) {
+function pickTier(i: number): Tier {
   // A fixed, evenly spread pattern (not random), so every run offers the same mix.
   const x = (i * 0.6180339887) % 1;
   let acc = 0;
@@ -568,9 +659,9 @@ function pickTier(i) {
     acc += m.share;
     if (x < acc) return m.tier;
   }
-  return MIX[0].tier;
+  return MIX[0]?.tier ?? 'ALLOW';
 }
-function proposalFor(tier, i) {
+function proposalFor(tier: Tier, i: number): Omit<ProposeInput, 'requestedBy'> {
   switch (tier) {
     case 'ALLOW':
       return { topic: 'job.repo.read', riskTags: [], payload: { repo: `svc-${i % 50}`, path: 'README.md' } };
@@ -580,7 +671,7 @@ function proposalFor(tier, i) {
         riskTags: ['egress'],
         payload: { url: 'https://api.github.com/repos/acme/api' },
       };
-    default:
+    case 'REQUIRE_APPROVAL':
       return {
         topic: 'job.config.update',
         riskTags: ['prod', 'write'],
@@ -592,25 +683,47 @@ function proposalFor(tier, i) {
 
 let seq = 0;
 /** The proposals by job id, for the reviewer. */
-const byId = new Map();
-async function runStep({ agents, jobs, rate, seconds, step, t0 }) {
+const byId = new Map<string, Job>();
+interface StepRun {
+  step: string;
+  rate: number;
+  seconds: number;
+  sent: number;
+  sendSeconds: number;
+  endedAt: number;
+}
+async function runStep({
+  agents,
+  jobs,
+  rate,
+  seconds,
+  step,
+  t0,
+}: {
+  agents: readonly Countersign[];
+  jobs: Map<number, Job>;
+  rate: number;
+  seconds: number;
+  step: string;
+  t0: number;
+}): Promise<StepRun> {
   const total = Math.round(rate * seconds);
   const start = performance.now();
   let sent = 0;
-  const proposals = [];
+  const proposals: Promise<void>[] = [];
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
     while (sent < due) {
       const i = seq++;
       const tier = pickTier(i);
-      const agent = agents[i % agents.length];
-      const job = { tier, step, proposedAt: performance.now(), t0 };
+      const agent = agents[i % agents.length] as Countersign;
+      const job: Job = { tier, step, proposedAt: performance.now(), t0 };
       jobs.set(i, job);
       const input = { ...proposalFor(tier, i), requestedBy: `owner-${i % 7}@bench.example` };
       if (tier === 'ALLOW_WITH_CONSTRAINTS') {
         // Runs in the agent: propose, wait for the grant, verify it, run, report SUCCEEDED.
         const p = agent
-          .run(input, (grant) => ({ fetched: grant.constraints.network_allowlist?.length ?? 0 }))
+          .run(input, (grant: Grant) => ({ fetched: grant.constraints.network_allowlist?.length ?? 0 }))
           .then(
             () => {
               job.doneAt = performance.now();
@@ -655,7 +768,7 @@ async function runStep({ agents, jobs, rate, seconds, step, t0 }) {
   return { step, rate, seconds, sent, sendSeconds, endedAt: performance.now() };
 }
 
-async function waitAllDone(jobs, ms, step) {
+async function waitAllDone(jobs: Map<number, Job>, ms: number, step?: string): Promise<boolean> {
   const deadline = performance.now() + ms;
   for (;;) {
     const open = [...jobs.values()].filter(
@@ -668,7 +781,7 @@ async function waitAllDone(jobs, ms, step) {
 }
 
 /** The automated reviewer: polls the queue as a service owner and approves what it finds. */
-function startReviewer(queueUrl, token, jobs) {
+function startReviewer(queueUrl: string, token: string): Reviewer {
   let running = true;
   let paused = false;
   const seen = new Set();
@@ -682,7 +795,7 @@ function startReviewer(queueUrl, token, jobs) {
         const res = await fetch(`${queueUrl}/api/v1/approvals?limit=50`, {
           headers: { authorization: `Bearer ${token}` },
         });
-        const page = await res.json();
+        const page = (await res.json()) as { items?: { job: { id: string } }[] };
         const seenAt = performance.now();
         await Promise.all(
           (page.items ?? [])
@@ -714,37 +827,69 @@ function startReviewer(queueUrl, token, jobs) {
   return { stop: () => (running = false), pause: () => (paused = true), resume: () => (paused = false), done };
 }
 
-function summarize(jobs, r, drained, resources) {
+interface Stats {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number | undefined;
+}
+type Resources = Record<string, { cpuPct: number; rss: number }>;
+/** One step's figures; the probe counts and the CPU per proposal are added once the step has drained. */
+interface StepSummary {
+  step: string;
+  rate: number;
+  seconds: number;
+  sent: number;
+  sentRate: number;
+  completed: number;
+  errors: number;
+  drained: boolean;
+  sustained: boolean;
+  allow: Stats;
+  constrained: Stats;
+  ack: Stats;
+  gated: { n: number; total: number; held: number; system: number };
+  resources: Resources;
+  cpuMsPerProposal?: number;
+  lagLeft?: number;
+  probes?: Record<string, ProbeDelta>;
+  probeSeconds?: number;
+}
+
+/** A finished job: its outcome came. */
+type Done = Job & { doneAt: number };
+/** A gated job the reviewer saw and approved. */
+type Gated = Done & { seenAt: number; approveSentAt: number; approvedAt: number };
+
+function summarize(jobs: Map<number, Job>, r: StepRun, drained: boolean, resources: Resources): StepSummary {
   const mine = [...jobs.values()].filter((j) => j.step === r.step);
-  const completed = mine.filter((j) => j.doneAt !== undefined);
-  const lat = (tier) =>
+  const completed = mine.filter((j): j is Done => j.doneAt !== undefined);
+  const lat = (tier: Tier): number[] =>
     completed
       .filter((j) => j.tier === tier && j.outcome === 'SUCCEEDED')
       .map((j) => j.doneAt - j.proposedAt)
       .sort((a, b) => a - b);
-  const stats = (xs) => ({
+  const stats = (xs: number[]): Stats => ({
     n: xs.length,
     p50: quantile(xs, 0.5),
     p95: quantile(xs, 0.95),
     p99: quantile(xs, 0.99),
     max: xs[xs.length - 1],
   });
-  const ack = mine
-    .filter((j) => j.ackedAt)
-    .map((j) => j.ackedAt - j.proposedAt)
-    .sort((a, b) => a - b);
+  const ack = mine.flatMap((j) => (j.ackedAt ? [j.ackedAt] : []).map((at) => at - j.proposedAt)).sort((a, b) => a - b);
   const sentRate = r.sent / r.sendSeconds;
   const errors = completed.filter((j) => j.outcome !== 'SUCCEEDED').length;
   // The gated path's system share: propose() to outcome, less the time the reviewer held the job
   // (from seeing it listed to sending the approval).
   const gated = completed.filter(
-    (j) =>
+    (j): j is Gated =>
       j.tier === 'REQUIRE_APPROVAL' &&
       j.outcome === 'SUCCEEDED' &&
       j.seenAt !== undefined &&
       j.approveSentAt !== undefined,
   );
-  const sorted = (f) => gated.map(f).sort((a, b) => a - b);
+  const sorted = (f: (j: Gated) => number): number[] => gated.map(f).sort((a, b) => a - b);
   return {
     step: r.step,
     rate: r.rate,
@@ -777,13 +922,13 @@ function summarize(jobs, r, drained, resources) {
   };
 }
 
-function gatedSummary(gated) {
-  const s = (f) => gated.map(f).sort((a, b) => a - b);
+function gatedSummary(gated: readonly Gated[]) {
+  const s = (f: (j: Gated) => number): number[] => gated.map(f).sort((a, b) => a - b);
   const toQueue = s((j) => j.seenAt - j.proposedAt);
   const approveCall = s((j) => j.approvedAt - j.approveSentAt);
   const approveToExec = s((j) => j.doneAt - j.approveSentAt);
   const overhead = s((j) => j.seenAt - j.proposedAt + (j.doneAt - j.approveSentAt));
-  const st = (xs) => ({ p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), p99: quantile(xs, 0.99) });
+  const st = (xs: number[]) => ({ p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), p99: quantile(xs, 0.99) });
   return {
     n: gated.length,
     toQueue: st(toQueue),
@@ -793,24 +938,30 @@ function gatedSummary(gated) {
   };
 }
 
-function errorSummary(jobs) {
-  const by = {};
+function errorSummary(jobs: Map<number, Job>): Record<string, number> {
+  const by: Record<string, number> = {};
   for (const j of jobs.values()) if (j.outcome && j.outcome !== 'SUCCEEDED') by[j.outcome] = (by[j.outcome] ?? 0) + 1;
   for (const j of jobs.values()) if (!j.outcome) by['no outcome'] = (by['no outcome'] ?? 0) + 1;
   return by;
 }
 
 /** Per second of the run: ALLOW latency p50/p99 of the proposals sent in that second, and the offered rate. */
-function timeSeries(jobs, replicas, variant) {
-  const bins = new Map();
+interface SeriesRow {
+  second: number;
+  ms: number;
+  series: string;
+  step: string;
+}
+function timeSeries(jobs: Map<number, Job>, replicas: number, variant: string): SeriesRow[] {
+  const bins = new Map<number, { lat: number[]; step: string }>();
   for (const j of jobs.values()) {
-    if (j.step === 'warm-up' || j.tier !== 'ALLOW' || j.outcome !== 'SUCCEEDED') continue;
+    if (j.step === 'warm-up' || j.tier !== 'ALLOW' || j.outcome !== 'SUCCEEDED' || j.doneAt === undefined) continue;
     const sec = Math.floor((j.proposedAt - j.t0) / 1000);
     const b = bins.get(sec) ?? { lat: [], step: j.step };
     b.lat.push(j.doneAt - j.proposedAt);
     bins.set(sec, b);
   }
-  const rows = [];
+  const rows: SeriesRow[] = [];
   for (const [sec, b] of [...bins].sort((a, c) => a[0] - c[0])) {
     b.lat.sort((x, y) => x - y);
     const label = `${BASELINE ? `${variant}, ` : ''}${replicas} replica${replicas > 1 ? 's' : ''}`;
@@ -820,14 +971,14 @@ function timeSeries(jobs, replicas, variant) {
   return rows;
 }
 
-async function countExecutedEvents() {
+async function countExecutedEvents(): Promise<Map<string, number>> {
   const kafka = new Kafka({ clientId: 'bench-e2e-count', brokers: [BROKERS], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets('job.executed');
   await admin.disconnect();
   const total = ends.reduce((n, p) => n + Number(p.high), 0);
-  const counts = new Map();
+  const counts = new Map<string, number>();
   const consumer = kafka.consumer({ groupId: `bench-e2e-count-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topics: ['job.executed'], fromBeginning: true });
@@ -836,7 +987,7 @@ async function countExecutedEvents() {
     eachMessage: async ({ message }) => {
       seen++;
       try {
-        const id = JSON.parse(message.value.toString()).data.job_id;
+        const id = (JSON.parse(message.value?.toString() ?? '') as { data: { job_id: string } }).data.job_id;
         counts.set(id, (counts.get(id) ?? 0) + 1);
       } catch {
         // not ours to judge here
@@ -850,8 +1001,8 @@ async function countExecutedEvents() {
 }
 
 // ------------------------------------------------------------------ chart
-async function renderChart(series, path) {
-  const spec = compile({
+async function renderChart(series: SeriesRow[], path: string): Promise<void> {
+  const chart: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'ALLOW path: propose() to job.executed, per second of the run',
@@ -869,7 +1020,8 @@ async function renderChart(series, path) {
       detail: { field: 'step', type: 'nominal' },
       tooltip: [{ field: 'step' }],
     },
-  }).spec;
+  };
+  const spec = compile(chart).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   const png = new Resvg(svg, {
@@ -883,16 +1035,24 @@ async function renderChart(series, path) {
 }
 
 // ------------------------------------------------------------------ report
-function report(runs, m, loads, seconds) {
+type Run = Awaited<ReturnType<typeof runStack>>;
+interface Load {
+  replicas: number;
+  variant: string;
+  before: number;
+  after: number;
+}
+
+function report(runs: Run[], m: ReturnType<typeof machine>, loads: Load[], seconds: number): string {
   const current = runs.filter((r) => r.variant === 'current');
   const one = current.find((r) => r.replicas === 1);
   const two = current.find((r) => r.replicas === 2);
-  const maxSustained = (r) => Math.max(0, ...r.steps.filter((s) => s.sustained).map((s) => s.sentRate));
-  const met = (ok) => (ok ? 'met' : '**not met**');
+  const maxSustained = (r: Run): number => Math.max(0, ...r.steps.filter((s) => s.sustained).map((s) => s.sentRate));
+  const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
   const baseOne = runs.find((r) => r.variant === 'baseline' && r.replicas === 1);
   const stepTable = (
-    r,
-  ) => `| offered | sent/s | outcomes | errors | ALLOW n | ALLOW p50 | p95 | p99 | max | constrained (run()) p50 / p99 | propose() ack p50 / p99 | sustained |
+    r: Run,
+  ): string => `| offered | sent/s | outcomes | errors | ALLOW n | ALLOW p50 | p95 | p99 | max | constrained (run()) p50 / p99 | propose() ack p50 / p99 | sustained |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|
 ${r.steps
   .map(
@@ -900,18 +1060,18 @@ ${r.steps
       `| ${fmt(s.rate)}/s | ${fmt(s.sentRate)} | ${fmt(s.completed)}/${fmt(s.sent)} | ${s.errors} | ${fmt(s.allow.n)} | ${fmt(s.allow.p50, 1)} ms | ${fmt(s.allow.p95, 1)} ms | ${fmt(s.allow.p99, 1)} ms | ${fmt(s.allow.max, 0)} ms | ${fmt(s.constrained.p50, 1)} / ${fmt(s.constrained.p99, 1)} ms | ${fmt(s.ack.p50, 1)} / ${fmt(s.ack.p99, 1)} ms | ${s.sustained ? 'yes' : 'no'} |`,
   )
   .join('\n')}`;
-  const resTable = (r) => {
+  const resTable = (r: Run): string => {
     const labels = Object.keys(r.steps[0]?.resources ?? {});
     return `| process | ${r.steps.map((s) => `${s.step} CPU`).join(' | ')} | RSS at the end |
 |---|${r.steps.map(() => '---:').join('|')}|---:|
 ${labels
   .map(
     (l) =>
-      `| ${l} | ${r.steps.map((s) => `${fmt(s.resources[l].cpuPct)} %`).join(' | ')} | ${fmt(r.steps[r.steps.length - 1].resources[l].rss)} MiB |`,
+      `| ${l} | ${r.steps.map((s) => `${fmt(s.resources[l]?.cpuPct)} %`).join(' | ')} | ${fmt(r.steps[r.steps.length - 1]?.resources[l]?.rss)} MiB |`,
   )
   .join('\n')}`;
   };
-  const dup = (r) =>
+  const dup = (r: Run): string =>
     `${fmt(r.proposed)} proposals, ${fmt(r.executed)} executed (SUCCEEDED outcomes seen by the agents); the target took calls for ${fmt(r.targetJobs)} jobs, ` +
     `**${r.dupCalls} of them more than once**; job.executed holds events for ${fmt(r.executedEventJobs)} jobs, **${r.dupEvents} with more than one**. ` +
     `Other outcomes: ${
@@ -924,7 +1084,7 @@ ${labels
   const g = one?.gated;
   return `# End-to-end benchmark
 
-Produced by \`node bench/e2e/run.mjs\` (\`make bench\`) on ${m.date} UTC; it took ${fmt(seconds)} s.
+Produced by \`node bench/e2e/run.ts\` (\`make bench\`) on ${m.date} UTC; it took ${fmt(seconds)} s.
 Machine: ${m.cpu}, ${m.nproc} vCPUs, ${m.mem}; Node ${m.node}; PostgreSQL ${m.postgres} (fsync on); Kafka 4.4 (KRaft, one
 broker, private to the bench). **Everything runs on these ${m.nproc} vCPUs**: the broker, PostgreSQL, every service
 replica, the load generator (${AGENTS} SDK agents) and the executor target. 1-minute load average before/after
@@ -933,8 +1093,8 @@ VM counts in these figures). ${settleSentence(runs)}
 ${
   BASELINE
     ? `
-**Baseline and current code in the same run**: the baseline is \`${BASELINE}\` (${VARIANTS[0].commit}), the current code
-this checkout (${VARIANTS[1].commit}). For each replica count the baseline stack ran its steps first, then the current
+**Baseline and current code in the same run**: the baseline is \`${BASELINE}\` (${VARIANTS[0]?.commit}), the current code
+this checkout (${VARIANTS[1]?.commit}). For each replica count the baseline stack ran its steps first, then the current
 stack, each on a fresh broker and fresh databases; the targets, the scale-out and the gated-path sections are the current
 code's, and [Baseline and current side by side](#baseline-and-current-side-by-side) compares the two.
 `
@@ -958,7 +1118,7 @@ The goals of issue 16, against the current code with one replica of every servic
 ${goalRows(one, two)
   .map(
     (row, i) =>
-      `| ${row.target} | ${row.figure} | ${row.status} |${baseOne ? ` ${goalRows(baseOne)[i].figure} |` : ''}`,
+      `| ${row.target} | ${row.figure} | ${row.status} |${baseOne ? ` ${goalRows(baseOne)[i]?.figure} |` : ''}`,
   )
   .join('\n')}
 | zero duplicate executions | ${runs
@@ -1029,7 +1189,7 @@ ${READING}
 }
 
 /** "1 replica of every service", with the variant in front when a baseline runs too. */
-function runLabel(r, short = false) {
+function runLabel(r: { replicas: number; variant: string }, short = false): string {
   const reps = short
     ? `${r.replicas} replica(s)`
     : `${r.replicas} replica${r.replicas > 1 ? 's' : ''} of every service`;
@@ -1037,23 +1197,25 @@ function runLabel(r, short = false) {
 }
 
 /** The highest offered rate a run sustained, as its step (undefined: none sustained). */
-const topSustained = (r) => r.steps.filter((s) => s.sustained).sort((a, b) => b.rate - a.rate)[0];
+const topSustained = (r: Run): StepSummary | undefined =>
+  r.steps.filter((s) => s.sustained).sort((a, b) => b.rate - a.rate)[0];
 
 /**
  * The goals of issue 16 against one run (one replica): { target, figure, status } per goal, from the
  * figures the report already has (steps, idle, costs). `two`, if given, adds the two-replica rate.
  */
-function goalRows(r, two) {
+function goalRows(r: Run | undefined, two?: Run): { target: string; figure: string; status: string }[] {
   const NO_RUN = 'no one-replica run';
-  const status = (ok) => (ok === undefined ? 'not measured' : ok ? 'met' : '**not met**');
+  const status = (ok?: boolean): string => (ok === undefined ? 'not measured' : ok ? 'met' : '**not met**');
   // A rate of --rates the run stopped before (two steps in a row not sustained) is "not reached".
-  const missing = (rate) => (RATES.includes(rate) ? `${fmt(rate)}/s step not reached` : `${fmt(rate)}/s step not run`);
-  const step = (rate) => r?.steps.find((s) => s.rate === rate);
-  const lat = (s) => `ALLOW p50 ${fmt(s.allow.p50, 1)} ms / p99 ${fmt(s.allow.p99, 1)} ms`;
-  const notSustained = (s) =>
+  const missing = (rate: number): string =>
+    RATES.includes(rate) ? `${fmt(rate)}/s step not reached` : `${fmt(rate)}/s step not run`;
+  const step = (rate: number): StepSummary | undefined => r?.steps.find((s) => s.rate === rate);
+  const lat = (s: StepSummary): string => `ALLOW p50 ${fmt(s.allow.p50, 1)} ms / p99 ${fmt(s.allow.p99, 1)} ms`;
+  const notSustained = (s: StepSummary): string =>
     `not sustained (sent ${fmt(s.sentRate)}/s, ${fmt(s.completed)}/${fmt(s.sent)} outcomes in time)`;
   const top = r && topSustained(r);
-  const rows = [];
+  const rows: { target: string; figure: string; status: string }[] = [];
 
   const twoTop = two && topSustained(two);
   rows.push({
@@ -1065,9 +1227,9 @@ function goalRows(r, two) {
         }`,
     status: !r
       ? status()
-      : top?.rate >= 2000
+      : (top?.rate ?? 0) >= 2000
         ? 'met (stretch: met)'
-        : top?.rate >= 1000
+        : (top?.rate ?? 0) >= 1000
           ? 'met (stretch: **not met**)'
           : status(false),
   });
@@ -1089,7 +1251,7 @@ function goalRows(r, two) {
   rows.push({
     target: 'CPU per proposal, all processes, at the highest sustained rate ≤ 1.5 ms',
     figure: !r ? NO_RUN : top ? `${fmt(top.cpuMsPerProposal, 2)} ms at ${fmt(top.rate)}/s` : 'no step sustained',
-    status: status(r ? Boolean(top) && top.cpuMsPerProposal <= 1.5 : undefined),
+    status: status(r ? top !== undefined && (top.cpuMsPerProposal ?? NaN) <= 1.5 : undefined),
   });
 
   rows.push({
@@ -1117,7 +1279,7 @@ function goalRows(r, two) {
   });
 
   // Round trips per proposal and service; a service without a database (policy-decision) is in it with 0.
-  const pgCells = s500
+  const pgCells: { name: string; v?: number; text: string }[] = s500
     ? SERVICES.map((name) => {
         const p = s500.probes?.[name];
         if (!p || p.missing) return { name, text: 'n/a' };
@@ -1126,7 +1288,7 @@ function goalRows(r, two) {
         return { name, v, text: fmt(v, 2) };
       })
     : [];
-  const pgMeasured = pgCells.filter((c) => Number.isFinite(c.v));
+  const pgMeasured = pgCells.flatMap((c) => (c.v !== undefined && Number.isFinite(c.v) ? [{ ...c, v: c.v }] : []));
   rows.push({
     target: 'PostgreSQL round trips ≤ 0.5 per proposal per service at 500/s',
     figure: !r
@@ -1142,7 +1304,7 @@ function goalRows(r, two) {
 }
 
 /** One sentence for the intro: how long each run's broker took to go quiet after the warm-up. */
-function settleSentence(runs) {
+function settleSentence(runs: Run[]): string {
   if (SETTLE_SECONDS <= 0) return 'The broker was not left to settle after the warm-up (`--settle-seconds 0`).';
   const each = runs
     .map((r) =>
@@ -1156,14 +1318,15 @@ function settleSentence(runs) {
   return `After the warm-up (200 proposals at 50/s, then 800 at 200/s), each run's fresh broker was left to finish its JIT compilation until it used < ${SETTLE_BELOW_PCT} % of one vCPU in ${SETTLE_QUIET_SAMPLES} samples of ${SETTLE_SAMPLE_MS / 1000} s in a row (at most ${SETTLE_SECONDS} s): ${each}.`;
 }
 
-const perProposal = (st, n) => (st.probes && Number.isFinite(n) ? n / st.sent : NaN);
-const serviceTotal = (st, f) =>
+const perProposal = (st: StepSummary, n: number | undefined): number =>
+  st.probes && n !== undefined && Number.isFinite(n) ? n / st.sent : NaN;
+const serviceTotal = (st: StepSummary, f: (p: ProbeDelta) => number): number =>
   st.probes ? Object.values(st.probes).reduce((n, p) => n + (p.missing ? NaN : f(p)), 0) : NaN;
 
 /** Rows of `what` per proposal for each service and all of them, one column per step. */
-function perServiceTable(r, what) {
-  const f = what === 'pg' ? (p) => p.pg : (p) => p.kafka;
-  const cell = (st, name) => {
+function perServiceTable(r: Run, what: 'pg' | 'kafka'): string {
+  const f = what === 'pg' ? (p: ProbeDelta) => p.pg : (p: ProbeDelta) => p.kafka;
+  const cell = (st: StepSummary, name: string): string => {
     const p = st.probes?.[name];
     if (!p || p.missing) return 'n/a';
     // A service that never loaded pg (policy-decision has no database) shows that, not a zero.
@@ -1177,15 +1340,15 @@ ${SERVICES.map((name) => `| ${name} | ${r.steps.map((st) => cell(st, name)).join
 }
 
 /** For each service its most frequent kinds (statement kinds or Kafka APIs) per proposal, the rest as "other". */
-function byKindTable(r, field, head, topN = 6) {
-  const rows = [];
+function byKindTable(r: Run, field: 'pgByKind' | 'kafkaByApi', head: string, topN = 6): string {
+  const rows: string[] = [];
   for (const name of SERVICES) {
-    const totals = {};
+    const totals: Record<string, number> = {};
     for (const st of r.steps)
       for (const [k, v] of Object.entries(st.probes?.[name]?.[field] ?? {})) totals[k] = (totals[k] ?? 0) + v;
     const kinds = Object.keys(totals)
-      .filter((k) => totals[k] > 0)
-      .sort((a, b) => totals[b] - totals[a]);
+      .filter((k) => (totals[k] ?? 0) > 0)
+      .sort((a, b) => (totals[b] ?? 0) - (totals[a] ?? 0));
     const top = kinds.slice(0, topN);
     const rest = kinds.slice(topN);
     for (const k of top)
@@ -1212,9 +1375,9 @@ function byKindTable(r, field, head, topN = 6) {
 ${rows.join('\n')}`;
 }
 
-function idleTable(idle) {
+function idleTable(idle: NonNullable<Run['idle']>): string {
   const labels = Object.keys(idle.cpuPct);
-  const top = (byKind) =>
+  const top = (byKind: Record<string, number> | undefined): string =>
     Object.entries(byKind ?? {})
       .filter(([, v]) => v > 0)
       .sort((a, b) => b[1] - a[1])
@@ -1239,23 +1402,23 @@ ${labels
 | load generator (the bench process, not in the total) | ${fmt(idle.loadGeneratorPct, 1)} % | | |`;
 }
 
-function profileSection(r) {
+function profileSection(r: Run): string {
   const p = r.profile;
   if (!p)
     return PROBE_ON && PROFILE_RATE !== undefined
       ? `No CPU profile: this stack stopped before its ${fmt(PROFILE_RATE)}/s step.`
       : '';
-  const cmd = `node bench/e2e/run.mjs ${args.join(' ')}`;
+  const cmd = `node bench/e2e/run.ts ${args.join(' ')}`;
   return `### CPU profile of every service at ${fmt(p.rate)}/s (${runLabel(r, true)})
 
-A sampling profile (~1 ms interval, inspector \`Profiler\` started and stopped by SIGUSR2 to bench/lib/probe.cjs) over the
+A sampling profile (~1 ms interval, inspector \`Profiler\` started and stopped by SIGUSR2 to bench/lib/probe.ts) over the
 step and its drain; the profiler's own cost is in that step's figures. Self time of each function, summed over its call
 paths, in % of the samples in which the service was busy (not idle). \`(program)\` is time in V8 or native code with no
 JavaScript frame (compiling, the event loop); \`GC\` is the garbage collector; \`(native)\` is Node's C++ bindings (socket
 \`writev\` / \`writeBuffer\` are the writes to Kafka, PostgreSQL and HTTP clients, syscall time included). On a loaded
 machine the sampler runs late, so the counts are shares, not times.
 Reproduce: \`${cmd}\` (the same step: \`--rates ${p.rate} --profile-rate ${p.rate}\`), then
-\`node bench/lib/cpuprofile.mjs <file>\`; the files are kept in \`bench/reports/profiles/\` (git-ignored; open them in
+\`node bench/lib/cpuprofile.ts <file>\`; the files are kept in \`bench/reports/profiles/\` (git-ignored; open them in
 Chrome DevTools or speedscope for the call tree).
 
 ${p.services
@@ -1276,10 +1439,10 @@ ${s.top.map((f) => `| ${fmt(f.pct, 1)} | \`${f.fn.replace(/\|/g, '\\|')}\` | ${f
 }
 
 /** What each proposal cost the stack in one run: CPU, round trips, requests, the gated path's share. */
-function costSection(r) {
+function costSection(r: Run): string {
   return `### Cost per proposal (${runLabel(r, true)})
 
-Counted inside each service by bench/lib/probe.cjs (every pg \`query()\` is one PostgreSQL round trip, every request
+Counted inside each service by bench/lib/probe.ts (every pg \`query()\` is one PostgreSQL round trip, every request
 kafkajs sends is one Kafka request) over the step's window: from its first proposal until all of its proposals had their
 outcomes and the services' consumer groups had caught up with every topic; divided by the proposals of the step.
 Background work (fetch loops, heartbeats, sweepers, the reviewer's polls) is in it; in parentheses, what the idle stack
@@ -1292,9 +1455,9 @@ cannot see.
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${r.steps
   .map((st) => {
-    const idle = (f) =>
+    const idle = (f: (p: PerSecond) => number): string =>
       r.idle
-        ? ` (${fmt((Object.values(r.idle.perSecond).reduce((n, p) => n + f(p), 0) * st.probeSeconds) / st.sent, 1)})`
+        ? ` (${fmt((Object.values(r.idle.perSecond).reduce((n, p) => n + f(p), 0) * (st.probeSeconds ?? NaN)) / st.sent, 1)})`
         : '';
     return `| ${st.step}${st.lagLeft ? ` (${fmt(st.lagLeft)} messages not consumed)` : ''} | ${fmt(st.probeSeconds, 1)} s | ${fmt(st.cpuMsPerProposal, 1)} ms | ${fmt(
       perProposal(
@@ -1338,21 +1501,34 @@ ${profileSection(r)}`;
 }
 
 /** Baseline against current, per replica count: the same steps in the same run. */
-function comparison(runs) {
-  const ratio = (b, c) => (Number.isFinite(b) && Number.isFinite(c) && b > 0 ? `${(c / b).toFixed(2)}×` : '–');
-  const vs = (b, c, d = 1, unit = '') => `${fmt(b, d)} → ${fmt(c, d)}${unit} (${ratio(b, c)})`;
-  const maxSustained = (r) => Math.max(0, ...r.steps.filter((s) => s.sustained).map((s) => s.sentRate));
-  const sections = [];
+function comparison(runs: Run[]): string {
+  const ratio = (b: number | undefined, c: number | undefined): string =>
+    b !== undefined && c !== undefined && Number.isFinite(b) && Number.isFinite(c) && b > 0
+      ? `${(c / b).toFixed(2)}×`
+      : '–';
+  const vs = (b: number | undefined, c: number | undefined, d = 1, unit = ''): string =>
+    `${fmt(b, d)} → ${fmt(c, d)}${unit} (${ratio(b, c)})`;
+  const maxSustained = (r: Run): number => Math.max(0, ...r.steps.filter((s) => s.sustained).map((s) => s.sentRate));
+  const sections: string[] = [];
   for (const replicas of REPLICAS) {
     const b = runs.find((r) => r.replicas === replicas && r.variant === 'baseline');
     const c = runs.find((r) => r.replicas === replicas && r.variant === 'current');
     if (!b || !c) continue;
     const rates = [...new Set([...b.steps, ...c.steps].map((s) => s.rate))].sort((x, y) => x - y);
-    const pair = (rate) => [b.steps.find((s) => s.rate === rate), c.steps.find((s) => s.rate === rate)];
-    const svcRows = (f, pg = false) =>
+    const pair = (rate: number): [StepSummary | undefined, StepSummary | undefined] => [
+      b.steps.find((s) => s.rate === rate),
+      c.steps.find((s) => s.rate === rate),
+    ];
+    const svcRows = (f: (p: ProbeDelta) => number, pg = false): string =>
       [
-        ...SERVICES.map((n) => [n, (st) => perProposal(st, st.probes?.[n]?.missing ? NaN : f(st.probes?.[n] ?? {}))]),
-        ['**all services**', (st) => perProposal(st, serviceTotal(st, f))],
+        ...SERVICES.map((n): [string, (st: StepSummary) => number] => [
+          n,
+          (st) => {
+            const p = st.probes?.[n];
+            return perProposal(st, p === undefined ? f({} as ProbeDelta) : p.missing ? NaN : f(p));
+          },
+        ]),
+        ['**all services**', (st: StepSummary) => perProposal(st, serviceTotal(st, f))] as const,
       ]
         .map(([n, g]) => {
           const cells = rates.map((rate) => {
@@ -1363,12 +1539,14 @@ function comparison(runs) {
           return `| ${n} | ${cells.join(' | ')} |`;
         })
         .join('\n');
+    const bIdle = b.idle;
+    const cIdle = c.idle;
     const idleRows =
-      b.idle && c.idle
+      bIdle && cIdle
         ? `| process | baseline | current | current ÷ baseline |
 |---|---:|---:|---:|
-${[...new Set([...Object.keys(b.idle.cpuPct), ...Object.keys(c.idle.cpuPct)])].map((k) => `| ${k} | ${fmt(b.idle.cpuPct[k], 1)} % | ${fmt(c.idle.cpuPct[k], 1)} % | ${ratio(b.idle.cpuPct[k], c.idle.cpuPct[k])} |`).join('\n')}
-| **stack in all** | **${fmt(b.idle.stackPct, 1)} %** | **${fmt(c.idle.stackPct, 1)} %** | **${ratio(b.idle.stackPct, c.idle.stackPct)}** |`
+${[...new Set([...Object.keys(bIdle.cpuPct), ...Object.keys(cIdle.cpuPct)])].map((k) => `| ${k} | ${fmt(bIdle.cpuPct[k], 1)} % | ${fmt(cIdle.cpuPct[k], 1)} % | ${ratio(bIdle.cpuPct[k], cIdle.cpuPct[k])} |`).join('\n')}
+| **stack in all** | **${fmt(bIdle.stackPct, 1)} %** | **${fmt(cIdle.stackPct, 1)} %** | **${ratio(bIdle.stackPct, cIdle.stackPct)}** |`
         : 'No idle measurement (--idle-seconds 0).';
     sections.push(`### ${replicas} replica${replicas > 1 ? 's' : ''} of every service
 
@@ -1379,7 +1557,10 @@ Highest sustained rate: ${vs(maxSustained(b), maxSustained(c), 0, '/s')}.
 ${rates
   .map((rate) => {
     const [x, y] = pair(rate);
-    const g = (f) => [x ? f(x) : NaN, y ? f(y) : NaN];
+    const g = (f: (s: StepSummary) => number | undefined): [number | undefined, number | undefined] => [
+      x ? f(x) : NaN,
+      y ? f(y) : NaN,
+    ];
     return `| ${fmt(rate)}/s | ${vs(...g((s) => s.allow.p50), 1, ' ms')} | ${vs(...g((s) => s.allow.p99), 1, ' ms')} | ${vs(...g((s) => s.cpuMsPerProposal), 1, ' ms')} | ${vs(...g((s) => s.gated.system), 1, ' ms')} | ${vs(
       ...g((s) =>
         perProposal(
@@ -1418,7 +1599,7 @@ ${idleRows}`);
   }
   return `## Baseline and current side by side
 
-Baseline \`${BASELINE}\` (${VARIANTS[0].commit}) against this checkout (${VARIANTS[1].commit}), in the same run, each
+Baseline \`${BASELINE}\` (${VARIANTS[0]?.commit}) against this checkout (${VARIANTS[1]?.commit}), in the same run, each
 stack on a fresh broker and fresh databases, the baseline first. Each cell is baseline → current (current ÷ baseline):
 below 1× is faster or cheaper. A step one side did not reach is n/a. Compare the ratios more than the absolute figures of a
 short run, and prefer steps both sides sustained.
@@ -1428,7 +1609,7 @@ ${sections.join('\n\n')}
 }
 
 /** Where the CPU went: per step, the whole stack's CPU per proposal and each process's share. */
-function cpuReading(runs) {
+function cpuReading(runs: Run[]): string {
   return runs
     .flatMap((r) =>
       r.steps.map((st) => {
@@ -1452,16 +1633,16 @@ if (existsSync(join(ROOT, 'bench/e2e/reading.md')))
 async function main() {
   const started = Date.now();
   const m = machine();
-  const runs = [];
-  const loads = [];
+  const runs: Run[] = [];
+  const loads: Load[] = [];
   // Last run's profiles go; the directory is the bench's own output.
   if (PROFILE_RATE !== undefined && existsSync(PROFILE_DIR))
     for (const f of readdirSync(PROFILE_DIR)) if (f.endsWith('.cpuprofile')) rmSync(join(PROFILE_DIR, f));
   for (const replicas of REPLICAS)
     for (const variant of VARIANTS) {
-      const before = loadavg()[0];
+      const before = loadavg()[0] ?? NaN;
       runs.push(await runStack(replicas, variant));
-      loads.push({ replicas, variant: variant.key, before, after: loadavg()[0] });
+      loads.push({ replicas, variant: variant.key, before, after: loadavg()[0] ?? NaN });
     }
   const md = report(runs, m, loads, (Date.now() - started) / 1000);
   if (args.includes('--no-report')) {
@@ -1482,7 +1663,7 @@ async function main() {
 main().then(
   () => process.exit(0),
   (e) => {
-    process.stderr.write(`bench/e2e failed: ${e.stack || e.message}\n`);
+    process.stderr.write(`bench/e2e failed: ${(e as Error).stack || (e as Error).message}\n`);
     process.exit(1);
   },
 );

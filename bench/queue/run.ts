@@ -10,20 +10,23 @@
 // The service gets a broker of its own (deploy/local/kafka.sh with a private state dir and ports):
 // on the shared broker it would consume other people's traffic and publish thousands of events.
 // Build first (npx tsc -b services/approval-queue), then:
-//   node bench/queue/run.cjs [--items 100000] [--seconds 10] [--keep] [--seed-only] [--profile] [--service-env K=V,...] [--no-report]
+//   node bench/queue/run.ts [--items 100000] [--seconds 10] [--keep] [--seed-only] [--profile] [--service-env K=V,...] [--no-report]
 // Writes bench/reports/queue.md.
-'use strict';
-const { execFileSync, spawn, execSync } = require('node:child_process');
-const { createHmac, generateKeyPairSync, randomUUID } = require('node:crypto');
-const { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
-const { createServer } = require('node:net');
-const { cpus, loadavg, tmpdir } = require('node:os');
-const { join, resolve } = require('node:path');
-const { Client } = require('pg');
-const { Kafka, logLevel } = require('kafkajs');
-const autocannon = require('autocannon');
+import { type ChildProcess, execFileSync, execSync, spawn } from 'node:child_process';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALL_TOPICS } from '@countersign/contracts';
+import autocannon from 'autocannon';
+import kafkajs from 'kafkajs';
+import pgLib, { type Client as PgClient } from 'pg';
 
-const ROOT = resolve(__dirname, '../..');
+const { Client } = pgLib;
+const { Kafka, logLevel } = kafkajs;
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(ROOT, 'services/approval-queue/dist/src/main.js');
 if (!existsSync(MAIN)) {
   process.stderr.write(
@@ -31,10 +34,9 @@ if (!existsSync(MAIN)) {
   );
   process.exit(2);
 }
-const { ALL_TOPICS } = require('@countersign/contracts');
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
+const opt = (name: string, dflt: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
@@ -43,7 +45,7 @@ const SECONDS = opt('seconds', 10);
 const KEEP = args.includes('--keep');
 // Extra service variables for experiments, e.g. --service-env OTEL_SDK_DISABLED=true
 const SERVICE_ENV = Object.fromEntries(
-  (args.includes('--service-env') ? args[args.indexOf('--service-env') + 1] : '')
+  (args.includes('--service-env') ? (args[args.indexOf('--service-env') + 1] ?? '') : '')
     .split(',')
     .filter(Boolean)
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
@@ -57,17 +59,17 @@ const HISTORY = 20000;
 const TARGETS = { listP99: 15, approveP99: 25 };
 const STEADY_RATE = 100;
 
-const log = (s) => process.stdout.write(`[bench/queue] ${s}\n`);
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string): boolean => process.stdout.write(`[bench/queue] ${s}\n`);
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function dbUrl(name) {
+function dbUrl(name: string): string {
   const u = new URL(PG_ADMIN);
   u.pathname = `/${name}`;
   return u.toString();
 }
 
-async function withPg(url, fn) {
+async function withPg<T>(url: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
@@ -77,18 +79,19 @@ async function withPg(url, fn) {
   }
 }
 
-function jwt(claims) {
-  const b = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+function jwt(claims: Record<string, unknown>): string {
+  const b = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   const body = `${b({ alg: 'HS256', typ: 'JWT' })}.${b({ iat: now, exp: now + 3600, tenants: ['*'], ...claims })}`;
   return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
 }
 
-async function freePort() {
+async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
       srv.close(() => res(port));
     });
     srv.on('error', rej);
@@ -96,9 +99,9 @@ async function freePort() {
 }
 
 /** A broker of the bench's own, on free ports with a throw-away state dir; stopped on exit. */
-let broker;
+let broker: { tmp: string; env: NodeJS.ProcessEnv; brokers: string[] } | undefined;
 
-async function startBroker() {
+async function startBroker(): Promise<NonNullable<typeof broker>> {
   const tmp = mkdtempSync(join(tmpdir(), 'cs-bench-queue-kafka-'));
   const env = {
     ...process.env,
@@ -107,9 +110,10 @@ async function startBroker() {
     KAFKA_PORT: String(await freePort()),
     KAFKA_CONTROLLER_PORT: String(await freePort()),
   };
-  broker = { tmp, env, brokers: [`127.0.0.1:${env.KAFKA_PORT}`] };
+  const started = { tmp, env, brokers: [`127.0.0.1:${env.KAFKA_PORT}`] };
+  broker = started;
   execFileSync(KAFKA_SH, ['start'], { env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180000 });
-  const admin = new Kafka({ clientId: 'bench-queue', brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'bench-queue', brokers: started.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     await admin.createTopics({
@@ -119,10 +123,10 @@ async function startBroker() {
   } finally {
     await admin.disconnect();
   }
-  return broker;
+  return started;
 }
 
-function stopBroker() {
+function stopBroker(): void {
   if (!broker) return;
   try {
     execFileSync(KAFKA_SH, ['stop'], { env: broker.env, stdio: 'ignore', timeout: 60000 });
@@ -134,16 +138,25 @@ function stopBroker() {
 }
 
 /** The service process, so a failing or interrupted run never leaves it behind. */
-let running;
+let running: ChildProcess | undefined;
 process.on('exit', () => {
   if (running && running.exitCode === null) running.kill('SIGKILL');
   stopBroker();
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
-async function startService(opts = {}) {
+interface QueueService {
+  url: string;
+  child: ChildProcess;
+  pid: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+async function startService(opts: { profile?: boolean } = {}): Promise<QueueService> {
+  if (!broker) throw new Error('start the broker first');
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-queue-'));
-  const key = (name) => {
+  const key = (name: string): void => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     writeFileSync(join(dir, `${name}.key`), privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
     writeFileSync(join(dir, `${name}.pub`), publicKey.export({ format: 'pem', type: 'spki' }));
@@ -174,8 +187,8 @@ async function startService(opts = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (c) => (output = (output + c.toString()).slice(-4000)));
-  child.stderr.on('data', (c) => (output = (output + c.toString()).slice(-4000)));
+  child.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-4000)));
+  child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60000;
   for (;;) {
@@ -189,12 +202,15 @@ async function startService(opts = {}) {
     await sleep(250);
   }
   running = child;
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('the service has no pid');
   return {
     url,
     child,
+    pid,
     dir,
     stop: () =>
-      new Promise((res) => {
+      new Promise<void>((res) => {
         if (child.exitCode !== null) return res();
         child.on('exit', () => res());
         child.kill('SIGTERM');
@@ -209,9 +225,9 @@ const RULES = 8;
 const AGENTS = 200;
 
 /** Items as the intake would write them: proposal and decision merged, payload already redacted. */
-async function seed(c) {
+async function seed(c: PgClient): Promise<string[]> {
   const S = 'approval_queue.approval_items';
-  const common = (state, n, offset) => `
+  const common = (state: string, n: number, offset: number): string => `
     INSERT INTO ${S} (job_id, state, tenant, proposal_event_id, agent_id, topic, risk_tags, requested_by, payload, redacted_fields,
                       proposal_summary, proposal_hash, proposed_at, decision_event_id, decision, policy_snapshot, policy_rule_id,
                       policy_reason, matched_rules, job_hash, constraints, decision_summary, approval_requirement, decided_at,
@@ -251,7 +267,7 @@ async function seed(c) {
   await c.query(`VACUUM ANALYZE approval_queue.approval_actions`);
   log(`seeded ${fmt(ITEMS)} pending + ${fmt(HISTORY)} resolved items in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   // Reviewers approve one-approval items visible to service-owner: each approval resolves its item.
-  const rows = await c.query(
+  const rows = await c.query<{ job_id: string }>(
     `SELECT job_id FROM ${S} WHERE state = 'PENDING' AND approvals_required = 1 AND 'service-owner' = ANY(approver_roles) ORDER BY random() LIMIT $1`,
     [APPROVABLE],
   );
@@ -261,9 +277,9 @@ async function seed(c) {
 const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 
 /** CPU seconds used so far by a process (user + system), from /proc. */
-function cpuSeconds(pid) {
+function cpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   } catch {
     return 0;
@@ -274,32 +290,54 @@ function cpuSeconds(pid) {
  * CPU used by the service process and by the Postgres backends serving the bench database: on a
  * shared machine, CPU per request says more about the code than latency does.
  */
-async function cpuSnapshot(pid) {
+async function cpuSnapshot(pid: number): Promise<{ svc: number; byPid: Map<number, number>; pids: number[] }> {
   const backends = await withPg(PG_ADMIN, async (c) =>
-    (await c.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [DB])).rows.map((r) => r.pid),
+    (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [DB])).rows.map(
+      (r) => r.pid,
+    ),
   );
   const byPid = new Map(backends.map((p) => [p, cpuSeconds(p)]));
   return { svc: cpuSeconds(pid), byPid, pids: backends };
 }
 
-async function measured(pid, run) {
-  const load = loadavg()[0];
+/** Latency and throughput of one run, as autocannon reports them (or the evenly spaced runner). */
+interface Figures {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  rps: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function measured(
+  pid: number,
+  run: () => Promise<Figures>,
+): Promise<Figures & { load: number; svcCpuMs: number; dbCpuMs: number }> {
+  const load = loadavg()[0] ?? NaN;
   const before = await cpuSnapshot(pid);
   const result = await run();
   const after = await cpuSnapshot(pid);
   const n = Math.max(1, result.total);
   // Per backend: a connection opened during the run counts from zero; one closed during it is lost (rare: the pool keeps them).
-  const db = after.pids.reduce((sum, p) => sum + Math.max(0, after.byPid.get(p) - (before.byPid.get(p) ?? 0)), 0);
+  const db = after.pids.reduce(
+    (sum, p) => sum + Math.max(0, (after.byPid.get(p) ?? 0) - (before.byPid.get(p) ?? 0)),
+    0,
+  );
   return { ...result, load, svcCpuMs: ((after.svc - before.svc) * 1000) / n, dbCpuMs: (db * 1000) / n };
 }
 
-function cannon(opts) {
+function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((res, rej) => {
-    autocannon(opts.amount ? opts : { duration: SECONDS, ...opts }, (err, result) => (err ? rej(err) : res(result)));
+    void autocannon(opts.amount ? opts : { duration: SECONDS, ...opts }, (err, result) =>
+      err ? rej(err instanceof Error ? err : new Error(String(err))) : res(result),
+    );
   });
 }
 
-function figures(r) {
+function figures(r: autocannon.Result): Figures {
   return {
     p50: r.latency.p50,
     p90: r.latency.p90,
@@ -312,11 +350,21 @@ function figures(r) {
   };
 }
 
-async function explain(c, sqlText, params) {
-  const r = await c.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sqlText}`, params);
-  const plan = r.rows[0]['QUERY PLAN'][0];
-  const indexes = new Set();
-  const walk = (n) => {
+/** A node of a JSON query plan (EXPLAIN (FORMAT JSON)), as far as the bench reads it. */
+interface PlanNode {
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+async function explain(c: PgClient, sqlText: string, params: unknown[]): Promise<{ ms: number; indexes: string[] }> {
+  const r = await c.query<{ 'QUERY PLAN': { Plan: PlanNode; 'Execution Time': number }[] }>(
+    `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sqlText}`,
+    params,
+  );
+  const plan = r.rows[0]?.['QUERY PLAN'][0];
+  if (!plan) throw new Error(`no plan for ${sqlText}`);
+  const indexes = new Set<string>();
+  const walk = (n: PlanNode): void => {
     if (n['Index Name']) indexes.add(n['Index Name']);
     (n.Plans || []).forEach(walk);
   };
@@ -332,7 +380,7 @@ async function main() {
   });
   log('starting a private broker');
   await startBroker();
-  log(`broker on ${broker.brokers.join(',')}; starting the service (it runs its migrations)`);
+  log(`broker on ${broker?.brokers.join(',')}; starting the service (it runs its migrations)`);
   let svc = await startService();
   const approvable = await withPg(dbUrl(DB), seed);
   if (args.includes('--seed-only')) {
@@ -363,12 +411,12 @@ async function main() {
 
   const reviewer = jwt({ sub: 'bench-reviewer@example.com', roles: ['service-owner', 'sre'] });
   const auth = { authorization: `Bearer ${reviewer}` };
-  const list = async (name, query, connections) => {
+  const list = async (name: string, query: string, connections: number) => {
     const path = `/api/v1/approvals${query ? `?${query}` : ''}`;
     const probe = await fetch(`${svc.url}${path}`, { headers: auth });
-    const body = await probe.json();
+    const body = (await probe.json()) as { items: unknown[] };
     if (probe.status !== 200) throw new Error(`${path}: ${probe.status} ${JSON.stringify(body)}`);
-    const result = await measured(svc.child.pid, async () =>
+    const result = await measured(svc.pid, async () =>
       figures(await cannon({ url: `${svc.url}${path}`, headers: auth, connections })),
     );
     log(
@@ -379,17 +427,19 @@ async function main() {
   };
 
   const idle = await (async () => {
-    const c0 = cpuSeconds(svc.child.pid);
+    const c0 = cpuSeconds(svc.pid);
     await sleep(5000);
-    return ((cpuSeconds(svc.child.pid) - c0) / 5) * 100;
+    return ((cpuSeconds(svc.pid) - c0) / 5) * 100;
   })();
   log(`service idle CPU: ${idle.toFixed(1)} % of one core`);
 
   log('warming up');
   await cannon({ url: `${svc.url}/api/v1/approvals`, headers: auth, connections: 4, duration: 3 });
 
-  const cursor = (await (await fetch(`${svc.url}/api/v1/approvals?limit=50`, { headers: auth })).json()).next_cursor;
-  const cases = [
+  const cursor = (
+    (await (await fetch(`${svc.url}/api/v1/approvals?limit=50`, { headers: auth })).json()) as { next_cursor: string }
+  ).next_cursor;
+  const cases: [string, string][] = [
     ['no filters', ''],
     ['tenant', 'tenant=t3'],
     ['topic', 'topic=job.db.action7'],
@@ -402,7 +452,7 @@ async function main() {
   ];
   const listResults = [];
   for (const [name, q] of cases) listResults.push(await list(name, q, 1));
-  const listLoaded = [await list('no filters', '', 10), await list('tenant+topic+risk_tag', cases[6][1], 10)];
+  const listLoaded = [await list('no filters', '', 10), await list('tenant+topic+risk_tag', cases[6]?.[1] ?? '', 10)];
 
   const plans = await withPg(dbUrl(DB), async (c) => ({
     none: await explain(
@@ -422,9 +472,9 @@ async function main() {
     ),
   }));
 
-  const approveRun = async (name, ids, extra) => {
+  const approveRun = async (name: string, ids: readonly string[], extra: Partial<autocannon.Options>) => {
     let next = 0;
-    const f = await measured(svc.child.pid, async () =>
+    const f = await measured(svc.pid, async () =>
       figures(
         await cannon({
           url: svc.url,
@@ -452,13 +502,13 @@ async function main() {
   const approveSaturated = await approveRun('50 reviewers, unthrottled', approvable.slice(0, split), {});
   // autocannon's rate limit releases each second's requests together; this sends them evenly spaced
   // (open loop: latency counts from the scheduled time, so a slow answer cannot hide the queue behind it).
-  const steadyRun = async (name, ids, rate) => {
-    const latencies = [];
+  const steadyRun = async (name: string, ids: readonly string[], rate: number) => {
+    const latencies: number[] = [];
     let non2xx = 0;
     const started = performance.now();
     const body = JSON.stringify({ reason: 'bench approval' });
     const headers = { ...auth, 'content-type': 'application/json' };
-    const f = await measured(svc.child.pid, async () => {
+    const f = await measured(svc.pid, async () => {
       await Promise.all(
         ids.map(async (id, i) => {
           const at = started + (i * 1000) / rate;
@@ -470,7 +520,8 @@ async function main() {
         }),
       );
       latencies.sort((a, b) => a - b);
-      const pct = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]);
+      const pct = (q: number): number =>
+        Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
       const seconds = (performance.now() - started) / 1000;
       return {
         p50: pct(0.5),
@@ -494,13 +545,13 @@ async function main() {
   const serialIds = approvable.slice(split + STEADY_RATE * SECONDS, split + STEADY_RATE * SECONDS + 1000);
   const approveSerial = await approveRun('1 reviewer at a time', serialIds, { connections: 1 });
   const resolved = await withPg(dbUrl(DB), async (c) => {
-    const r = await c.query(
+    const r = await c.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM approval_queue.approval_items WHERE state = 'APPROVED' AND resolved_by = 'bench-reviewer@example.com'`,
     );
-    const o = await c.query(
+    const o = await c.query<{ n: number; published: number }>(
       `SELECT count(*)::int AS n, count(published_at)::int AS published FROM approval_queue.outbox`,
     );
-    return { approved: r.rows[0].n, outbox: o.rows[0].n, published: o.rows[0].published };
+    return { approved: r.rows[0]?.n ?? 0, outbox: o.rows[0]?.n ?? 0, published: o.rows[0]?.published ?? 0 };
   });
   log(
     `approved items: ${fmt(resolved.approved)}, outbox rows: ${fmt(resolved.outbox)} (${fmt(resolved.published)} published)`,
@@ -512,7 +563,9 @@ async function main() {
     await sleep(1000);
     drained = await withPg(
       dbUrl(DB),
-      async (c) => (await c.query('SELECT count(published_at)::int AS n FROM approval_queue.outbox')).rows[0].n,
+      async (c) =>
+        (await c.query<{ n: number }>('SELECT count(published_at)::int AS n FROM approval_queue.outbox')).rows[0]?.n ??
+        0,
     );
   }
   const drainSeconds = (Date.now() - drainStart) / 1000;
@@ -525,22 +578,26 @@ async function main() {
   if (!KEEP) await withPg(PG_ADMIN, (c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`));
 
   if (args.includes('--no-report')) return;
-  const pg = await withPg(PG_ADMIN, async (c) => (await c.query('SHOW server_version')).rows[0].server_version);
+  const pg = await withPg(
+    PG_ADMIN,
+    async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version,
+  );
   const cpuModel = cpus()[0]?.model ?? 'unknown';
-  const nproc = execSync('nproc').toString().trim();
-  const cpuPerReq = (r) => `${r.svcCpuMs.toFixed(2)} + ${r.dbCpuMs.toFixed(2)}`;
-  const row = (r) =>
+  const nproc = Number(execSync('nproc').toString().trim());
+  const cpuPerReq = (r: { svcCpuMs: number; dbCpuMs: number }): string =>
+    `${r.svcCpuMs.toFixed(2)} + ${r.dbCpuMs.toFixed(2)}`;
+  const row = (r: Awaited<ReturnType<typeof list>>): string =>
     `| ${r.name} | \`${r.query.length > 40 ? `${r.query.slice(0, 37)}...` : r.query}\` | ${r.connections} | ${r.items} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${fmt(r.rps)} | ${cpuPerReq(r)} | ${r.load.toFixed(1)} |`;
   const pages = listResults.filter((r) => r.items <= 50);
   const worstList = Math.max(...pages.map((r) => r.p99));
   const medianList = pages.map((r) => r.p50).sort((a, b) => a - b)[Math.floor(pages.length / 2)];
-  const listCpu = pages.map((r) => r.svcCpuMs + r.dbCpuMs).sort((a, b) => a - b)[Math.floor(pages.length / 2)];
+  const listCpu = pages.map((r) => r.svcCpuMs + r.dbCpuMs).sort((a, b) => a - b)[Math.floor(pages.length / 2)] ?? NaN;
   const approveCpu = approveSaturated.svcCpuMs + approveSaturated.dbCpuMs;
   const loads = [...listResults, ...listLoaded, approveSaturated, approveSteady, approveSerial].map((r) => r.load);
-  const verdict = (ok) => (ok ? 'met' : '**not met**');
+  const verdict = (ok: boolean): string => (ok ? 'met' : '**not met**');
   const md = `# Approval queue benchmark
 
-Generated by \`node bench/queue/run.cjs\` on ${new Date().toISOString().slice(0, 10)}.
+Generated by \`node bench/queue/run.ts\` on ${new Date().toISOString().slice(0, 10)}.
 
 Machine: ${nproc} vCPU (${cpuModel}), Node ${process.version}, PostgreSQL ${pg}; the service, Postgres, the
 broker and the load generator share the machine (and, during this run, other engineers' work).
@@ -647,8 +704,8 @@ published to Kafka by the time the run ended.
   log('wrote bench/reports/queue.md');
 }
 
-main().catch((e) => {
-  process.stderr.write(`bench/queue failed: ${e.stack || e}\n`);
+main().catch((e: unknown) => {
+  process.stderr.write(`bench/queue failed: ${(e as Error).stack || String(e)}\n`);
   if (running && running.exitCode === null) running.kill('SIGKILL');
   process.exit(1);
 });

@@ -1,24 +1,26 @@
 // Shared by the benches that run services: a private Kafka broker (deploy/local/kafka.sh on its own
 // ports and state dir, fresh each run), fresh databases, keys, built services as processes, and
 // CPU/memory readings from /proc. Nothing here touches the shared broker or the dev databases.
-import { execFileSync, execSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, execSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { generateSigningKeyPair } from '@countersign/crypto';
+import pgLib, { type Client as PgClient } from 'pg';
 
-const require = createRequire(import.meta.url);
+const { Client } = pgLib;
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { Client } = require('pg');
-const { generateSigningKeyPair } = require('@countersign/crypto');
 export const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-export const fmt = (n, d = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a';
-export const quantile = (sorted, q) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const fmt = (n: number | undefined, d = 0): string =>
+  n !== undefined && Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+    : 'n/a';
+export const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 let KAFKA_PORT = 39092;
 let STATE_DIR = join(ROOT, 'deploy/local/.kafka/bench');
@@ -26,15 +28,15 @@ let KAFKA_CONTROLLER_PORT = KAFKA_PORT + 1;
 export let BROKERS = `127.0.0.1:${KAFKA_PORT}`;
 
 /** Which private broker this bench uses (call once, before startBroker). */
-export function configureBroker({ port, stateDir }) {
+export function configureBroker({ port, stateDir }: { port: number; stateDir: string }): void {
   KAFKA_PORT = port;
   KAFKA_CONTROLLER_PORT = port + 1;
   STATE_DIR = stateDir;
   BROKERS = `127.0.0.1:${KAFKA_PORT}`;
 }
 
-const children = new Set();
-function cleanup() {
+const children = new Set<ChildProcess>();
+function cleanup(): void {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   try {
     execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['stop'], { env: kafkaEnv(), stdio: 'ignore' });
@@ -45,7 +47,7 @@ function cleanup() {
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
-export function kafkaEnv() {
+export function kafkaEnv(): NodeJS.ProcessEnv {
   return {
     ...process.env,
     KAFKA_PORT: String(KAFKA_PORT),
@@ -54,7 +56,7 @@ export function kafkaEnv() {
   };
 }
 
-export async function startBroker() {
+export async function startBroker(): Promise<number> {
   execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['stop'], { env: kafkaEnv(), stdio: 'ignore' });
   rmSync(STATE_DIR, { recursive: true, force: true });
   execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['start'], {
@@ -68,7 +70,7 @@ export async function startBroker() {
   return Number(readFileSync(join(STATE_DIR, 'broker.pid'), 'utf8').trim());
 }
 
-export async function pg(url, fn) {
+export async function pg<T>(url: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
@@ -77,7 +79,7 @@ export async function pg(url, fn) {
     await c.end();
   }
 }
-export function dbUrl(name) {
+export function dbUrl(name: string): string {
   const u = new URL(PG_ADMIN);
   u.pathname = `/${name}`;
   return u.toString();
@@ -87,7 +89,7 @@ export const DB_PREFIX = process.env.BENCH_DB_PREFIX ?? 'cs_bench_';
 if (!/^[a-z_][a-z0-9_]*$/.test(DB_PREFIX))
   throw new Error(`BENCH_DB_PREFIX must be a lower-case SQL identifier, got '${DB_PREFIX}'`);
 /** Drops and creates the database `<BENCH_DB_PREFIX><suffix>`; returns its URL. */
-export async function recreateDb(suffix) {
+export async function recreateDb(suffix: string): Promise<string> {
   const name = `${DB_PREFIX}${suffix}`;
   await pg(PG_ADMIN, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -96,21 +98,28 @@ export async function recreateDb(suffix) {
   return dbUrl(name);
 }
 
-export async function freePort() {
-  const { createServer: net } = await import('node:net');
+export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
-    const srv = net();
+    const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
       srv.close(() => res(port));
     });
     srv.on('error', rej);
   });
 }
 
-export function makeKeys() {
+export interface BenchKeys {
+  dir: string;
+  env: Record<string, string>;
+  jwtSecret: string;
+  executorPub: string;
+}
+
+export function makeKeys(): BenchKeys {
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-e2e-'));
-  const env = {};
+  const env: Record<string, string> = {};
   for (const n of ['policy-decision', 'approval-queue', 'execution-binding', 'audit']) {
     const pair = generateSigningKeyPair();
     const up = n.toUpperCase().replace(/-/g, '_');
@@ -134,14 +143,29 @@ const PORT_BASE = process.env.BENCH_PORT_BASE ? Number(process.env.BENCH_PORT_BA
 if (PORT_BASE !== undefined && !(Number.isInteger(PORT_BASE) && PORT_BASE > 0 && PORT_BASE < 65000))
   throw new Error(`BENCH_PORT_BASE must be a TCP port number, got '${process.env.BENCH_PORT_BASE}'`);
 let portsTaken = 0;
-export const PROBE = join(ROOT, 'bench/lib/probe.cjs');
+export const PROBE = join(ROOT, 'bench/lib/probe.ts');
 
 /**
  * Starts services/<name>/dist/src/main.js of `root` (default: this checkout) with cwd `root`.
- * With `probeDir`, bench/lib/probe.cjs of this checkout is loaded into it and writes its counters
+ * With `probeDir`, bench/lib/probe.ts of this checkout is loaded into it and writes its counters
  * (and CPU profiles, on SIGUSR2) there as `<name>.<replica>-<pid>.json`.
  */
-export async function startService(name, replica, env, { root = ROOT, probeDir } = {}) {
+export interface Service {
+  name: string;
+  replica: number;
+  url: string;
+  pid: number;
+  probeName: string;
+  signal(sig: NodeJS.Signals): boolean;
+  stop(): Promise<void>;
+}
+
+export async function startService(
+  name: string,
+  replica: number,
+  env: Record<string, string>,
+  { root = ROOT, probeDir }: { root?: string; probeDir?: string | undefined } = {},
+): Promise<Service> {
   const port = PORT_BASE === undefined ? await freePort() : PORT_BASE + portsTaken++;
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": extra node flags for every service (profiling).
   const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
@@ -154,7 +178,7 @@ export async function startService(name, replica, env, { root = ROOT, probeDir }
       env: {
         ...(probeDir
           ? {
-              NODE_OPTIONS: `--require ${JSON.stringify(PROBE)}`,
+              NODE_OPTIONS: `--import ${JSON.stringify(PROBE)}`,
               BENCH_PROBE_DIR: probeDir,
               BENCH_PROBE_NAME: probeName,
             }
@@ -182,10 +206,10 @@ export async function startService(name, replica, env, { root = ROOT, probeDir }
   // BENCH_LOG_DIR=<dir>: keep each service's log (for looking into a slow run).
   if (process.env.BENCH_LOG_DIR) {
     mkdirSync(process.env.BENCH_LOG_DIR, { recursive: true });
-    child.stdout.pipe(createWriteStream(join(process.env.BENCH_LOG_DIR, `${name}-${replica}.log`)));
+    child.stdout?.pipe(createWriteStream(join(process.env.BENCH_LOG_DIR, `${name}-${replica}.log`)));
   }
   let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120000;
   for (;;) {
@@ -198,11 +222,13 @@ export async function startService(name, replica, env, { root = ROOT, probeDir }
     if (Date.now() > deadline) throw new Error(`${name} not ready in 120 s: ${stderr}`);
     await sleep(250);
   }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name} has no pid`);
   return {
     name,
     replica,
     url,
-    pid: child.pid,
+    pid,
     probeName,
     signal: (sig) => child.exitCode === null && child.kill(sig),
     async stop() {
@@ -217,9 +243,9 @@ export async function startService(name, replica, env, { root = ROOT, probeDir }
 }
 
 /** CPU seconds (user + system) and resident memory of a process, from /proc. */
-export function usage(pid) {
+export function usage(pid: number): { cpu: number; rssMiB: number } {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const stat = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
     const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return { cpu: (Number(stat[11]) + Number(stat[12])) / 100, rssMiB: rss ? Number(rss[1]) / 1024 : NaN };
   } catch {
@@ -231,7 +257,7 @@ export function usage(pid) {
  * and the shared background processes (checkpointer, WAL writer, ...), so that other work on the same
  * PostgreSQL (tests, another bench) is not in the bench's figures.
  */
-export function postgresPids({ benchOnly = false } = {}) {
+export function postgresPids({ benchOnly = false }: { benchOnly?: boolean } = {}): number[] {
   try {
     if (benchOnly)
       return execFileSync(
@@ -257,12 +283,18 @@ export function postgresPids({ benchOnly = false } = {}) {
  * CPU seconds and RSS of each group of processes; `byPid` lets cpuBetween() count only what each
  * process used between two samples (a process that started in between counts from its start).
  */
-export function sampleAll(procs) {
-  const out = {};
+export interface Sample {
+  cpu: number;
+  rss: number;
+  byPid?: Record<string, number>;
+}
+
+export function sampleAll(procs: () => Record<string, number[]>): Record<string, Sample> {
+  const out: Record<string, Sample> = {};
   for (const [label, pids] of Object.entries(procs())) {
     let cpu = 0;
     let rss = 0;
-    const byPid = {};
+    const byPid: Record<string, number> = {};
     for (const pid of pids) {
       const u = usage(pid);
       if (Number.isFinite(u.cpu)) cpu += byPid[pid] = u.cpu;
@@ -279,13 +311,21 @@ export function sampleAll(procs) {
 }
 
 /** CPU seconds a group used between two sampleAll() readings; processes gone by the second are lost. */
-export function cpuBetween(before, after) {
-  if (!after.byPid) return after.cpu - before.cpu;
+export function cpuBetween(before: Sample | undefined, after: Sample | undefined): number {
+  if (!after) return NaN;
+  if (!after.byPid) return after.cpu - (before?.cpu ?? 0);
   return Object.entries(after.byPid).reduce((n, [pid, cpu]) => n + cpu - (before?.byPid?.[pid] ?? 0), 0);
 }
 
-export function machine() {
-  const sh = (cmd) => {
+export function machine(): {
+  cpu: string;
+  nproc: string;
+  mem: string;
+  node: string;
+  postgres: string;
+  date: string;
+} {
+  const sh = (cmd: string): string => {
     try {
       return execSync(cmd, { encoding: 'utf8' }).trim();
     } catch {
@@ -307,7 +347,22 @@ export function machine() {
  * used less than `belowPct` % of one vCPU in `consecutive` samples in a row, or after `maxSeconds`.
  * `onSample(pct, seconds)` is called after each sample. Returns { settled, seconds, lastPct }.
  */
-export async function waitCpuQuiet(pid, { belowPct, intervalMs = 2000, consecutive = 2, maxSeconds, onSample } = {}) {
+export async function waitCpuQuiet(
+  pid: number,
+  {
+    belowPct,
+    intervalMs = 2000,
+    consecutive = 2,
+    maxSeconds,
+    onSample,
+  }: {
+    belowPct: number;
+    intervalMs?: number;
+    consecutive?: number;
+    maxSeconds: number;
+    onSample?: (pct: number, seconds: number) => void;
+  },
+): Promise<{ settled: boolean; seconds: number; lastPct: number }> {
   const start = Date.now();
   let prev = usage(pid).cpu;
   let prevAt = start;
@@ -329,6 +384,6 @@ export async function waitCpuQuiet(pid, { belowPct, intervalMs = 2000, consecuti
   }
 }
 
-export function stopBroker() {
+export function stopBroker(): void {
   execFileSync(join(ROOT, 'deploy/local/kafka.sh'), ['stop'], { env: kafkaEnv(), stdio: 'ignore' });
 }

@@ -1,19 +1,27 @@
 #!/usr/bin/env node
 // Policy engine benchmark: decisions/s of @countersign/policy on policies/default.yaml and on a
 // generated 1,000-rule policy, against the same decisions made by Cedar (cedar-wasm).
-// Build first (npx tsc -b libs/policy/tsconfig.json), then: node bench/policy/run.mjs [--write-report]
+// Build first (npx tsc -b libs/policy/tsconfig.json), then: node bench/policy/run.ts [--write-report]
 import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import cedar, { type Context } from '@cedar-policy/cedar-wasm/nodejs';
+import { jobHash } from '@countersign/crypto';
+import * as policy from '@countersign/policy';
 
-const require = createRequire(import.meta.url);
+type Job = policy.PolicyJob;
+type Parsed = ReturnType<typeof policy.parsePolicy>;
+type Compiled = ReturnType<typeof policy.compilePolicySet>;
+interface Rate {
+  median: number;
+  min: number;
+  max: number;
+  iterations: number;
+}
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const policy = require(join(ROOT, 'libs/policy/dist/index.js'));
-const { jobHash } = require(join(ROOT, 'libs/crypto/dist/index.js'));
-const cedar = require('@cedar-policy/cedar-wasm/nodejs');
 
 const RUNS = 5;
 const RUN_MS = 400;
@@ -21,7 +29,7 @@ const WARM_MS = 400;
 const POOL = 4096; // power of two: the job index is `i & (POOL - 1)`
 
 /** Deterministic PRNG (mulberry32), so every run sees the same jobs and the same generated policy. */
-function prng(seed) {
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -32,16 +40,16 @@ function prng(seed) {
   };
 }
 
-function pick(rand, list) {
-  return list[Math.floor(rand() * list.length)];
+function pick<T>(rand: () => number, list: readonly T[]): T {
+  return list[Math.floor(rand() * list.length)] as T;
 }
 
-function someOf(rand, list, p) {
+function someOf<T>(rand: () => number, list: readonly T[], p: number): T[] {
   return list.filter(() => rand() < p);
 }
 
 // Jobs for default.yaml: the topics and tags its rules talk about, plus some no rule matches.
-function defaultJobs() {
+function defaultJobs(): Job[] {
   const rand = prng(1);
   const topics = [
     'job.db.read',
@@ -75,7 +83,7 @@ const TAGS = ['prod', 'write', 'payment', 'egress', 'internal', 'pii', 'destruct
 const SERVICES = 200;
 
 /** A 1,000-rule policy with every feature: * and ** globs, tags, agents, all four decisions. */
-function generatedPolicyYaml(count) {
+function generatedPolicyYaml(count: number): string {
   const rand = prng(2);
   const lines = ['version: v1', 'rules:'];
   for (let i = 0; i < count; i++) {
@@ -112,7 +120,7 @@ function generatedPolicyYaml(count) {
   return `${lines.join('\n')}\n`;
 }
 
-function generatedJobs() {
+function generatedJobs(): Job[] {
   const rand = prng(3);
   return Array.from({ length: POOL }, (_, i) => {
     const svc = `svc${Math.floor(rand() * SERVICES)}`;
@@ -136,21 +144,21 @@ function generatedJobs() {
 
 const MAX_SEGS = 8;
 
-function cedarString(s) {
+function cedarString(s: string): string {
   return JSON.stringify(s);
 }
 
-function cedarTopicGlob(glob) {
+function cedarTopicGlob(glob: string): string {
   const segs = glob.split('.');
   const star2 = segs.indexOf('**');
   if (segs.lastIndexOf('**') !== star2) throw new Error(`bench: cannot translate ${glob}`);
-  const lit = (attr, seg) =>
+  const lit = (attr: string, seg: string): string | null =>
     seg === '*'
       ? null
       : seg.includes('*')
         ? `context.${attr} like ${cedarString(seg)}`
         : `context.${attr} == ${cedarString(seg)}`;
-  const conds = [];
+  const conds: (string | null)[] = [];
   if (star2 === -1) {
     conds.push(`context.n == ${segs.length}`);
     segs.forEach((seg, i) => conds.push(lit(`s${i}`, seg)));
@@ -164,10 +172,10 @@ function cedarTopicGlob(glob) {
   return `(${conds.filter(Boolean).join(' && ')})`;
 }
 
-function cedarPolicies(parsed) {
-  const out = {};
+function cedarPolicies(parsed: Parsed): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const rule of parsed.document.rules) {
-    const conds = [];
+    const conds: string[] = [];
     if (rule.match.topics) conds.push(`(${rule.match.topics.map(cedarTopicGlob).join(' || ')})`);
     if (rule.match.risk_tags.length > 0)
       conds.push(`context.tags.containsAll([${rule.match.risk_tags.map(cedarString).join(', ')}])`);
@@ -180,9 +188,15 @@ function cedarPolicies(parsed) {
   return out;
 }
 
-function cedarContext(job) {
+function cedarContext(job: Job): Context {
   const segs = job.topic.split('.');
-  const ctx = { topic: job.topic, n: segs.length, tags: job.risk_tags, agent: job.agent_id, tenant: job.tenant };
+  const ctx: Context = {
+    topic: job.topic,
+    n: segs.length,
+    tags: [...job.risk_tags],
+    agent: job.agent_id,
+    tenant: job.tenant,
+  };
   for (let i = 0; i < MAX_SEGS; i++) {
     ctx[`s${i}`] = segs[i] ?? '';
     ctx[`r${i}`] = segs[segs.length - 1 - i] ?? '';
@@ -191,7 +205,7 @@ function cedarContext(job) {
 }
 
 /** Cedar answers which permits matched; the most-restrictive pick is ours, as in the engine. */
-function cedarDecider(parsed, setId) {
+function cedarDecider(parsed: Parsed, setId: string): (job: Job) => { matched: string[]; rule: string } {
   const res = cedar.preparsePolicySet(setId, { staticPolicies: cedarPolicies(parsed) });
   if (res.type !== 'success') throw new Error(`cedar: ${JSON.stringify(res.errors)}`);
   const meta = new Map(
@@ -212,28 +226,31 @@ function cedarDecider(parsed, setId) {
     });
     if (answer.type !== 'success') throw new Error(`cedar: ${JSON.stringify(answer.errors)}`);
     const matched = answer.response.diagnostics.reason;
-    let best = null;
+    let best: { i: number; strength: number } | null = null;
     for (const id of matched) {
       const m = meta.get(id);
+      if (!m) continue;
       if (best === null || m.strength > best.strength || (m.strength === best.strength && m.i < best.i)) best = m;
     }
-    return { matched, rule: best === null ? 'default' : parsed.document.rules[best.i].id };
+    return { matched, rule: best === null ? 'default' : (parsed.document.rules[best.i]?.id ?? 'default') };
   };
 }
 
 // ---- measurement
 
-function timeLoop(fn, jobs, n) {
+type Decider = (job: Job) => { matched_rules: readonly string[] };
+
+function timeLoop(fn: Decider, jobs: readonly Job[], n: number): { ns: number; sink: number } {
   const mask = POOL - 1;
   let sink = 0;
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) sink += fn(jobs[i & mask]).matched_rules.length;
+  for (let i = 0; i < n; i++) sink += fn(jobs[i & mask] as Job).matched_rules.length;
   const ns = Number(process.hrtime.bigint() - t0);
   return { ns, sink };
 }
 
 /** Median decisions/s of RUNS runs of ~RUN_MS each, after WARM_MS of warm-up (which also sizes the runs). */
-function measure(fn, jobs) {
+function measure(fn: Decider, jobs: readonly Job[]): Rate {
   let n = 16;
   let rate = 0;
   const warmEnd = Date.now() + WARM_MS;
@@ -243,17 +260,17 @@ function measure(fn, jobs) {
     if (ns < 50e6) n *= 2;
   }
   const iterations = Math.max(20, Math.floor((rate * RUN_MS) / 1000));
-  const rates = [];
+  const rates: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const { ns } = timeLoop(fn, jobs, iterations);
     rates.push((iterations / ns) * 1e9);
   }
   rates.sort((a, b) => a - b);
-  return { median: rates[Math.floor(RUNS / 2)], min: rates[0], max: rates[RUNS - 1], iterations };
+  return { median: rates[Math.floor(RUNS / 2)] ?? NaN, min: rates[0] ?? NaN, max: rates[RUNS - 1] ?? NaN, iterations };
 }
 
 /** Cedar's cost for a call that decides nothing: one unconditional permit, empty context. */
-function cedarFloor(jobs) {
+function cedarFloor(jobs: readonly Job[]): Rate {
   const res = cedar.preparsePolicySet('bench-floor', { staticPolicies: { p: 'permit(principal, action, resource);' } });
   if (res.type !== 'success') throw new Error('cedar floor');
   const action = { type: 'Action', id: 'propose' };
@@ -266,12 +283,17 @@ function cedarFloor(jobs) {
       preparsedPolicySetId: 'bench-floor',
       entities: [],
     });
+    if (answer.type !== 'success') throw new Error(`cedar: ${JSON.stringify(answer.errors)}`);
     return { matched_rules: answer.response.diagnostics.reason };
   }, jobs);
 }
 
 /** How many jobs Cedar and the engine decide alike (same deciding rule, same matched set). */
-function checkAgreement(compiled, cedarDecide, jobs) {
+function checkAgreement(
+  compiled: Compiled,
+  cedarDecide: ReturnType<typeof cedarDecider>,
+  jobs: readonly Job[],
+): number {
   let agree = 0;
   for (const job of jobs) {
     const ours = policy.decideWithoutHash(job, compiled);
@@ -285,7 +307,7 @@ function checkAgreement(compiled, cedarDecide, jobs) {
   return agree;
 }
 
-function fmt(n) {
+function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
@@ -332,7 +354,7 @@ function main() {
     const mask = POOL - 1;
     let k = 0;
     const withGivenHash = measure(() => {
-      const h = hashed[k++ & mask];
+      const h = hashed[k++ & mask] as (typeof hashed)[number];
       return policy.decide(h.job, memo, { jobHash: h.hash });
     }, s.jobs);
     const withHash = measure((j) => policy.decide(j, memo), s.jobs);
@@ -348,7 +370,7 @@ function main() {
     '|---|---:|---|---:|---|---:|',
   ];
   for (const r of rows) {
-    const line = (label, x, ratio = true) =>
+    const line = (label: string, x: Rate, ratio = true): string =>
       `| ${r.name} | ${r.rules} | ${label} | ${fmt(x.median)} | ${fmt(x.min)}..${fmt(x.max)} | ${ratio ? `${(x.median / r.cedarRate.median).toFixed(1)}x` : '1x'} |`;
     table.push(line('`decideWithoutHash` (rule evaluation, topic memo on)', r.evalMemo));
     table.push(line('`decideWithoutHash`, topic memo off (every glob tested)', r.evalNoMemo));
@@ -356,7 +378,9 @@ function main() {
     table.push(line('`decide` (hashes the job: JCS + SHA-256)', r.withHash));
     table.push(line('Cedar `statefulIsAuthorized` (preparsed) + most-restrictive pick', r.cedarRate, false));
   }
-  const floor = cedarFloor(rows[0].jobs);
+  const first = rows[0];
+  if (!first) throw new Error('no policy measured');
+  const floor = cedarFloor(first.jobs);
   const agreement = rows.map((r) => `${r.name}: ${r.agreement}/${r.checked}`).join(', ');
   const out = [
     `Machine: ${m.model}, nproc ${m.nproc}; Node ${m.node}; cedar-wasm ${m.cedar}; ${date}; bench took ${seconds} s.`,
@@ -369,8 +393,8 @@ function main() {
   ].join('\n');
   process.stdout.write(`${out}\n`);
 
-  const target = rows[0].evalMemo.median;
-  const ratio = target / rows[0].cedarRate.median;
+  const target = first.evalMemo.median;
+  const ratio = target / first.cedarRate.median;
   process.stdout.write(
     `\ntarget >= 1,000,000 decisions/s on default.yaml: ${target >= 1e6 ? 'met' : 'NOT met'} (${fmt(target)})\n`,
   );

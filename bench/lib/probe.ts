@@ -1,5 +1,4 @@
-'use strict';
-// Loaded into every service the benches start (NODE_OPTIONS="--require <this file>"): counts what a
+// Loaded into every service the benches start (NODE_OPTIONS="--import <this file>"): counts what a
 // service asks of PostgreSQL and Kafka, and takes a CPU profile on demand, without touching the
 // service's code.
 //
@@ -14,75 +13,93 @@
 //
 // The counters go to $BENCH_PROBE_DIR/<name>-<pid>.json every 500 ms (only when they changed) and
 // at exit, where <name> is $BENCH_PROBE_NAME or the service's folder name. The patches are made
-// when the service itself loads pg or kafkajs (Module._load), so the very copy it uses is counted,
-// wherever its node_modules are. Idle cost: one unref'd timer.
-const Module = require('node:module');
-const fs = require('node:fs');
-const path = require('node:path');
+// when the service itself loads pg or kafkajs (Module._load: the services are CommonJS), so the very
+// copy it uses is counted, wherever its node_modules are. Idle cost: one unref'd timer.
+import fs from 'node:fs';
+import inspector from 'node:inspector';
+import Module from 'node:module';
+import path from 'node:path';
+
+/** What the probe writes: the same shape bench/e2e reads back. */
+export interface ProbeCounts {
+  pg: { patched: boolean; roundTrips: number; byKind: Record<string, number> };
+  kafka: { patched: boolean; requests: number; byApi: Record<string, number> };
+}
+
+type Fn = (this: unknown, ...args: unknown[]) => unknown;
+/** The CommonJS loader's internals the probe hooks (not in @types/node). */
+interface Loader {
+  _load(this: unknown, request: string, parent: unknown, isMain?: boolean): unknown;
+  _resolveFilename(request: string, parent: unknown): string;
+}
+type Listen = (this: NodeJS.Process, event: string | symbol, listener: (...args: unknown[]) => void) => NodeJS.Process;
 
 const dir = process.env.BENCH_PROBE_DIR;
 if (dir) install(dir);
 
-function install(dir) {
+function install(dir: string): void {
   const name = process.env.BENCH_PROBE_NAME || serviceName();
   const file = path.join(dir, `${name}-${process.pid}.json`);
   // `patched` says the service loaded the library at all (policy-decision has no database).
-  const counts = {
+  const counts: ProbeCounts = {
     pg: { patched: false, roundTrips: 0, byKind: {} },
     kafka: { patched: false, requests: 0, byApi: {} },
   };
   let dirty = true;
-  const patched = new WeakSet();
+  const patched = new WeakSet<object>();
 
-  function patchPg(pg) {
-    const proto = pg && pg.Client && pg.Client.prototype;
+  function patchPg(pg: unknown): void {
+    const proto = (pg as { Client?: { prototype?: { query?: unknown } } } | undefined)?.Client?.prototype;
     if (!proto || typeof proto.query !== 'function' || patched.has(proto)) return;
     patched.add(proto);
     counts.pg.patched = dirty = true;
-    const query = proto.query;
-    proto.query = function countedQuery(config) {
+    const query = proto.query as Fn;
+    proto.query = function countedQuery(this: unknown, ...args: unknown[]) {
       counts.pg.roundTrips++;
-      const text = typeof config === 'string' ? config : config && typeof config.text === 'string' ? config.text : '';
+      const config = args[0] as string | { text?: unknown } | undefined;
+      const text = typeof config === 'string' ? config : typeof config?.text === 'string' ? config.text : '';
       const kind = (/^\s*([A-Za-z]+)/.exec(text)?.[1] ?? 'OTHER').toUpperCase();
       counts.pg.byKind[kind] = (counts.pg.byKind[kind] ?? 0) + 1;
       dirty = true;
-      return query.apply(this, arguments);
+      return query.apply(this, args);
     };
   }
 
-  function patchKafka(Connection) {
-    const proto = Connection && Connection.prototype;
+  function patchKafka(Connection: unknown): void {
+    const proto = (Connection as { prototype?: { send?: unknown } } | undefined)?.prototype;
     if (!proto || typeof proto.send !== 'function' || patched.has(proto)) return;
     patched.add(proto);
     counts.kafka.patched = dirty = true;
-    const send = proto.send;
-    proto.send = function countedSend(protocol) {
+    const send = proto.send as Fn;
+    proto.send = function countedSend(this: unknown, ...args: unknown[]) {
+      const protocol = args[0] as { request?: { apiName?: string; apiKey?: number } } | undefined;
       const api = protocol?.request?.apiName ?? `apiKey ${protocol?.request?.apiKey}`;
       counts.kafka.requests++;
       counts.kafka.byApi[api] = (counts.kafka.byApi[api] ?? 0) + 1;
       dirty = true;
-      return send.apply(this, arguments);
+      return send.apply(this, args);
     };
   }
 
-  const load = Module._load;
-  Module._load = function probedLoad(request, parent) {
-    const exports = load.apply(this, arguments);
+  const loader = Module as unknown as Loader;
+  const load = loader._load;
+  loader._load = function probedLoad(this: unknown, request: string, parent: unknown, isMain?: boolean) {
+    const exports = load.call(this, request, parent, isMain);
     if (request === 'pg') patchPg(exports);
     else if (request === 'kafkajs') {
       // kafkajs does not export its Connection; it is loaded by now, so require it from beside the
       // index this service resolved (the same cached module object kafkajs itself uses).
       try {
-        const root = path.dirname(Module._resolveFilename(request, parent));
+        const root = path.dirname(loader._resolveFilename(request, parent));
         patchKafka(load.call(this, path.join(root, 'src/network/connection.js'), parent));
       } catch (e) {
-        process.emitWarning(`bench probe: cannot count kafkajs requests: ${e.message}`);
+        process.emitWarning(`bench probe: cannot count kafkajs requests: ${(e as Error).message}`);
       }
     }
     return exports;
   };
 
-  function write() {
+  function write(): void {
     if (!dirty) return;
     dirty = false;
     const tmp = `${file}.tmp`;
@@ -101,14 +118,14 @@ function install(dir) {
     write();
   });
 
-  let session;
-  const toggleProfile = () => {
-    const inspector = require('node:inspector');
+  let session: inspector.Session | undefined;
+  const toggleProfile = (): void => {
     if (!session) {
-      session = new inspector.Session();
-      session.connect();
-      session.post('Profiler.enable', () =>
-        session.post('Profiler.setSamplingInterval', { interval: 1000 }, () => session.post('Profiler.start')),
+      const s = new inspector.Session();
+      session = s;
+      s.connect();
+      s.post('Profiler.enable', () =>
+        s.post('Profiler.setSamplingInterval', { interval: 1000 }, () => s.post('Profiler.start')),
       );
       return;
     }
@@ -127,16 +144,17 @@ function install(dir) {
     });
   };
   process.on('SIGUSR2', toggleProfile);
-  for (const method of ['on', 'addListener', 'prependListener', 'once', 'prependOnceListener']) {
-    const register = process[method];
-    process[method] = function probeOwnsSigusr2(event, listener) {
+  const methods = ['on', 'addListener', 'prependListener', 'once', 'prependOnceListener'] as const;
+  for (const method of methods) {
+    const register = process[method] as Listen;
+    (process as unknown as Record<string, Listen>)[method] = function probeOwnsSigusr2(event, listener) {
       if (event === 'SIGUSR2' && listener !== toggleProfile) return this;
-      return register.apply(this, arguments);
+      return register.call(this, event, listener);
     };
   }
 }
 
-function serviceName() {
+function serviceName(): string {
   const m = /services[\\/]([^\\/]+)[\\/]/.exec(process.argv[1] ?? '');
-  return m ? m[1] : path.basename(process.argv[1] ?? 'node', '.js');
+  return m?.[1] ?? path.basename(process.argv[1] ?? 'node', '.js');
 }

@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 // The policy-decision service, Kafka in, Kafka out: proposals published to job.proposed, the signed
-// decision.made read back. On a private broker (bench/lib/stack.mjs), the built service, one replica.
+// decision.made read back. On a private broker (bench/lib/stack.ts), the built service, one replica.
 //   1. throughput: a burst of 20,000 proposals published as fast as the producer goes; proposals/s decided;
 //   2. latency: proposals at fixed rates (100/s, 500/s, 1,000/s, 10 s each); for each, the time from
 //      its send to its decision.made arriving at a consumer here, p50/p95/p99;
 // Build first (npx tsc -b tsconfig.build.json), then:
-//   node bench/policy-service/run.mjs [--rates 100,500,1000] [--seconds 10] [--burst 20000] [--no-report]
+//   node bench/policy-service/run.ts [--rates 100,500,1000] [--seconds 10] [--burst 20000] [--no-report]
 // Writes its section of bench/reports/policy.md (between the policy-service markers; the engine
 // bench, bench/policy, writes the rest of that file).
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import kafkajs, { type Message } from 'kafkajs';
 import {
   BROKERS,
   ROOT,
@@ -27,24 +27,23 @@ import {
   startService,
   stopBroker,
   usage,
-} from '../lib/stack.mjs';
+} from '../lib/stack.ts';
 
-const require = createRequire(import.meta.url);
 if (!existsSync(join(ROOT, 'services/policy-decision/dist/src/main.js'))) {
   process.stderr.write('bench/policy-service: run `npx tsc -b tsconfig.build.json` first\n');
   process.exit(2);
 }
-const { Kafka, logLevel } = require('kafkajs');
+const { Kafka, logLevel } = kafkajs;
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
+const opt = (name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
+  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
 };
 const RATES = opt('rates', '100,500,1000').split(',').map(Number);
 const SECONDS = Number(opt('seconds', '10'));
 const BURST = Number(opt('burst', '20000'));
-const log = (s) => process.stdout.write(`[bench/policy-service] ${s}\n`);
+const log = (s: string): boolean => process.stdout.write(`[bench/policy-service] ${s}\n`);
 configureBroker({
   port: Number(process.env.BENCH_KAFKA_PORT || 39292),
   stateDir: join(ROOT, 'deploy/local/.kafka/bench-policy'),
@@ -61,9 +60,9 @@ const SHAPES = [
   { topic: 'job.misc.thing', risk_tags: ['other'] },
 ];
 let n = 0;
-function proposal() {
+function proposal(): { jobId: string; message: Message } {
   const i = n++;
-  const shape = SHAPES[i % SHAPES.length];
+  const shape = SHAPES[i % SHAPES.length] as (typeof SHAPES)[number];
   const jobId = `job-${randomUUID()}`;
   const now = new Date().toISOString();
   const event = {
@@ -102,7 +101,7 @@ function proposal() {
 async function main() {
   const started = Date.now();
   const m = machine();
-  const loadBefore = loadavg()[0];
+  const loadBefore = loadavg()[0] ?? NaN;
   log(`private broker on ${BROKERS}`);
   await startBroker();
   const keys = makeKeys();
@@ -115,18 +114,18 @@ async function main() {
   const kafka = new Kafka({ clientId: 'bench-policy-service', brokers: [BROKERS], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  const sentAt = new Map();
-  const gotAt = new Map();
-  const decisions = {};
+  const sentAt = new Map<string, number>();
+  const gotAt = new Map<string, number>();
+  const decisions: Record<string, number> = {};
   const consumer = kafka.consumer({ groupId: `bench-policy-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topics: ['decision.made'], fromBeginning: false });
-  const joined = new Promise((r) => consumer.on(consumer.events.GROUP_JOIN, r));
+  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
   await consumer.run({
     partitionsConsumedConcurrently: 6,
     eachMessage: async ({ message }) => {
       const t = performance.now();
-      const d = JSON.parse(message.value.toString()).data;
+      const d = (JSON.parse(message.value?.toString() ?? '{}') as { data: { job_id: string; decision: string } }).data;
       if (!gotAt.has(d.job_id)) {
         gotAt.set(d.job_id, t);
         decisions[d.decision] = (decisions[d.decision] ?? 0) + 1;
@@ -134,7 +133,7 @@ async function main() {
     },
   });
   await joined;
-  const waitFor = async (ids, ms) => {
+  const waitFor = async (ids: readonly string[], ms: number): Promise<boolean> => {
     const deadline = performance.now() + ms;
     while (ids.some((id) => !gotAt.has(id))) {
       if (performance.now() > deadline) return false;
@@ -186,7 +185,7 @@ async function main() {
     const cpu0 = usage(svc.pid).cpu;
     while (ids.length < total) {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-      const batch = [];
+      const batch: ReturnType<typeof proposal>[] = [];
       while (ids.length + batch.length < due) batch.push(proposal());
       if (batch.length) {
         const now = performance.now();
@@ -201,7 +200,7 @@ async function main() {
     const cpu = ((usage(svc.pid).cpu - cpu0) / ((performance.now() - t0) / 1000)) * 100;
     const lat = ids
       .filter((id) => gotAt.has(id))
-      .map((id) => gotAt.get(id) - sentAt.get(id))
+      .map((id) => (gotAt.get(id) ?? NaN) - (sentAt.get(id) ?? NaN))
       .sort((a, b) => a - b);
     latency.push({
       rate,
@@ -228,10 +227,10 @@ async function main() {
   const section = `<!-- policy-service:start -->
 ## The service: proposals through Kafka (\`bench/policy-service\`)
 
-Produced by \`node bench/policy-service/run.mjs\` on ${m.date} UTC (${fmt((Date.now() - started) / 1000)} s): ${m.cpu}, ${m.nproc} vCPUs; Node ${m.node};
+Produced by \`node bench/policy-service/run.ts\` on ${m.date} UTC (${fmt((Date.now() - started) / 1000)} s): ${m.cpu}, ${m.nproc} vCPUs; Node ${m.node};
 Kafka 4.4 on the same machine (a private broker for the bench), the built \`policy-decision\` service (one replica,
 \`LOG_LEVEL=warn\`), the producer and the consumer that measure, all on these ${m.nproc} vCPUs. 1-minute load average
-${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after. Proposals follow the seed policy's tiers in a fixed pattern
+${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? NaN).toFixed(1)} after. Proposals follow the seed policy's tiers in a fixed pattern
 (3 reads, 1 egress, 1 production write, 1 payment, 1 uncovered in 7); decisions seen: ${Object.entries(decisions)
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join(', ')}.
@@ -261,7 +260,7 @@ proposal (${fmt(burstCpu, 1)} CPU-s), RSS ${fmt(rss)} MiB at the end.
 main().then(
   () => process.exit(0),
   (e) => {
-    process.stderr.write(`bench/policy-service failed: ${e.stack || e.message}\n`);
+    process.stderr.write(`bench/policy-service failed: ${(e as Error).stack || (e as Error).message}\n`);
     process.exit(1);
   },
 );

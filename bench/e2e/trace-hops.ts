@@ -2,20 +2,39 @@
 // Where a job's time goes between processes: attaches to a running stack's broker (default the e2e
 // bench's private one) and, for every job, records when each event was created by its service
 // (`occurred_at`), when the broker stamped it (the producer's send time) and when it arrived here.
-// Prints the medians and p99s of each hop after --seconds. Use beside `node bench/e2e/run.mjs`.
-//   node bench/e2e/trace-hops.cjs [--brokers 127.0.0.1:39092] [--seconds 60] [--skip 5]
-const { Kafka, logLevel } = require('kafkajs');
+// Prints the medians and p99s of each hop after --seconds. Use beside `node bench/e2e/run.ts`.
+//   node bench/e2e/trace-hops.ts [--brokers 127.0.0.1:39092] [--seconds 60] [--skip 5]
+import { writeFileSync } from 'node:fs';
+import kafkajs from 'kafkajs';
+
+const { Kafka, logLevel } = kafkajs;
 const args = process.argv.slice(2);
-const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
+const opt = (n: string, d: string): string => (args.includes(`--${n}`) ? (args[args.indexOf(`--${n}`) + 1] ?? d) : d);
 const brokers = opt('brokers', '127.0.0.1:39092').split(',');
 const seconds = Number(opt('seconds', '60'));
 const TOPICS = ['job.proposed', 'decision.made', 'job.executed'];
-const jobs = new Map();
-const q = (xs, p) => {
+/** The hops of a job's way through the stack that the trace reports, in order. */
+type Hop =
+  | 'proposal: SDK created -> broker stamped'
+  | 'proposal: broker -> here'
+  | 'proposal broker -> decision created (policy-decision)'
+  | 'decision: created -> broker stamped'
+  | 'decision broker -> job.executed created (execution-binding, incl. executor call)'
+  | 'job.executed: created -> broker stamped (outbox relay)'
+  | 'job.executed: broker -> here (consumer fetch)'
+  | 'total: proposal created -> job.executed seen here';
+/** When an event was created by its service, stamped by the broker and seen here (ms since the epoch). */
+interface Stamps {
+  created: number;
+  stamped: number;
+  seen: number;
+}
+const jobs = new Map<string, Partial<Record<string, Stamps>>>();
+const q = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
 };
-(async () => {
+void (async () => {
   const kafka = new Kafka({ clientId: 'trace-hops', brokers, logLevel: logLevel.NOTHING });
   for (;;) {
     try {
@@ -24,7 +43,9 @@ const q = (xs, p) => {
       const have = await admin.listTopics();
       await admin.disconnect();
       if (TOPICS.every((t) => have.includes(t))) break;
-    } catch {}
+    } catch {
+      // the broker or the topics are not there yet
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
   const consumer = kafka.consumer({ groupId: `trace-hops-${process.pid}`, maxWaitTimeInMs: 100 });
@@ -33,23 +54,23 @@ const q = (xs, p) => {
   await consumer.run({
     eachMessage: async ({ topic, message }) => {
       const now = Date.now();
-      let e;
+      let e: { occurred_at?: string; data?: { job_id?: string } } | undefined;
       try {
-        e = JSON.parse(message.value.toString());
+        e = JSON.parse(message.value?.toString() ?? '') as typeof e;
       } catch {
         return;
       }
       const id = e?.data?.job_id;
       if (!id) return;
       const j = jobs.get(id) ?? {};
-      j[topic] = { created: Date.parse(e.occurred_at), stamped: Number(message.timestamp), seen: now };
+      j[topic] = { created: Date.parse(e?.occurred_at ?? ''), stamped: Number(message.timestamp), seen: now };
       jobs.set(id, j);
     },
   });
   process.stderr.write(`trace-hops: listening on ${brokers} for ${seconds} s\n`);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   await consumer.disconnect();
-  const hops = {
+  const hops: Record<Hop, number[]> = {
     'proposal: SDK created -> broker stamped': [],
     'proposal: broker -> here': [],
     'proposal broker -> decision created (policy-decision)': [],
@@ -78,8 +99,7 @@ const q = (xs, p) => {
     hops['total: proposal created -> job.executed seen here'].push(x.seen - p.created);
   }
   console.log(`${n} jobs with all three events`);
-  if (process.env.TRACE_HOPS_DUMP)
-    require('node:fs').writeFileSync(process.env.TRACE_HOPS_DUMP, JSON.stringify(Object.fromEntries(jobs)));
+  if (process.env.TRACE_HOPS_DUMP) writeFileSync(process.env.TRACE_HOPS_DUMP, JSON.stringify(Object.fromEntries(jobs)));
   for (const [k, v] of Object.entries(hops))
     console.log(`${k.padEnd(84)} p50 ${String(q(v, 0.5)).padStart(6)} ms  p99 ${String(q(v, 0.99)).padStart(6)} ms`);
   process.exit(0);

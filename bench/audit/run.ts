@@ -6,43 +6,45 @@
 //      transaction and in group-commit batches, to show where the end-to-end limit sits;
 //   3. verify: GET /api/v1/audit/verify over a chain of 1,000,000 generated records.
 // Build first (npx tsc -b services/audit), start the broker (deploy/local/kafka.sh start), then:
-//   node bench/audit/run.cjs [--events 6000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--append-only] [--no-report]
+//   node bench/audit/run.ts [--events 6000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--append-only] [--no-report]
 // Writes bench/reports/audit.md.
-'use strict';
-require('reflect-metadata');
-const { spawn, execSync } = require('node:child_process');
-const { createHmac, randomUUID } = require('node:crypto');
-const { existsSync, mkdirSync, writeFileSync } = require('node:fs');
-const { createServer } = require('node:net');
-const { cpus, loadavg } = require('node:os');
-const { join, resolve } = require('node:path');
-const { Client } = require('pg');
-const { Kafka, logLevel } = require('kafkajs');
+import 'reflect-metadata';
+import { execSync, spawn } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type OutboxRelay, createDataSource } from '@countersign/bus';
+import { ALL_TOPICS, type AnyEnvelope, DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
+import { generateSigningKeyPair, sha256Hex, signerFromPem } from '@countersign/crypto';
+import kafkajs, { type Message } from 'kafkajs';
+import pgLib, { type Client as PgClient } from 'pg';
 
-const ROOT = resolve(__dirname, '../..');
+const { Client } = pgLib;
+const { Kafka, logLevel } = kafkajs;
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = join(ROOT, 'services/audit/dist');
 if (!existsSync(join(DIST, 'src/main.js'))) {
   process.stderr.write('bench/audit: services/audit/dist is missing; run `npx tsc -b services/audit` first\n');
   process.exit(2);
 }
-const { ALL_TOPICS } = require('@countersign/contracts');
-const { canonicalJson, sha256Hex, generateSigningKeyPair, signerFromPem } = require('@countersign/crypto');
-const { createDataSource } = require('@countersign/bus');
-const { linkRecords, GENESIS_HASH } = require(join(DIST, 'src/records/hash-chain.js'));
-const { entryFromEvent } = require(join(DIST, 'src/records/audit-entry.js'));
-const { DEFAULT_REDACT_FIELDS } = require('@countersign/contracts');
+// The service's own code, built (checked above, so these come after the check).
+const { linkRecords, GENESIS_HASH } = await import('../../services/audit/dist/src/records/core/hash-chain.js');
+const { entryFromEvent } = await import('../../services/audit/dist/src/records/core/audit-entry.js');
+const { AuditRecordRepository } = await import('../../services/audit/dist/src/records/audit-record.repository.js');
+const { AuditRecordEntity } = await import('../../services/audit/dist/src/records/audit-record.entity.js');
+const { ChainHeadEntity } = await import('../../services/audit/dist/src/records/chain-head.entity.js');
+const { PolicySnapshotEntity } = await import('../../services/audit/dist/src/records/policy-snapshot.entity.js');
+const { migrations } = await import('../../services/audit/dist/src/migrations.js');
+type RecordingPolicy = import('../../services/audit/dist/src/records/core/audit-entry.js').RecordingPolicy;
 // The bench's events are unsigned: every record of a signed topic gets the verdict `invalid`, which costs what a check costs.
-const RECORDING = { trusted: {}, redactFields: DEFAULT_REDACT_FIELDS, keepFullPayloads: false };
+const RECORDING: RecordingPolicy = { trusted: {}, redactFields: DEFAULT_REDACT_FIELDS, keepFullPayloads: false };
 const AUDIT_KEYS = generateSigningKeyPair();
-const { tmpdir } = require('node:os');
-const { AuditRecordRepository } = require(join(DIST, 'src/records/audit-record.repository.js'));
-const { AuditRecordEntity } = require(join(DIST, 'src/records/audit-record.entity.js'));
-const { ChainHeadEntity } = require(join(DIST, 'src/records/chain-head.entity.js'));
-const { PolicySnapshotEntity } = require(join(DIST, 'src/records/policy-snapshot.entity.js'));
-const { migrations } = require(join(DIST, 'src/migrations.js'));
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
+const opt = (name: string, dflt: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
@@ -55,17 +57,17 @@ const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECRET = `bench-audit-${randomUUID()}`;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (s) => process.stdout.write(`[bench/audit] ${s}\n`);
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (s: string): boolean => process.stdout.write(`[bench/audit] ${s}\n`);
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-function dbUrl(name) {
+function dbUrl(name: string): string {
   const u = new URL(PG_ADMIN);
   u.pathname = `/${name}`;
   return u.toString();
 }
 
-async function withPg(url, fn) {
+async function withPg<T>(url: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
@@ -75,31 +77,21 @@ async function withPg(url, fn) {
   }
 }
 
-async function recreateDb(name) {
+async function recreateDb(name: string): Promise<void> {
   await withPg(PG_ADMIN, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${name}`);
   });
 }
 
-async function dbExists(name) {
+async function dbExists(name: string): Promise<boolean> {
   return withPg(
     PG_ADMIN,
     async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1,
   );
 }
 
-const silentLogger = {
-  info() {},
-  warn() {},
-  error() {},
-  debug() {},
-  child() {
-    return silentLogger;
-  },
-};
-
-async function openDataSource(url, migrate) {
+async function openDataSource(url: string, migrate: boolean): Promise<ReturnType<typeof createDataSource>> {
   const ds = createDataSource({
     url,
     schema: 'audit',
@@ -120,10 +112,10 @@ async function openDataSource(url, migrate) {
 
 let counter = 0;
 const SNAPSHOT = `cfg:system:policy#sha256:${sha256Hex('bench-policy')}`;
-const trace = () => ({
+const trace = (): { traceparent: string } => ({
   traceparent: `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`,
 });
-const sig = () => ({
+const sig = (): { alg: string; key_id: string; value: string } => ({
   alg: 'Ed25519',
   key_id: '3f2a9c0d1b4e5a67',
   value: Buffer.from(randomUUID() + randomUUID())
@@ -137,12 +129,14 @@ const summary = {
 };
 
 /** One job's story: five events of the sizes the services emit (600..1,400 bytes of JSON each). */
-function jobEvents(now = new Date().toISOString()) {
+type BenchEvent = AnyEnvelope & { type: string; data: { job_id: string } };
+
+function jobEvents(now = new Date().toISOString()): BenchEvent[] {
   counter += 1;
   const job_id = `job-bench-${counter}-${randomUUID().slice(0, 8)}`;
   const tenant = `tenant-${counter % 20}`;
   const job_hash = sha256Hex(job_id);
-  const env = (type, data, extra = {}) => ({
+  const env = (type: string, data: { job_id: string } & Record<string, unknown>, extra = {}): BenchEvent => ({
     event_id: randomUUID(),
     type,
     schema_version: 1,
@@ -256,11 +250,12 @@ function jobEvents(now = new Date().toISOString()) {
 
 // ---------------------------------------------------------------- service process
 
-async function freePort() {
+async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
       srv.close(() => res(port));
     });
     srv.on('error', rej);
@@ -270,7 +265,7 @@ async function freePort() {
 const kafka = () => new Kafka({ clientId: 'bench-audit', brokers: BROKERS, logLevel: logLevel.NOTHING });
 
 /** A fresh consumer group committed at the end of every topic, so the service sees only what the bench publishes. */
-async function groupAtEnd(groupId) {
+async function groupAtEnd(groupId: string): Promise<void> {
   const k = kafka();
   const admin = k.admin();
   await admin.connect();
@@ -282,7 +277,7 @@ async function groupAtEnd(groupId) {
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [...ALL_TOPICS], fromBeginning: false });
-    const joined = new Promise((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
+    const joined = new Promise<void>((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
     await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
     await joined;
     await consumer.commitOffsets(
@@ -295,7 +290,13 @@ async function groupAtEnd(groupId) {
   }
 }
 
-async function startService(databaseUrl) {
+interface AuditService {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startService(databaseUrl: string): Promise<AuditService> {
   const port = await freePort();
   const groupId = `audit-bench-${process.pid}-${Date.now()}`;
   await groupAtEnd(groupId);
@@ -341,9 +342,11 @@ async function startService(databaseUrl) {
     if (Date.now() > deadline) throw new Error('audit service not ready in 90 s');
     await sleep(200);
   }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('the audit service has no pid');
   return {
     url,
-    pid: child.pid,
+    pid,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -355,27 +358,33 @@ async function startService(databaseUrl) {
   };
 }
 
-function auditorToken() {
-  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+function auditorToken(): string {
+  const b64 = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'bench', roles: ['auditor'], tenants: ['*'], iat: now, exp: now + 3600 })}`;
   return `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid) {
+function cpuSeconds(pid: number): number {
   try {
-    const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
   }
 }
 
-async function verifyOverHttp(url) {
+/** What GET /api/v1/audit/verify answers, as far as the bench reads it. */
+interface VerifyBody {
+  ok?: boolean;
+  checked?: number;
+}
+
+async function verifyOverHttp(url: string): Promise<{ ms: number; body: VerifyBody }> {
   const t0 = process.hrtime.bigint();
   const res = await fetch(`${url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${auditorToken()}` } });
-  const body = await res.json();
+  const body = (await res.json()) as VerifyBody;
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, body };
 }
 
@@ -390,7 +399,7 @@ async function appendFromKafka() {
   await producer.connect();
   const headSeq = () =>
     withPg(url, async (c) => Number((await c.query('SELECT seq FROM audit.chain_head')).rows[0].seq));
-  const waitSeq = async (target, timeoutMs) => {
+  const waitSeq = async (target: number, timeoutMs: number): Promise<number> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = await headSeq();
@@ -399,8 +408,8 @@ async function appendFromKafka() {
       await sleep(50);
     }
   };
-  const send = async (events) => {
-    const byTopic = new Map();
+  const send = async (events: readonly BenchEvent[]): Promise<void> => {
+    const byTopic = new Map<string, Message[]>();
     for (const e of events) {
       const list = byTopic.get(e.type) || [];
       list.push({
@@ -422,7 +431,7 @@ async function appendFromKafka() {
     await waitSeq(warm.length, 60000);
     const base = await headSeq();
 
-    const events = [];
+    const events: BenchEvent[] = [];
     while (events.length < EVENTS) events.push(...jobEvents());
     events.length = EVENTS;
     const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
@@ -431,7 +440,7 @@ async function appendFromKafka() {
     const published = Date.now() - t0;
     await waitSeq(base + EVENTS, 600000);
     const appendedMs = Date.now() - t0;
-    let streamedMs = null;
+    let streamedMs: number | null = null;
     const drainDeadline = Date.now() + 600000;
     for (;;) {
       const pending = await withPg(url, async (c) =>
@@ -461,9 +470,9 @@ async function appendFromKafka() {
 }
 
 /** The keys audit needs to start: its own signing key and a public key per producer it verifies. */
-function benchKeyEnv() {
-  const dir = require('node:fs').mkdtempSync(join(tmpdir(), 'cs-bench-audit-'));
-  const env = {};
+function benchKeyEnv(): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-bench-audit-'));
+  const env: Record<string, string> = {};
   writeFileSync(join(dir, 'audit.key'), AUDIT_KEYS.privateKeyPem, { mode: 0o600 });
   env.AUDIT_SIGNING_KEY_FILE = join(dir, 'audit.key');
   for (const n of ['POLICY_DECISION', 'APPROVAL_QUEUE', 'EXECUTION_BINDING']) {
@@ -475,7 +484,16 @@ function benchKeyEnv() {
 
 // ---------------------------------------------------------------- 2. the chain store alone
 
-async function appendDirect(url) {
+/**
+ * The repository publishes each batch's `audit.recorded` events after its commit; the store alone
+ * has no Kafka, so they stay in the outbox table (written in the same transaction, as in the service).
+ */
+const NO_RELAY = { publishNow: () => Promise.resolve() } satisfies Pick<
+  OutboxRelay,
+  'publishNow'
+> as unknown as OutboxRelay;
+
+async function appendDirect(url: string): Promise<{ label: string; total: number; ms: number; rate: number }[]> {
   const ds = await openDataSource(url, false);
   const settings = {
     dbRole: 'audit_writer',
@@ -485,8 +503,8 @@ async function appendDirect(url) {
     signer: signerFromPem(AUDIT_KEYS.privateKeyPem),
     recording: RECORDING,
   };
-  const repo = new AuditRecordRepository(ds, settings);
-  const entries = (n) => {
+  const repo = new AuditRecordRepository(ds, settings, NO_RELAY);
+  const entries = (n: number) => {
     const out = [];
     while (out.length < n) for (const e of jobEvents()) out.push(entryFromEvent(e.type, e, e, RECORDING));
     return out.slice(0, n);
@@ -497,7 +515,7 @@ async function appendDirect(url) {
       ['1 record per transaction, 1 writer', 1, 3000, 1],
       ['1 record per transaction, 3 writers (what 3 partitions in flight give)', 1, 3000, 3],
       ['group commit, batches of 500, 1 writer', 500, 60000, 1],
-    ]) {
+    ] as [string, number, number, number][]) {
       const all = entries(total);
       const t0 = Date.now();
       let next = 0;
@@ -523,7 +541,7 @@ async function appendDirect(url) {
 
 // ---------------------------------------------------------------- 3. verify 1,000,000 records
 
-async function generateChain(url) {
+async function generateChain(url: string): Promise<number> {
   const ds = await openDataSource(url, true);
   try {
     let head = { seq: 0, record_hash: GENESIS_HASH };
@@ -532,7 +550,7 @@ async function generateChain(url) {
     const t0 = Date.now();
     while (head.seq < RECORDS) {
       const n = Math.min(CHUNK, RECORDS - head.seq);
-      const pending = [];
+      const pending: (ReturnType<typeof entryFromEvent> & { recorded_at: string })[] = [];
       while (pending.length < n) {
         for (const e of jobEvents(new Date(start + head.seq * 10).toISOString())) {
           if (pending.length === n) break;
@@ -559,6 +577,7 @@ async function generateChain(url) {
         ],
       );
       const last = linked[linked.length - 1];
+      if (!last) throw new Error('no record linked');
       head = { seq: last.seq, record_hash: last.record_hash };
       if (head.seq % 100000 === 0)
         log(`generated ${fmt(head.seq)} records (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
@@ -578,32 +597,32 @@ async function verifyMillion() {
   if (!REGENERATE && (await dbExists(name))) {
     existing = await withPg(url, async (c) => {
       try {
-        return Number((await c.query('SELECT seq FROM audit.chain_head')).rows[0].seq);
+        return Number((await c.query<{ seq: string }>('SELECT seq FROM audit.chain_head')).rows[0]?.seq);
       } catch {
         return 0;
       }
     });
   }
-  let generatedIn = null;
+  let generatedIn: number | null = null;
   if (existing < RECORDS) {
     log(`generating a chain of ${fmt(RECORDS)} records in ${name}`);
     await recreateDb(name);
     generatedIn = await generateChain(url);
   } else log(`reusing the ${fmt(existing)}-record chain in ${name} (--regenerate to rebuild)`);
   const stats = await withPg(url, async (c) => {
-    const r = await c.query(
+    const r = await c.query<{ n: string; body: number; size: string }>(
       `SELECT count(*)::bigint AS n, avg(octet_length(body))::int AS body, pg_total_relation_size('audit.audit_records') AS size FROM audit.audit_records`,
     );
-    return { records: Number(r.rows[0].n), avgBody: r.rows[0].body, tableBytes: Number(r.rows[0].size) };
+    const row = r.rows[0];
+    return { records: Number(row?.n), avgBody: row?.body ?? NaN, tableBytes: Number(row?.size) };
   });
   const svc = await startService(url);
-  const runs = [];
+  const runs: { ms: number; body: VerifyBody; load: number; cpu: number }[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
-      const load = loadavg()[0];
+      const load = loadavg()[0] ?? NaN ?? NaN;
       const cpu0 = cpuSeconds(svc.pid);
-      const r = await verifyOverHttp(svc.url);
-      r.load = load;
+      const r = { ...(await verifyOverHttp(svc.url)), load, cpu: NaN };
       r.cpu = cpuSeconds(svc.pid) - cpu0;
       log(
         `verify run ${i + 1}: ${(r.ms / 1000).toFixed(2)} s, ${r.cpu.toFixed(1)} CPU-s, load ${load.toFixed(1)}: ${JSON.stringify(r.body)}`,
@@ -619,7 +638,7 @@ async function verifyMillion() {
 // ---------------------------------------------------------------- commit latency
 
 /** What one durable commit costs on this disk: the floor under any append that waits for its record. */
-async function commitLatencyMs(url) {
+async function commitLatencyMs(url: string): Promise<number> {
   return withPg(url, async (c) => {
     await c.query('CREATE TABLE IF NOT EXISTS public.bench_commit (x int)');
     try {
@@ -635,8 +654,8 @@ async function commitLatencyMs(url) {
 
 // ---------------------------------------------------------------- report
 
-function machine() {
-  const sh = (cmd) => {
+function machine(): { nproc: string; cpu: string; node: string; postgres: string; date: string } {
+  const sh = (cmd: string): string => {
     try {
       return execSync(cmd, { encoding: 'utf8' }).trim();
     } catch {
@@ -660,7 +679,7 @@ async function main() {
     return;
   }
   const m = machine();
-  const loadBefore = loadavg()[0];
+  const loadBefore = loadavg()[0] ?? NaN;
   log(`appending ${fmt(EVENTS)} events from Kafka`);
   const a = await appendFromKafka();
   const appendRate = (a.events * 1000) / a.appendedMs;
@@ -674,17 +693,17 @@ async function main() {
   const store = await appendDirect(a.url);
   const v = await verifyMillion();
   const times = v.runs.map((r) => r.ms).sort((x, y) => x - y);
-  const median = times[Math.floor(times.length / 2)];
+  const median = times[Math.floor(times.length / 2)] ?? NaN;
   const cpus_ = v.runs.map((r) => r.cpu).sort((x, y) => x - y);
-  const cpuUs = (cpus_[Math.floor(cpus_.length / 2)] * 1e6) / v.records;
-  const allOk = v.runs.every((r) => r.body.ok === true && r.body.checked >= RECORDS);
+  const cpuUs = ((cpus_[Math.floor(cpus_.length / 2)] ?? NaN) * 1e6) / v.records;
+  const allOk = v.runs.every((r) => r.body.ok === true && (r.body.checked ?? 0) >= RECORDS);
   const report = `# Audit trail benchmark
 
-Produced by \`node bench/audit/run.cjs\` (${fmt(EVENTS)} events, ${fmt(RECORDS)}-record chain, ${RUNS} verify runs).
+Produced by \`node bench/audit/run.ts\` (${fmt(EVENTS)} events, ${fmt(RECORDS)}-record chain, ${RUNS} verify runs).
 Targets: at least 10,000 records/s appended from Kafka; verify 1,000,000 records in at most 10 s.
 
 Machine: ${m.cpu}, nproc ${m.nproc}; Node ${m.node}; PostgreSQL ${m.postgres} (synchronous_commit on); Kafka on the same machine; ${m.date}; bench took ${((Date.now() - started) / 1000).toFixed(0)} s.
-The VM is shared with other work: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (2 CPUs).
+The VM is shared with other work: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? NaN).toFixed(1)} at the end (2 CPUs).
 One durable commit (single-row INSERT, fsync) takes ${commitMs.toFixed(1)} ms on this disk.
 
 ## Append: Kafka to the chained table (end to end, the built service)
@@ -749,7 +768,7 @@ ${v.generatedIn ? `| chain generated (not part of the figure) | ${v.generatedIn.
 main().then(
   () => process.exit(0),
   (e) => {
-    process.stderr.write(`bench/audit failed: ${e.stack || e.message}\n`);
+    process.stderr.write(`bench/audit failed: ${(e as Error).stack || (e as Error).message}\n`);
     process.exit(1);
   },
 );
