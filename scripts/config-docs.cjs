@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Generates docs/configuration.md from the services' config schemas, so the reference cannot drift
-// from the code: names, defaults and required/optional come from the zod schemas themselves
-// (each built service's dist/src/config/env.schema.js `EnvSchema`, the base from @countersign/bus).
-// Descriptions come from the schema (`.describe()`) or, since the schema files belong to their
-// services, from DESCRIPTIONS below; a variable with neither fails the generation.
+// Generates docs/configuration.md from the services' config schemas alone, so the reference cannot
+// drift from the code: names, defaults, required/optional and descriptions all come from the zod
+// schemas (each built service's dist/src/config/env.schema.js `EnvSchema`, the base from
+// @countersign/config). A description is the field's `.describe()` (or `.meta({ description })`);
+// `.meta({ required })` marks a key that must be set inline or as `_FILE`, `.meta({ defaultText })`
+// a default computed per machine. A variable without a description fails the generation.
 //
 //   node scripts/config-docs.cjs           write docs/configuration.md (needs `make build`)
 //   node scripts/config-docs.cjs --check   exit 1 when docs/configuration.md is out of date
@@ -16,139 +17,14 @@ const ROOT = join(__dirname, '..');
 const OUTPUT = join(ROOT, 'docs', 'configuration.md');
 const SERVICES = ['policy-decision', 'approval-queue', 'execution-binding', 'audit'];
 
-/** `NAME` for every service, `service:NAME` where one service means something else by it. */
-const DESCRIPTIONS = {
-  PORT: 'HTTP port of the API, `/healthz`, `/readyz` and `/api/docs`.',
-  HOST: 'Interface the HTTP server binds to.',
-  LOG_LEVEL: 'pino log level (JSON lines on stdout).',
-  KAFKA_BROKERS: 'Kafka bootstrap servers, comma-separated `host:port`.',
-  KAFKA_CLIENT_ID: 'Kafka client id; defaults to the service name.',
-  KAFKA_GROUP_ID:
-    "Kafka consumer group; defaults to the service name. Replicas share it and so share the partitions. With broker ACLs, it must start with the service's principal name.",
-  KAFKA_SESSION_TIMEOUT_MS:
-    "How long the group coordinator waits for a silent consumer (a crashed replica) before handing its partitions to the others; a restarted process also waits this long for its partitions. Must lie within the broker's group.min/max.session.timeout.ms (6 s to 30 min by default).",
-  DATABASE_URL: 'PostgreSQL connection URL. Each service migrates and uses only its own schema.',
-  KAFKA_PARTITIONS_CONCURRENCY:
-    "Partitions whose batches the consumer handles at once (kafkajs partitionsConsumedConcurrently); each partition's messages still start in order.",
-  DATABASE_POOL_MAX: 'Most PostgreSQL connections in the pool.',
-  OUTBOX_POLL_MS:
-    'How often the outbox sweep looks (one cheap statement) for rows whose publish right after commit was not confirmed; the hot path never waits for it (ADR 0008).',
-  OUTBOX_RELAY_GRACE_MS:
-    'How old an unpublished outbox row must be before the sweep sends it: younger rows are still being published by the process that committed them. A crash between commit and publish delays those events by about this much; shorter graces send more duplicates while the broker is slow to confirm.',
-  KAFKA_COMMIT_INTERVAL_MS:
-    "How often consumer offsets are committed, in one request for all of a member's partitions, and once more when the group rebalances and before a member leaves it; 0 commits after every batch (kafkajs' own autoCommitInterval does not apply to batch consumers). A crash redelivers what arrived since the last commit (every consumer is idempotent).",
-  MAX_MESSAGE_BYTES:
-    "Largest Kafka message value a consumer accepts, in bytes; a larger one goes to `<topic>.dlq` unparsed, with its size and the limit as the reason. Keep it at or below the broker's `max.message.bytes`.",
-  DLQ_KEEP_RAW:
-    "Keep the original bytes of a message sent to `<topic>.dlq` (`value_base64`, at most 256 KiB). Off by default: a refused proposal may carry secrets and the DLQ (and the audit trail that records it) is permanent. Records always keep the bytes' SHA-256 and length and, for JSON, a copy with the payload redacted (`REDACT_FIELDS` where the service has it) and the `job_hash` of the original (docs/events.md).",
-  MAX_BODY_BYTES:
-    'Largest HTTP request body accepted, in bytes; a larger one gets 413 `PAYLOAD_TOO_LARGE` naming the limit.',
-  KAFKA_SASL_MECHANISM:
-    'SASL mechanism for the broker: `scram-sha-512` (what the secure profile and Strimzi use), `scram-sha-256` or `plain` (only over TLS). Unset: no SASL. Needs `KAFKA_SASL_USERNAME` and a password.',
-  KAFKA_SASL_USERNAME:
-    "SASL username: the service's own Kafka principal (`policy-decision`, `approval-queue`, `execution-binding`, `audit`).",
-  KAFKA_SASL_PASSWORD: 'SASL password, inline. Prefer `KAFKA_SASL_PASSWORD_FILE`; setting both is an error.',
-  KAFKA_SASL_PASSWORD_FILE: 'Path of a file holding the SASL password (a trailing newline is ignored).',
-  KAFKA_SSL: 'Connect to Kafka over TLS.',
-  KAFKA_SSL_CA_FILE:
-    'PEM CA bundle that signed the broker certificates (replaces the system CAs). Needs `KAFKA_SSL=true`.',
-
-  'approval-queue:REDACT_FIELDS':
-    'Payload keys shown to reviewers as `[REDACTED]`, comma-separated, matched case-insensitively at any depth ignoring `_` and `-`. Setting it replaces the default list.',
-  'approval-queue:SWEEP_INTERVAL_MS':
-    'How often the sweeper escalates approvals nearing their SLA and expires overdue ones.',
-  SWEEP_BATCH_SIZE: 'Most approvals the sweeper handles per round.',
-  ESCALATION_WEBHOOK_URL: 'Optional URL that receives a POST for each escalation (besides `approval.escalated`).',
-  ESCALATION_WEBHOOK_TIMEOUT_MS: 'Timeout of one escalation webhook call.',
-
-  AUDIT_DB_ROLE:
-    'PostgreSQL role every transaction that touches the trail runs as (`SET LOCAL ROLE`); the migration creates `audit_writer` with INSERT and SELECT only. Empty disables it (not recommended).',
-  AUDIT_APPEND_BATCH_MAX: 'Most records appended in one transaction (group commit).',
-  AUDIT_VERIFY_BATCH: 'Rows read per keyset batch by verify and export.',
-  AUDIT_VERIFY_WORKERS: 'Worker threads one verification splits the chain across.',
-  'audit:REDACT_FIELDS':
-    "Payload keys whose values the audit trail stores as `[REDACTED]` (with the redacted paths and the full proposal's `job_hash`), matched as the queue matches them; the default is the queue's list. Setting it replaces the default list.",
-  AUDIT_KEEP_FULL_PAYLOADS:
-    '`true` keeps payloads whole in the permanent record, secrets included (an explicit choice; see docs/audit.md). Default: redacted.',
-
-  NODE_ENV:
-    "`production` refuses to start when an executor's HMAC secret is missing (elsewhere a random one is generated) and ignores test-only switches.",
-  EXECUTORS_FILE:
-    'YAML file of executors per topic glob, validated at boot; relative paths resolve from the working directory.',
-  INCOMPLETE_AFTER_MS:
-    'A job whose proposal or decision is still missing this long after its first fact is blocked `INCOMPLETE`.',
-  'execution-binding:SWEEP_INTERVAL_MS':
-    'How often the sweeper looks for `INCOMPLETE` jobs, due retries, abandoned executions and unreported grants.',
-  EXECUTION_LEASE_GRACE_MS:
-    "Added to an attempt's timeout before a `started` execution counts as abandoned by a dead process.",
-  RELEASE_REPORT_GRACE_SEC:
-    'After a grant expires, how long the agent still has to report the outcome before it is recorded `UNKNOWN`.',
-  EXECUTOR_TEST_CRASH_AFTER_RECORD:
-    'Test only (honoured only with `NODE_ENV=test`): exit right after an execution is recorded, before its side effect.',
-
-  POLICY_DIR: 'Policy directory (`system.yaml` + `tenants/<tenant>.yaml`); unset: `./policies`, the shipped one.',
-  POLICY_FILE: 'A single policy file instead of a directory (it is the system policy). Not together with `POLICY_DIR`.',
-  POLICY_RELOAD_MS: 'How often the policy files are checked for changes (a change activates a new snapshot).',
-};
-
-/** Defaults computed when the schema loads (they differ per machine), described instead of printed. */
-const COMPUTED_DEFAULTS = {
-  'audit:AUDIT_VERIFY_WORKERS': 'the CPUs, at most 4',
-};
-
 /**
- * Variables read outside the zod schemas: keys, through `loadSigner` / `loadTrustedKeys`
- * (`<NAME>` inline PEM or `<NAME>_FILE` a path), and the executors' HMAC secrets.
- * test/deploy/config-docs.e2e-spec.ts checks this list against the services' source.
+ * Secrets whose names are not fixed, so no schema can hold them: each `http` executor's `secret_env`
+ * names its own (read by services/execution-binding/src/config/executors.config.ts).
  */
 const SECRETS = {
-  'policy-decision': [
-    {
-      name: 'POLICY_DECISION_SIGNING_KEY',
-      file: true,
-      required: true,
-      description: 'Ed25519 private key (PEM) that signs `decision.made` and `policy.activated`.',
-    },
-  ],
-  'approval-queue': [
-    {
-      name: 'APPROVAL_QUEUE_SIGNING_KEY',
-      file: true,
-      required: true,
-      description: 'Ed25519 private key (PEM) that signs `approval.resolved` and `approval.escalated`.',
-    },
-    {
-      name: 'TRUST_POLICY_DECISION_KEY',
-      file: true,
-      required: true,
-      description: "policy-decision's public key(s), PEM; several concatenated during a rotation.",
-    },
-  ],
+  'policy-decision': [],
+  'approval-queue': [],
   'execution-binding': [
-    {
-      name: 'EXECUTION_BINDING_SIGNING_KEY',
-      file: true,
-      required: true,
-      description: 'Ed25519 private key (PEM) that signs grants and outcomes.',
-    },
-    {
-      name: 'TRUST_POLICY_DECISION_KEY',
-      file: true,
-      required: true,
-      description: "policy-decision's public key(s): decisions are verified before binding.",
-    },
-    {
-      name: 'TRUST_APPROVAL_QUEUE_KEY',
-      file: true,
-      required: true,
-      description: "approval-queue's public key(s): approvals are verified before binding.",
-    },
-    {
-      name: 'TRUST_EXECUTION_BINDING_KEY',
-      file: true,
-      required: false,
-      description: 'Its own earlier public key(s), so records signed before a key rotation still verify.',
-    },
     {
       name: '<secret_env>',
       file: false,
@@ -157,65 +33,15 @@ const SECRETS = {
         'For each `http` executor in `EXECUTORS_FILE`, the variable its `secret_env` names (locally `EXECUTOR_HTTP_SECRET`): the HMAC secret, at least 16 characters; required with `NODE_ENV=production`.',
     },
   ],
-  audit: [
-    {
-      name: 'AUDIT_SIGNING_KEY',
-      file: true,
-      required: true,
-      description:
-        'Ed25519 private key (PEM) that signs `audit.recorded`; consumers trust its public key as `TRUST_AUDIT_KEY` (docs/adr/0006).',
-    },
-    {
-      name: 'TRUST_POLICY_DECISION_KEY',
-      file: true,
-      required: true,
-      description: "policy-decision's public key(s): the signature of every `decision.made` is verified and recorded.",
-    },
-    {
-      name: 'TRUST_APPROVAL_QUEUE_KEY',
-      file: true,
-      required: true,
-      description:
-        "approval-queue's public key(s): `approval.resolved` and `approval.escalated` are verified and recorded.",
-    },
-    {
-      name: 'TRUST_EXECUTION_BINDING_KEY',
-      file: true,
-      required: true,
-      description:
-        "execution-binding's public key(s): `job.released`, `job.blocked` and `job.executed` are verified and recorded.",
-    },
-  ],
+  audit: [],
 };
 
-/** Standard OpenTelemetry variables the telemetry bootstrap honours (libs/telemetry). */
-const TELEMETRY = [
-  {
-    name: 'OTEL_TRACES_EXPORTER',
-    default: 'none',
-    description:
-      '`otlp` or `console` to export traces; unset/`none`: trace ids still propagate and are logged, but spans are not recorded (the sampler defaults to `always_off`).',
-  },
-  {
-    name: 'OTEL_TRACES_SAMPLER',
-    default: '`always_off` with no exporter, else `parentbased_always_on`',
-    description:
-      'The standard OpenTelemetry sampler (`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG=0.01` records one trace in a hundred on a busy gate).',
-  },
-  {
-    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
-    default: '—',
-    description: 'OTLP/HTTP collector endpoint, e.g. `http://otel-collector:4318`.',
-  },
-  { name: 'OTEL_SERVICE_NAME', default: 'the service name', description: 'Service name on exported spans.' },
-];
-
 function loadSchemas() {
-  let base;
+  let base, telemetry;
   try {
-    ({ BaseEnvSchema: base } = require('@countersign/bus'));
+    ({ BaseEnvSchema: base, TelemetryEnvSchema: telemetry } = require('@countersign/config'));
   } catch (e) {
-    throw new Error(`cannot load @countersign/bus (run \`make build\` first): ${e.message}`);
+    throw new Error(`cannot load @countersign/config (run \`make build\` first): ${e.message}`);
   }
   const services = {};
   for (const name of SERVICES) {
@@ -226,7 +52,7 @@ function loadSchemas() {
       throw new Error(`cannot load ${file} (run \`make build\` first): ${e.message}`);
     }
   }
-  return { base, services };
+  return { base, services, telemetry };
 }
 
 /** Object shape of a schema, looking through refinements and pipes. */
@@ -296,22 +122,43 @@ function formatDefault(v) {
   return `\`${String(v)}\``;
 }
 
+/** The field's metadata (`.describe()` / `.meta()`), looking through wrappers that carry none themselves. */
+function metaOf(field) {
+  let s = field;
+  for (;;) {
+    const meta = typeof s.meta === 'function' ? s.meta() : undefined;
+    if (meta && Object.keys(meta).length) return meta;
+    const def = s._zod.def;
+    if (['optional', 'default', 'prefault', 'nullable'].includes(def.type)) s = def.innerType;
+    else if (def.type === 'pipe') s = def.in;
+    else return {};
+  }
+}
+
 function descriptionFor(service, name, field) {
-  const d = field?.description ?? (service && DESCRIPTIONS[`${service}:${name}`]) ?? DESCRIPTIONS[name];
-  if (!d)
-    throw new Error(
-      `no description for ${service ? `${service}: ` : ''}${name}: add .describe() in the schema or an entry in scripts/config-docs.cjs DESCRIPTIONS`,
-    );
+  const d = metaOf(field).description;
+  if (!d) throw new Error(`no description for ${service ? `${service}: ` : ''}${name}: add .describe() in the schema`);
   return d;
 }
 
-/** Every variable of every service, from the schemas. */
-function collect() {
-  const { base, services } = loadSchemas();
+/** What the reference says about a field beyond its type: a key required inline or as `_FILE`, a computed default. */
+function extrasOf(field) {
+  const meta = metaOf(field);
+  return {
+    ...(meta.required ? { required: true, requiredOrFile: true } : {}),
+    ...(meta.defaultText ? { default: undefined, computedDefault: meta.defaultText } : {}),
+    ...(meta.accepts ? { type: meta.accepts } : {}),
+  };
+}
+
+/** Every variable of every service, from the schemas (`schemas` replaces the built ones, for the tests). */
+function collect(schemas = loadSchemas()) {
+  const { base, services, telemetry } = schemas;
   const baseShape = shapeOf(base);
   const common = Object.entries(baseShape).map(([name, field]) => ({
     name,
     ...describeField(field),
+    ...extrasOf(field),
     description: descriptionFor(null, name, field),
   }));
   const perService = {};
@@ -323,21 +170,24 @@ function collect() {
     perService[service] = Object.entries(shape).map(([name, field]) => ({
       name,
       ...describeField(field),
-      ...(COMPUTED_DEFAULTS[`${service}:${name}`]
-        ? { default: undefined, computedDefault: COMPUTED_DEFAULTS[`${service}:${name}`] }
-        : {}),
+      ...extrasOf(field),
       // Shared fields keep the base's instance; an overridden one (PORT) belongs to the service.
       shared: baseShape[name] === field,
       description: descriptionFor(service, name, field),
     }));
   }
-  return { common, services: perService, secrets: SECRETS, telemetry: TELEMETRY };
+  const otel = Object.entries(shapeOf(telemetry)).map(([name, field]) => ({
+    name,
+    default: metaOf(field).defaultText,
+    description: descriptionFor(null, name, field),
+  }));
+  return { common, services: perService, secrets: SECRETS, telemetry: otel };
 }
 
 const row = (cells) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
 
-function render() {
-  const data = collect();
+function render(schemas) {
+  const data = collect(schemas);
   const out = [];
   out.push(
     '# Configuration reference',
@@ -369,12 +219,13 @@ function render() {
       row(['---', '---', '---', '---']),
     );
     for (const v of own) {
-      const dflt = v.computedDefault ?? (v.required ? '**required**' : formatDefault(v.default));
+      const required = v.requiredOrFile ? `**required** (or \`${v.name}_FILE\`)` : '**required**';
+      const dflt = v.computedDefault ?? (v.required ? required : formatDefault(v.default));
       out.push(row([`\`${v.name}\``, v.type, dflt, v.description]));
     }
     const secrets = data.secrets[service];
     if (secrets.length) {
-      out.push('', `Keys and secrets (read outside the schema; \`NAME\` inline or \`NAME_FILE\` a path):`, '');
+      out.push('', 'Secrets named elsewhere (not in the schema):', '');
       out.push(row(['variable', 'required', 'description']), row(['---', '---', '---']));
       for (const s of secrets) {
         out.push(
@@ -394,14 +245,7 @@ function render() {
     row(['variable', 'default', 'description']),
     row(['---', '---', '---']),
   );
-  for (const t of data.telemetry)
-    out.push(
-      row([
-        `\`${t.name}\``,
-        t.default === '—' ? '—' : `${t.default.includes(' ') ? t.default : `\`${t.default}\``}`,
-        t.description,
-      ]),
-    );
+  for (const t of data.telemetry) out.push(row([`\`${t.name}\``, t.default, t.description]));
   out.push(
     '',
     'Other standard `OTEL_*` variables (headers, sampling) are honoured by the OpenTelemetry SDK as usual.',
@@ -410,7 +254,7 @@ function render() {
   return out.join('\n');
 }
 
-module.exports = { SERVICES, DESCRIPTIONS, COMPUTED_DEFAULTS, SECRETS, TELEMETRY, OUTPUT, collect, render };
+module.exports = { SERVICES, SECRETS, OUTPUT, collect, render };
 
 function main() {
   try {

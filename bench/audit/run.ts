@@ -501,7 +501,6 @@ async function appendDirect(url: string): Promise<{ label: string; total: number
     verifyBatch: 5000,
     verifyWorkers: 2,
     signer: signerFromPem(AUDIT_KEYS.privateKeyPem),
-    recording: RECORDING,
   };
   const repo = new AuditRecordRepository(ds, settings, NO_RELAY);
   const entries = (n: number) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { BaseEnvSchema, ConfigError, kafkaSecurityFromEnv, loadEnv } from '../../libs/bus/src/config/env';
+import { BaseEnvSchema, ConfigError, kafkaSecurityFromEnv, loadEnv } from '../../libs/config/src/env';
 import { kafkaConfig } from '../../libs/bus/src/kafka/kafka-client';
 
 /**

@@ -1,5 +1,5 @@
-export * from './config/env';
-export * from './config/keys';
+// Configuration moved to @countersign/config (Nest-free); re-exported for the bus's own users.
+export * from '@countersign/config';
 export * from './logger';
 export * from './kafka/kafka-client';
 export * from './kafka/event-factory';
@@ -23,6 +23,5 @@ export * from './nest/batch-server-kafka';
 export * from './nest/kafka-context';
 export * from './nest/auth/approver-token';
 export * from './nest/auth/bearer-auth.guard';
-export * from './nest/auth/token-auth.config';
 export * from './nest/auth/roles.guard';
 export * from './nest/auth/auth.errors';

@@ -3,10 +3,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ApprovalActionEntity } from './approvals/approval-action.entity';
 import { ApprovalItemEntity } from './approvals/approval-item.entity';
 import { ApprovalsModule } from './approvals/approvals.module';
-import type { Env } from './config/env.schema';
+import type { QueueConfig } from './config/queue-config';
+import { QueueConfigModule } from './config/queue-config.module';
 import { IntakeModule } from './intake/intake.module';
 import { migrations } from './migrations';
-import { QueueCoreModule } from './queue-core.module';
 import { StatsModule } from './stats/stats.module';
 import { SweeperModule } from './sweeper/sweeper.module';
 
@@ -19,12 +19,12 @@ export const SERVICE: ServiceDefinition = {
 
 @Module({})
 export class AppModule {
-  static forRoot(env: Env): DynamicModule {
+  static forRoot(config: QueueConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        BusModule.forRoot(SERVICE, env),
-        QueueCoreModule.forRoot(env),
+        BusModule.forRoot(SERVICE, config.env),
+        QueueConfigModule.forRoot(config),
         IntakeModule,
         ApprovalsModule,
         StatsModule,

@@ -1,18 +1,19 @@
 import './telemetry';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrapService, loadEnv, runMain } from '@countersign/bus';
+import { bootstrapService, runMain } from '@countersign/bus';
 import { AppModule } from './app.module';
-import { EnvSchema } from './config/env.schema';
+import { loadQueueConfig } from './config/queue-config';
 
 /** The reviewer page (services/approval-queue/ui, built by vite), served at `/` when it has been built. */
 const UI_DIR = join(__dirname, '../../ui/dist');
 
 runMain(async () => {
-  const env = loadEnv(EnvSchema);
+  const config = loadQueueConfig(process.env);
+  const { env } = config;
   await bootstrapService({
     name: 'approval-queue',
-    module: AppModule.forRoot(env),
+    module: AppModule.forRoot(config),
     env,
     title: 'Countersign approval queue',
     description: 'The reviewers queue: pending approvals, approve and reject, stats.',

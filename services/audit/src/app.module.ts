@@ -1,7 +1,7 @@
 import { BusModule, type ServiceDefinition } from '@countersign/bus';
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { AuditConfig } from './config/audit-config';
 import { AuditConfigModule } from './config/audit-config.module';
-import type { Env } from './config/env.schema';
 import { migrations } from './migrations';
 import { AuditRecordEntity } from './records/audit-record.entity';
 import { ChainHeadEntity } from './records/chain-head.entity';
@@ -18,10 +18,10 @@ export const SERVICE: ServiceDefinition = {
 
 @Module({})
 export class AppModule {
-  static forRoot(env: Env): DynamicModule {
+  static forRoot(config: AuditConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [BusModule.forRoot(SERVICE, env), AuditConfigModule.forRoot(env), RecordsModule, TrailModule],
+      imports: [BusModule.forRoot(SERVICE, config.env), AuditConfigModule.forRoot(config), RecordsModule, TrailModule],
     };
   }
 }

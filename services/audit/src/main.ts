@@ -1,13 +1,14 @@
 import './telemetry';
-import { bootstrapService, loadEnv, runMain } from '@countersign/bus';
+import { bootstrapService, runMain } from '@countersign/bus';
 import { AppModule } from './app.module';
-import { EnvSchema } from './config/env.schema';
+import { loadAuditConfig } from './config/audit-config';
 
 runMain(async () => {
-  const env = loadEnv(EnvSchema);
+  const config = loadAuditConfig(process.env);
+  const { env } = config;
   await bootstrapService({
     name: 'audit',
-    module: AppModule.forRoot(env),
+    module: AppModule.forRoot(config),
     env,
     title: 'Countersign audit',
     description: 'The tamper-evident, hash-chained audit trail.',

@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BindingModule } from './binding/binding.module';
 import { JobEntity } from './binding/job.entity';
 import type { BindingConfig } from './config/binding-config';
+import { BindingConfigModule } from './config/binding-config.module';
 import { ExecutionEntity } from './execution/execution.entity';
 import { migrations } from './migrations';
 
@@ -16,6 +17,9 @@ export const SERVICE: ServiceDefinition = {
 @Module({})
 export class AppModule {
   static forRoot(config: BindingConfig): DynamicModule {
-    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, config.env), BindingModule.forRoot(config)] };
+    return {
+      module: AppModule,
+      imports: [BusModule.forRoot(SERVICE, config.env), BindingConfigModule.forRoot(config), BindingModule],
+    };
   }
 }

@@ -1,19 +1,15 @@
 import './telemetry';
-import { resolve } from 'node:path';
-import { BUS_LOGGER, bootstrapService, loadEnv, runMain } from '@countersign/bus';
+import { BUS_LOGGER, bootstrapService, runMain } from '@countersign/bus';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { loadBindingKeys } from './config/binding-keys';
-import { EnvSchema } from './config/env.schema';
-import { loadExecutorsConfig } from './config/executors.config';
+import { loadBindingConfig } from './config/binding-config';
 
 runMain(async () => {
-  const env = loadEnv(EnvSchema);
-  const keys = loadBindingKeys(process.env);
-  const executors = loadExecutorsConfig(resolve(env.EXECUTORS_FILE), process.env, env.NODE_ENV);
+  const config = loadBindingConfig(process.env);
+  const { env, executors } = config;
   const app = await bootstrapService({
     name: 'execution-binding',
-    module: AppModule.forRoot({ env, keys, executors }),
+    module: AppModule.forRoot(config),
     env,
     title: 'Countersign execution binding',
     description: 'Executes a job only when its approval is bound to the exact request and policy snapshot.',

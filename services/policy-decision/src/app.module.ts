@@ -1,6 +1,7 @@
 import { BusModule, type ServiceDefinition } from '@countersign/bus';
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { Env } from './config/env.schema';
+import type { PolicyConfig } from './config/policy-config';
+import { PolicyConfigModule } from './config/policy-config.module';
 import { PolicyModule } from './policy/policy.module';
 
 /** Policies are files, versioned by snapshot: this service owns no database schema. */
@@ -8,7 +9,14 @@ export const SERVICE: ServiceDefinition = { name: 'policy-decision' };
 
 @Module({})
 export class AppModule {
-  static forRoot(env: Env): DynamicModule {
-    return { module: AppModule, imports: [BusModule.forRoot(SERVICE, env), PolicyModule.forRoot(env)] };
+  static forRoot(config: PolicyConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        BusModule.forRoot(SERVICE, config.env),
+        PolicyConfigModule.forRoot(config),
+        PolicyModule.forRoot(config),
+      ],
+    };
   }
 }

@@ -1,13 +1,14 @@
 import './telemetry';
-import { bootstrapService, loadEnv, runMain } from '@countersign/bus';
+import { bootstrapService, runMain } from '@countersign/bus';
 import { AppModule } from './app.module';
-import { EnvSchema } from './config/env.schema';
+import { loadPolicyConfig } from './config/policy-config';
 
 runMain(async () => {
-  const env = loadEnv(EnvSchema);
+  const config = loadPolicyConfig(process.env);
+  const { env } = config;
   await bootstrapService({
     name: 'policy-decision',
-    module: AppModule.forRoot(env),
+    module: AppModule.forRoot(config),
     env,
     title: 'Countersign policy decision',
     description: 'Decides every proposal against the active policy snapshot of its tenant.',

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
-import { kafkaSecurityFromEnv, type KafkaSecuritySettings } from '../config/env';
+import { kafkaSecurityFromEnv, type KafkaSecuritySettings } from '@countersign/config';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
 

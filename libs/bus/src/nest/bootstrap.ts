@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type KafkaOptions, type MicroserviceOptions } from '@nestjs/microservices';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import type { BaseEnv } from '../config/env';
+import type { BaseEnv } from '@countersign/config';
 import { kafkaConfig } from '../kafka/kafka-client';
 import { createLogger } from '../logger';
 import { BatchServerKafka, type BatchConsumerOptions } from './batch-server-kafka';

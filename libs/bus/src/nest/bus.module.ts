@@ -12,7 +12,7 @@ import type { Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import type { BaseEnv } from '../config/env';
+import type { BaseEnv } from '@countersign/config';
 import { createDataSource, runMigrationsLocked } from '../db/data-source';
 import { OutboxRelay } from '../db/outbox-relay';
 import { createKafka } from '../kafka/kafka-client';

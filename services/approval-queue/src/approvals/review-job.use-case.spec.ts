@@ -1,6 +1,6 @@
 import { CodedError, Topics, type ApprovalResolvedV1 } from '@countersign/contracts';
 import { generateSigningKeyPair, publicKeyFromPem, signerFromPem, verifyEvent } from '@countersign/crypto';
-import type { Clock } from '../shared/clock';
+import type { Clock } from '@countersign/clock';
 import { ApprovalEvents } from './approval-events';
 import type { ApprovalItemEntity } from './approval-item.entity';
 import { ApprovalMetrics } from './approval-metrics';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLOCK, type Clock } from '../shared/clock';
+import { CLOCK, type Clock } from '@countersign/clock';
 import { cleanText } from '../shared/core/redact-text';
 import type { ReviewResult } from './approval.schemas';
 import { ApprovalEvents } from './approval-events';

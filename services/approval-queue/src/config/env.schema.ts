@@ -1,4 +1,4 @@
-import { BaseEnvSchema, TokenAuthEnvShape } from '@countersign/bus';
+import { BaseEnvSchema, signingKeyEnv, TokenAuthEnvShape, trustedKeyEnv } from '@countersign/config';
 import { DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { z } from 'zod';
 
@@ -26,13 +26,46 @@ export const EnvSchema = BaseEnvSchema.extend({
     .max(5000)
     .default(500)
     .describe('Most events taken into the queue in one transaction; the rest wait for the next one.'),
-  PORT: z.coerce.number().int().min(1).max(65535).default(8081),
+  PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(8081)
+    .describe('HTTP port of the API, `/healthz`, `/readyz` and `/api/docs`.'),
   ...TokenAuthEnvShape,
+  ...signingKeyEnv('APPROVAL_QUEUE', '`approval.resolved` and `approval.escalated`'),
+  ...trustedKeyEnv('POLICY_DECISION', "policy-decision's public key(s), PEM; several concatenated during a rotation."),
   /** Payload keys shown to reviewers as "[REDACTED]", matched case-insensitively at any depth, ignoring `_`/`-`. */
-  REDACT_FIELDS: csv.default([...DEFAULT_REDACT_FIELDS]),
-  SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60000).default(1000),
-  SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
-  ESCALATION_WEBHOOK_URL: z.url().optional(),
-  ESCALATION_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  REDACT_FIELDS: csv
+    .default([...DEFAULT_REDACT_FIELDS])
+    .describe(
+      'Payload keys shown to reviewers as `[REDACTED]`, comma-separated, matched case-insensitively at any depth ignoring `_` and `-`. Setting it replaces the default list.',
+    ),
+  SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(20)
+    .max(60000)
+    .default(1000)
+    .describe('How often the sweeper escalates approvals nearing their SLA and expires overdue ones.'),
+  SWEEP_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .describe('Most approvals the sweeper handles per round.'),
+  ESCALATION_WEBHOOK_URL: z
+    .url()
+    .optional()
+    .describe('Optional URL that receives a POST for each escalation (besides `approval.escalated`).'),
+  ESCALATION_WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60000)
+    .default(3000)
+    .describe('Timeout of one escalation webhook call.'),
 });
 export type Env = z.infer<typeof EnvSchema>;

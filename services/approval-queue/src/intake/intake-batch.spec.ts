@@ -160,7 +160,7 @@ describe('IntakeBatch', () => {
 
   beforeEach(() => {
     store = new FakeIntakeStore();
-    sut = new IntakeBatch(store, env, { now: () => NOW }, silent);
+    sut = new IntakeBatch(store, { env }, { now: () => NOW }, silent);
   });
 
   it.each([

@@ -3,9 +3,8 @@ import { redactPayload, type DecisionMadeV1, type JobProposedV1 } from '@counter
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApprovalsRepository } from '../approvals/approvals.repository';
-import type { Env } from '../config/env.schema';
-import { CLOCK, type Clock } from '../shared/clock';
-import { QUEUE_ENV } from '../shared/tokens';
+import { CLOCK, type Clock } from '@countersign/clock';
+import { QUEUE_CONFIG, type QueueConfig } from '../config/queue-config';
 import type { IntakeClaim, IntakeItemRow, IntakeStore, IntakeTx, IntakeWrite } from './intake.port';
 import { planDecision, planProposal } from './core/intake-plan';
 
@@ -48,11 +47,11 @@ export class IntakeBatch {
 
   constructor(
     @Inject(ApprovalsRepository) private readonly store: IntakeStore,
-    @Inject(QUEUE_ENV) private readonly env: Env,
+    @Inject(QUEUE_CONFIG) private readonly config: Pick<QueueConfig, 'env'>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {
-    this.committer = new GroupCommitter((items) => this.flush(items), env.APPROVAL_QUEUE_INTAKE_BATCH_MAX);
+    this.committer = new GroupCommitter((items) => this.flush(items), config.env.APPROVAL_QUEUE_INTAKE_BATCH_MAX);
   }
 
   /** Resolves once the event's flush has committed. */
@@ -191,6 +190,6 @@ export class IntakeBatch {
   private toWrite(w: Working): IntakeWrite {
     if (w.payload === undefined) return { row: w.row };
     if (w.payload === null) return { row: w.row, payload: { payload: null, redactedFields: [] } };
-    return { row: w.row, payload: redactPayload(w.payload, this.env.REDACT_FIELDS) };
+    return { row: w.row, payload: redactPayload(w.payload, this.config.env.REDACT_FIELDS) };
   }
 }

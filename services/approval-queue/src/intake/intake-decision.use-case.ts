@@ -2,9 +2,8 @@ import { BUS_LOGGER, PoisonMessageError } from '@countersign/bus';
 import type { DecisionMadeV1 } from '@countersign/contracts';
 import { verifyEvent } from '@countersign/crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { DECISION_KEYS } from '../shared/tokens';
+import { QUEUE_CONFIG, type QueueConfig } from '../config/queue-config';
 import { IntakeBatch } from './intake-batch';
 
 /**
@@ -17,12 +16,12 @@ import { IntakeBatch } from './intake-batch';
 export class IntakeDecisionUseCase {
   constructor(
     private readonly batch: IntakeBatch,
-    @Inject(DECISION_KEYS) private readonly trusted: KeyObject[],
+    @Inject(QUEUE_CONFIG) private readonly config: Pick<QueueConfig, 'decisionKeys'>,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 
   async execute(event: DecisionMadeV1): Promise<void> {
-    const verified = verifyEvent(event, this.trusted);
+    const verified = verifyEvent(event, this.config.decisionKeys);
     if (!verified.ok) {
       this.logger.warn(
         { event_id: event.event_id, job_id: event.data.job_id, reason: verified.reason },

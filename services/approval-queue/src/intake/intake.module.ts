@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApprovalsModule } from '../approvals/approvals.module';
 import { DecisionMadeConsumer } from './decision-made.consumer';
 import { IntakeBatch } from './intake-batch';
 import { IntakeDecisionUseCase } from './intake-decision.use-case';
@@ -6,6 +7,7 @@ import { IntakeProposalUseCase } from './intake-proposal.use-case';
 import { JobProposedConsumer } from './job-proposed.consumer';
 
 @Module({
+  imports: [ApprovalsModule],
   controllers: [DecisionMadeConsumer, JobProposedConsumer],
   providers: [IntakeBatch, IntakeDecisionUseCase, IntakeProposalUseCase],
 })

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Reviewer } from '../approvals/core/approval-state';
-import { CLOCK, type Clock } from '../shared/clock';
+import { CLOCK, type Clock } from '@countersign/clock';
 import type { ApprovalStats, StatsGroup } from './approval-stats.schemas';
 import { parseWindow } from './core/stats-window';
 import { StatsRepository, type GroupRow } from './stats.repository';

@@ -1,8 +1,7 @@
 import { BUS_LOGGER, ReadinessService } from '@countersign/bus';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { Env } from '../config/env.schema';
-import { QUEUE_ENV } from '../shared/tokens';
+import { QUEUE_CONFIG, type QueueConfig } from '../config/queue-config';
 import { SweepApprovalsUseCase } from './sweep-approvals.use-case';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +16,7 @@ export class SlaSweeperService implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     private readonly sweep: SweepApprovalsUseCase,
     private readonly readiness: ReadinessService,
-    @Inject(QUEUE_ENV) private readonly env: Env,
+    @Inject(QUEUE_CONFIG) private readonly config: QueueConfig,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -36,7 +35,7 @@ export class SlaSweeperService implements OnApplicationBootstrap, BeforeApplicat
 
   /** One full pass: every overdue item expired, every due escalation sent. */
   async pass(): Promise<{ expired: number; escalated: number }> {
-    const batch = this.env.SWEEP_BATCH_SIZE;
+    const batch = this.config.env.SWEEP_BATCH_SIZE;
     let expired = 0;
     for (let n = batch; n === batch && this.running;) {
       n = await this.sweep.expireDue(batch);
@@ -60,7 +59,7 @@ export class SlaSweeperService implements OnApplicationBootstrap, BeforeApplicat
         this.lastError = (e as Error).message;
         this.logger.warn({ err: e }, 'sla sweep failed; will retry');
       }
-      await sleep(this.env.SWEEP_INTERVAL_MS);
+      await sleep(this.config.env.SWEEP_INTERVAL_MS);
     }
   }
 }

@@ -5,7 +5,7 @@ import { ApprovalEvents } from '../approvals/approval-events';
 import type { ApprovalItemEntity } from '../approvals/approval-item.entity';
 import { ApprovalMetrics } from '../approvals/approval-metrics';
 import { approvalItem, FakeApprovalsStore } from '../approvals/approvals-store.fake';
-import type { Clock } from '../shared/clock';
+import type { Clock } from '@countersign/clock';
 import { EscalationWebhook } from './escalation-webhook';
 import { SweepApprovalsUseCase } from './sweep-approvals.use-case';
 

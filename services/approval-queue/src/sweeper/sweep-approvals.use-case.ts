@@ -7,7 +7,7 @@ import { sweep, type ResolutionRecord } from '../approvals/core/approval-state';
 import type { ApprovalsStore } from '../approvals/approvals.port';
 import { ApprovalsRepository } from '../approvals/approvals.repository';
 import { recordResolution } from '../approvals/record-resolution';
-import { CLOCK, type Clock } from '../shared/clock';
+import { CLOCK, type Clock } from '@countersign/clock';
 import { EscalationWebhook } from './escalation-webhook';
 
 /**

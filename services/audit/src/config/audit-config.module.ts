@@ -1,23 +1,21 @@
-import { TOKEN_VERIFIER } from '@countersign/bus';
+import { tokenVerifierProvider, TOKEN_VERIFIER } from '@countersign/bus';
+import { CLOCK, systemClock } from '@countersign/clock';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { tokenVerifierFrom } from '../auth/token-verifier.factory';
-import { AUDIT_SETTINGS, auditSettingsFrom } from '../records/audit-settings';
-import type { Env } from './env.schema';
+import { AUDIT_CONFIG, type AuditConfig } from './audit-config';
 
-/** The service's own settings and the auditor token verifier, available to every feature module. */
+/** The config object, the clock and the auditor token verifier, available to every feature module. */
 @Global()
 @Module({})
 export class AuditConfigModule {
-  static forRoot(env: Env): DynamicModule {
-    // Built here, before Nest starts, so a bad secret is one readable line at boot.
-    const verifier = tokenVerifierFrom(env);
+  static forRoot(config: AuditConfig): DynamicModule {
     return {
       module: AuditConfigModule,
       providers: [
-        { provide: AUDIT_SETTINGS, useValue: auditSettingsFrom(env) },
-        { provide: TOKEN_VERIFIER, useValue: verifier },
+        { provide: AUDIT_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: systemClock },
+        tokenVerifierProvider(config.approverAuth),
       ],
-      exports: [AUDIT_SETTINGS, TOKEN_VERIFIER],
+      exports: [AUDIT_CONFIG, CLOCK, TOKEN_VERIFIER],
     };
   }
 }

@@ -1,16 +1,8 @@
-import { generateSigningKeyPair, signerFromPem } from '@countersign/crypto';
 import { AppendRecordsUseCase, type AppendStore } from './append-records.use-case';
 import type { AppendResult, EntryToAppend } from './audit-record.repository';
-import type { AuditSettings } from './audit-settings';
+import { FakeClock } from '@countersign/clock';
 
-const settings: AuditSettings = {
-  dbRole: '',
-  appendBatchMax: 10,
-  verifyBatch: 100,
-  verifyWorkers: 1,
-  signer: signerFromPem(generateSigningKeyPair().privateKeyPem),
-  recording: { trusted: {}, redactFields: [], keepFullPayloads: false },
-};
+const settings = { appendBatchMax: 10 };
 
 const entry = (key: string): EntryToAppend => ({
   dedupe_key: key,
@@ -51,14 +43,14 @@ describe('AppendRecordsUseCase', () => {
 
   it('appends through the store with the clock time', async () => {
     const store = new FakeStore();
-    const sut = new AppendRecordsUseCase(store, settings, () => now);
+    const sut = new AppendRecordsUseCase(store, settings, new FakeClock(now));
     await expect(sut.execute(entry('a'))).resolves.toEqual({ seq: 1, record_hash: 'h', duplicate: false });
     expect(store.calls).toEqual([{ keys: ['a'], now }]);
   });
 
   it('commits concurrent entries in shared batches and answers a redelivery as a duplicate', async () => {
     const store = new FakeStore();
-    const sut = new AppendRecordsUseCase(store, settings, () => now);
+    const sut = new AppendRecordsUseCase(store, settings, new FakeClock(now));
     const results = await Promise.all(['a', 'b', 'c', 'a'].map((k) => sut.execute(entry(k))));
     expect(results.map((r) => [r.seq, r.duplicate])).toEqual([
       [1, false],

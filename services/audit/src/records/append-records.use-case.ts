@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppendResult, EntryToAppend } from './audit-record.repository';
-import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
 import { GroupCommitter } from '@countersign/bus';
+import { CLOCK, type Clock } from '@countersign/clock';
+import { AUDIT_CONFIG, type AuditConfig } from '../config/audit-config';
 
-export const CLOCK = Symbol('CLOCK');
 export const APPEND_STORE = Symbol('APPEND_STORE');
-export type Clock = () => Date;
 
 /** The store the use case appends through (the repository; a fake in unit specs). */
 export interface AppendStore {
@@ -23,10 +22,10 @@ export class AppendRecordsUseCase {
 
   constructor(
     @Inject(APPEND_STORE) store: AppendStore,
-    @Inject(AUDIT_SETTINGS) settings: AuditSettings,
+    @Inject(AUDIT_CONFIG) settings: Pick<AuditConfig, 'appendBatchMax'>,
     @Inject(CLOCK) clock: Clock,
   ) {
-    this.committer = new GroupCommitter((entries) => store.append(entries, clock()), settings.appendBatchMax);
+    this.committer = new GroupCommitter((entries) => store.append(entries, clock.now()), settings.appendBatchMax);
   }
 
   execute(entry: EntryToAppend): Promise<AppendResult> {

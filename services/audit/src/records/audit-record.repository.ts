@@ -8,7 +8,10 @@ import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditRecordEntity } from './audit-record.entity';
 import { conflictEntry, contentDigest, type AuditEntry } from './core/audit-entry';
-import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
+import { AUDIT_CONFIG, type AuditConfig } from '../config/audit-config';
+
+/** What the chain store reads of the service's config (a bench builds just this). */
+export type RepositorySettings = Pick<AuditConfig, 'dbRole' | 'signer' | 'verifyBatch' | 'verifyWorkers'>;
 import { scanRange, type ScanRangeJob } from './chain-scan';
 import {
   CURRENT_FORMAT,
@@ -74,7 +77,7 @@ export function findingsOf(r: Omit<ChainedFields, 'seq' | 'prev_hash' | 'recorde
 export class AuditRecordRepository implements TrailStore {
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(AUDIT_SETTINGS) private readonly settings: AuditSettings,
+    @Inject(AUDIT_CONFIG) private readonly settings: RepositorySettings,
     private readonly relay: OutboxRelay,
   ) {}
 

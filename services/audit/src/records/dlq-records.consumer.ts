@@ -4,7 +4,8 @@ import { currentTraceContext } from '@countersign/telemetry';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { AppendRecordsUseCase, CLOCK, type Clock } from './append-records.use-case';
+import { CLOCK, type Clock } from '@countersign/clock';
+import { AppendRecordsUseCase } from './append-records.use-case';
 import { entryFromDlq, type DlqMessage } from './core/audit-entry';
 import { ShutdownSignal } from './shutdown-signal';
 
@@ -76,7 +77,7 @@ export class DlqRecordsConsumer {
       value: asBytes(raw.value),
       headers: headersAsText(raw.headers),
     };
-    const entry = entryFromDlq(msg, this.clock());
+    const entry = entryFromDlq(msg, this.clock.now());
     const trace = currentTraceContext();
     // Like the inbox: retry transient failures holding the partition; give up only when stopping, uncommitted.
     let delay = 100;

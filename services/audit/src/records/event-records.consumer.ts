@@ -6,7 +6,7 @@ import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { AppendRecordsUseCase } from './append-records.use-case';
 import type { Logger } from 'pino';
 import { entryFromEvent, UnrecordableInputError } from './core/audit-entry';
-import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
+import { AUDIT_CONFIG, type AuditConfig } from '../config/audit-config';
 
 /** Every event topic except audit.recorded itself: each valid event becomes one audit record. */
 @Controller()
@@ -14,7 +14,7 @@ export class EventRecordsConsumer {
   constructor(
     private readonly inbox: KafkaInbox,
     private readonly append: AppendRecordsUseCase,
-    @Inject(AUDIT_SETTINGS) private readonly settings: AuditSettings,
+    @Inject(AUDIT_CONFIG) private readonly settings: AuditConfig,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 

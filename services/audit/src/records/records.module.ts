@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APPEND_STORE, AppendRecordsUseCase, CLOCK } from './append-records.use-case';
+import { APPEND_STORE, AppendRecordsUseCase } from './append-records.use-case';
 import { AuditRecordRepository } from './audit-record.repository';
 import { DlqRecordsConsumer } from './dlq-records.consumer';
 import { EventRecordsConsumer } from './event-records.consumer';
@@ -12,8 +12,7 @@ import { ShutdownSignal } from './shutdown-signal';
     { provide: APPEND_STORE, useExisting: AuditRecordRepository },
     AppendRecordsUseCase,
     ShutdownSignal,
-    { provide: CLOCK, useValue: () => new Date() },
   ],
-  exports: [AuditRecordRepository, CLOCK],
+  exports: [AuditRecordRepository],
 })
 export class RecordsModule {}

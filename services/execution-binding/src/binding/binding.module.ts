@@ -1,6 +1,4 @@
-import { TOKEN_VERIFIER, tokenVerifierFromEnv } from '@countersign/bus';
-import { Module, type DynamicModule } from '@nestjs/common';
-import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
+import { Module } from '@nestjs/common';
 import { ExecutionRunner } from '../execution/execution-runner';
 import { ReportOutcomeUseCase } from '../execution/report-outcome.use-case';
 import { GetJobStateQuery } from '../jobs/get-job-state.query';
@@ -14,26 +12,17 @@ import { RecordFactUseCase } from './record-fact.use-case';
 import { SweeperService } from './sweeper.service';
 
 /** Facts in, binding, execution and the job API: one feature, one transaction boundary per use case. */
-@Module({})
-export class BindingModule {
-  static forRoot(config: BindingConfig): DynamicModule {
-    // Built before Nest starts, so a missing or contradictory token setting is one readable line at boot.
-    const verifier = tokenVerifierFromEnv(config.env);
-    return {
-      module: BindingModule,
-      controllers: [FactsConsumer, JobsController],
-      providers: [
-        { provide: BINDING_CONFIG, useValue: config },
-        { provide: TOKEN_VERIFIER, useValue: verifier },
-        { provide: BindingStore, useClass: BindingRepository },
-        OutcomeWriter,
-        BindJobService,
-        ExecutionRunner,
-        RecordFactUseCase,
-        SweeperService,
-        ReportOutcomeUseCase,
-        GetJobStateQuery,
-      ],
-    };
-  }
-}
+@Module({
+  controllers: [FactsConsumer, JobsController],
+  providers: [
+    { provide: BindingStore, useClass: BindingRepository },
+    OutcomeWriter,
+    BindJobService,
+    ExecutionRunner,
+    RecordFactUseCase,
+    SweeperService,
+    ReportOutcomeUseCase,
+    GetJobStateQuery,
+  ],
+})
+export class BindingModule {}

@@ -15,6 +15,7 @@ import { BindingStore, type BindingTx, type LockedExecution, type RefusedFact } 
 import { JobEntity, WAITING_STATES } from './job.entity';
 import { OutcomeWriter } from './outcome-writer';
 import { RecordFactUseCase } from './record-fact.use-case';
+import { systemClock } from '@countersign/clock';
 
 const SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
 const key = (...parts: string[]) => parts.join('\u0000');
@@ -233,6 +234,7 @@ describe('RecordFactUseCase (batch passes)', () => {
       secrets: new Map(),
       generatedSecrets: [],
     },
+    approverAuth: {},
   } as BindingConfig;
   const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as Logger;
 
@@ -251,7 +253,7 @@ describe('RecordFactUseCase (batch passes)', () => {
       launch: (ticket: LaunchTicket) => launched.push({ ticket, committed: store.state.executions.has(ticket.jobId) }),
     } as unknown as ExecutionRunner;
     const binder = new BindJobService(config, new OutcomeWriter(config), logger);
-    sut = new RecordFactUseCase(config, store, relay, binder, runner, logger);
+    sut = new RecordFactUseCase(config, store, relay, binder, runner, logger, systemClock);
   });
 
   const asSent = (e: object) => JSON.parse(JSON.stringify(e)) as Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { BUS_LOGGER, GroupCommitter, OutboxRelay, type EventClaim } from '@countersign/bus';
 import type { ApprovalResolvedV1, DecisionMadeV1, JobProposedV1 } from '@countersign/contracts';
 import { verifyEvent } from '@countersign/crypto';
+import { CLOCK, type Clock } from '@countersign/clock';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
@@ -52,6 +53,7 @@ export class RecordFactUseCase {
     private readonly binder: BindJobService,
     private readonly runner: ExecutionRunner,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.committer = new GroupCommitter((items) => this.pass(items), FACT_PASS_MAX);
   }
@@ -85,7 +87,7 @@ export class RecordFactUseCase {
 
   /** One pass: one transaction for all its facts. */
   private async pass(items: readonly FactToRecord[]): Promise<void[]> {
-    const now = new Date();
+    const now = this.clock.now();
     const { tickets } = await commitPass(this.store, this.relay, async (tx, changes) => {
       const verified = items.flatMap((item, i) => (item.fact.signatureError ? [] : [i]));
       const claims = await tx.claimEvents(

@@ -1,4 +1,5 @@
 import { BUS_LOGGER, OutboxRelay } from '@countersign/bus';
+import { CLOCK, type Clock } from '@countersign/clock';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
@@ -27,6 +28,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     private readonly binder: BindJobService,
     private readonly runner: ExecutionRunner,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,7 +45,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
   private schedule(ms: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
-      this.current = this.sweep(new Date())
+      this.current = this.sweep(this.clock.now())
         .catch((e: unknown) => this.logger.warn({ err: e }, 'sweep failed; will retry'))
         .finally(() => this.schedule(this.config.env.SWEEP_INTERVAL_MS));
     }, ms);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BUS_LOGGER, deterministicEventId, EventProducer, GroupCommitter, OutboxRelay } from '@countersign/bus';
+import { CLOCK, type Clock } from '@countersign/clock';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { LaunchTicket } from '../binding/bind-job.service';
@@ -42,6 +43,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     private readonly outcomes: OutcomeWriter,
     private readonly producer: EventProducer,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     const hook = config.env.EXECUTOR_TEST_CRASH_AFTER_RECORD === '1';
     this.crashAfterRecord = hook && config.env.NODE_ENV === 'test';
@@ -100,7 +102,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
   private async recordPass(items: readonly AttemptToRecord[]): Promise<void[]> {
     await commitPass(this.store, this.relay, async (tx, changes) => {
       const locked = await tx.lockExecutions(items.map((i) => i.ticket.jobId));
-      const now = new Date();
+      const now = this.clock.now();
       for (const { ticket, outcome } of items) {
         const current = locked.get(ticket.jobId);
         if (!current || current.execution.state !== 'started' || current.execution.claimToken !== ticket.claimToken) {

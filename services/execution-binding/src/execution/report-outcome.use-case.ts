@@ -1,6 +1,7 @@
 import { BUS_LOGGER, OutboxRelay } from '@countersign/bus';
 import { JobReleasedV1Schema } from '@countersign/contracts';
 import { verifyEvent } from '@countersign/crypto';
+import { CLOCK, type Clock } from '@countersign/clock';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -54,6 +55,7 @@ export class ReportOutcomeUseCase {
     @Inject(OutboxRelay) private readonly relay: Publisher,
     private readonly runner: ExecutionRunner,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(jobId: string, body: ReportBody): Promise<ReportAnswer> {
@@ -76,7 +78,7 @@ export class ReportOutcomeUseCase {
           return { job_id: jobId, status: body.status, recorded: false };
         throw alreadyReported(jobId, FINAL_STATUS[execution.state] ?? null, execution.state);
       }
-      const now = new Date();
+      const now = this.clock.now();
       this.runner.apply(
         changes,
         locked.job,

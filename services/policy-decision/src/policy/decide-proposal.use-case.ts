@@ -1,9 +1,9 @@
 import { EventProducer, buildEvent, deterministicEventId } from '@countersign/bus';
 import { Topics, type DecisionMadeData, type JobProposedV1 } from '@countersign/contracts';
-import type { Signer } from '@countersign/crypto';
 import { decide } from '@countersign/policy';
 import { Inject, Injectable } from '@nestjs/common';
-import { POLICY_SIGNER } from './policy.tokens';
+import { CLOCK, type Clock } from '@countersign/clock';
+import { POLICY_CONFIG, type PolicyConfig } from '../config/policy-config';
 import { PolicyStore } from './policy-store';
 
 /** Pure: a proposal and the active policy give the data of its `decision.made`. */
@@ -47,14 +47,15 @@ export class DecideProposalUseCase {
   constructor(
     private readonly store: PolicyStore,
     private readonly producer: EventProducer,
-    @Inject(POLICY_SIGNER) private readonly signer: Signer,
+    @Inject(POLICY_CONFIG) private readonly config: Pick<PolicyConfig, 'signer'>,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(proposal: JobProposedV1): Promise<DecisionMadeData> {
-    const data = decisionFor(proposal.data, this.store, new Date());
+    const data = decisionFor(proposal.data, this.store, this.clock.now());
     const event = buildEvent(Topics.DecisionMade, data, {
       producer: 'policy-decision',
-      signer: this.signer,
+      signer: this.config.signer,
       eventId: deterministicEventId(Topics.DecisionMade, proposal.event_id),
     });
     await this.producer.send(Topics.DecisionMade, data.job_id, event);

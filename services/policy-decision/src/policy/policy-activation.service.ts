@@ -2,7 +2,8 @@ import { BUS_LOGGER, EventProducer, ReadinessService, buildEvent, deterministicE
 import { Topics } from '@countersign/contracts';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { POLICY_RELOAD_MS } from './policy.tokens';
+import { CLOCK, type Clock } from '@countersign/clock';
+import { POLICY_CONFIG, type PolicyConfig } from '../config/policy-config';
 import { PolicyStore, type ActiveSnapshot } from './policy-store';
 
 /**
@@ -20,7 +21,8 @@ export class PolicyActivationService implements OnApplicationBootstrap, OnModule
     private readonly producer: EventProducer,
     private readonly readiness: ReadinessService,
     @Inject(BUS_LOGGER) private readonly logger: Logger,
-    @Inject(POLICY_RELOAD_MS) private readonly reloadMs: number,
+    @Inject(POLICY_CONFIG) private readonly config: Pick<PolicyConfig, 'reloadMs'>,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     readiness.register('policy', () => ({
       ok: true,
@@ -38,7 +40,7 @@ export class PolicyActivationService implements OnApplicationBootstrap, OnModule
       this.reloading = this.reloading
         .then(() => this.reload())
         .catch((e: unknown) => this.logger.error({ err: e }, 'policy reload failed'));
-    }, this.reloadMs);
+    }, this.config.reloadMs);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -66,7 +68,7 @@ export class PolicyActivationService implements OnApplicationBootstrap, OnModule
           scope: s.scope,
           document: s.document,
           previous_snapshot_id: previous.get(s.scope) ?? null,
-          activated_at: new Date().toISOString(),
+          activated_at: this.clock.now().toISOString(),
         },
         { producer: 'policy-decision', eventId: deterministicEventId(Topics.PolicyActivated, s.snapshot_id) },
       );

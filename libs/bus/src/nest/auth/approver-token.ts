@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
+import type { ApproverAuth } from '@countersign/config';
 import { unauthenticated } from './auth.errors';
 
 /** In a token's `tenants` claim: every tenant. It must be written out; a missing claim grants none. */
@@ -19,14 +20,7 @@ export const ActorClaimsSchema = z
 /** Who is acting. `tenants` undefined: every tenant (the token said `"*"`); `[]`: none. */
 export type Actor = z.output<typeof ActorClaimsSchema>;
 
-export interface TokenVerifierOptions {
-  /** HS256 shared secret (local); at least 32 bytes. */
-  secret?: string;
-  /** JWKS URL (production); then issuer and audience are required and checked. */
-  jwksUrl?: string;
-  issuer?: string;
-  audience?: string;
-}
+export type TokenVerifierOptions = ApproverAuth;
 
 /** Why jose refused a token, in words an operator can act on (never the token itself). */
 function refusal(e: unknown): string {

@@ -1,8 +1,24 @@
-import { createParamDecorator, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { ApproverAuth } from '@countersign/config';
+import {
+  createParamDecorator,
+  Inject,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+  type Provider,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { TokenVerifier, type Actor } from './approver-token';
 
 export const TOKEN_VERIFIER = Symbol('TOKEN_VERIFIER');
+
+/**
+ * The one token-verifier factory of every service that takes bearer tokens: `auth` comes from the
+ * service's config object (approverAuthFromEnv in @countersign/config, checked at boot).
+ */
+export function tokenVerifierProvider(auth: ApproverAuth): Provider {
+  return { provide: TOKEN_VERIFIER, useValue: new TokenVerifier(auth) };
+}
 
 type AuthedRequest = Request & { actor?: Actor };
 

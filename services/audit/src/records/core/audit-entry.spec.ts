@@ -361,7 +361,7 @@ describe('entryFromDlq', () => {
 
 describe('the producers audit trusts', () => {
   it('are every producer SignedTopics names except audit itself', () => {
-    // audit-settings.ts loads one TRUST_<PRODUCER>_KEY per producer: a new signed producer needs one there.
+    // config/audit-config.ts loads one TRUST_<PRODUCER>_KEY per producer: a new signed producer needs one there.
     expect([...new Set(Object.values(SignedTopics))].filter((p) => p !== 'audit').sort()).toEqual([
       'approval-queue',
       'execution-binding',

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, readSecret } from '../../config/env';
-import { TokenVerifier, type TokenVerifierOptions } from './approver-token';
+import { ConfigError, readSecret } from './env';
 
 const MIN_SECRET_BYTES = 32;
 
@@ -32,6 +31,16 @@ export const TokenAuthEnvShape = {
   ),
 };
 
+/** How approver (operator, auditor) bearer tokens are verified: a JWKS URL with issuer and audience, or an HS256 secret. */
+export interface ApproverAuth {
+  /** HS256 shared secret (local); at least 32 bytes. */
+  secret?: string;
+  /** JWKS URL (production); then issuer and audience are required and checked. */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
 export interface TokenAuthEnv {
   APPROVER_JWT_SECRET?: string | undefined;
   APPROVER_JWT_SECRET_FILE?: string | undefined;
@@ -47,7 +56,7 @@ const invalid = (line: string) => new ConfigError(`invalid configuration:\n  ${l
  * anyone: exactly one of the secret and the JWKS URL; a secret of at least 32 bytes; with JWKS, an
  * issuer and an audience (a token from the same IdP for another application must not pass).
  */
-export function tokenVerifierOptions(env: TokenAuthEnv): TokenVerifierOptions {
+export function approverAuthFromEnv(env: TokenAuthEnv): ApproverAuth {
   const secret = readSecret(
     { APPROVER_JWT_SECRET: env.APPROVER_JWT_SECRET, APPROVER_JWT_SECRET_FILE: env.APPROVER_JWT_SECRET_FILE },
     'APPROVER_JWT_SECRET',
@@ -76,9 +85,4 @@ export function tokenVerifierOptions(env: TokenAuthEnv): TokenVerifierOptions {
     ...(env.APPROVER_JWT_ISSUER ? { issuer: env.APPROVER_JWT_ISSUER } : {}),
     ...(env.APPROVER_JWT_AUDIENCE ? { audience: env.APPROVER_JWT_AUDIENCE } : {}),
   };
-}
-
-/** The one verifier factory of every service that takes bearer tokens. */
-export function tokenVerifierFromEnv(env: TokenAuthEnv): TokenVerifier {
-  return new TokenVerifier(tokenVerifierOptions(env));
 }

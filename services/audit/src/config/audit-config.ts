@@ -1,11 +1,14 @@
-import { loadSigner, loadTrustedKeys } from '@countersign/bus';
+import { approverAuthFromEnv, loadEnv, loadSigner, loadTrustedKeys, type ApproverAuth } from '@countersign/config';
 import type { Signer } from '@countersign/crypto';
-import type { Env } from '../config/env.schema';
-import type { RecordingPolicy } from './core/audit-entry';
+import type { RecordingPolicy } from '../records/core/audit-entry';
+import { EnvSchema, type Env } from './env.schema';
 
-export const AUDIT_SETTINGS = Symbol('AUDIT_SETTINGS');
+/** Injection token of the service's one config object. */
+export const AUDIT_CONFIG = Symbol('AUDIT_CONFIG');
 
-export interface AuditSettings {
+/** Everything audit reads from its environment, validated at boot, secrets included. */
+export interface AuditConfig {
+  env: Env;
   /** Role every writing transaction runs as (`SET LOCAL ROLE`); empty for none. */
   dbRole: string;
   appendBatchMax: number;
@@ -17,11 +20,17 @@ export interface AuditSettings {
   signer: Signer;
   /** Whose signatures audit checks and what it keeps of payloads. */
   recording: RecordingPolicy;
+  /** How auditor tokens are verified. */
+  approverAuth: ApproverAuth;
 }
 
-/** Reads the keys too (`AUDIT_SIGNING_KEY`, `TRUST_<PRODUCER>_KEY`): a missing one stops the start, naming it. */
-export function auditSettingsFrom(env: Env, vars: NodeJS.ProcessEnv = process.env): AuditSettings {
+/** Built once in main.ts; a missing or malformed variable or key (`AUDIT_SIGNING_KEY`, `TRUST_<PRODUCER>_KEY`) stops the start, naming it. */
+export function loadAuditConfig(vars: NodeJS.ProcessEnv): AuditConfig {
+  const env = loadEnv(EnvSchema, vars);
+  // The token setting first, then the keys: the order the service has always reported them in.
+  const approverAuth = approverAuthFromEnv(env);
   return {
+    env,
     dbRole: env.AUDIT_DB_ROLE,
     appendBatchMax: env.AUDIT_APPEND_BATCH_MAX,
     verifyBatch: env.AUDIT_VERIFY_BATCH,
@@ -38,5 +47,6 @@ export function auditSettingsFrom(env: Env, vars: NodeJS.ProcessEnv = process.en
       redactFields: env.REDACT_FIELDS,
       keepFullPayloads: env.AUDIT_KEEP_FULL_PAYLOADS,
     },
+    approverAuth,
   };
 }

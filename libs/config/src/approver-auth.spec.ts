@@ -2,43 +2,43 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { TokenAuthEnvShape, tokenVerifierOptions } from './token-auth.config';
+import { approverAuthFromEnv, TokenAuthEnvShape } from './approver-auth';
 
 const Schema = z.object(TokenAuthEnvShape);
 const env = (vars: Record<string, string>) => Schema.parse(vars);
 const SECRET = 'x'.repeat(32);
 const JWKS = 'https://idp.example/jwks.json';
 
-describe('tokenVerifierOptions (every service that takes tokens)', () => {
+describe('approverAuthFromEnv (every service that takes tokens)', () => {
   it('takes the secret inline or from a file', () => {
-    expect(tokenVerifierOptions(env({ APPROVER_JWT_SECRET: SECRET }))).toEqual({ secret: SECRET });
+    expect(approverAuthFromEnv(env({ APPROVER_JWT_SECRET: SECRET }))).toEqual({ secret: SECRET });
     const file = join(mkdtempSync(join(tmpdir(), 'auth-')), 'secret');
     writeFileSync(file, `${SECRET}\n`);
-    expect(tokenVerifierOptions(env({ APPROVER_JWT_SECRET_FILE: file }))).toEqual({ secret: SECRET });
+    expect(approverAuthFromEnv(env({ APPROVER_JWT_SECRET_FILE: file }))).toEqual({ secret: SECRET });
   });
 
   it('takes a JWKS URL only with issuer and audience', () => {
     expect(
-      tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'idp', APPROVER_JWT_AUDIENCE: 'cs' })),
+      approverAuthFromEnv(env({ APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'idp', APPROVER_JWT_AUDIENCE: 'cs' })),
     ).toEqual({
       jwksUrl: JWKS,
       issuer: 'idp',
       audience: 'cs',
     });
-    expect(() => tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS }))).toThrow(
+    expect(() => approverAuthFromEnv(env({ APPROVER_JWKS_URL: JWKS }))).toThrow(
       /APPROVER_JWT_ISSUER and APPROVER_JWT_AUDIENCE: required/,
     );
-    expect(() => tokenVerifierOptions(env({ APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'idp' }))).toThrow(
+    expect(() => approverAuthFromEnv(env({ APPROVER_JWKS_URL: JWKS, APPROVER_JWT_ISSUER: 'idp' }))).toThrow(
       /required with APPROVER_JWKS_URL/,
     );
   });
 
   it('refuses neither, both (secret or secret file with JWKS), and a short secret', () => {
-    expect(() => tokenVerifierOptions(env({}))).toThrow(
+    expect(() => approverAuthFromEnv(env({}))).toThrow(
       /APPROVER_JWT_SECRET \(or APPROVER_JWT_SECRET_FILE\) or APPROVER_JWKS_URL: required/,
     );
     expect(() =>
-      tokenVerifierOptions(
+      approverAuthFromEnv(
         env({
           APPROVER_JWT_SECRET: SECRET,
           APPROVER_JWKS_URL: JWKS,
@@ -49,14 +49,14 @@ describe('tokenVerifierOptions (every service that takes tokens)', () => {
     ).toThrow(/set exactly one/);
     const file = join(mkdtempSync(join(tmpdir(), 'auth-')), 'secret');
     writeFileSync(file, SECRET);
-    expect(() => tokenVerifierOptions(env({ APPROVER_JWT_SECRET_FILE: file, APPROVER_JWKS_URL: JWKS }))).toThrow(
+    expect(() => approverAuthFromEnv(env({ APPROVER_JWT_SECRET_FILE: file, APPROVER_JWKS_URL: JWKS }))).toThrow(
       /set exactly one/,
     );
-    expect(() => tokenVerifierOptions(env({ APPROVER_JWT_SECRET: 'short' }))).toThrow(/at least 32 bytes/);
+    expect(() => approverAuthFromEnv(env({ APPROVER_JWT_SECRET: 'short' }))).toThrow(/at least 32 bytes/);
   });
 
   it('treats blank values as unset and refuses a JWKS value that is not a URL', () => {
-    expect(tokenVerifierOptions(env({ APPROVER_JWT_SECRET: SECRET, APPROVER_JWKS_URL: '  ' }))).toEqual({
+    expect(approverAuthFromEnv(env({ APPROVER_JWT_SECRET: SECRET, APPROVER_JWKS_URL: '  ' }))).toEqual({
       secret: SECRET,
     });
     expect(() => env({ APPROVER_JWKS_URL: 'not a url' })).toThrow();
