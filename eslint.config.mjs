@@ -77,11 +77,24 @@ export default tseslint.config(
     },
   },
   {
+    // The test kit is for specs only: production code may not import it.
+    files: ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testkit/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@countersign/testkit', '@countersign/testkit/*'] }],
+    },
+  },
+  {
     // The pure policy engine may not read files or clocks while deciding.
     files: ['libs/policy/src/**/*.ts'],
     ignores: ['libs/policy/src/**/*.spec.ts', 'libs/policy/src/load-policy-dir.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:fs', 'fs', 'node:fs/*', 'fs/*', 'node:net', 'node:http'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: ['node:fs', 'fs', 'node:fs/*', 'fs/*', 'node:net', 'node:http', '@countersign/testkit'],
+        },
+      ],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'pass `now` in: the engine is pure' },
@@ -146,6 +159,25 @@ export default tseslint.config(
       '**/*.e2e-spec.ts',
     ],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // Tests wait on the effect (waitUntil) or a barrier; a wait for wall-clock time on purpose is elapse(ms, why).
+    files: ['test/**/*.ts', 'services/*/test/**/*.ts', 'libs/*/test/**/*.ts', '**/*.spec.ts'],
+    ignores: ['libs/testkit/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "NewExpression[callee.name='Promise'] > ArrowFunctionExpression > CallExpression[callee.name='setTimeout']",
+          message: 'no fixed sleeps in tests: wait on the effect (waitUntil), a barrier, or elapse(ms, why)',
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'node:timers/promises', message: 'wait with waitUntil, a barrier, or elapse(ms, why)' }] },
+      ],
+    },
   },
   {
     // Integration specs drive the service from outside through the shared test harness.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { Topics } from '@countersign/contracts';
+import { bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { slaState } from '../../services/approval-queue/ui/src/format';
 import { proposal } from '../support/fixtures';
 import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
@@ -18,7 +19,6 @@ import {
 } from '../support/stack';
 import {
   launchBrowser,
-  mintTokens,
   screenshot,
   servesPage,
   startDevServer,
@@ -118,20 +118,17 @@ describe('reviewer web page', () => {
 
   /** Until every job is listed for the seer with its proposal attached (the page shows nothing half-arrived). */
   async function waitListed(...ps: Proposal[]) {
-    const deadline = Date.now() + 60000;
-    for (;;) {
-      const res = await fetch(
-        `${services.get('approval-queue')!.url}/api/v1/approvals?include_resolved=true&limit=200`,
-        {
-          headers: { authorization: `Bearer ${tokens.seer}` },
-        },
-      );
-      const body = (await res.json()) as { items: { job: { id: string }; proposal_received: boolean }[] };
-      if (ps.every((p) => body.items?.some((i) => i.job.id === p.data.job_id && i.proposal_received))) return;
-      if (Date.now() > deadline)
-        throw new Error(`not all of ${ps.map((p) => p.data.job_id).join(', ')} were listed within 60 s`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitUntil(
+      async () => {
+        const res = await fetch(
+          `${services.get('approval-queue')!.url}/api/v1/approvals?include_resolved=true&limit=200`,
+          { headers: bearer(tokens.seer) },
+        );
+        const body = (await res.json()) as { items: { job: { id: string }; proposal_received: boolean }[] };
+        return ps.every((p) => body.items?.some((i) => i.job.id === p.data.job_id && i.proposal_received));
+      },
+      { what: `all of ${ps.map((p) => p.data.job_id).join(', ')} listed`, timeout: 60000, every: 250 },
+    );
   }
 
   /**
@@ -206,7 +203,7 @@ describe('reviewer web page', () => {
       );
     }
 
-    [tokens.bob, tokens.carol, tokens.dave, tokens.seer] = mintTokens(keys.jwtSecret, [
+    [tokens.bob, tokens.carol, tokens.dave, tokens.seer] = [
       { sub: 'bob@northwind.test', roles: ['service-owner'], tenants: ['northwind', 'contoso'] },
       { sub: 'carol@northwind.test', roles: ['finance-approver'], tenants: ['northwind'] },
       { sub: 'dave@northwind.test', roles: ['service-owner'], tenants: ['northwind'] },
@@ -215,7 +212,7 @@ describe('reviewer web page', () => {
         roles: ['service-owner', 'finance-approver', 'northwind-release-manager'],
         tenants: ['northwind', 'contoso'],
       },
-    ]);
+    ].map((claims) => mintToken(keys.jwtSecret, claims));
     await publish(change, rollout, migration, refund, ownChange);
     await waitListed(change, rollout, migration, refund, ownChange);
     browser = await launchBrowser();

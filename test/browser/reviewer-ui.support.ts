@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,35 +10,6 @@ export const UI_DIST = join(ROOT, 'services', 'approval-queue', 'ui', 'dist');
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
 export const DOC_IMAGES = join(ROOT, 'docs', 'images');
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-export interface TokenClaims {
-  sub: string;
-  roles: string[];
-  tenants?: string[];
-}
-
-/**
- * HS256 reviewer tokens made with jose. jose is ESM-only and Jest's module system (without
- * --experimental-vm-modules) cannot load it, so a plain Node process signs them, all at once.
- */
-export function mintTokens(secret: string, claims: TokenClaims[]): string[] {
-  const script = `
-    import { SignJWT } from 'jose';
-    const { secret, claims } = JSON.parse(process.env.CS_MINT);
-    const key = new TextEncoder().encode(secret);
-    const out = [];
-    for (const c of claims) {
-      out.push(await new SignJWT({ roles: c.roles, tenants: c.tenants ?? ['*'] })
-        .setSubject(c.sub).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(key));
-    }
-    process.stdout.write(JSON.stringify(out));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', CS_MINT: JSON.stringify({ secret, claims }) },
-    encoding: 'utf8',
-  });
-  return JSON.parse(out) as string[];
-}
 
 export interface ExecutorCall {
   jobId: string;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BatchServerKafka } from '@countersign/bus';
+import { waitUntil } from '@countersign/testkit';
 import { Logger } from '@nestjs/common';
 import type { KafkaContext } from '@nestjs/microservices';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
@@ -76,14 +77,6 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
     return { server, handled, commits: () => commits };
   }
 
-  async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
   const committed = async (groupId: string, topic: string): Promise<number[]> => {
     const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return t!.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
@@ -94,11 +87,15 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
     const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
     const m = await member(topic, groupId, 60_000);
     await produce(topic, 100);
-    await until('the 100 messages are handled', () => m.handled.length === 100);
+    await waitUntil(() => m.handled.length === 100, {
+      what: 'the 100 messages are handled',
+      timeout: 30000,
+      every: 25,
+    });
     // A barrier: on one partition the next batch starts only after the previous one finished,
     // including the per-batch commit kafkajs would make.
     await produce(topic, 1, 100);
-    await until('the marker is handled', () => m.handled.length === 101);
+    await waitUntil(() => m.handled.length === 101, { what: 'the marker is handled', timeout: 30000, every: 25 });
     expect(m.commits()).toBe(0);
     expect(await committed(groupId, topic)).toEqual([-1]);
 
@@ -112,15 +109,18 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
     const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
     const m = await member(topic, groupId, 200);
     await produce(topic, 90);
-    await until('the 90 messages are handled', () => m.handled.length === 90);
+    await waitUntil(() => m.handled.length === 90, { what: 'the 90 messages are handled', timeout: 30000, every: 25 });
     const ends = (await admin.fetchTopicOffsets(topic))
       .sort((a, b) => a.partition - b.partition)
       .map((p) => Number(p.offset));
     expect(ends.reduce((a, b) => a + b, 0)).toBe(90);
-    await until('the handled offsets are committed', async () => {
-      const c = await committed(groupId, topic);
-      return c.every((o, i) => o === ends[i]);
-    });
+    await waitUntil(
+      async () => {
+        const c = await committed(groupId, topic);
+        return c.every((o, i) => o === ends[i]);
+      },
+      { what: 'the handled offsets are committed', timeout: 30000, every: 25 },
+    );
     expect(new Set(m.handled).size).toBe(90);
   });
 
@@ -129,11 +129,19 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
     const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
     const first = await member(topic, groupId, 60_000);
     await produce(topic, 60);
-    await until('the first member handled 60', () => first.handled.length === 60);
+    await waitUntil(() => first.handled.length === 60, {
+      what: 'the first member handled 60',
+      timeout: 30000,
+      every: 25,
+    });
     await first.server.close();
     const second = await member(topic, groupId, 60_000);
     await produce(topic, 30, 60);
-    await until('the second member handled the 30 new messages', () => second.handled.length >= 30);
+    await waitUntil(() => second.handled.length >= 30, {
+      what: 'the second member handled the 30 new messages',
+      timeout: 30000,
+      every: 25,
+    });
     expect(second.handled.filter((h) => first.handled.includes(h))).toEqual([]);
     expect(second.handled).toHaveLength(30);
   });

@@ -1,19 +1,17 @@
 import { createHmac } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import { Topics } from '@countersign/contracts';
-import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
+import { bearer, mintToken, waitUntil } from '@countersign/testkit';
+import { KafkaProbe, closePublisher, consumerPassed, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import {
-  ROOT,
   SERVICE_NAMES,
   createTestDatabase,
   keyEnv,
   makeTestKeys,
+  stackConfig,
+  outboxPublished,
   startService,
   type ServiceHandle,
   type TestKeys,
@@ -35,15 +33,11 @@ describe('the gate, end to end', () => {
   const hmacSecret = 'e2e-executor-secret-0123456789abcdef';
   let server: Server;
   let keys: TestKeys;
+  let db: string;
 
   const svc = (name: string) => services.get(name)!;
   const token = (sub: string, roles: string[], tenants?: string[]) =>
-    new SignJWT({ roles, tenants: tenants ?? ['*'] })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(keys.jwtSecret));
+    mintToken(keys.jwtSecret, { sub, roles, tenants: tenants ?? ['*'] });
   const review = async (
     jobId: string,
     action: 'approve' | 'reject',
@@ -53,24 +47,22 @@ describe('the gate, end to end', () => {
   ) => {
     const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals/${jobId}/${action}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await token(sub, roles)}`, 'content-type': 'application/json' },
+      headers: { ...bearer(token(sub, roles)), 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
-  const pending = async (jobId: string, sub: string, roles: string[]) => {
-    const deadline = Date.now() + 30000;
-    for (;;) {
-      const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals?limit=200`, {
-        headers: { authorization: `Bearer ${await token(sub, roles)}` },
-      });
-      const page = (await res.json()) as { items: { job: { id: string } }[] };
-      const item = page.items?.find((i) => i.job.id === jobId);
-      if (item) return item as Record<string, unknown>;
-      if (Date.now() > deadline) throw new Error(`${jobId} never became pending for ${sub}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const pending = (jobId: string, sub: string, roles: string[]) =>
+    waitUntil(
+      async () => {
+        const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals?limit=200`, {
+          headers: bearer(token(sub, roles)),
+        });
+        const page = (await res.json()) as { items: { job: { id: string } }[] };
+        return page.items?.find((i) => i.job.id === jobId) as Record<string, unknown> | undefined;
+      },
+      { what: `${jobId} pending for ${sub}`, timeout: 30000, every: 250 },
+    );
   const outcome = (jobId: string) =>
     Promise.race([
       probe.waitForJob(Topics.JobExecuted, jobId, 60000),
@@ -91,28 +83,21 @@ describe('the gate, end to end', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
 
-    const dir = mkdtempSync(join(tmpdir(), 'cs-gate-'));
-    mkdirSync(join(dir, 'policies'));
-    cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
-    const executors = join(dir, 'executors.yaml');
-    writeFileSync(
-      executors,
-      [
-        'executors:',
-        '  - name: target',
-        '    kind: http',
-        '    match: ["job.config.**", "job.payment.**", "job.*.read"]',
-        `    url: http://127.0.0.1:${port}/execute`,
-        '    secret_env: EXECUTOR_HTTP_SECRET',
-        '    idempotent: false',
-        '    timeout_sec: 10',
-        '  - name: agent',
-        '    kind: release',
-        '    match: ["**"]',
-        '    grant_ttl_sec: 300',
-      ].join('\n'),
-    );
-    const db = await createTestDatabase('gate');
+    const config = stackConfig('gate', [
+      'executors:',
+      '  - name: target',
+      '    kind: http',
+      '    match: ["job.config.**", "job.payment.**", "job.*.read"]',
+      `    url: http://127.0.0.1:${port}/execute`,
+      '    secret_env: EXECUTOR_HTTP_SECRET',
+      '    idempotent: false',
+      '    timeout_sec: 10',
+      '  - name: agent',
+      '    kind: release',
+      '    match: ["**"]',
+      '    grant_ttl_sec: 300',
+    ]);
+    db = await createTestDatabase('gate');
     await probe.start([
       Topics.DecisionMade,
       Topics.ApprovalResolved,
@@ -122,8 +107,7 @@ describe('the gate, end to end', () => {
     ]);
     const env = {
       ...keyEnv(keys),
-      POLICY_DIR: join(dir, 'policies'),
-      EXECUTORS_FILE: executors,
+      ...config.env,
       EXECUTOR_HTTP_SECRET: hmacSecret,
     };
     const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
@@ -186,10 +170,8 @@ describe('the gate, end to end', () => {
 
     const stateUrl = `${svc('execution-binding').url}/api/v1/jobs/${event.data.job_id}/state`;
     expect((await fetch(stateUrl)).status).toBe(401);
-    const operator = await token('olivia', ['operator']);
-    const state = (await (
-      await fetch(stateUrl, { headers: { authorization: `Bearer ${operator}` } })
-    ).json()) as Record<string, unknown>;
+    const operator = token('olivia', ['operator']);
+    const state = (await (await fetch(stateUrl, { headers: bearer(operator) })).json()) as Record<string, unknown>;
     expect(JSON.stringify(state)).toMatch(/executed/i);
   });
 
@@ -208,7 +190,10 @@ describe('the gate, end to end', () => {
     const twice = await review(event.data.job_id, 'approve', 'carol', ['finance-approver'], { reason: 'again' });
     expect(twice.status).toBe(409);
     expect(twice.body).toMatchObject({ error: { code: 'ALREADY_DECIDED_BY_ACTOR' } });
-    await new Promise((r) => setTimeout(r, 1000));
+    // Barrier: the queue has sent all it staged for the job, and execution-binding has read all of it.
+    await outboxPublished(db, 'approval_queue', [event.data.job_id]);
+    await consumerPassed(svc('execution-binding').groupId, [Topics.ApprovalResolved]);
+    expect(probe.forJob(Topics.ApprovalResolved, event.data.job_id)).toHaveLength(0);
     expect(calls.get(event.data.job_id)).toBeUndefined();
     expect(
       (await review(event.data.job_id, 'approve', 'dave', ['finance-approver'], { reason: 'second pair of eyes' }))
@@ -263,16 +248,17 @@ describe('the gate, end to end', () => {
     await pending(event.data.job_id, 'bob', ['service-owner']);
     await review(event.data.job_id, 'approve', 'bob', ['service-owner'], { reason: 'fine' });
     await probe.waitForJob(Topics.JobExecuted, event.data.job_id, 60000);
-    const auditor = { authorization: `Bearer ${await token('erin', ['auditor'])}` };
-    const deadline = Date.now() + 30000;
-    let timeline: { entries?: { event_type?: string; type?: string }[] } & Record<string, unknown> = {};
-    for (;;) {
-      timeline = (await (
-        await fetch(`${svc('audit').url}/api/v1/jobs/${event.data.job_id}/timeline`, { headers: auditor })
-      ).json()) as typeof timeline;
-      if (timeline['outcome'] === 'executed' || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    const auditor = bearer(token('erin', ['auditor']));
+    type Timeline = { entries?: { event_type?: string; type?: string }[] } & Record<string, unknown>;
+    const timeline = await waitUntil(
+      async () => {
+        const t = (await (
+          await fetch(`${svc('audit').url}/api/v1/jobs/${event.data.job_id}/timeline`, { headers: auditor })
+        ).json()) as Timeline;
+        return t['outcome'] === 'executed' && t;
+      },
+      { what: `the audit timeline of ${event.data.job_id} executed`, timeout: 30000, every: 300 },
+    );
     const steps = (timeline['steps'] ?? []) as { kind: string; seq: number; policy_url?: string; actor?: string }[];
     expect(steps.map((s) => s.kind).sort()).toEqual(['decided', 'executed', 'proposed', 'resolved']);
     expect(timeline['outcome']).toBe('executed');

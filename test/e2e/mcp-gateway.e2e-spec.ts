@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { SignJWT } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -13,7 +11,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { Topics } from '@countersign/contracts';
-import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
+import { bearer, mintToken, waitUntil } from '@countersign/testkit';
+import { KafkaProbe, closePublisher, consumerPassed, publishRaw } from '../support/kafka-probe';
 import {
   KAFKA_BROKERS,
   ROOT,
@@ -21,6 +20,8 @@ import {
   createTestDatabase,
   keyEnv,
   makeTestKeys,
+  stackConfig,
+  outboxPublished,
   startService,
   type ServiceHandle,
   type TestKeys,
@@ -43,6 +44,7 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
   const gatewayLog: string[] = [];
   const agentId = `mcp-e2e-${process.pid}-${Date.now()}`;
   let keys: TestKeys;
+  let db: string;
   let upstream: Server;
   let client: Client;
 
@@ -51,40 +53,36 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
   const textOf = (r: CallToolResult) => (r.content[0] as { text: string }).text;
   const jobOf = (r: CallToolResult) => String(r._meta?.['countersign/job_id']);
 
-  const token = (sub: string, roles: string[]) =>
-    new SignJWT({ roles, tenants: ['globex'] })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(keys.jwtSecret));
+  const token = (sub: string, roles: string[]) => mintToken(keys.jwtSecret, { sub, roles, tenants: ['globex'] });
   const review = async (jobId: string, action: 'approve' | 'reject', sub: string, roles: string[], reason: string) => {
     const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals/${jobId}/${action}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await token(sub, roles)}`, 'content-type': 'application/json' },
+      headers: { ...bearer(token(sub, roles)), 'content-type': 'application/json' },
       body: JSON.stringify({ reason }),
     });
     return res.status;
   };
   /** The queue item of this agent's call whose arguments match: how a reviewer finds it. */
-  const pending = async (roles: string[], args: Record<string, unknown>) => {
-    const deadline = Date.now() + 60000;
-    for (;;) {
-      const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals?limit=200`, {
-        headers: { authorization: `Bearer ${await token('bob', roles)}` },
-      });
-      const page = (await res.json()) as { items?: Record<string, unknown>[] };
-      const item = page.items?.find(
-        (i) =>
-          i['agent_id'] === agentId &&
-          JSON.stringify((i['payload'] as { arguments?: unknown } | undefined)?.arguments) === JSON.stringify(args),
-      );
-      if (item) return item as { job: { id: string } } & Record<string, unknown>;
-      if (Date.now() > deadline)
-        throw new Error(`no pending approval for ${JSON.stringify(args)}\n${gatewayLog.slice(-10).join('')}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const pending = (roles: string[], args: Record<string, unknown>) =>
+    waitUntil(
+      async () => {
+        const res = await fetch(`${svc('approval-queue').url}/api/v1/approvals?limit=200`, {
+          headers: bearer(token('bob', roles)),
+        });
+        const page = (await res.json()) as { items?: Record<string, unknown>[] };
+        const item = page.items?.find(
+          (i) =>
+            i['agent_id'] === agentId &&
+            JSON.stringify((i['payload'] as { arguments?: unknown } | undefined)?.arguments) === JSON.stringify(args),
+        );
+        return item as ({ job: { id: string } } & Record<string, unknown>) | undefined;
+      },
+      {
+        what: `a pending approval for ${JSON.stringify(args)} (gateway log: ${gatewayLog.slice(-10).join('')})`,
+        timeout: 60000,
+        every: 250,
+      },
+    );
   const call = (name: string, args: Record<string, unknown>, progress?: string[]) =>
     client.callTool({ name, arguments: args }, undefined, {
       timeout: 110000,
@@ -116,12 +114,8 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
 
   beforeAll(async () => {
     keys = makeTestKeys();
-    const dir = mkdtempSync(join(tmpdir(), 'cs-mcp-'));
-    mkdirSync(join(dir, 'policies'));
-    cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
-    const executors = join(dir, 'executors.yaml');
-    writeFileSync(
-      executors,
+    const { dir, env: configEnv } = stackConfig(
+      'mcp',
       'executors:\n  - name: agent\n    kind: release\n    match: ["**"]\n    grant_ttl_sec: 300\n',
     );
 
@@ -135,9 +129,9 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 
-    const db = await createTestDatabase('mcp_gateway');
+    db = await createTestDatabase('mcp_gateway');
     await probe.start([Topics.JobProposed, Topics.JobExecuted, Topics.JobBlocked]);
-    const env = { ...keyEnv(keys), POLICY_DIR: join(dir, 'policies'), EXECUTORS_FILE: executors };
+    const env = { ...keyEnv(keys), ...configEnv };
     const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
     for (const s of started) services.set(s.name, s);
 
@@ -179,7 +173,7 @@ servers:
         LOG_LEVEL: 'debug',
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
         // The job state API needs an operator (or auditor) token; with it progress says where the job stands.
-        COUNTERSIGN_JOB_STATE_TOKEN: await token('olivia@globex.test', ['operator']),
+        COUNTERSIGN_JOB_STATE_TOKEN: token('olivia@globex.test', ['operator']),
       },
       stderr: 'pipe',
     });
@@ -251,11 +245,12 @@ servers:
       requested_by: 'alice@globex.test',
     });
     expect(item['payload']).toEqual({ server: 'repo', tool: 'delete_branch', arguments: args });
-    await new Promise((r) => setTimeout(r, 1500));
+    // The gateway says it is waiting for a human: the effect, instead of a fixed sleep.
+    await waitUntil(
+      () => progress.some((m) => m.startsWith(`Waiting for Countersign (job ${item.job.id}: awaiting human approval`)),
+      { what: 'the gateway reporting that it waits for approval' },
+    );
     expect(callsOf('delete_branch')).toEqual([]);
-    expect(
-      progress.some((m) => m.startsWith(`Waiting for Countersign (job ${item.job.id}: awaiting human approval`)),
-    ).toBe(true);
 
     expect(await review(item.job.id, 'approve', 'bob', ['service-owner'], 'branch merged long ago')).toBe(200);
     const result = await running;
@@ -271,16 +266,16 @@ servers:
       result: { content: [{ text: `deleted api@${args.branch}` }] },
     });
     // The audit trail holds the whole call: the proposed arguments, the approval, and what the upstream answered.
-    const auditor = { authorization: `Bearer ${await token('erin', ['auditor'])}` };
-    const deadline = Date.now() + 30000;
-    let timeline: Record<string, unknown> = {};
-    for (;;) {
-      timeline = (await (
-        await fetch(`${svc('audit').url}/api/v1/jobs/${item.job.id}/timeline`, { headers: auditor })
-      ).json()) as Record<string, unknown>;
-      if (timeline['outcome'] === 'executed' || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    const auditor = bearer(token('erin', ['auditor']));
+    const timeline = await waitUntil(
+      async () => {
+        const t = (await (
+          await fetch(`${svc('audit').url}/api/v1/jobs/${item.job.id}/timeline`, { headers: auditor })
+        ).json()) as Record<string, unknown>;
+        return t['outcome'] === 'executed' && t;
+      },
+      { what: `the audit timeline of ${item.job.id} executed`, timeout: 30000, every: 300 },
+    );
     expect(timeline['outcome']).toBe('executed');
     const steps = (timeline['steps'] ?? []) as { kind: string }[];
     expect(steps.map((s) => s.kind)).toEqual(
@@ -331,7 +326,14 @@ servers:
     expect(result.isError).toBe(true);
     expect(result._meta).toMatchObject({ 'countersign/code': 'DUPLICATE' });
     expect(textOf(result)).toMatch(/^Blocked by Countersign \(DUPLICATE\): repo\/delete_branch was NOT run/);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Barrier: execution-binding has handled every fact published so far and sent all it staged.
+    await consumerPassed(svc('execution-binding').groupId, [
+      Topics.JobProposed,
+      Topics.DecisionMade,
+      Topics.ApprovalResolved,
+    ]);
+    await outboxPublished(db, 'execution_binding');
+    await probe.caughtUp([Topics.JobExecuted]);
     expect(
       callsOf('delete_branch').filter((c) => c.args['branch'] === args.branch || c.args['branch'] === 'main'),
     ).toEqual([]);

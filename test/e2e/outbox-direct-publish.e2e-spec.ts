@@ -12,6 +12,7 @@ import {
   type StagedEvent,
 } from '@countersign/bus';
 import { Topics } from '@countersign/contracts';
+import { waitUntil } from '@countersign/testkit';
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
 import { proposal } from '../support/fixtures';
@@ -26,15 +27,6 @@ import { KAFKA_BROKERS, createTestDatabase } from '../support/stack';
  */
 const SCHEMA = 'bus_spec';
 const logger = pino({ level: 'silent' });
-
-/** Waits (polling the database, no fixed sleep) until `check` holds. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('outbox: publish right after commit, the sweep as the fallback', () => {
   let ds: DataSource;
@@ -108,7 +100,11 @@ describe('outbox: publish right after commit, the sweep as the fallback', () => 
     const staged = await stage(20);
     await relay.publishNow(staged);
     for (const s of staged) await probe.waitForJob(Topics.JobProposed, jobOf(s), 10000);
-    await until('the rows are marked published', async () => (await unpublished(staged.map((s) => s.id))) === 0);
+    await waitUntil(async () => (await unpublished(staged.map((s) => s.id))) === 0, {
+      what: 'the rows are marked published',
+      timeout: 20000,
+      every: 25,
+    });
     // Each event was sent once: direct publish only.
     for (const s of staged) expect(probe.forJob(Topics.JobProposed, jobOf(s))).toHaveLength(1);
   });
@@ -133,7 +129,11 @@ describe('outbox: publish right after commit, the sweep as the fallback', () => 
     relays.push(sweep);
     await sweep.start();
     for (const s of staged) await probe.waitForJob(Topics.JobProposed, jobOf(s), 15000);
-    await until('the swept rows are marked published', async () => (await unpublished(staged.map((s) => s.id))) === 0);
+    await waitUntil(async () => (await unpublished(staged.map((s) => s.id))) === 0, {
+      what: 'the swept rows are marked published',
+      timeout: 20000,
+      every: 25,
+    });
     const ages = (await ds.query(
       `SELECT extract(epoch FROM published_at - created_at) * 1000 AS ms FROM "${SCHEMA}".outbox WHERE id = ANY($1::bigint[])`,
       [staged.map((s) => s.id)],

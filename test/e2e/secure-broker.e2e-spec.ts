@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer } from 'kafkajs';
 import { ALL_TOPICS, Topics, dlqTopic } from '@countersign/contracts';
+import { bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { expandAcls, PRINCIPALS } from '../../deploy/local/secure/acl-matrix.cjs';
 import { proposal } from '../support/fixtures';
 import {
@@ -260,15 +260,6 @@ async function produceError(kafka: Kafka, topic: string): Promise<string[]> {
   }
 }
 
-function mintToken(secret: string, claims: Record<string, unknown>): string {
-  const b64 = (v: string) => Buffer.from(v).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const head = `${b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64(JSON.stringify({ iat: now, exp: now + 600, ...claims }))}`;
-  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
   let broker: Broker;
   let admin: Kafka;
@@ -394,15 +385,19 @@ describe('secure broker: SASL/SCRAM, ACLs, one principal per service', () => {
     const queue = services.get('approval-queue')!;
     const token = mintToken(keys.jwtSecret, { sub: `bob-${tag}`, roles: ['service-owner'], tenants: ['globex'] });
     let last = '';
-    for (const deadline = Date.now() + 30000; Date.now() < deadline; await sleep(300)) {
-      const r = await fetch(`${queue.url}/api/v1/approvals/${encodeURIComponent(p.data.job_id)}/approve`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reason: 'secure broker e2e' }),
-      });
-      last = `${r.status} ${await r.text()}`;
-      if (r.status === 200) break;
-    }
+    // Until the queue has the item (it answers 404 before); the last answer is asserted below.
+    await waitUntil(
+      async () => {
+        const r = await fetch(`${queue.url}/api/v1/approvals/${encodeURIComponent(p.data.job_id)}/approve`, {
+          method: 'POST',
+          headers: { ...bearer(token), 'content-type': 'application/json' },
+          body: JSON.stringify({ reason: 'secure broker e2e' }),
+        });
+        last = `${r.status} ${await r.text()}`;
+        return r.status === 200;
+      },
+      { what: 'the approval accepted', timeout: 30000, every: 300 },
+    ).catch(() => undefined);
     expect(last).toMatch(/^200 /);
     const [resolved] = await probe.waitFor(Topics.ApprovalResolved, forJob(p.data.job_id));
     expect(resolved!.json).toMatchObject({ producer: 'approval-queue', data: { resolution: 'APPROVED' } });

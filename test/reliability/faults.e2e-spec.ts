@@ -1,10 +1,10 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import type { Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import { ALL_TOPICS, DLQ_SUFFIX, Topics } from '@countersign/contracts';
+import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import {
   ROOT,
   SERVICE_NAMES,
@@ -42,7 +42,6 @@ const DATABASES: Record<ServiceName, string> = {
   audit: 'cs_chaos_audit',
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => process.stdout.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 /** Follows every topic while the run goes on, to tell when the system has gone quiet. */
@@ -151,21 +150,21 @@ describe('fault suite: faults while proposals flow', () => {
   const waitAllReady = async (why: string) => {
     const deadline = Date.now() + 180_000;
     for (const name of SERVICE_NAMES) {
-      for (;;) {
-        const h = svc(name);
-        if (h.process.exitCode !== null || h.process.signalCode !== null) {
-          log(`${name} died after ${why}; restarting it`);
-          await start(name, h);
-          continue;
-        }
-        const ok = await fetch(`${h.url}/readyz`).then(
-          (r) => r.status === 200,
-          () => false,
-        );
-        if (ok) break;
-        if (Date.now() > deadline) throw new Error(`${name} not ready again 180 s after ${why}`);
-        await sleep(500);
-      }
+      await waitUntil(
+        async () => {
+          const h = svc(name);
+          if (h.process.exitCode !== null || h.process.signalCode !== null) {
+            log(`${name} died after ${why}; restarting it`);
+            await start(name, h);
+            return false;
+          }
+          return fetch(`${h.url}/readyz`).then(
+            (r) => r.status === 200,
+            () => false,
+          );
+        },
+        { what: `${name} ready again after ${why}`, timeout: Math.max(0, deadline - Date.now()), every: 500 },
+      );
     }
   };
 
@@ -184,7 +183,7 @@ describe('fault suite: faults while proposals flow', () => {
       run: async () => {
         const h = svc(name);
         await h.kill();
-        await sleep(1000);
+        await elapse(1000, 'the service stays down a moment, as after a real crash');
         await start(name, h);
       },
     })),
@@ -192,7 +191,7 @@ describe('fault suite: faults while proposals flow', () => {
       name: 'stop/start Kafka',
       run: async () => {
         await kafka.down();
-        await sleep(OUTAGE_MS);
+        await elapse(OUTAGE_MS, 'the broker outage lasts OUTAGE_MS');
         await kafka.up();
         await waitAllReady('the broker restart');
       },
@@ -201,7 +200,7 @@ describe('fault suite: faults while proposals flow', () => {
       name: 'stop (immediate)/start PostgreSQL',
       run: async () => {
         await pg.down('immediate');
-        await sleep(OUTAGE_MS);
+        await elapse(OUTAGE_MS, 'the database outage lasts OUTAGE_MS');
         await pg.up();
         await waitAllReady('the PostgreSQL restart');
       },
@@ -274,7 +273,7 @@ describe('fault suite: faults while proposals flow', () => {
       let cycles = 0;
       do {
         for (const f of faultCycle) {
-          await sleep(FAULT_GAP_MS);
+          await elapse(FAULT_GAP_MS, 'the load runs undisturbed between two faults');
           await inject(f.name, f.run);
         }
         cycles++;
@@ -287,54 +286,53 @@ describe('fault suite: faults while proposals flow', () => {
 
       const deadline = Date.now() + QUIESCE_MS;
       let lastLog = 0;
-      for (;;) {
-        const unpublished = await Promise.all(
-          (['approval-queue', 'execution-binding', 'audit'] as const).map((n) =>
-            scalar(dbUrls[n], `SELECT count(*) AS n FROM ${n.replace('-', '_')}.outbox WHERE published_at IS NULL`),
-          ),
-        );
-        const audited = await scalar(dbUrls.audit, `SELECT count(*) AS n FROM audit.audit_records`);
-        // A conflict record is a second body under a known event id (policy-decision re-announces its
-        // snapshots with a new activated_at on every start): one event, two records.
-        const conflicts = await scalar(
-          dbUrls.audit,
-          `SELECT count(*) AS n FROM audit.audit_records WHERE kind = 'conflict'`,
-        );
-        const state = {
-          outcomes: live.outcomes.size,
-          reviews: reviewer.pending,
-          outbox: unpublished.reduce((a, b) => a + b, 0),
-          audited,
-          events: live.events.size + live.dlq,
-          streamed: live.auditStreamed,
-        };
-        if (
-          state.outcomes >= PROPOSALS &&
-          state.reviews === 0 &&
-          state.outbox === 0 &&
-          audited - conflicts === state.events &&
-          state.streamed === audited
-        )
-          break;
-        if (Date.now() - lastLog > 10_000) {
-          lastLog = Date.now();
-          log(`quiescing: ${JSON.stringify(state)}; lag ${await lag()}`);
-        }
-        if (Date.now() > deadline) {
-          log(`not quiet within ${QUIESCE_MS} ms: ${JSON.stringify(state)}; checking anyway`);
-          break;
-        }
-        await sleep(1000);
-      }
+      // Until quiet, or checked anyway when QUIESCE_MS is up (the probe logs which).
+      await waitUntil(
+        async () => {
+          const unpublished = await Promise.all(
+            (['approval-queue', 'execution-binding', 'audit'] as const).map((n) =>
+              scalar(dbUrls[n], `SELECT count(*) AS n FROM ${n.replace('-', '_')}.outbox WHERE published_at IS NULL`),
+            ),
+          );
+          const audited = await scalar(dbUrls.audit, `SELECT count(*) AS n FROM audit.audit_records`);
+          // A conflict record is a second body under a known event id (policy-decision re-announces its
+          // snapshots with a new activated_at on every start): one event, two records.
+          const conflicts = await scalar(
+            dbUrls.audit,
+            `SELECT count(*) AS n FROM audit.audit_records WHERE kind = 'conflict'`,
+          );
+          const state = {
+            outcomes: live.outcomes.size,
+            reviews: reviewer.pending,
+            outbox: unpublished.reduce((a, b) => a + b, 0),
+            audited,
+            events: live.events.size + live.dlq,
+            streamed: live.auditStreamed,
+          };
+          if (
+            state.outcomes >= PROPOSALS &&
+            state.reviews === 0 &&
+            state.outbox === 0 &&
+            audited - conflicts === state.events &&
+            state.streamed === audited
+          )
+            return true;
+          if (Date.now() - lastLog > 10_000) {
+            lastLog = Date.now();
+            log(`quiescing: ${JSON.stringify(state)}; lag ${await lag()}`);
+          }
+          if (Date.now() > deadline) {
+            log(`not quiet within ${QUIESCE_MS} ms: ${JSON.stringify(state)}; checking anyway`);
+            return true;
+          }
+          return false;
+        },
+        { what: 'quiescence', timeout: QUIESCE_MS + 60_000, every: 1000 },
+      );
       const quiesceMs = Date.now() - loadEnded;
       await reviewer.stop();
 
-      const auditor = await new SignJWT({ roles: ['auditor'], tenants: ['*'] })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject('erin@globex.test')
-        .setIssuedAt()
-        .setExpirationTime('1h')
-        .sign(new TextEncoder().encode(keys.jwtSecret));
+      const auditor = mintToken(keys.jwtSecret, { sub: 'erin@globex.test', roles: ['auditor'] });
       const report = await checkInvariants({
         kafka: kafka.client('chaos-invariants'),
         databases: {

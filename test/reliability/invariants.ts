@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { ALL_TOPICS, DLQ_SUFFIX, EVENT_TOPICS, Topics } from '@countersign/contracts';
 import { canonicalJson, sha256Hex } from '@countersign/crypto';
+import { waitUntil } from '@countersign/testkit';
 
 /** What the load generator proposed and what the policy should make of it. */
 export interface ExpectedJob {
@@ -89,12 +90,11 @@ export async function readTopics(kafka: Kafka, topics: readonly string[], timeou
         if (last !== undefined && BigInt(message.offset) >= last) remaining.delete(`${topic}:${partition}`);
       },
     });
-    const deadline = Date.now() + timeoutMs;
-    while (remaining.size > 0) {
-      if (Date.now() > deadline)
-        throw new Error(`could not read to the end of ${[...remaining.keys()].join(', ')} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitUntil(() => remaining.size === 0, {
+      what: `reading to the end of ${[...remaining.keys()].join(', ')}`,
+      timeout: timeoutMs,
+      every: 200,
+    });
   } finally {
     await consumer.disconnect();
   }

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT } from 'jose';
 import type { Kafka, Producer } from 'kafkajs';
 import { Topics, type JobProposedV1 } from '@countersign/contracts';
+import { elapse, mintToken } from '@countersign/testkit';
 import type { ExpectedJob, ReviewRecord } from './invariants';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type Tier = 'read' | 'constrained' | 'approve' | 'reject' | 'dual-approve' | 'deny';
 
@@ -205,7 +203,7 @@ export class Reviewer {
     while (this.running) {
       const task = this.next();
       if (!task) {
-        await sleep(100);
+        await elapse(100, 'an idle reviewer looks at its queue again (tasks wait for their notBefore)');
         continue;
       }
       this.inFlight++;
@@ -226,12 +224,7 @@ export class Reviewer {
   private async token(actor: Actor): Promise<string> {
     let t = this.tokens.get(actor.sub);
     if (!t) {
-      t = await new SignJWT({ roles: actor.roles, tenants: ['*'] })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(actor.sub)
-        .setIssuedAt()
-        .setExpirationTime('12h')
-        .sign(new TextEncoder().encode(this.jwtSecret));
+      t = mintToken(this.jwtSecret, { sub: actor.sub, roles: actor.roles }, { ttlSeconds: 12 * 3600 });
       this.tokens.set(actor.sub, t);
     }
     return t;
@@ -313,7 +306,7 @@ export class Publisher {
     const start = Date.now();
     for (let i = 0; i < total; i++) {
       const due = start + (i * 1000) / ratePerSec;
-      if (due > Date.now()) await sleep(due - Date.now());
+      if (due > Date.now()) await elapse(due - Date.now(), 'proposals leave at the asked rate');
       const spec = tierFor(i);
       const event = this.proposal(i, spec);
       for (;;) {
@@ -325,7 +318,7 @@ export class Publisher {
           break;
         } catch {
           this.sendRetries++;
-          await sleep(1000);
+          await elapse(1000, 'back off while the broker is down');
           await this.connect();
         }
       }
@@ -346,7 +339,7 @@ export class Publisher {
         await this.producer!.connect();
         return;
       } catch {
-        await sleep(1000);
+        await elapse(1000, 'back off while the broker is down');
       }
     }
   }

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { ROOT, freePort } from '../support/stack';
+import { waitUntil } from '@countersign/testkit';
 
 const exec = promisify(execFile);
 const PG_BIN = process.env['CHAOS_PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
@@ -70,14 +71,14 @@ export class PrivateKafka {
         topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
       });
       // waitForLeaders can fail on a new broker ("does not host this topic-partition"): poll instead.
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-        const ps = meta?.topics[0]?.partitions ?? [];
-        if (ps.length === partitions && ps.every((p) => p.leader >= 0)) return;
-        if (Date.now() > deadline) throw new Error(`${topic}: no leaders within 60 s`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await waitUntil(
+        async () => {
+          const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+          const ps = meta?.topics[0]?.partitions ?? [];
+          return ps.length === partitions && ps.every((p) => p.leader >= 0);
+        },
+        { what: `leaders for every partition of ${topic}`, timeout: 60_000, every: 250 },
+      );
     } finally {
       await admin.disconnect();
     }

@@ -1,4 +1,5 @@
 import { Topics, dlqTopic, parseEvent, type JobProposedV1, type Topic } from '@countersign/contracts';
+import { waitUntil } from '@countersign/testkit';
 import type { Message, Producer } from 'kafkajs';
 import { proposal } from '../support/fixtures';
 import { kafka, type ServiceName } from '../support/stack';
@@ -90,12 +91,13 @@ describe('fuzzed Kafka messages', () => {
       const keys = new Set(dlq.messages.map((d) => `${d.headers['dlq-consumer']}|${d.key}`));
       return expected.filter((e) => !keys.has(`${e.consumer}|${e.m.key}`));
     };
-    const deadline = Date.now() + 240000;
-    let missing = seen();
-    while (missing.length && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 2000));
-      missing = seen();
-    }
+    // Until every consumer refused every message; what is still missing after 4 minutes is reported below.
+    await waitUntil(() => seen().length === 0, {
+      what: 'every consumer refusing every fuzzed message',
+      timeout: 240000,
+      every: 2000,
+    }).catch(() => undefined);
+    const missing = seen();
     const perService: Record<string, { expected: number; refused: number }> = {};
     for (const e of expected) {
       perService[e.consumer] ??= { expected: 0, refused: 0 };

@@ -144,7 +144,7 @@ describe('REST abuse', () => {
           'a wrong secret',
           bearer(await stack.token('bob', ['service-owner'], { secret: 'not-the-secret-0123456789abcdef0123456789' })),
         ],
-        ['an expired token', bearer(await stack.token('bob', ['service-owner'], { expiresIn: now - 60 }))],
+        ['an expired token', bearer(await stack.token('bob', ['service-owner'], { ttlSeconds: -60 }))],
         [
           'a token not valid yet',
           bearer(

@@ -1,4 +1,5 @@
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
+import { barrier } from '@countersign/testkit';
 import { kafka } from './stack';
 
 export interface ProbedMessage {
@@ -19,6 +20,8 @@ export class KafkaProbe {
   readonly messages: ProbedMessage[] = [];
   private consumer: Consumer | undefined;
   private readonly waiters = new Set<() => void>();
+  /** Per `topic:partition`, the offset after the last message read. */
+  private readonly read = new Map<string, number>();
 
   async start(topics: readonly string[]): Promise<void> {
     const consumer = kafka().consumer({
@@ -37,6 +40,7 @@ export class KafkaProbe {
         }
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        this.read.set(`${topic}:${partition}`, Number(message.offset) + 1);
         this.messages.push({
           topic,
           partition,
@@ -96,6 +100,19 @@ export class KafkaProbe {
     ).then((h) => h[0]!);
   }
 
+  /**
+   * Barrier for the probe itself: returns once it has read everything published to `topics` before
+   * the call, so a count taken after it includes any duplicate sent until then.
+   */
+  caughtUp(topics: readonly string[], timeout = 30_000): Promise<unknown> {
+    return barrier({
+      mark: () => endsOf(topics),
+      passed: (ends) => [...ends].every(([at, end]) => end === 0 || (this.read.get(at) ?? 0) >= end),
+      what: `the probe reading to the end of ${topics.join(', ')}`,
+      timeout,
+    });
+  }
+
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
   }
@@ -119,4 +136,46 @@ export async function publishRaw(
 export async function closePublisher(): Promise<void> {
   await producer?.disconnect();
   producer = undefined;
+}
+
+/** The end of each partition of `topics` now: the offset the next message will get. */
+async function endsOf(topics: readonly string[]): Promise<Map<string, number>> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const ends = new Map<string, number>();
+    for (const topic of topics)
+      for (const p of await admin.fetchTopicOffsets(topic))
+        // A partition with nothing left to read (empty, or all of it past retention) has no end to reach.
+        ends.set(`${topic}:${p.partition}`, p.high === p.low ? 0 : Number(p.high));
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Barrier for a service's consumer: returns once consumer group `groupId` has committed past
+ * everything on `topics` published before the call. Offsets move only over messages whose handlers
+ * finished, so after it, whatever those messages were going to change has changed: assert that
+ * nothing (more) happened without a fixed sleep. The last message published is the marker.
+ */
+export function consumerPassed(groupId: string, topics: readonly string[], timeout = 30_000): Promise<unknown> {
+  return barrier({
+    mark: () => endsOf(topics),
+    passed: async (ends) => {
+      const admin = kafka().admin();
+      await admin.connect();
+      try {
+        const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+        return committed.every(({ topic, partitions }) =>
+          partitions.every((p) => Number(p.offset) >= (ends.get(`${topic}:${p.partition}`) ?? 0)),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    what: `${groupId} past the end of ${topics.join(', ')}`,
+    timeout,
+  });
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '@countersign/testkit';
 
 /** What a service under test has sent to PostgreSQL so far (see pg-statement-counter.cjs). */
 export interface StatementCounts {
@@ -39,16 +40,18 @@ export function pgStatementCounter(): PgStatementCounter {
     },
     read,
     async settled(quietMs = 500, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
       let last = read();
       let since = Date.now();
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 25));
-        const now = read();
-        if (now.total !== last.total) [last, since] = [now, Date.now()];
-        else if (Date.now() - since >= quietMs) return now;
-        if (Date.now() > deadline) throw new Error(`the service kept sending statements for ${timeoutMs} ms`);
-      }
+      // Quiet means no statement for quietMs: the counter is polled, not slept on.
+      return waitUntil(
+        () => {
+          const now = read();
+          if (now.total !== last.total) [last, since] = [now, Date.now()];
+          else if (Date.now() - since >= quietMs) return now;
+          return undefined;
+        },
+        { what: `the service to send no statement for ${quietMs} ms`, timeout: timeoutMs, every: 25 },
+      );
     },
   };
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { ALL_TOPICS } from '@countersign/contracts';
 import { generateSigningKeyPair } from '@countersign/crypto';
+import { waitUntil } from '@countersign/testkit';
 
 export const ROOT = resolve(__dirname, '../..');
 export const KAFKA_BROKERS = process.env['TEST_KAFKA_BROKERS'] ?? process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
@@ -30,9 +31,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const TEST_DB_PREFIX = process.env['TEST_DB_PREFIX'] ?? 'cs_test_';
+
 /** A fresh database for one spec, so specs never see each other's rows. */
 export async function createTestDatabase(name: string): Promise<string> {
-  const db = `${process.env['TEST_DB_PREFIX'] ?? 'cs_test_'}${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
+  const db = `${TEST_DB_PREFIX}${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
   const c = new Client({ connectionString: PG_ADMIN_URL });
   await c.connect();
   try {
@@ -44,6 +47,65 @@ export async function createTestDatabase(name: string): Promise<string> {
   const u = new URL(PG_ADMIN_URL);
   u.pathname = `/${db}`;
   return u.toString();
+}
+
+/** Runs one query on a database of its own connection (for assertions on a service's tables). */
+export async function sql<T = Record<string, unknown>>(
+  databaseUrl: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** Drops a database createTestDatabase made (any other name is left alone); for afterAll, so it never throws. */
+export async function dropDatabase(databaseUrl: string | undefined): Promise<void> {
+  if (!databaseUrl) return;
+  const name = new URL(databaseUrl).pathname.slice(1);
+  if (!name.startsWith(TEST_DB_PREFIX) || !/^[a-z0-9_]+$/.test(name)) return;
+  await sql(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+}
+
+/**
+ * Barrier for a service's outbox: waits until every row staged for these keys (all rows without
+ * keys) is published, so the relay sends nothing more for them. Follow it with the probe's
+ * `caughtUp` before counting events.
+ */
+export async function outboxPublished(databaseUrl: string, schema: string, keys?: readonly string[]): Promise<void> {
+  await waitUntil(
+    async () =>
+      (
+        await sql(
+          databaseUrl,
+          `SELECT 1 FROM ${schema}.outbox WHERE published_at IS NULL${keys ? ' AND key = ANY($1::text[])' : ''} LIMIT 1`,
+          keys ? [[...keys]] : [],
+        )
+      ).length === 0,
+    { what: `the ${schema} outbox${keys ? ` rows of ${keys.join(', ')}` : ''} published`, timeout: 30_000 },
+  );
+}
+
+/** A stack's configuration directory: the repo's system policy, and an executors file. */
+export interface StackConfig {
+  dir: string;
+  /** The env that points policy-decision and execution-binding at it. */
+  env: { POLICY_DIR: string; EXECUTORS_FILE: string };
+}
+
+/** A fresh configuration directory with `policies/system.yaml` copied from the repo and `executors.yaml` from `executors`. */
+export function stackConfig(prefix: string, executors: string | readonly string[]): StackConfig {
+  const dir = mkdtempSync(join(tmpdir(), `cs-${prefix}-`));
+  mkdirSync(join(dir, 'policies'));
+  cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
+  const file = join(dir, 'executors.yaml');
+  writeFileSync(file, typeof executors === 'string' ? executors : executors.join('\n'));
+  return { dir, env: { POLICY_DIR: join(dir, 'policies'), EXECUTORS_FILE: file } };
 }
 
 /** The producers of signed events: audit signs audit.recorded. */
@@ -140,8 +202,6 @@ export interface StartOptions {
   positionAtEnd?: boolean;
   readyTimeoutMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a built service as a real process (so OpenTelemetry patches it as in production). */
 export async function startService(name: ServiceName, opts: StartOptions): Promise<ServiceHandle> {
@@ -241,21 +301,22 @@ export async function startService(name: ServiceName, opts: StartOptions): Promi
     },
   };
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90000);
-  for (;;) {
-    if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} before it was ready:\n${tail(lines)}`);
-    try {
-      const r = await fetch(`${handle.url}/readyz`);
-      if (r.status === 200) return handle;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await handle.kill();
-      throw new Error(`${name} not ready within ${opts.readyTimeoutMs ?? 90000} ms:\n${tail(lines)}`);
-    }
-    await sleep(200);
+  const readyTimeout = opts.readyTimeoutMs ?? 90000;
+  try {
+    await waitUntil(
+      async () => {
+        if (exitCode !== undefined)
+          throw new Error(`${name} exited with ${exitCode} before it was ready:\n${tail(lines)}`);
+        return (await fetch(`${handle.url}/readyz`).catch(() => undefined))?.status === 200; // not listening yet: undefined
+      },
+      { what: `${name} ready`, timeout: readyTimeout, every: 200 },
+    );
+  } catch (e) {
+    if (exitCode !== undefined) throw e;
+    await handle.kill();
+    throw new Error(`${name} not ready within ${readyTimeout} ms:\n${tail(lines)}`);
   }
+  return handle;
 }
 
 function tail(lines: Record<string, unknown>[]): string {

@@ -1,5 +1,6 @@
 import type { Grant, ProposeInput } from '@countersign/agent-sdk';
 import { RejectedError } from '@countersign/agent-sdk';
+import { elapse } from '@countersign/testkit';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -118,7 +119,8 @@ describe('McpGateway', () => {
   });
 
   it('notifies progress to a client that asked for it while the call waits', async () => {
-    const gate = new Gate(() => new Promise((r) => setTimeout(r, 1300)));
+    // The gate answers only after the gateway's progress interval (1 s) has passed once, so a "Waiting" notice goes out.
+    const gate = new Gate(() => elapse(1300, 'the approval outlasts one progress interval'));
     const { sut, client } = await connect(gate);
     const progress: string[] = [];
     const result = await client.callTool({ name: 'repo__delete_branch', arguments: { branch: 'old' } }, undefined, {

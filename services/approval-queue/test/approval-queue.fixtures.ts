@@ -1,7 +1,6 @@
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
 import {
   Topics,
   type ApprovalRequirement,
@@ -9,32 +8,18 @@ import {
   type DecisionMadeV1,
   type JobProposedV1,
 } from '@countersign/contracts';
-import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
+import { jobHash } from '@countersign/crypto';
+import { signedEvent } from '@countersign/testkit';
 import { publishRaw } from '../../../test/support/kafka-probe';
-import { PG_ADMIN_URL, createTestDatabase, type TestKeys } from '../../../test/support/stack';
+import {
+  createTestDatabase,
+  keyEnv,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 
-/*
- * Helpers for the approval-queue integration specs. Tokens are HS256 JWTs put together here with
- * node:crypto (synchronously, so a spec can mint one inline); the service verifies them with jose,
- * so every spec also checks that the two agree.
- */
-
-const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
-
-export interface TokenClaims {
-  sub: string;
-  roles: string[];
-  tenants?: string[];
-}
-
-export function mintToken(secret: string, claims: TokenClaims | Record<string, unknown>, ttlSeconds = 3600): string {
-  const now = Math.floor(Date.now() / 1000);
-  const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  // Every tenant unless the claims say otherwise (`tenants: undefined` leaves the claim out: no tenant).
-  const payload = b64url(JSON.stringify({ iat: now, exp: now + ttlSeconds, tenants: ['*'], ...claims }));
-  const sig = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
-  return `${header}.${payload}.${sig}`;
-}
+/* Helpers for the approval-queue integration specs (tokens, waits and signing come from @countersign/testkit). */
 
 /** The same derivation as `deterministicEventId` in @countersign/bus (a v8 UUID from the parts). */
 export function expectedEventId(...parts: string[]): string {
@@ -63,13 +48,9 @@ export function signedDecision(
   over: Partial<DecisionMadeData> = {},
   opts: { eventId?: string; unsigned?: boolean } = {},
 ): DecisionMadeV1 {
-  const event: DecisionMadeV1 = {
-    event_id: opts.eventId ?? randomUUID(),
-    type: 'decision.made',
-    schema_version: 1,
-    occurred_at: new Date().toISOString(),
-    producer: 'policy-decision',
-    data: {
+  return signedEvent(
+    Topics.DecisionMade,
+    {
       job_id: p.data.job_id,
       tenant: p.data.tenant,
       decision: 'REQUIRE_APPROVAL',
@@ -88,8 +69,12 @@ export function signedDecision(
       decided_at: new Date().toISOString(),
       ...over,
     },
-  };
-  return opts.unsigned ? event : signEvent(event, signerFromPem(privateKeyPem));
+    {
+      signer: opts.unsigned ? null : privateKeyPem,
+      producer: 'policy-decision',
+      ...(opts.eventId ? { eventId: opts.eventId } : {}),
+    },
+  );
 }
 
 export async function publishProposal(p: JobProposedV1): Promise<void> {
@@ -172,23 +157,6 @@ export interface QueueItemJson {
   [k: string]: unknown;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 20000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 /** Receives the escalation webhook's POSTs. */
 export class WebhookSink {
   readonly received: { path: string; body: unknown }[] = [];
@@ -212,18 +180,15 @@ export class WebhookSink {
   }
 }
 
-export async function sql<T = Record<string, unknown>>(
+export { dropDatabase, makeTestKeys, sql } from '../../../test/support/stack';
+
+/** The queue as a process on `databaseUrl`, with the test keys and `env` on top. */
+export function startQueue(
+  keys: TestKeys,
   databaseUrl: string,
-  text: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const c = new Client({ connectionString: databaseUrl });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
+  env: Record<string, string> = {},
+): Promise<ServiceHandle> {
+  return startService('approval-queue', { databaseUrl, env: { ...keyEnv(keys), ...env } });
 }
 
 /**
@@ -232,11 +197,4 @@ export async function sql<T = Record<string, unknown>>(
  */
 export function createRunDatabase(name: string): Promise<string> {
   return createTestDatabase(`${name}_${process.pid}`);
-}
-
-export async function dropDatabase(databaseUrl: string | undefined): Promise<void> {
-  if (!databaseUrl) return;
-  const name = new URL(databaseUrl).pathname.slice(1);
-  if (!/^cs_test_[a-z0-9_]+$/.test(name)) return;
-  await sql(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
 }

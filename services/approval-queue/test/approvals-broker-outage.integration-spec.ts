@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { ALL_TOPICS, Topics } from '@countersign/contracts';
+import { barrier, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import {
+  outboxPublished,
   ROOT,
   freePort,
   keyEnv,
@@ -21,12 +23,9 @@ import {
   createRunDatabase,
   dropDatabase,
   expectedEventId,
-  mintToken,
   policyKey,
   signedDecision,
-  sleep,
   sql,
-  waitUntil,
 } from './approval-queue.fixtures';
 
 const exec = promisify(execFile);
@@ -125,9 +124,8 @@ describe('approval-queue outbox during a broker outage', () => {
     const api = new Api(svc.url);
     const token = mintToken(keys.jwtSecret, { sub: `bob-${run}`, roles: ['service-owner'] });
     await waitUntil(
-      'item listed',
       async () => (await api.list(token)).body.items?.some((i) => i.job.id === p.data.job_id && i.proposal_received),
-      30_000,
+      { what: 'item listed', timeout: 30_000 },
     );
 
     await producer.disconnect();
@@ -136,31 +134,44 @@ describe('approval-queue outbox during a broker outage', () => {
 
     const ok = await api.approve(p.data.job_id, token, { reason: 'approved during the outage' });
     expect(ok).toMatchObject({ status: 200, body: { resolution: 'APPROVED' } });
-    await sleep(3000);
+    // The service notices the outage (its producer cannot reach the broker); the approval waits in the outbox.
+    await waitUntil(async () => (await fetch(`${svc.url}/readyz`)).status === 503, {
+      what: 'not ready while the broker is down',
+      timeout: 30_000,
+    });
     const pending = await sql(dbUrl, `SELECT published_at FROM approval_queue.outbox WHERE key = $1`, [p.data.job_id]);
     expect(pending).toEqual([{ published_at: null }]);
-    const ready = await fetch(`${svc.url}/readyz`);
-    expect(ready.status).toBe(503);
 
     await broker('start');
+    const read = new Map<number, number>();
     consumer = kafka.consumer({ groupId: `outage-probe-${run}-2` });
     await consumer.connect();
     await consumer.subscribe({ topics: [Topics.ApprovalResolved], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
+        read.set(partition, Number(message.offset) + 1);
         resolved.push({
           key: message.key?.toString() ?? null,
           value: JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown>,
         });
       },
     });
-    await waitUntil(
-      'approval.resolved after the outage',
-      async () => resolved.some((m) => m.key === p.data.job_id),
-      120_000,
-      250,
-    );
-    await sleep(3000);
+    await waitUntil(async () => resolved.some((m) => m.key === p.data.job_id), {
+      what: 'approval.resolved after the outage',
+      timeout: 120_000,
+      every: 250,
+    });
+    // Barrier: the row is published (the relay sends nothing more) and the consumer has read to the end.
+    await outboxPublished(dbUrl, 'approval_queue', [p.data.job_id]);
+    await barrier({
+      mark: async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        return admin.fetchTopicOffsets(Topics.ApprovalResolved).finally(() => admin.disconnect());
+      },
+      passed: (ends) => ends.every((e) => e.high === e.low || (read.get(e.partition) ?? 0) >= Number(e.high)),
+      what: 'the consumer reading approval.resolved to its end',
+    });
     const events = resolved.filter((m) => m.key === p.data.job_id);
     expect(events).toHaveLength(1);
     expect(events[0]?.value).toMatchObject({
@@ -176,6 +187,10 @@ describe('approval-queue outbox during a broker outage', () => {
     ]);
     expect(published).toHaveLength(1);
     expect(published[0]?.['published_at']).not.toBeNull();
-    await waitUntil('ready again', async () => (await fetch(`${svc.url}/readyz`)).status === 200, 60_000, 500);
+    await waitUntil(async () => (await fetch(`${svc.url}/readyz`)).status === 200, {
+      what: 'ready again',
+      timeout: 60_000,
+      every: 500,
+    });
   }, 400_000);
 });

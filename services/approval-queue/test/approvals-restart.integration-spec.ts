@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Topics } from '@countersign/contracts';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import { keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { outboxPublished, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
 import {
   Api,
   createRunDatabase,
   dropDatabase,
   expectedEventId,
-  mintToken,
   policyKey,
   publishDecision,
   publishProposal,
   requirement,
   signedDecision,
-  sleep,
   sql,
-  waitUntil,
+  makeTestKeys,
+  startQueue,
 } from './approval-queue.fixtures';
 
 /**
@@ -33,14 +33,17 @@ describe('approval-queue across restarts and replicas', () => {
   const run = randomUUID().slice(0, 8);
 
   const start = async () => {
-    const s = await startService('approval-queue', {
-      databaseUrl: db,
-      env: { ...keyEnv(keys), SWEEP_INTERVAL_MS: '200' },
-    });
+    const s = await startQueue(keys, db, { SWEEP_INTERVAL_MS: '200' });
     started.push(s);
     return s;
   };
   const token = (sub: string) => mintToken(keys.jwtSecret, { sub, roles: ['service-owner'] });
+
+  /** Barrier: the jobs' outbox rows are all published and the probe has read everything sent. */
+  async function published(...ids: string[]) {
+    await outboxPublished(db, 'approval_queue', ids);
+    await probe.caughtUp([Topics.ApprovalResolved]);
+  }
 
   async function openItem(svc: ServiceHandle, approvalsRequired: number, slaSeconds: number) {
     const p = proposal({ job_id: `job-${run}-${randomUUID().slice(0, 8)}` });
@@ -52,10 +55,13 @@ describe('approval-queue across restarts and replicas', () => {
       }),
     );
     const api = new Api(svc.url);
-    await waitUntil('item with its proposal', async () => {
-      const r = await api.list(token('seer'), { rule_id: `rule-${run}` });
-      return r.body.items?.some((i) => i.job.id === p.data.job_id && i.proposal_received);
-    });
+    await waitUntil(
+      async () => {
+        const r = await api.list(token('seer'), { rule_id: `rule-${run}` });
+        return r.body.items?.some((i) => i.job.id === p.data.job_id && i.proposal_received);
+      },
+      { what: 'item with its proposal' },
+    );
     return p.data.job_id;
   }
 
@@ -91,7 +97,7 @@ describe('approval-queue across restarts and replicas', () => {
       resolved_by: 'system:sla',
       approvals: [{ actor: `bob-${run}` }],
     });
-    await sleep(1500);
+    await published(id);
     expect(probe.forJob(Topics.ApprovalResolved, id)).toHaveLength(1);
     await second.stop();
   });
@@ -118,7 +124,7 @@ describe('approval-queue across restarts and replicas', () => {
     const ev = await probe.waitForJob(Topics.ApprovalResolved, id, 20000);
     expect(ev.json?.['event_id']).toBe(expectedEventId(Topics.ApprovalResolved, id));
     expect(ev.json?.['data']).toMatchObject({ resolution: 'APPROVED', resolved_by: `bob-${run}` });
-    await sleep(2000);
+    await published(id);
     expect(probe.forJob(Topics.ApprovalResolved, id)).toHaveLength(1);
     const rows = await sql(db, `SELECT published_at FROM approval_queue.outbox WHERE key = $1`, [id]);
     expect(rows).toHaveLength(1);
@@ -132,7 +138,7 @@ describe('approval-queue across restarts and replicas', () => {
     await svc.kill();
     await start();
     await probe.waitForJob(Topics.ApprovalResolved, id, 20000);
-    await sleep(2000);
+    await published(id);
     // At-least-once on the wire: if the kill fell between the broker's ack and marking the row
     // published, the restarted relay sends it again with the same event id, which consumers dedupe.
     const copies = probe.forJob(Topics.ApprovalResolved, id);
@@ -160,7 +166,7 @@ describe('approval-queue across restarts and replicas', () => {
       ids.push(p.data.job_id);
     }
     await Promise.all(ids.map((id) => probe.waitForJob(Topics.ApprovalResolved, id, 30000)));
-    await sleep(2000);
+    await published(...ids);
     for (const id of ids) expect(probe.forJob(Topics.ApprovalResolved, id)).toHaveLength(1);
     // Every replica still running on this database (the two new ones and those restarted above) sweeps it.
     expect(a.process.exitCode).toBeNull();

@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Topics, dlqTopic } from '@countersign/contracts';
 import { generateSigningKeyPair, publicKeyFromPem, verifyEvent } from '@countersign/crypto';
+import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
-import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import { keyEnv, makeTestKeys, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
+import { KafkaProbe, closePublisher, consumerPassed } from '../../../test/support/kafka-probe';
+import { outboxPublished, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
 import {
   Api,
   createRunDatabase,
   dropDatabase,
   expectedEventId,
-  mintToken,
   policyKey,
   publishDecision,
   publishProposal,
   requirement,
   signedDecision,
-  sleep,
   sql,
-  waitUntil,
   WebhookSink,
   type QueueItemJson,
+  makeTestKeys,
+  startQueue,
 } from './approval-queue.fixtures';
 
 /**
@@ -68,19 +68,31 @@ describe('approval-queue', () => {
     return { p, d, item };
   }
 
+  /** Barrier: every outbox row of the job is published (nothing more will be sent) and the probe has read it all. */
+  async function allPublished(jobId: string) {
+    await outboxPublished(db, 'approval_queue', [jobId]);
+    await probe.caughtUp([Topics.ApprovalResolved, Topics.ApprovalEscalated]);
+  }
+
   async function waitForDecision(jobId: string) {
-    return waitUntil(`decision of ${jobId}`, async () => {
-      const r = await api.get(`/api/v1/jobs/${jobId}/decisions`, owner());
-      return r.status === 200 ? r.body : undefined;
-    });
+    return waitUntil(
+      async () => {
+        const r = await api.get(`/api/v1/jobs/${jobId}/decisions`, owner());
+        return r.status === 200 ? r.body : undefined;
+      },
+      { what: `decision of ${jobId}` },
+    );
   }
 
   async function waitForItem(jobId: string, withProposal = true, rule = `rule-${run}`): Promise<QueueItemJson> {
-    return waitUntil(`item ${jobId}`, async () => {
-      const r = await api.list(seer(), { rule_id: rule, include_resolved: true, limit: 200 });
-      const it = r.body.items?.find((i) => i.job.id === jobId);
-      return it && (!withProposal || it.proposal_received) ? it : undefined;
-    });
+    return waitUntil(
+      async () => {
+        const r = await api.list(seer(), { rule_id: rule, include_resolved: true, limit: 200 });
+        const it = r.body.items?.find((i) => i.job.id === jobId);
+        return it && (!withProposal || it.proposal_received) ? it : undefined;
+      },
+      { what: `item ${jobId}` },
+    );
   }
 
   beforeAll(async () => {
@@ -93,14 +105,10 @@ describe('approval-queue', () => {
       dlqTopic(Topics.DecisionMade),
       dlqTopic(Topics.JobProposed),
     ]);
-    svc = await startService('approval-queue', {
-      databaseUrl: db,
-      env: {
-        ...keyEnv(keys),
-        SWEEP_INTERVAL_MS: '200',
-        ESCALATION_WEBHOOK_URL: hook,
-        ESCALATION_WEBHOOK_TIMEOUT_MS: '2000',
-      },
+    svc = await startQueue(keys, db, {
+      SWEEP_INTERVAL_MS: '200',
+      ESCALATION_WEBHOOK_URL: hook,
+      ESCALATION_WEBHOOK_TIMEOUT_MS: '2000',
     });
     api = new Api(svc.url);
   }, 120000);
@@ -183,7 +191,7 @@ describe('approval-queue', () => {
         }),
       );
       await publishProposal(p);
-      await sleep(1500);
+      await consumerPassed(svc.groupId, [Topics.DecisionMade, Topics.JobProposed]);
       const rows = await sql(
         db,
         `SELECT due_at, decision_event_id FROM approval_queue.approval_items WHERE job_id = $1`,
@@ -256,7 +264,7 @@ describe('approval-queue', () => {
   describe('authentication and request validation', () => {
     it('answers 401 without a token, with a bad, foreign or expired token, or without roles', async () => {
       const foreign = mintToken('another-secret-that-is-long-enough-123456', { sub: 'x', roles: ['service-owner'] });
-      const expired = mintToken(keys.jwtSecret, { sub: 'x', roles: ['service-owner'] }, -60);
+      const expired = mintToken(keys.jwtSecret, { sub: 'x', roles: ['service-owner'] }, { ttlSeconds: -60 });
       const roleless = mintToken(keys.jwtSecret, { sub: 'x' });
       for (const t of [null, 'garbage', foreign, expired, roleless]) {
         for (const r of [
@@ -517,7 +525,7 @@ describe('approval-queue', () => {
       );
       expect(ok.filter((r) => r.body['resolution'] === 'APPROVED')).toHaveLength(1);
       await probe.waitForJob(Topics.ApprovalResolved, id);
-      await sleep(1500);
+      await allPublished(id);
       const events = probe.forJob(Topics.ApprovalResolved, id);
       expect(events).toHaveLength(1);
       expect((events[0]?.json?.['data'] as { approvals: unknown[] }).approvals).toHaveLength(2);
@@ -560,7 +568,8 @@ describe('approval-queue', () => {
         status: 409,
         body: { error: { code: 'ALREADY_RESOLVED', resolution: { resolution: 'EXPIRED', resolved_by: 'system:sla' } } },
       });
-      await sleep(1000);
+      await elapse(1000, 'five sweeps (one per 200 ms) pass the expired item: none may escalate or expire it again');
+      await allPublished(id);
       expect(probe.forJob(Topics.ApprovalEscalated, id)).toHaveLength(1);
       expect(probe.forJob(Topics.ApprovalResolved, id)).toHaveLength(1);
       const hooks = webhook.received.filter((h) => JSON.stringify(h.body).includes(id));
@@ -573,7 +582,7 @@ describe('approval-queue', () => {
       const { p } = await openItem();
       expect((await api.approve(p.data.job_id, token(`bob-${run}`))).status).toBe(200);
       await probe.waitForJob(Topics.ApprovalResolved, p.data.job_id);
-      await sleep(1000);
+      await allPublished(p.data.job_id);
       const rows = await sql(db, `SELECT published_at FROM approval_queue.outbox WHERE key = $1`, [p.data.job_id]);
       expect(rows).toHaveLength(1);
       expect(rows[0]?.['published_at']).not.toBeNull();
@@ -614,7 +623,7 @@ describe('approval-queue', () => {
         if (i % 2 === 0) expect((await api.approve(p.data.job_id, token(`bob-${run}`))).status).toBe(200);
         else expect((await api.reject(p.data.job_id, token(`dave-${run}`), { reason: `no ${i}` })).status).toBe(200);
         done.push(p.data.job_id);
-        await sleep(5);
+        await elapse(5, 'the next resolution gets a later time, so the history has one order');
       }
       const { p } = await openItem({ data });
       const other = await openItem({ data: { ...data, agent_id: `other-${run}` } });

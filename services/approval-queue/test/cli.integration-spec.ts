@@ -1,28 +1,22 @@
 import { spawn } from 'node:child_process';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher } from '../../../test/support/kafka-probe';
-import {
-  ROOT,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
+import { ROOT, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
 import {
   Api,
   createRunDatabase,
   dropDatabase,
-  mintToken,
   policyKey,
   publishDecision,
   publishProposal,
   requirement,
   signedDecision,
-  waitUntil,
+  makeTestKeys,
+  startQueue,
 } from './approval-queue.fixtures';
 
 interface CliRun {
@@ -64,7 +58,7 @@ describe('countersign token / approvals', () => {
       throw new Error('build the CLI first: npx tsc -b libs/cli');
     keys = makeTestKeys();
     db = await createRunDatabase('approval_queue_cli');
-    svc = await startService('approval-queue', { databaseUrl: db, env: keyEnv(keys) });
+    svc = await startQueue(keys, db);
   }, 120000);
 
   afterAll(async () => {
@@ -112,10 +106,13 @@ describe('countersign token / approvals', () => {
     await publishDecision(signedDecision(policyKey(keys), q, { policy_rule_id: `rule-${run}` }));
     const env = { COUNTERSIGN_TOKEN: mintToken(keys.jwtSecret, { sub: `bob-${run}`, roles: ['service-owner'] }) };
     const url = ['--url', svc.url];
-    await waitUntil('items listed', async () => {
-      const r = await new Api(svc.url).list(env.COUNTERSIGN_TOKEN, { rule_id: `rule-${run}` });
-      return r.body.items?.filter((i) => i.proposal_received).length === 2;
-    });
+    await waitUntil(
+      async () => {
+        const r = await new Api(svc.url).list(env.COUNTERSIGN_TOKEN, { rule_id: `rule-${run}` });
+        return r.body.items?.filter((i) => i.proposal_received).length === 2;
+      },
+      { what: 'items listed' },
+    );
 
     const list = await cli(['approvals', 'list', '--rule', `rule-${run}`, ...url], env);
     expect(list.code).toBe(0);

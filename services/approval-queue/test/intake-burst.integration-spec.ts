@@ -1,25 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Topics, type DecisionMadeV1, type JobProposedV1 } from '@countersign/contracts';
+import { elapse, mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { pgStatementCounter } from '../../../test/support/pg-statements';
-import {
-  kafka,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
+import { kafka, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
 import {
   Api,
   createRunDatabase,
   dropDatabase,
-  mintToken,
   policyKey,
   signedDecision,
-  sleep,
   sql,
-  waitUntil,
+  makeTestKeys,
+  startQueue,
 } from './approval-queue.fixtures';
 
 const JOBS = 300;
@@ -48,15 +41,11 @@ describe('approval-queue intake under a burst', () => {
   beforeAll(async () => {
     db = await createRunDatabase('approval_queue_burst');
     keys = makeTestKeys();
-    svc = await startService('approval-queue', {
-      databaseUrl: db,
-      env: {
-        ...keyEnv(keys),
-        // Nothing but intake touches the database during the burst.
-        SWEEP_INTERVAL_MS: '60000',
-        OUTBOX_POLL_MS: '60000',
-        ...counter.env,
-      },
+    svc = await startQueue(keys, db, {
+      // Nothing but intake touches the database during the burst.
+      SWEEP_INTERVAL_MS: '60000',
+      OUTBOX_POLL_MS: '60000',
+      ...counter.env,
     });
     api = new Api(svc.url);
   }, 120000);
@@ -105,7 +94,6 @@ describe('approval-queue intake under a burst', () => {
 
     const gated = jobs.filter((j) => j.gated);
     await waitUntil(
-      'every decision and every gated proposal stored',
       async () => {
         const [r] = await sql<{ decided: string; proposed: string }>(
           db,
@@ -116,8 +104,7 @@ describe('approval-queue intake under a burst', () => {
         );
         return Number(r!.decided) === JOBS && Number(r!.proposed) === gated.length;
       },
-      60000,
-      200,
+      { what: 'every decision and every gated proposal stored', timeout: 60000, every: 200 },
     );
     await settled();
     const transactions = commits() - commitsBefore;
@@ -201,10 +188,9 @@ describe('approval-queue intake under a burst', () => {
         ],
       });
       const wait = started + (t + 1) * TICK_MS - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await elapse(wait, 'a steady rate: each tick of messages leaves on its own 20 ms slot');
     }
     await waitUntil(
-      'every steady decision stored',
       async () => {
         const [r] = await sql<{ n: string }>(
           db,
@@ -213,8 +199,7 @@ describe('approval-queue intake under a burst', () => {
         );
         return Number(r!.n) === jobs.length;
       },
-      60000,
-      200,
+      { what: 'every steady decision stored', timeout: 60000, every: 200 },
     );
     await producer.disconnect();
     await settled();

@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Topics, dlqTopic, payloadPath, type JobProposedData } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
   PG_ADMIN_URL,
-  ROOT,
   createTestDatabase,
   keyEnv,
   makeTestKeys,
+  stackConfig,
   startService,
   type ServiceHandle,
   type TestKeys,
 } from '../../../test/support/stack';
-import { Api, mintToken, sql, waitUntil, type QueueItemJson } from './approval-queue.fixtures';
+import { Api, sql, type QueueItemJson } from './approval-queue.fixtures';
 
 /**
  * The reviewer sees exactly what runs. policy-decision, the approval queue and execution-binding as
@@ -99,29 +97,21 @@ describe('the reviewer sees exactly what runs', () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const dir = mkdtempSync(join(tmpdir(), 'cs-view-'));
-    mkdirSync(join(dir, 'policies'));
-    cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
-    const executors = join(dir, 'executors.yaml');
-    writeFileSync(
-      executors,
-      [
-        'executors:',
-        '  - name: target',
-        '    kind: http',
-        '    match: ["job.config.**"]',
-        `    url: http://127.0.0.1:${(server.address() as AddressInfo).port}/execute`,
-        '    secret_env: EXECUTOR_HTTP_SECRET',
-        '    idempotent: false',
-        '    timeout_sec: 10',
-      ].join('\n'),
-    );
+    const config = stackConfig('view', [
+      'executors:',
+      '  - name: target',
+      '    kind: http',
+      '    match: ["job.config.**"]',
+      `    url: http://127.0.0.1:${(server.address() as AddressInfo).port}/execute`,
+      '    secret_env: EXECUTOR_HTTP_SECRET',
+      '    idempotent: false',
+      '    timeout_sec: 10',
+    ]);
     db = await createTestDatabase(`reviewer_view_${process.pid}`);
     await probe.start([Topics.DecisionMade, Topics.JobExecuted, Topics.JobBlocked, dlqTopic(Topics.JobProposed)]);
     const env = {
       ...keyEnv(keys),
-      POLICY_DIR: join(dir, 'policies'),
-      EXECUTORS_FILE: executors,
+      ...config.env,
       EXECUTOR_HTTP_SECRET: 'view-executor-secret-0123456789abcdef',
     };
     const names = ['policy-decision', 'approval-queue', 'execution-binding'] as const;
@@ -163,12 +153,11 @@ describe('the reviewer sees exactly what runs', () => {
     expect(decision.decision).toBe('REQUIRE_APPROVAL');
 
     const item = await waitUntil(
-      `queue item ${jobId}`,
       async () => {
         const r = await api.list(reviewer(), { limit: 200 });
         return r.body.items?.find((i) => i.job.id === jobId && i.proposal_received);
       },
-      30000,
+      { what: `queue item ${jobId}`, timeout: 30000 },
     );
     const view = item.payload!;
     expect(JSON.stringify(view)).not.toMatch(/hunter2|sk_live_old|Bearer abc|"s1"|1234|2\.5|"t1"/);
@@ -261,10 +250,13 @@ describe('the reviewer sees exactly what runs', () => {
         (l) => l['job_id'] === jobId && String(l['msg']).startsWith('job.proposed not stored'),
       );
       expect(logged['msg']).toContain(`reserved key at ${path}`);
-      const decided = await waitUntil(`decision of ${jobId} in the queue`, async () => {
-        const r = await api.get<{ state: string }>(`/api/v1/jobs/${jobId}/decisions`, reviewer());
-        return r.status === 200 ? r.body : undefined;
-      });
+      const decided = await waitUntil(
+        async () => {
+          const r = await api.get<{ state: string }>(`/api/v1/jobs/${jobId}/decisions`, reviewer());
+          return r.status === 200 ? r.body : undefined;
+        },
+        { what: `decision of ${jobId} in the queue` },
+      );
       expect(decided.state).toBe('NOT_REQUIRED');
       const rows = await sql(
         db,

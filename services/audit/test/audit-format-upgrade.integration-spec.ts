@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Topics } from '@countersign/contracts';
 import { canonicalJson, eventDigest, sha256Hex, signEvent, signerFromPem } from '@countersign/crypto';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { GENESIS_HASH, linkRecords } from '../src/records/core/hash-chain';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
-  PG_ADMIN_URL,
+  dropDatabase,
   ROOT,
   createTestDatabase,
   keyEnv,
@@ -18,13 +19,6 @@ import {
   startService,
   type ServiceHandle,
 } from '../../../test/support/stack';
-
-function auditorToken(secret: string): string {
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'carol', roles: ['auditor'], tenants: ['*'], iat: now, exp: now + 600 })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
 
 /**
  * A trail written before format 2 (full bodies, no verdicts) keeps verifying after the upgrade, and
@@ -61,13 +55,11 @@ describe('audit: a format 1 trail upgraded to format 2', () => {
     },
     signerFromPem(keys.pems['policy-decision'].privateKeyPem),
   );
-  const handled = (eventId: string, n: number) => async () => {
-    const deadline = Date.now() + 60000;
-    while (svc.lines.filter((l) => l['msg'] === 'event recorded' && l['event_id'] === eventId).length < n) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${eventId}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const handled = (eventId: string, n: number) => () =>
+    waitUntil(() => svc.lines.filter((l) => l['msg'] === 'event recorded' && l['event_id'] === eventId).length >= n, {
+      what: `${eventId} recorded ${n} time(s)`,
+      timeout: 60_000,
+    });
 
   beforeAll(async () => {
     db = await createTestDatabase(`audit_upgrade_${process.pid}`);
@@ -116,11 +108,7 @@ describe('audit: a format 1 trail upgraded to format 2', () => {
     await svc?.stop();
     await closePublisher();
     await pg?.end();
-    const admin = new Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin
-      .query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`)
-      .finally(() => admin.end());
+    await dropDatabase(db);
   });
 
   it('treats a redelivery of an old event as a no-op and another body under its id as a conflict', async () => {
@@ -181,7 +169,7 @@ describe('audit: a format 1 trail upgraded to format 2', () => {
   });
 
   it('verifies the mixed chain on the server and offline', async () => {
-    const token = auditorToken(keys.jwtSecret);
+    const token = mintToken(keys.jwtSecret, { sub: 'carol', roles: ['auditor'] });
     const res = await fetch(`${svc.url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${token}` } });
     expect(await res.json()).toMatchObject({ ok: true, checked: 4, last_seq: 4 });
     const exported = await fetch(`${svc.url}/api/v1/audit/export`, { headers: { authorization: `Bearer ${token}` } });

@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { Client } from 'pg';
 import { Topics } from '@countersign/contracts';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
-  PG_ADMIN_URL,
+  dropDatabase,
   createTestDatabase,
   keyEnv,
   makeTestKeys,
@@ -12,13 +12,6 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../../../test/support/stack';
-
-function auditorToken(secret: string): string {
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'carol', roles: ['auditor'], tenants: ['*'], iat: now, exp: now + 600 })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
 
 /** Two replicas in one consumer group append to one chain: the chain head lock keeps it gap-free and linked. */
 describe('audit: several replicas append to one chain', () => {
@@ -44,11 +37,7 @@ describe('audit: several replicas append to one chain', () => {
     await Promise.all(replicas.map((r) => r.stop()));
     await closePublisher();
     await pg?.end();
-    const admin = new Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin
-      .query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`)
-      .finally(() => admin.end());
+    await dropDatabase(db);
   });
 
   it('records every event once, in one verified chain, with both replicas appending', async () => {
@@ -57,22 +46,22 @@ describe('audit: several replicas append to one chain', () => {
     await send(events[0]!); // connects the shared publisher before the concurrent sends
     await Promise.all(events.slice(1).map(send));
     const ids = events.map((e) => e.event_id);
-    const deadline = Date.now() + 90000;
-    for (;;) {
-      const r = await pg.query(`SELECT count(*)::int AS n FROM audit.audit_records WHERE source_event_id = ANY($1)`, [
-        ids,
-      ]);
-      if ((r.rows[0] as { n: number }).n === events.length) break;
-      if (Date.now() > deadline) throw new Error(`only ${(r.rows[0] as { n: number }).n} of ${events.length} recorded`);
-      await new Promise((res) => setTimeout(res, 200));
-    }
+    await waitUntil(
+      async () => {
+        const r = await pg.query(`SELECT count(*)::int AS n FROM audit.audit_records WHERE source_event_id = ANY($1)`, [
+          ids,
+        ]);
+        return (r.rows[0] as { n: number }).n === events.length;
+      },
+      { what: `all ${events.length} recorded`, timeout: 90_000, every: 200 },
+    );
     const appendedBy = replicas.map(
       (s) => s.lines.filter((l) => l['msg'] === 'event recorded' && ids.includes(l['event_id'] as string)).length,
     );
     expect(appendedBy.every((n) => n > 0)).toBe(true);
 
     const res = await fetch(`${replicas[1]!.url}/api/v1/audit/verify`, {
-      headers: { authorization: `Bearer ${auditorToken(keys.jwtSecret)}` },
+      headers: { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'carol', roles: ['auditor'] })}` },
     });
     const verdict = (await res.json()) as { ok: boolean; checked: number; last_seq: number };
     expect(verdict.ok).toBe(true);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +15,12 @@ import {
   signerFromPem,
   type Signer,
 } from '@countersign/crypto';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
 import { KafkaProbe, closePublisher, publishRaw, type ProbedMessage } from '../../../test/support/kafka-probe';
 import {
+  dropDatabase,
   KAFKA_BROKERS,
-  PG_ADMIN_URL,
   ROOT,
   createTestDatabase,
   freePort,
@@ -29,15 +30,6 @@ import {
   type KeyOwner,
   type ServiceHandle,
 } from '../../../test/support/stack';
-
-/** HS256 JWT, as the approver identity provider would mint it (jose is ESM-only, so by hand). */
-function mintToken(secret: string, claims: Record<string, unknown>): string {
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  // Every tenant unless the claims say otherwise (a token without the claim covers none).
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iat: now, exp: now + 3600, tenants: ['*'], ...claims })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
 
 const at = () => new Date().toISOString();
 const hash = sha256Hex('job');
@@ -261,21 +253,22 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     for (const [i, e] of events.entries()) {
       if (i === 4) {
         await publishRejected();
-        await waitFor(
+        await waitUntil(
           async () =>
             (await pg.query(`SELECT 1 FROM audit.audit_records WHERE dedupe_key = $1`, [dlqKey])).rowCount === 1,
-          'the DLQ record',
+          { what: 'the DLQ record', timeout: 60_000 },
         );
       }
       await publish(e);
-      await waitFor(recorded(e, 1), `${e.type} recorded`);
+      await waitUntil(recorded(e, 1), { what: `${e.type} recorded`, timeout: 60_000 });
     }
     await publishRaw(dlqTopic(Topics.DecisionMade), malformedKey, malformed);
 
     // Everything again: a redelivery must not become a second record.
     for (const e of events) await publish(e);
     await publishRejected();
-    for (const e of events) await waitFor(recorded(e, 2), `the second delivery of ${e.type}`);
+    for (const e of events)
+      await waitUntil(recorded(e, 2), { what: `the second delivery of ${e.type}`, timeout: 60_000 });
     const dlqSeq = Number(
       (
         (await pg.query(`SELECT seq FROM audit.audit_records WHERE dedupe_key = $1`, [dlqKey])).rows[0] as {
@@ -283,17 +276,20 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
         }
       ).seq,
     );
-    await waitFor(
+    await waitUntil(
       () => svc.lines.filter((l) => l['msg'] === 'dlq message recorded' && l['seq'] === dlqSeq).length >= 2,
-      'the second DLQ delivery',
+      { what: 'the second DLQ delivery', timeout: 60_000 },
     );
-    await waitFor(async () => {
-      const r = await pg.query(
-        `SELECT count(*)::int AS n FROM audit.audit_records WHERE event_type = 'rejected_input.malformed' AND body LIKE $1`,
-        [`%${malformedKey}%`],
-      );
-      return (r.rows[0] as { n: number }).n === 1;
-    }, 'the malformed DLQ message');
+    await waitUntil(
+      async () => {
+        const r = await pg.query(
+          `SELECT count(*)::int AS n FROM audit.audit_records WHERE event_type = 'rejected_input.malformed' AND body LIKE $1`,
+          [`%${malformedKey}%`],
+        );
+        return (r.rows[0] as { n: number }).n === 1;
+      },
+      { what: 'the malformed DLQ message', timeout: 60_000 },
+    );
   }, 180000);
 
   afterAll(async () => {
@@ -301,11 +297,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     await probe.stop();
     await closePublisher();
     await pg?.end();
-    const admin = new Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin
-      .query(`DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`)
-      .finally(() => admin.end());
+    await dropDatabase(db);
   });
 
   it('records every event type exactly once, though each was delivered twice', async () => {
@@ -430,10 +422,13 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   });
 
   it('streams every record to audit.recorded, and an independent verifier recomputes the chain from it', async () => {
-    await waitFor(async () => {
-      const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
-      return (r.rows[0] as { n: number }).n === 0;
-    }, 'the outbox to drain');
+    await waitUntil(
+      async () => {
+        const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
+        return (r.rows[0] as { n: number }).n === 0;
+      },
+      { what: 'the outbox to drain', timeout: 60_000 },
+    );
     const head = (await pg.query(`SELECT seq::int AS seq FROM audit.chain_head`)).rows[0] as { seq: number };
 
     // The standalone script, reading the topic from the beginning like a compliance consumer.
@@ -622,10 +617,10 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   };
   /** Waits until `n` deliveries of `eventId` were handled (recorded or found recorded). */
   const handled = (eventId: string, n: number) =>
-    waitFor(
-      () => svc.lines.filter((l) => l['msg'] === 'event recorded' && l['event_id'] === eventId).length >= n,
-      `${n} deliveries of ${eventId}`,
-    );
+    waitUntil(() => svc.lines.filter((l) => l['msg'] === 'event recorded' && l['event_id'] === eventId).length >= n, {
+      what: `${n} deliveries of ${eventId}`,
+      timeout: 60_000,
+    });
 
   it('verifies the signature of every signed event with its producer key, before redacting', async () => {
     const verdicts = new Map<string, string>();
@@ -749,7 +744,10 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     const before = recordedLines();
     await publishRaw(dlqTopic(Topics.ApprovalResolved), jobId, text);
     await publishRaw(dlqTopic(Topics.ApprovalResolved), jobId, text);
-    await waitFor(() => recordedLines() >= before + 2, 'both deliveries of the conflicting DLQ record');
+    await waitUntil(() => recordedLines() >= before + 2, {
+      what: 'both deliveries of the conflicting DLQ record',
+      timeout: 60_000,
+    });
     const conflicts = await recordOf('dedupe_key LIKE $1', [`conflict:${key}:%`]);
     expect(conflicts).toHaveLength(1);
     expect(conflicts[0]).toMatchObject({ kind: 'conflict', signature: 'unsigned' });
@@ -782,10 +780,13 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   });
 
   it('signs audit.recorded: a copy verifies with the public key alone, and fails when altered', async () => {
-    await waitFor(async () => {
-      const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
-      return (r.rows[0] as { n: number }).n === 0;
-    }, 'the outbox to drain');
+    await waitUntil(
+      async () => {
+        const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
+        return (r.rows[0] as { n: number }).n === 0;
+      },
+      { what: 'the outbox to drain', timeout: 60_000 },
+    );
     const head = ((await pg.query(`SELECT seq::int AS seq, record_hash FROM audit.chain_head`)).rows[0] as {
       seq: number;
       record_hash: string;
@@ -897,11 +898,3 @@ program.parseAsync(process.argv.slice(1), { from: 'user' }).then(
   (e) => { if (!(e instanceof CommanderError)) process.stderr.write('countersign: ' + e.message + '\\n'); process.exitCode = e.exitCode ?? 1; },
 );
 `;
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

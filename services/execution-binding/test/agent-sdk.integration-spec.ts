@@ -9,52 +9,24 @@ import {
 import { Topics, type ApprovalResolvedV1, type DecisionMadeV1, type JobProposedV1 } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { jobId as newJobId, proposal } from '../../../test/support/fixtures';
-import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import {
-  KAFKA_BROKERS,
-  createTestDatabase,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import { FactFactory, HookServer, OutcomeProbe, deliver, useStateToken, writeExecutorsFile } from './binding-support';
+import { KAFKA_BROKERS, type ServiceHandle } from '../../../test/support/stack';
+import { BindingRig, HOOK_SECRET, deliver, hookAndAgentExecutors } from './binding-support';
 
 /**
  * What an agent fleet sees: the SDK proposes over Kafka, the test plays policy (and reviewer) with
  * signed events, execution-binding binds, and the SDK runs the released function once and reports.
  */
 describe('agent SDK with execution-binding', () => {
+  const rig = new BindingRig();
+  const { keys, facts, kafkaProbe, probe, hook } = rig;
   let svc: ServiceHandle;
-  let keys: TestKeys;
-  let facts: FactFactory;
   let gate: Countersign;
-  const kafkaProbe = new KafkaProbe();
-  let probe: OutcomeProbe;
-  const hook = new HookServer();
 
   beforeAll(async () => {
-    keys = makeTestKeys();
-    useStateToken(keys.jwtSecret);
-    facts = new FactFactory(keys);
-    probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
-    const executors = writeExecutorsFile(`
-executors:
-  - name: hook
-    kind: http
-    match: ["test.http.**"]
-    url: http://127.0.0.1:${hook.port}/hook
-    secret_env: TEST_HOOK_SECRET
-  - name: agent
-    kind: release
-    match: ["job.**"]
-`);
-    await kafkaProbe.start([Topics.JobProposed, Topics.JobExecuted]);
-    svc = await startService('execution-binding', {
-      databaseUrl: await createTestDatabase('eb_agent_sdk'),
-      env: { ...keyEnv(keys), EXECUTORS_FILE: executors, TEST_HOOK_SECRET: 'test-hook-secret-0123456789' },
+    svc = await rig.start('eb_agent_sdk', [Topics.JobProposed, Topics.JobExecuted], {
+      EXECUTORS_FILE: hookAndAgentExecutors(hook.port),
+      TEST_HOOK_SECRET: HOOK_SECRET,
     });
     gate = new Countersign({
       brokers: KAFKA_BROKERS.split(','),
@@ -67,10 +39,7 @@ executors:
 
   afterAll(async () => {
     await gate?.close();
-    await svc?.stop();
-    await kafkaProbe.stop();
-    await closePublisher();
-    await hook.stop();
+    await rig.stop();
   });
 
   /**
@@ -206,7 +175,7 @@ executors:
   it('propose() refuses an invalid proposal before anything is sent', async () => {
     const jobId = newJobId('sdk');
     await expect(gate.propose({ ...action(jobId), topic: 'job.*' })).rejects.toBeInstanceOf(InvalidProposalError);
-    await new Promise((r) => setTimeout(r, 500));
+    await kafkaProbe.caughtUp([Topics.JobProposed]);
     expect(kafkaProbe.find(Topics.JobProposed, (m) => m.key === jobId)).toHaveLength(0);
   });
 });

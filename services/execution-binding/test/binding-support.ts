@@ -1,4 +1,3 @@
-import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,37 +5,32 @@ import { join } from 'node:path';
 import type {
   ApprovalResolvedData,
   ApprovalResolvedV1,
-  DataOf,
   DecisionMadeData,
   DecisionMadeV1,
-  EventOf,
   JobProposedV1,
-  Topic,
 } from '@countersign/contracts';
+import { Topics } from '@countersign/contracts';
 import { jobHash, publicKeyFromPem, signEvent, signerFromPem, verifyEvent, type Signer } from '@countersign/crypto';
-import { publishRaw, type KafkaProbe, type ProbedMessage } from '../../../test/support/kafka-probe';
-import type { TestKeys } from '../../../test/support/stack';
+import { bearer, mintToken, signedEvent, waitUntil } from '@countersign/testkit';
+import { Client } from 'pg';
+import {
+  KafkaProbe,
+  closePublisher,
+  consumerPassed,
+  publishRaw,
+  type ProbedMessage,
+} from '../../../test/support/kafka-probe';
+import {
+  createTestDatabase,
+  keyEnv,
+  makeTestKeys,
+  startService,
+  type ServiceHandle,
+  type TestKeys,
+} from '../../../test/support/stack';
 
 export const SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
 export const OTHER_SNAPSHOT = `cfg:tenant:acme:policy#sha256:${'c'.repeat(64)}`;
-
-/** An event as its producer would send it (the bus's buildEvent, without pulling Nest into Jest). */
-export function signedEvent<T extends Topic>(
-  topic: T,
-  data: DataOf<T>,
-  signer: Signer | null,
-  producer: string,
-): EventOf<T> {
-  const event = {
-    event_id: randomUUID(),
-    type: topic,
-    schema_version: 1,
-    occurred_at: new Date().toISOString(),
-    producer,
-    data,
-  };
-  return (signer ? signEvent(event, signer) : event) as unknown as EventOf<T>;
-}
 
 /** Builds decisions and resolutions for a stored proposal, signed by the test keys (or any other signer). */
 export class FactFactory {
@@ -79,8 +73,7 @@ export class FactFactory {
         decided_at: new Date().toISOString(),
         ...over,
       },
-      signer,
-      'policy-decision',
+      { signer, producer: 'policy-decision' },
     );
   }
 
@@ -104,8 +97,7 @@ export class FactFactory {
         resolved_at: at,
         ...over,
       },
-      signer,
-      'approval-queue',
+      { signer, producer: 'approval-queue' },
     );
   }
 }
@@ -130,14 +122,6 @@ export interface JobState {
   late_facts: number;
 }
 
-/** An HS256 bearer token as the identity provider would mint it (jose is ESM-only, so by hand). */
-export function mintToken(secret: string, claims: Record<string, unknown>, ttlSeconds = 3600): string {
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iat: now, exp: now + ttlSeconds, tenants: ['*'], ...claims })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
-
 let stateToken: string | undefined;
 /** The job state API needs an operator (or auditor) token: getState presents one minted with `secret`. */
 export function useStateToken(secret: string): void {
@@ -146,12 +130,10 @@ export function useStateToken(secret: string): void {
 
 export async function getState(baseUrl: string, jobId: string): Promise<{ status: number; body: JobState }> {
   const res = await fetch(`${baseUrl}/api/v1/jobs/${encodeURIComponent(jobId)}/state`, {
-    headers: stateToken ? { authorization: `Bearer ${stateToken}` } : {},
+    headers: stateToken ? bearer(stateToken) : {},
   });
   return { status: res.status, body: (await res.json()) as JobState };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls the job's state until `ok` holds. */
 export async function waitForState(
@@ -160,16 +142,13 @@ export async function waitForState(
   ok: (s: JobState) => boolean,
   timeoutMs = 30000,
 ): Promise<JobState> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const r = await getState(baseUrl, jobId);
-    last = r.body;
-    if (r.status === 200 && ok(r.body)) return r.body;
-    if (Date.now() > deadline)
-      throw new Error(`job ${jobId}: state not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-    await sleep(100);
-  }
+  return waitUntil(
+    async () => {
+      const r = await getState(baseUrl, jobId);
+      return r.status === 200 && ok(r.body) && r.body;
+    },
+    { what: `job ${jobId} reaching the state asked for`, timeout: timeoutMs },
+  );
 }
 
 /** Publishes a fact and waits until the service has stored it. */
@@ -184,6 +163,29 @@ export async function deliver(
     event.data.job_id,
     (s) => s.facts[kind]?.event_id === event.event_id || s.late_facts > 0 || s.state === 'blocked',
   );
+}
+
+/**
+ * Barrier: the service has handled everything published to its input topics so far, every outbox
+ * row is sent, and the probe has read all of it. After it, "exactly once" and "never" can be
+ * counted without a fixed sleep.
+ */
+export async function settled(svc: ServiceHandle, databaseUrl: string, probe: KafkaProbe): Promise<void> {
+  await consumerPassed(svc.groupId, [Topics.JobProposed, Topics.DecisionMade, Topics.ApprovalResolved]);
+  await waitUntil(
+    async () => {
+      const c = new Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        const r = await c.query(`SELECT 1 FROM execution_binding.outbox WHERE published_at IS NULL LIMIT 1`);
+        return r.rowCount === 0;
+      } finally {
+        await c.end();
+      }
+    },
+    { what: 'the execution-binding outbox sent' },
+  );
+  await probe.caughtUp([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted]);
 }
 
 export interface HookCall {
@@ -327,4 +329,62 @@ export function resignText(text: string, signer: Signer): string {
   if (unsigned === text) throw new Error('no trailing signature to replace');
   const { signature } = signEvent(JSON.parse(unsigned) as Record<string, unknown>, signer);
   return `${unsigned.slice(0, -1)},"signature":{"alg":"Ed25519","key_id":"${signature.key_id}","value":"${signature.value}"}}`;
+}
+
+/** The executors most specs use: `test.http.**` to the rig's HTTP target, every other job released to the agent. */
+export function hookAndAgentExecutors(port: number): string {
+  return writeExecutorsFile(`
+executors:
+  - name: hook
+    kind: http
+    match: ["test.http.**"]
+    url: http://127.0.0.1:${port}/hook
+    secret_env: TEST_HOOK_SECRET
+  - name: agent
+    kind: release
+    match: ["job.**"]
+`);
+}
+
+export const HOOK_SECRET = 'test-hook-secret-0123456789';
+
+/**
+ * What every execution-binding spec sets up: test keys (and the state token), signed facts, a
+ * Kafka probe with its outcome view, the HTTP target; `start` adds a fresh database and the service.
+ */
+export class BindingRig {
+  readonly keys: TestKeys = makeTestKeys();
+  readonly facts = new FactFactory(this.keys);
+  readonly kafkaProbe = new KafkaProbe();
+  readonly probe = new OutcomeProbe(this.kafkaProbe, this.keys);
+  readonly hook = new HookServer();
+  svc!: ServiceHandle;
+  db!: string;
+
+  constructor() {
+    useStateToken(this.keys.jwtSecret);
+  }
+
+  /** A fresh database, the probe on `topics`, and the service with the rig's keys plus `env`. */
+  async start(database: string, topics: readonly string[], env: Record<string, string>): Promise<ServiceHandle> {
+    this.db = await createTestDatabase(database);
+    await this.kafkaProbe.start(topics);
+    this.svc = await startService('execution-binding', {
+      databaseUrl: this.db,
+      env: { ...keyEnv(this.keys), ...env },
+    });
+    return this.svc;
+  }
+
+  /** The barrier of `settled` for this rig's service (or another one on `db`). */
+  settled(svc: ServiceHandle = this.svc, db: string = this.db): Promise<void> {
+    return settled(svc, db, this.kafkaProbe);
+  }
+
+  async stop(): Promise<void> {
+    await this.svc?.stop();
+    await this.kafkaProbe.stop();
+    await closePublisher();
+    await this.hook.stop();
+  }
 }

@@ -1,33 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Topics } from '@countersign/contracts';
 import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem, verifyEvent } from '@countersign/crypto';
+import { bearer, mintToken } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
-import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
+import type { ServiceHandle } from '../../../test/support/stack';
 import {
-  createTestDatabase,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import {
-  FactFactory,
-  HookServer,
-  OutcomeProbe,
+  BindingRig,
+  HOOK_SECRET,
   failOnForeignDecision,
+  hookAndAgentExecutors,
   OTHER_SNAPSHOT,
   deliver,
   getState,
-  mintToken,
-  useStateToken,
   publish,
   waitForState,
-  writeExecutorsFile,
 } from './binding-support';
 
 const INCOMPLETE_AFTER_MS = 10_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The binding checks against the real service on Kafka and Postgres: each block reason by a case
@@ -35,50 +24,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Jobs default to the `release` executor (a signed grant on job.released is the execution).
  */
 describe('execution-binding: binding', () => {
+  const rig = new BindingRig();
+  const { keys, facts, probe, hook } = rig;
   let svc: ServiceHandle;
-  let keys: TestKeys;
-  let facts: FactFactory;
-  const kafkaProbe = new KafkaProbe();
-  let probe: OutcomeProbe;
-  const hook = new HookServer();
 
   beforeAll(async () => {
-    keys = makeTestKeys();
-    useStateToken(keys.jwtSecret);
-    facts = new FactFactory(keys);
-    probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
-    const executors = writeExecutorsFile(`
-executors:
-  - name: hook
-    kind: http
-    match: ["test.http.**"]
-    url: http://127.0.0.1:${hook.port}/hook
-    secret_env: TEST_HOOK_SECRET
-  - name: agent
-    kind: release
-    match: ["job.**"]
-`);
-    const db = await createTestDatabase('eb_binding');
-    await kafkaProbe.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted]);
-    svc = await startService('execution-binding', {
-      databaseUrl: db,
-      env: {
-        ...keyEnv(keys),
-        EXECUTORS_FILE: executors,
-        TEST_HOOK_SECRET: 'test-hook-secret-0123456789',
-        INCOMPLETE_AFTER_MS: String(INCOMPLETE_AFTER_MS),
-        SWEEP_INTERVAL_MS: '200',
-      },
+    svc = await rig.start('eb_binding', [Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted], {
+      EXECUTORS_FILE: hookAndAgentExecutors(hook.port),
+      TEST_HOOK_SECRET: HOOK_SECRET,
+      INCOMPLETE_AFTER_MS: String(INCOMPLETE_AFTER_MS),
+      SWEEP_INTERVAL_MS: '200',
     });
   }, 120_000);
 
-  afterAll(async () => {
-    await svc?.stop();
-    await kafkaProbe.stop();
-    await closePublisher();
-    await hook.stop();
-  });
+  afterAll(() => rig.stop());
 
   const released = (jobId: string) => probe.forJob(Topics.JobReleased, jobId);
   const outcomeBlock = (jobId: string) => probe.outcomeBlock(jobId);
@@ -132,7 +92,7 @@ executors:
       }),
     );
     for (const jobId of jobs) await probe.waitForJob(Topics.JobReleased, jobId);
-    await sleep(500);
+    await rig.settled();
     for (const jobId of jobs) {
       expect(released(jobId)).toHaveLength(1);
       expect(
@@ -221,7 +181,7 @@ executors:
       detail: expect.stringContaining(wrong.event_id),
     });
     await publish(p);
-    await sleep(300);
+    await rig.settled();
     expect(released(p.data.job_id)).toHaveLength(0);
   });
 
@@ -332,7 +292,7 @@ executors:
       detail: expect.stringContaining(replayed.event_id),
     });
     await publish(b);
-    await sleep(300);
+    await rig.settled();
     expect(released(b.data.job_id)).toHaveLength(0);
   });
 
@@ -361,7 +321,7 @@ executors:
     for (const e of [decision, decision, resolution, resolution, p, p]) await publish(e);
     await probe.waitForJob(Topics.JobExecuted, p.data.job_id);
     for (const e of [p, decision, resolution]) await publish(e);
-    await sleep(1500);
+    await rig.settled();
     expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
     expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(1);
     const reportsOfOurs = probe
@@ -382,13 +342,13 @@ executors:
   it('answers 404 for an unknown job and 400 for a malformed id', async () => {
     expect((await getState(svc.url, 'never-seen')).status).toBe(404);
     expect((await getState(svc.url, 'never-seen')).body).toMatchObject({ error: { code: 'JOB_NOT_FOUND' } });
-    const operator = { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}` };
+    const operator = bearer(mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] }));
     expect(
       (await fetch(`${svc.url}/api/v1/jobs/${encodeURIComponent('bad id!')}/state`, { headers: operator })).status,
     ).toBe(400);
     // The state shows executor results and reviewers' reasons: operators and auditors only.
     expect((await fetch(`${svc.url}/api/v1/jobs/never-seen/state`)).status).toBe(401);
-    const approver = { authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'bob', roles: ['service-owner'] })}` };
+    const approver = bearer(mintToken(keys.jwtSecret, { sub: 'bob', roles: ['service-owner'] }));
     expect((await fetch(`${svc.url}/api/v1/jobs/never-seen/state`, { headers: approver })).status).toBe(403);
   });
 });

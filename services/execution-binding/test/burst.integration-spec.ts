@@ -1,17 +1,8 @@
 import { Topics, type JobProposedV1 } from '@countersign/contracts';
 import { proposal } from '../../../test/support/fixtures';
 import { pgStatementCounter } from '../../../test/support/pg-statements';
-import { KafkaProbe } from '../../../test/support/kafka-probe';
-import {
-  createTestDatabase,
-  kafka,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import { FactFactory, HookServer, OutcomeProbe, writeExecutorsFile } from './binding-support';
+import { kafka } from '../../../test/support/stack';
+import { BindingRig, HOOK_SECRET, writeExecutorsFile } from './binding-support';
 
 const JOBS = 300;
 /**
@@ -21,18 +12,11 @@ const JOBS = 300;
  * counts its own statements (a preload wrapping pg's Client.prototype.query).
  */
 describe('execution-binding: a burst of facts', () => {
-  let svc: ServiceHandle;
-  let keys: TestKeys;
-  let facts: FactFactory;
-  const kafkaProbe = new KafkaProbe();
-  let probe: OutcomeProbe;
-  const hook = new HookServer();
+  const rig = new BindingRig();
+  const { facts, kafkaProbe, probe, hook } = rig;
   const counter = pgStatementCounter();
 
   beforeAll(async () => {
-    keys = makeTestKeys();
-    facts = new FactFactory(keys);
-    probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
     const executors = writeExecutorsFile(`
 executors:
@@ -43,28 +27,18 @@ executors:
     secret_env: TEST_HOOK_SECRET
     timeout_sec: 10
 `);
-    const db = await createTestDatabase('eb_burst');
-    await kafkaProbe.start([Topics.JobExecuted, Topics.JobBlocked]);
-    svc = await startService('execution-binding', {
-      databaseUrl: db,
-      env: {
-        ...keyEnv(keys),
-        EXECUTORS_FILE: executors,
-        TEST_HOOK_SECRET: 'test-hook-secret-0123456789',
-        // Quiet clocks: what is counted is the work the burst causes.
-        SWEEP_INTERVAL_MS: '600000',
-        OUTBOX_POLL_MS: '1000',
-        LOG_LEVEL: 'info',
-        ...counter.env,
-      },
+    await rig.start('eb_burst', [Topics.JobExecuted, Topics.JobBlocked], {
+      EXECUTORS_FILE: executors,
+      TEST_HOOK_SECRET: HOOK_SECRET,
+      // Quiet clocks: what is counted is the work the burst causes.
+      SWEEP_INTERVAL_MS: '600000',
+      OUTBOX_POLL_MS: '1000',
+      LOG_LEVEL: 'info',
+      ...counter.env,
     });
   }, 120_000);
 
-  afterAll(async () => {
-    await svc?.stop();
-    await kafkaProbe.stop();
-    await hook.stop();
-  });
+  afterAll(() => rig.stop());
 
   it('executes every job exactly once, in far fewer transactions than facts', async () => {
     const proposals: JobProposedV1[] = Array.from({ length: JOBS }, () => proposal({ topic: 'test.burst.apply' }));

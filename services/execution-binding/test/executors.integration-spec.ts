@@ -2,29 +2,10 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { Topics } from '@countersign/contracts';
 import { jobHash, publicKeyFromPem, signEvent, signerFromPem, verifyEvent } from '@countersign/crypto';
 import { proposal } from '../../../test/support/fixtures';
-import { KafkaProbe, closePublisher } from '../../../test/support/kafka-probe';
-import {
-  createTestDatabase,
-  kafka,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import {
-  FactFactory,
-  HookServer,
-  OutcomeProbe,
-  deliver,
-  publish,
-  useStateToken,
-  waitForState,
-  writeExecutorsFile,
-} from './binding-support';
+import { createTestDatabase, kafka, keyEnv, startService, type ServiceHandle } from '../../../test/support/stack';
+import { BindingRig, deliver, publish, waitForState, writeExecutorsFile } from './binding-support';
 
 const SECRET = 'test-hook-secret-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The executors against real targets: a local HTTP server (HMAC, idempotency key, timeout,
@@ -32,20 +13,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the execution record and the side effect.
  */
 describe('execution-binding: executors', () => {
+  const rig = new BindingRig();
+  const { keys, facts, kafkaProbe, probe, hook } = rig;
   let svc: ServiceHandle;
-  let keys: TestKeys;
-  let facts: FactFactory;
   let executorsFile: string;
-  const kafkaProbe = new KafkaProbe();
-  let probe: OutcomeProbe;
-  const hook = new HookServer();
   const dispatchTopic = `test.dispatch.${Date.now()}`;
 
   beforeAll(async () => {
-    keys = makeTestKeys();
-    useStateToken(keys.jwtSecret);
-    facts = new FactFactory(keys);
-    probe = new OutcomeProbe(kafkaProbe, keys);
     await hook.start();
     const admin = kafka().admin();
     await admin.connect();
@@ -108,25 +82,15 @@ executors:
       if (body.payload.fail) res.writeHead(422).end('bad payload');
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"applied":true}');
     });
-    await kafkaProbe.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted, dispatchTopic]);
-    svc = await startService('execution-binding', {
-      databaseUrl: await createTestDatabase('eb_executors'),
-      env: {
-        ...keyEnv(keys),
-        EXECUTORS_FILE: executorsFile,
-        TEST_HOOK_SECRET: SECRET,
-        SWEEP_INTERVAL_MS: '200',
-        RELEASE_REPORT_GRACE_SEC: '1',
-      },
+    svc = await rig.start('eb_executors', [Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted, dispatchTopic], {
+      EXECUTORS_FILE: executorsFile,
+      TEST_HOOK_SECRET: SECRET,
+      SWEEP_INTERVAL_MS: '200',
+      RELEASE_REPORT_GRACE_SEC: '1',
     });
   }, 120_000);
 
-  afterAll(async () => {
-    await svc?.stop();
-    await kafkaProbe.stop();
-    await closePublisher();
-    await hook.stop();
-  });
+  afterAll(() => rig.stop());
 
   const executed = async (jobId: string) =>
     (await probe.waitForJob(Topics.JobExecuted, jobId))['data'] as Record<string, unknown>;
@@ -190,7 +154,7 @@ executors:
       const outcome = await executed(p.data.job_id);
       expect(outcome).toMatchObject({ status: 'UNKNOWN', error: expect.stringContaining('1000 ms') });
       expect(Date.now() - started).toBeLessThan(4500);
-      await sleep(500);
+      await rig.settled();
       expect(hook.callsTo(p.data.job_id)).toHaveLength(1);
     });
 
@@ -201,7 +165,7 @@ executors:
         reason_code: 'CONSTRAINT_VIOLATION',
         detail: expect.stringContaining(`127.0.0.1:${hook.port}`),
       });
-      await sleep(500);
+      await rig.settled();
       expect(hook.callsTo(p.data.job_id)).toHaveLength(0);
       expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(0);
     });
@@ -272,7 +236,7 @@ executors:
       const conflicting = await report(p.data.job_id, { grant, status: 'FAILED', error: 'x' });
       expect(conflicting.status).toBe(409);
       expect(await conflicting.json()).toMatchObject({ error: { code: 'ALREADY_REPORTED' } });
-      await sleep(300);
+      await rig.settled();
       expect(probe.forJob(Topics.JobExecuted, p.data.job_id)).toHaveLength(1);
     });
 
@@ -290,7 +254,7 @@ executors:
 
   it('a crash between the execution record and the side effect yields UNKNOWN, never a call', async () => {
     await svc.stop();
-    const db = await createTestDatabase('eb_executors_crash');
+    const crashDb = await createTestDatabase('eb_executors_crash');
     const env = {
       ...keyEnv(keys),
       EXECUTORS_FILE: executorsFile,
@@ -299,7 +263,7 @@ executors:
       EXECUTION_LEASE_GRACE_MS: '500',
     };
     const doomed = await startService('execution-binding', {
-      databaseUrl: db,
+      databaseUrl: crashDb,
       env: { ...env, NODE_ENV: 'test', EXECUTOR_TEST_CRASH_AFTER_RECORD: '1' },
     });
     const p = proposal({ topic: 'test.crash.apply' });
@@ -307,13 +271,13 @@ executors:
     const exit = await new Promise<number | null>((resolve) => doomed.process.once('exit', (code) => resolve(code)));
     expect(exit).toBe(137);
 
-    const restarted = await startService('execution-binding', { databaseUrl: db, env });
+    const restarted = await startService('execution-binding', { databaseUrl: crashDb, env });
     try {
       expect(await executed(p.data.job_id)).toMatchObject({
         status: 'UNKNOWN',
         error: expect.stringContaining('interrupted'),
       });
-      await sleep(500);
+      await rig.settled(restarted, crashDb);
       expect(hook.calls.filter((c) => c.path === '/crash')).toHaveLength(0);
       const state = await waitForState(restarted.url, p.data.job_id, (s) => s.state === 'executed');
       expect(state.execution).toMatchObject({ status: 'UNKNOWN', attempts: 1 });

@@ -1,4 +1,5 @@
 import { claimEvent, markProcessed } from '@countersign/bus';
+import { waitUntil } from '@countersign/testkit';
 import { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../../test/support/stack';
 import { BusTables1732406400000 } from '../migrations/1732406400000-bus-tables';
@@ -59,15 +60,15 @@ describe('fact dedupe per (topic, event_id): migration and claimEvent', () => {
 
   /** The barrier: another session is waiting for a row lock (the second claim on the first's row). */
   async function waitUntilBlockedOnALock(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const [row] = (await ds.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      )) as { n: number }[];
-      if (row!.n > 0) return;
-      if (Date.now() > deadline) throw new Error('the second claim never waited for the first');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil(
+      async () => {
+        const [row] = (await ds.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )) as { n: number }[];
+        return row!.n > 0;
+      },
+      { what: 'the second claim waiting for the first', timeout: 10_000, every: 20 },
+    );
   }
 
   const claim = (topic: string, id: string, digest: string) =>

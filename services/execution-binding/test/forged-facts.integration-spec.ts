@@ -1,18 +1,10 @@
 import { Topics, type JobProposedV1 } from '@countersign/contracts';
 import { generateSigningKeyPair, jobHash, signerFromPem } from '@countersign/crypto';
 import { proposal } from '../../../test/support/fixtures';
-import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
+import { publishRaw } from '../../../test/support/kafka-probe';
+import type { ServiceHandle } from '../../../test/support/stack';
 import {
-  createTestDatabase,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
-import {
-  FactFactory,
-  OutcomeProbe,
+  BindingRig,
   deliver,
   editText,
   movedOntoText,
@@ -20,7 +12,6 @@ import {
   resignText,
   waitForState,
   writeExecutorsFile,
-  useStateToken,
 } from './binding-support';
 
 /** The JSON text a producer would send for an event (the outbox writes JSON.stringify of it). */
@@ -33,37 +24,25 @@ const textOf = (event: object) => JSON.stringify(event);
  * raw bytes, edited from a genuine event's text.
  */
 describe('execution-binding: forged event ids', () => {
+  const rig = new BindingRig();
+  const { facts, probe } = rig;
   let svc: ServiceHandle;
-  let keys: TestKeys;
-  let facts: FactFactory;
-  const kafkaProbe = new KafkaProbe();
-  let probe: OutcomeProbe;
   const attacker = signerFromPem(generateSigningKeyPair().privateKeyPem);
 
   beforeAll(async () => {
-    keys = makeTestKeys();
-    useStateToken(keys.jwtSecret);
-    facts = new FactFactory(keys);
-    probe = new OutcomeProbe(kafkaProbe, keys);
     const executors = writeExecutorsFile(`
 executors:
   - name: agent
     kind: release
     match: ["job.**"]
 `);
-    const db = await createTestDatabase('eb_forged_facts');
-    await kafkaProbe.start([Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted]);
-    svc = await startService('execution-binding', {
-      databaseUrl: db,
-      env: { ...keyEnv(keys), EXECUTORS_FILE: executors, SWEEP_INTERVAL_MS: '200' },
+    svc = await rig.start('eb_forged_facts', [Topics.JobReleased, Topics.JobBlocked, Topics.JobExecuted], {
+      EXECUTORS_FILE: executors,
+      SWEEP_INTERVAL_MS: '200',
     });
   }, 120_000);
 
-  afterAll(async () => {
-    await svc?.stop();
-    await kafkaProbe.stop();
-    await closePublisher();
-  });
+  afterAll(() => rig.stop());
 
   const released = (jobId: string) => probe.forJob(Topics.JobReleased, jobId);
   const blocks = (jobId: string, reason: string) =>

@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics } from '@countersign/contracts';
 import { publicKeyFromPem, verifyEvent } from '@countersign/crypto';
+import { bearer, mintToken } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import { proposal } from '../../../test/support/fixtures';
 import {
@@ -17,23 +17,22 @@ import {
   type TestKeys,
 } from '../../../test/support/stack';
 
-const decisionOf = (m: { json?: Record<string, unknown> }) => m.json?.['data'] as Record<string, unknown>;
-
-/** An HS256 bearer token as the identity provider would mint it (jose is ESM-only, so by hand). */
-function mintToken(secret: string, claims: Record<string, unknown>): string {
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iat: now, exp: now + 3600, tenants: ['*'], ...claims })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+/**
+ * Replaces a policy file as an editor or a deploy would (write beside it, then rename), so the
+ * service's reload poll never reads it half-written.
+ */
+function replaceFile(path: string, text: string): void {
+  writeFileSync(`${path}.next`, text);
+  renameSync(`${path}.next`, path);
 }
+
+const decisionOf = (m: { json?: Record<string, unknown> }) => m.json?.['data'] as Record<string, unknown>;
 
 describe('policy-decision service', () => {
   let svc: ServiceHandle;
   let keys: TestKeys;
   let policyDir: string;
-  const operator = () => ({
-    authorization: `Bearer ${mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] })}`,
-  });
+  const operator = () => bearer(mintToken(keys.jwtSecret, { sub: 'olivia', roles: ['operator'] }));
   const probe = new KafkaProbe();
 
   beforeAll(async () => {
@@ -135,13 +134,17 @@ describe('policy-decision service', () => {
     );
     const systemFile = join(policyDir, 'system.yaml');
     const original = readFileSync(systemFile, 'utf8');
-    writeFileSync(
+    const editedAt = new Date().toISOString();
+    replaceFile(
       systemFile,
       `${original}\n# edited by the test\n  - id: test-added-deny\n    match:\n      topics: ["job.test.forbidden"]\n    decision: deny\n    reason: "added by the test"\n`,
     );
     const activated = await probe.waitFor(
       Topics.PolicyActivated,
-      (m) => decisionOf(m)?.['previous_snapshot_id'] === before['policy_snapshot'],
+      // This run's activation: the probe also reads earlier runs' activations of the same policy.
+      (m) =>
+        decisionOf(m)?.['previous_snapshot_id'] === before['policy_snapshot'] &&
+        String(decisionOf(m)?.['activated_at']) >= editedAt,
     );
     const newSnapshot = decisionOf(activated[0]!)['snapshot_id'];
     const after = decisionOf(
@@ -151,7 +154,7 @@ describe('policy-decision service', () => {
     expect(after['policy_snapshot']).not.toBe(before['policy_snapshot']);
     expect(after['decision']).toBe('DENY');
 
-    writeFileSync(systemFile, 'version: v1\nrules:\n  - id: broken\n    decision: maybe\n');
+    replaceFile(systemFile, 'version: v1\nrules:\n  - id: broken\n    decision: maybe\n');
     await svc.waitForLog((l) => l['msg'] === 'policy change rejected; the previous snapshot stays active');
     const ready = (await (await fetch(`${svc.url}/readyz`)).json()) as {
       checks: { policy: { detail: { last_reload_error?: { message: string } } } };
@@ -185,7 +188,8 @@ describe('policy-decision service', () => {
     });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', field: 'topic' } });
-    await new Promise((r) => setTimeout(r, 500));
+    // An evaluation only answers: nothing is published (the probe has read all that was).
+    await probe.caughtUp([Topics.DecisionMade]);
     expect(probe.forJob(Topics.DecisionMade, job.job_id)).toHaveLength(0);
   });
 });

@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import type { Consumer } from 'kafkajs';
 import {
   Topics,
@@ -15,31 +11,31 @@ import {
   type JobProposedV1,
 } from '@countersign/contracts';
 import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { closePublisher } from '../../support/kafka-probe';
 import {
-  ROOT,
   SERVICE_NAMES,
   createTestDatabase,
   kafka,
   keyEnv,
   makeTestKeys,
+  stackConfig,
   startService,
   type ServiceHandle,
   type ServiceName,
   type TestKeys,
 } from '../../support/stack';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `fn` returns something other than undefined. */
+/** Polls until `fn` returns something other than undefined (a throw counts as not yet). */
 export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(250);
-  }
+  const hit = await waitUntil(
+    async () => {
+      const v = await fn().catch(() => undefined);
+      return v === undefined ? undefined : { v };
+    },
+    { what, timeout: timeoutMs, every: 250 },
+  );
+  return hit.v;
 }
 
 /** Which services consume each topic (docs/events.md, ARCHITECTURE.md), i.e. who DLQs a bad message on it. */
@@ -177,7 +173,8 @@ export interface TokenOptions {
   /** Default `["*"]` (every tenant); null: no `tenants` claim (no tenant). */
   tenants?: string[] | null;
   secret?: string;
-  expiresIn?: string | number;
+  /** Seconds until the token expires (negative: expired). Default one hour. */
+  ttlSeconds?: number;
   extraClaims?: Record<string, unknown>;
 }
 
@@ -236,29 +233,21 @@ export async function startSecurityStack(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
 
-  const dir = mkdtempSync(join(tmpdir(), `cs-${name}-`));
-  mkdirSync(join(dir, 'policies'));
-  cpSync(join(ROOT, 'policies', 'system.yaml'), join(dir, 'policies', 'system.yaml'));
-  const executors = join(dir, 'executors.yaml');
-  writeFileSync(
-    executors,
-    [
-      'executors:',
-      '  - name: recorder',
-      '    kind: http',
-      '    match: ["**"]',
-      `    url: http://127.0.0.1:${port}/execute`,
-      '    secret_env: EXECUTOR_HTTP_SECRET',
-      '    timeout_sec: 10',
-    ].join('\n'),
-  );
+  const config = stackConfig(name, [
+    'executors:',
+    '  - name: recorder',
+    '    kind: http',
+    '    match: ["**"]',
+    `    url: http://127.0.0.1:${port}/execute`,
+    '    secret_env: EXECUTOR_HTTP_SECRET',
+    '    timeout_sec: 10',
+  ]);
   const db = await createTestDatabase(name);
   const events = new TopicTail();
   await events.start([Topics.DecisionMade, Topics.ApprovalResolved, Topics.JobExecuted, Topics.JobBlocked]);
   const env = {
     ...keyEnv(keys),
-    POLICY_DIR: join(dir, 'policies'),
-    EXECUTORS_FILE: executors,
+    ...config.env,
     EXECUTOR_HTTP_SECRET: 'security-executor-secret-0123456789',
     // Debug lines for 10,000 fuzzed messages only slow the machine down.
     LOG_LEVEL: 'info',
@@ -289,12 +278,13 @@ export async function startSecurityStack(
     callsFor: (jobId) => calls.filter((c) => c.jobId === jobId),
     token: (sub, roles, o = {}) =>
       // Every tenant unless told (`tenants: null` leaves the claim out: a token without it covers none).
-      new SignJWT({ roles, ...(o.tenants === null ? {} : { tenants: o.tenants ?? ['*'] }), ...o.extraClaims })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(sub)
-        .setIssuedAt()
-        .setExpirationTime(o.expiresIn ?? '1h')
-        .sign(new TextEncoder().encode(o.secret ?? keys.jwtSecret)),
+      Promise.resolve(
+        mintToken(
+          o.secret ?? keys.jwtSecret,
+          { sub, roles, tenants: o.tenants === null ? undefined : (o.tenants ?? ['*']), ...o.extraClaims },
+          { ttlSeconds: o.ttlSeconds ?? 3600 },
+        ),
+      ),
     decision: (p, data = {}, signerPem = keys.pems['policy-decision'].privateKeyPem) =>
       signed(
         {

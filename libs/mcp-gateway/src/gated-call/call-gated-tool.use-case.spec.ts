@@ -10,6 +10,7 @@ import {
   type ProposeInput,
 } from '@countersign/agent-sdk';
 import { canonicalJson, jobHash } from '@countersign/crypto';
+import { elapse, waitUntil } from '@countersign/testkit';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolRoute } from '../routing/tool-route';
 import {
@@ -244,7 +245,10 @@ describe('CallGatedToolUseCase', () => {
     const { sut } = setup(gate, new FakeUpstream(), async () => 'awaiting human approval, decision REQUIRE_APPROVAL');
     const { progress, ctx: c } = ctx();
     const pending = sut.execute({ route: ROUTE, arguments: {}, waitMs: 30 * 60_000, jobId: 'job-7' }, c);
-    await new Promise((r) => setTimeout(r, 120));
+    await waitUntil(() => progress.some((m) => m.startsWith('Waiting for Countersign')), {
+      what: 'a waiting notice',
+      every: 5,
+    });
     gate.doRelease();
     await pending;
     expect(progress[0]).toBe('Asking Countersign for permission (job job-7, job.deploy.delete [prod, write])');
@@ -255,7 +259,7 @@ describe('CallGatedToolUseCase', () => {
     );
     expect(progress.at(-1)).toBe('Released by Countersign (job job-7); calling repo/delete_branch');
     const count = progress.length;
-    await new Promise((r) => setTimeout(r, 60));
+    await elapse(60, 'longer than the progress interval: a timer left running would add a line');
     expect(progress).toHaveLength(count);
   });
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventClaim, EventToClaim, OutboxItem, StagedEvent } from '@countersign/bus';
 import type { DecisionMadeData, DecisionMadeV1, JobProposedV1 } from '@countersign/contracts';
-import { generateSigningKeyPair, jobHash, publicKeyFromPem, signEvent, signerFromPem } from '@countersign/crypto';
+import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem } from '@countersign/crypto';
+import { proposal, signedEvent } from '@countersign/testkit';
 import type { Logger } from 'pino';
 import type { BindingConfig } from '../config/binding-config';
 import type { Env } from '../config/env.schema';
@@ -15,28 +16,6 @@ import { JobEntity, WAITING_STATES } from './job.entity';
 import { OutcomeWriter } from './outcome-writer';
 import { RecordFactUseCase } from './record-fact.use-case';
 import { systemClock } from '@countersign/clock';
-
-/** A job.proposed event (unsigned, as agents' proposals are verified upstream). */
-function proposal(): JobProposedV1 {
-  return {
-    event_id: randomUUID(),
-    type: 'job.proposed',
-    schema_version: 1,
-    occurred_at: new Date().toISOString(),
-    producer: 'test-agent',
-    data: {
-      job_id: `job-${randomUUID()}`,
-      tenant: 'acme',
-      agent_id: 'agent-1',
-      topic: 'job.config.update',
-      risk_tags: ['prod', 'write'],
-      payload: { key: 'feature.x', value: true },
-      summary: { title: 'Turn on feature x in production' },
-      requested_by: 'alice@acme.test',
-      proposed_at: new Date().toISOString(),
-    },
-  };
-}
 
 const SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
 const key = (...parts: string[]) => parts.join('\u0000');
@@ -280,13 +259,9 @@ describe('RecordFactUseCase (batch passes)', () => {
   const asSent = (e: object) => JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
 
   function decision(p: JobProposedV1, over: Partial<DecisionMadeData> = {}, eventId = randomUUID()): DecisionMadeV1 {
-    const event = {
-      event_id: eventId,
-      type: 'decision.made',
-      schema_version: 1,
-      occurred_at: new Date().toISOString(),
-      producer: 'policy-decision',
-      data: {
+    return signedEvent(
+      'decision.made',
+      {
         job_id: p.data.job_id,
         tenant: p.data.tenant,
         decision: 'ALLOW',
@@ -301,8 +276,8 @@ describe('RecordFactUseCase (batch passes)', () => {
         decided_at: new Date().toISOString(),
         ...over,
       },
-    };
-    return signEvent(event, policySigner) as unknown as DecisionMadeV1;
+      { signer: policySigner, producer: 'policy-decision', eventId },
+    );
   }
 
   const submitProposal = (p: JobProposedV1) => sut.proposal(p, asSent(p));

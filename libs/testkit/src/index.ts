@@ -1,0 +1,4 @@
+export * from './token';
+export * from './event';
+export * from './wait';
+export * from './fixtures';
