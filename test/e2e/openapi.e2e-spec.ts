@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import OpenAPIResponseValidator from 'openapi-response-validator';
 import { Topics } from '@countersign/contracts';
+import { mintToken, waitUntil } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import {
@@ -73,13 +73,7 @@ describe('the OpenAPI documents, against the running stack', () => {
   const probe = new KafkaProbe();
   let keys: TestKeys;
 
-  const token = (sub: string, roles: string[]) =>
-    new SignJWT({ roles, tenants: ['*'] })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(keys.jwtSecret));
+  const token = (sub: string, roles: string[]) => mintToken(keys.jwtSecret, { sub, roles });
 
   /**
    * openapi-response-validator compiles with Ajv's draft-07, where `exclusiveMinimum` is a number;
@@ -117,7 +111,7 @@ describe('the OpenAPI documents, against the running stack', () => {
     const url = new URL(concrete, services.get(service)!.url);
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
     const headers: Record<string, string> = {};
-    if (opts.roles) headers['authorization'] = `Bearer ${await token('olivia', opts.roles)}`;
+    if (opts.roles) headers['authorization'] = `Bearer ${token('olivia', opts.roles)}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(url, {
       method,
@@ -139,17 +133,6 @@ describe('the OpenAPI documents, against the running stack', () => {
     expect({ where, body, problems }).toEqual({ where, body, problems: undefined });
     validated.add(where);
     return { status: res.status, body };
-  }
-
-  /** Polls `attempt` until it answers something (a wait for the stack's asynchronous work). */
-  async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const got = await attempt();
-      if (got !== undefined) return got;
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 
   beforeAll(async () => {
@@ -228,14 +211,17 @@ describe('the OpenAPI documents, against the running stack', () => {
     const rejected = proposal({ tenant: 'globex', topic: 'job.config.update', risk_tags: ['prod', 'write'] });
     const jobId = approved.data.job_id;
     for (const e of [approved, rejected]) await publishRaw(Topics.JobProposed, e.data.job_id, JSON.stringify(e));
-    await eventually('both jobs pending', async () => {
-      const page = await call('approval-queue', 'GET', '/api/v1/approvals', {
-        roles: reviewer,
-        query: { limit: '200' },
-      });
-      const ids = (page.body['items'] as { job: { id: string } }[]).map((i) => i.job.id);
-      return ids.includes(jobId) && ids.includes(rejected.data.job_id) ? true : undefined;
-    });
+    await waitUntil(
+      async () => {
+        const page = await call('approval-queue', 'GET', '/api/v1/approvals', {
+          roles: reviewer,
+          query: { limit: '200' },
+        });
+        const ids = (page.body['items'] as { job: { id: string } }[]).map((i) => i.job.id);
+        return ids.includes(jobId) && ids.includes(rejected.data.job_id) ? true : undefined;
+      },
+      { what: 'both jobs pending', timeout: 30_000 },
+    );
 
     // approval-queue
     const aq = 'approval-queue';
@@ -298,10 +284,13 @@ describe('the OpenAPI documents, against the running stack', () => {
     // audit: the job's records, the chain and the policy that decided it
     const auditor = ['auditor'];
     const timeline = '/api/v1/jobs/{job_id}/timeline';
-    const executed = await eventually('the executed job in the audit timeline', async () => {
-      const t = await call('audit', 'GET', timeline, { roles: auditor, params: { job_id: jobId } });
-      return t.status === 200 && t.body['outcome'] === 'executed' ? t : undefined;
-    });
+    const executed = await waitUntil(
+      async () => {
+        const t = await call('audit', 'GET', timeline, { roles: auditor, params: { job_id: jobId } });
+        return t.status === 200 && t.body['outcome'] === 'executed' ? t : undefined;
+      },
+      { what: 'the executed job in the audit timeline', timeout: 30_000 },
+    );
     expect((await call('audit', 'GET', timeline, { roles: auditor, params: { job_id: 'no-such-job' } })).status).toBe(
       404,
     );
@@ -325,7 +314,7 @@ describe('the OpenAPI documents, against the running stack', () => {
     // The export is NDJSON: each line is one record as the list endpoint documents it.
     const exportUrl = new URL('/api/v1/audit/export', services.get('audit')!.url);
     exportUrl.searchParams.set('job_id', jobId);
-    const res = await fetch(exportUrl, { headers: { authorization: `Bearer ${await token('olivia', auditor)}` } });
+    const res = await fetch(exportUrl, { headers: { authorization: `Bearer ${token('olivia', auditor)}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/ndjson/);
     const lines = (await res.text()).split('\n').filter(Boolean);
