@@ -85,6 +85,22 @@ export default tseslint.config(
     },
   },
   {
+    // libs/bus is the Kafka and outbox library: Nest belongs to libs/service-kit, which builds on it.
+    files: ['libs/bus/src/**/*.ts', 'libs/config/src/**/*.ts', 'libs/clock/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*'], message: 'Nest adapters go in libs/service-kit' },
+            { group: ['@countersign/service-kit'], message: 'service-kit builds on this library, not the reverse' },
+            { group: ['@countersign/testkit', '@countersign/testkit/*'], message: 'the test kit is for specs only' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The pure policy engine may not read files or clocks while deciding.
     files: ['libs/policy/src/**/*.ts'],
     ignores: ['libs/policy/src/**/*.spec.ts', 'libs/policy/src/load-policy-dir.ts'],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchServerKafka } from '@countersign/bus';
+import { BatchServerKafka } from '@countersign/service-kit';
 import { waitUntil } from '@countersign/testkit';
 import { Logger } from '@nestjs/common';
 import type { KafkaContext } from '@nestjs/microservices';

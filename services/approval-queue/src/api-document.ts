@@ -1,4 +1,4 @@
-import { buildOpenApiDocument } from '@countersign/bus';
+import { buildOpenApiDocument } from '@countersign/service-kit';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalStatsController } from './stats/approval-stats.controller';

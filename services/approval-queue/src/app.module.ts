@@ -1,4 +1,4 @@
-import { BusModule, type ServiceDefinition } from '@countersign/bus';
+import { BusModule, type ServiceDefinition } from '@countersign/service-kit';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApprovalActionEntity } from './approvals/approval-action.entity';
 import { ApprovalItemEntity } from './approvals/approval-item.entity';

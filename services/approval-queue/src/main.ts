@@ -1,7 +1,7 @@
 import './telemetry';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrapService, runMain } from '@countersign/bus';
+import { bootstrapService, runMain } from '@countersign/service-kit';
 import { API_DESCRIPTION, API_TITLE } from './api-document';
 import { AppModule } from './app.module';
 import { loadQueueConfig } from './config/queue-config';

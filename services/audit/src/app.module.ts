@@ -1,4 +1,4 @@
-import { BusModule, type ServiceDefinition } from '@countersign/bus';
+import { BusModule, type ServiceDefinition } from '@countersign/service-kit';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AuditConfig } from './config/audit-config';
 import { AuditConfigModule } from './config/audit-config.module';

@@ -1,5 +1,5 @@
 import './telemetry';
-import { bootstrapService, runMain } from '@countersign/bus';
+import { bootstrapService, runMain } from '@countersign/service-kit';
 import { AppModule } from './app.module';
 import { loadAuditConfig } from './config/audit-config';
 

@@ -1,5 +1,5 @@
 import './telemetry';
-import { BUS_LOGGER, bootstrapService, runMain } from '@countersign/bus';
+import { BUS_LOGGER, bootstrapService, runMain } from '@countersign/service-kit';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { loadBindingConfig } from './config/binding-config';

@@ -1,4 +1,4 @@
-import { BusModule, type ServiceDefinition } from '@countersign/bus';
+import { BusModule, type ServiceDefinition } from '@countersign/service-kit';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { PolicyConfig } from './config/policy-config';
 import { PolicyConfigModule } from './config/policy-config.module';

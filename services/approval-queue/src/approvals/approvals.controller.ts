@@ -8,7 +8,7 @@ import {
   CurrentActor,
   ZodPipe,
   type Actor,
-} from '@countersign/bus';
+} from '@countersign/service-kit';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {

@@ -1,4 +1,4 @@
-import { TOKEN_VERIFIER, tokenVerifierProvider } from '@countersign/bus';
+import { TOKEN_VERIFIER, tokenVerifierProvider } from '@countersign/service-kit';
 import { CLOCK, systemClock } from '@countersign/clock';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { QUEUE_CONFIG, type QueueConfig } from './queue-config';

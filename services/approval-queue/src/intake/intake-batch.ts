@@ -1,4 +1,5 @@
-import { BUS_LOGGER, GroupCommitter } from '@countersign/bus';
+import { GroupCommitter } from '@countersign/bus';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import { redactPayload, type DecisionMadeV1, type JobProposedV1 } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';

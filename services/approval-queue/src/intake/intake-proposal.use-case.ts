@@ -1,4 +1,5 @@
-import { BUS_LOGGER, PoisonMessageError } from '@countersign/bus';
+import { PoisonMessageError } from '@countersign/bus';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import type { JobProposedV1 } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { Inject, Injectable } from '@nestjs/common';

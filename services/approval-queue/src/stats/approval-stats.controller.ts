@@ -6,7 +6,7 @@ import {
   CurrentActor,
   ZodPipe,
   type Actor,
-} from '@countersign/bus';
+} from '@countersign/service-kit';
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApprovalStatsSchema, StatsQuerySchema, type ApprovalStats } from './approval-stats.schemas';

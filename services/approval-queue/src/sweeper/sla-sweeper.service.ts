@@ -1,4 +1,4 @@
-import { BUS_LOGGER, ReadinessService } from '@countersign/bus';
+import { BUS_LOGGER, ReadinessService } from '@countersign/service-kit';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { QUEUE_CONFIG, type QueueConfig } from '../config/queue-config';

@@ -1,4 +1,4 @@
-import { BUS_LOGGER } from '@countersign/bus';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import { Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApprovalsModule } from '../approvals/approvals.module';

@@ -1,4 +1,4 @@
-import { roleNotAllowed, unauthenticated, type Actor } from '@countersign/bus';
+import { roleNotAllowed, unauthenticated, type Actor } from '@countersign/service-kit';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 
 export const AUDITOR_ROLE = 'auditor';

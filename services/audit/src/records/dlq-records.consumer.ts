@@ -1,4 +1,5 @@
-import { BUS_LOGGER, headersAsText, rawMessageOf } from '@countersign/bus';
+import { headersAsText } from '@countersign/bus';
+import { BUS_LOGGER, rawMessageOf } from '@countersign/service-kit';
 import { dlqTopic, Topics } from '@countersign/contracts';
 import { currentTraceContext } from '@countersign/telemetry';
 import { Controller, Inject } from '@nestjs/common';

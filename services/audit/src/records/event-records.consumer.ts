@@ -1,4 +1,5 @@
-import { BUS_LOGGER, KafkaInbox, PoisonMessageError, rawMessageOf } from '@countersign/bus';
+import { KafkaInbox, PoisonMessageError } from '@countersign/bus';
+import { BUS_LOGGER, rawMessageOf } from '@countersign/service-kit';
 import { Topics, type AnyEnvelope, type Topic } from '@countersign/contracts';
 import { currentTraceContext } from '@countersign/telemetry';
 import { Controller, Inject } from '@nestjs/common';

@@ -6,7 +6,7 @@ import {
   CurrentActor,
   ZodPipe,
   type Actor,
-} from '@countersign/bus';
+} from '@countersign/service-kit';
 import { Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';

@@ -1,5 +1,5 @@
-import type { Actor } from '@countersign/bus';
-import { BUS_LOGGER } from '@countersign/bus';
+import type { Actor } from '@countersign/service-kit';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import { Inject, Injectable } from '@nestjs/common';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';

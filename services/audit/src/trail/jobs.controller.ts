@@ -6,7 +6,7 @@ import {
   CurrentActor,
   ZodPipe,
   type Actor,
-} from '@countersign/bus';
+} from '@countersign/service-kit';
 import { jobNotFound } from './trail.errors';
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';

@@ -1,4 +1,4 @@
-import type { Actor } from '@countersign/bus';
+import type { Actor } from '@countersign/service-kit';
 import type { AuditRecord } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import type { TrailStore } from './trail.port';

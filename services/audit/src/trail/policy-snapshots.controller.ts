@@ -6,7 +6,7 @@ import {
   CurrentActor,
   ZodPipe,
   type Actor,
-} from '@countersign/bus';
+} from '@countersign/service-kit';
 import { snapshotNotFound } from './trail.errors';
 import { sha256Hex } from '@countersign/crypto';
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BUS_LOGGER } from '@countersign/bus';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import type { BlockReason } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';

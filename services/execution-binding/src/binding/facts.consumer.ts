@@ -1,4 +1,5 @@
-import { KafkaInbox, rawMessageOf, type RawMessage } from '@countersign/bus';
+import { KafkaInbox, type RawMessage } from '@countersign/bus';
+import { rawMessageOf } from '@countersign/service-kit';
 import { Topics } from '@countersign/contracts';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';

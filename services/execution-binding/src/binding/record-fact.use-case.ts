@@ -1,4 +1,5 @@
-import { BUS_LOGGER, GroupCommitter, OutboxRelay, type EventClaim } from '@countersign/bus';
+import { GroupCommitter, OutboxRelay, type EventClaim } from '@countersign/bus';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import type { ApprovalResolvedV1, DecisionMadeV1, JobProposedV1 } from '@countersign/contracts';
 import { verifyEvent } from '@countersign/crypto';
 import { CLOCK, type Clock } from '@countersign/clock';

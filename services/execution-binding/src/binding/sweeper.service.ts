@@ -1,4 +1,5 @@
-import { BUS_LOGGER, OutboxRelay } from '@countersign/bus';
+import { OutboxRelay } from '@countersign/bus';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import { CLOCK, type Clock } from '@countersign/clock';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';

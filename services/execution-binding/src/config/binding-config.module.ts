@@ -1,4 +1,4 @@
-import { tokenVerifierProvider, TOKEN_VERIFIER } from '@countersign/bus';
+import { tokenVerifierProvider, TOKEN_VERIFIER } from '@countersign/service-kit';
 import { CLOCK, systemClock } from '@countersign/clock';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { BINDING_CONFIG, type BindingConfig } from './binding-config';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BUS_LOGGER, deterministicEventId, EventProducer, GroupCommitter, OutboxRelay } from '@countersign/bus';
+import { deterministicEventId, EventProducer, GroupCommitter, OutboxRelay } from '@countersign/bus';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import { CLOCK, type Clock } from '@countersign/clock';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';

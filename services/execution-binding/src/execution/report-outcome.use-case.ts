@@ -1,4 +1,5 @@
-import { BUS_LOGGER, OutboxRelay } from '@countersign/bus';
+import { OutboxRelay } from '@countersign/bus';
+import { BUS_LOGGER } from '@countersign/service-kit';
 import { JobReleasedV1Schema } from '@countersign/contracts';
 import { verifyEvent } from '@countersign/crypto';
 import { CLOCK, type Clock } from '@countersign/clock';

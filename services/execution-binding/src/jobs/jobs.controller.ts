@@ -8,7 +8,7 @@ import {
   RequireRoles,
   RolesGuard,
   ZodPipe,
-} from '@countersign/bus';
+} from '@countersign/service-kit';
 import { IdSchema } from '@countersign/contracts';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';

@@ -1,4 +1,5 @@
-import { BUS_LOGGER, EventProducer, ReadinessService, buildEvent, deterministicEventId } from '@countersign/bus';
+import { EventProducer, buildEvent, deterministicEventId } from '@countersign/bus';
+import { BUS_LOGGER, ReadinessService } from '@countersign/service-kit';
 import { Topics } from '@countersign/contracts';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';

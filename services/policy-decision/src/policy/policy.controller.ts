@@ -8,7 +8,7 @@ import {
   RequireRoles,
   RolesGuard,
   ZodPipe,
-} from '@countersign/bus';
+} from '@countersign/service-kit';
 import { decide, type PolicyDecision } from '@countersign/policy';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';

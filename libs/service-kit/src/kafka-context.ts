@@ -1,5 +1,5 @@
 import type { KafkaContext } from '@nestjs/microservices';
-import type { RawMessage } from '../kafka/dlq';
+import type { RawMessage } from '@countersign/bus';
 
 /** The message as it came off the wire (the app runs the Kafka parser with `keepBinary`). */
 export function rawMessageOf(ctx: KafkaContext): RawMessage {

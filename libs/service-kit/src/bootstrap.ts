@@ -5,8 +5,8 @@ import { Transport, type KafkaOptions, type MicroserviceOptions } from '@nestjs/
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { BaseEnv } from '@countersign/config';
-import { kafkaConfig } from '../kafka/kafka-client';
-import { createLogger } from '../logger';
+import { kafkaConfig } from '@countersign/bus';
+import { createLogger } from '@countersign/bus';
 import { BatchServerKafka, type BatchConsumerOptions } from './batch-server-kafka';
 import { ErrorFilter } from './error.filter';
 import { openApiConfig } from './openapi';
