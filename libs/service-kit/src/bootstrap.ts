@@ -10,6 +10,7 @@ import { createLogger } from '@countersign/bus';
 import { BatchServerKafka, type BatchConsumerOptions } from './batch-server-kafka';
 import { ErrorFilter } from './error.filter';
 import { openApiConfig } from './openapi';
+import type { ServiceConfig } from './service-module';
 
 export interface BootstrapOptions {
   name: string;
@@ -98,5 +99,35 @@ export function runMain(main: () => Promise<unknown>): void {
     const plain = err.name === 'ConfigError' || typeof err.code === 'string';
     process.stderr.write(`${plain ? `${err.name}: ${err.message}` : (err.stack ?? String(err))}\n`);
     process.exit(1);
+  });
+}
+
+export interface RunServiceOptions<C extends ServiceConfig> extends Omit<
+  BootstrapOptions,
+  'module' | 'env' | 'batchConsumer'
+> {
+  /** Reads and validates the service's config from the environment (a ConfigError stops the start). */
+  load: (vars: NodeJS.ProcessEnv) => C;
+  /** The service's root module for that config. */
+  module: (config: C) => DynamicModule;
+  /** Messages of one partition consumed at once (BatchServerKafka): every service's consumers are idempotent. */
+  batchConcurrency: (config: C) => number;
+  /** After the service listens: anything it has to say about its config. */
+  started?: (app: INestApplication, config: C) => void;
+}
+
+/** A service's whole main: load the config, bootstrap the app, and report a failed start as runMain does. */
+export function runService<C extends ServiceConfig>(opts: RunServiceOptions<C>): void {
+  const { load, module, batchConcurrency, started, ...rest } = opts;
+  runMain(async () => {
+    const config = load(process.env);
+    const app = await bootstrapService({
+      ...rest,
+      module: module(config),
+      env: config.env,
+      batchConsumer: { concurrency: batchConcurrency(config) },
+    });
+    started?.(app, config);
+    return app;
   });
 }

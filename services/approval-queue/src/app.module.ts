@@ -1,10 +1,9 @@
-import { BusModule, type ServiceDefinition } from '@countersign/service-kit';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { serviceModule, type ServiceDefinition } from '@countersign/service-kit';
+import type { DynamicModule } from '@nestjs/common';
 import { ApprovalActionEntity } from './approvals/approval-action.entity';
 import { ApprovalItemEntity } from './approvals/approval-item.entity';
 import { ApprovalsModule } from './approvals/approvals.module';
-import type { QueueConfig } from './config/queue-config';
-import { QueueConfigModule } from './config/queue-config.module';
+import { QUEUE_CONFIG, type QueueConfig } from './config/queue-config';
 import { IntakeModule } from './intake/intake.module';
 import { migrations } from './migrations';
 import { StatsModule } from './stats/stats.module';
@@ -17,19 +16,12 @@ export const SERVICE: ServiceDefinition = {
   migrations,
 };
 
-@Module({})
-export class AppModule {
-  static forRoot(config: QueueConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        BusModule.forRoot(SERVICE, config.env),
-        QueueConfigModule.forRoot(config),
-        IntakeModule,
-        ApprovalsModule,
-        StatsModule,
-        SweeperModule,
-      ],
-    };
-  }
+/** The root module: the kit's bus and config wiring, then this service's features. */
+export function appModule(config: QueueConfig): DynamicModule {
+  return serviceModule({
+    service: SERVICE,
+    config,
+    configToken: QUEUE_CONFIG,
+    features: [IntakeModule, ApprovalsModule, StatsModule, SweeperModule],
+  });
 }

@@ -1,7 +1,6 @@
-import { BusModule, type ServiceDefinition } from '@countersign/service-kit';
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { AuditConfig } from './config/audit-config';
-import { AuditConfigModule } from './config/audit-config.module';
+import { serviceModule, type ServiceDefinition } from '@countersign/service-kit';
+import type { DynamicModule } from '@nestjs/common';
+import { AUDIT_CONFIG, type AuditConfig } from './config/audit-config';
 import { migrations } from './migrations';
 import { AuditRecordEntity } from './records/audit-record.entity';
 import { ChainHeadEntity } from './records/chain-head.entity';
@@ -16,12 +15,7 @@ export const SERVICE: ServiceDefinition = {
   migrations,
 };
 
-@Module({})
-export class AppModule {
-  static forRoot(config: AuditConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [BusModule.forRoot(SERVICE, config.env), AuditConfigModule.forRoot(config), RecordsModule, TrailModule],
-    };
-  }
+/** The root module: the kit's bus and config wiring, then this service's features. */
+export function appModule(config: AuditConfig): DynamicModule {
+  return serviceModule({ service: SERVICE, config, configToken: AUDIT_CONFIG, features: [RecordsModule, TrailModule] });
 }

@@ -1,9 +1,8 @@
-import { BusModule, type ServiceDefinition } from '@countersign/service-kit';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { serviceModule, type ServiceDefinition } from '@countersign/service-kit';
+import type { DynamicModule } from '@nestjs/common';
 import { BindingModule } from './binding/binding.module';
 import { JobEntity } from './binding/job.entity';
-import type { BindingConfig } from './config/binding-config';
-import { BindingConfigModule } from './config/binding-config.module';
+import { BINDING_CONFIG, type BindingConfig } from './config/binding-config';
 import { ExecutionEntity } from './execution/execution.entity';
 import { migrations } from './migrations';
 
@@ -14,12 +13,7 @@ export const SERVICE: ServiceDefinition = {
   migrations,
 };
 
-@Module({})
-export class AppModule {
-  static forRoot(config: BindingConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [BusModule.forRoot(SERVICE, config.env), BindingConfigModule.forRoot(config), BindingModule],
-    };
-  }
+/** The root module: the kit's bus and config wiring, then this service's features. */
+export function appModule(config: BindingConfig): DynamicModule {
+  return serviceModule({ service: SERVICE, config, configToken: BINDING_CONFIG, features: [BindingModule] });
 }

@@ -1,22 +1,17 @@
-import { BusModule, type ServiceDefinition } from '@countersign/service-kit';
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { PolicyConfig } from './config/policy-config';
-import { PolicyConfigModule } from './config/policy-config.module';
+import { serviceModule, type ServiceDefinition } from '@countersign/service-kit';
+import type { DynamicModule } from '@nestjs/common';
+import { POLICY_CONFIG, type PolicyConfig } from './config/policy-config';
 import { PolicyModule } from './policy/policy.module';
 
 /** Policies are files, versioned by snapshot: this service owns no database schema. */
 export const SERVICE: ServiceDefinition = { name: 'policy-decision' };
 
-@Module({})
-export class AppModule {
-  static forRoot(config: PolicyConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        BusModule.forRoot(SERVICE, config.env),
-        PolicyConfigModule.forRoot(config),
-        PolicyModule.forRoot(config),
-      ],
-    };
-  }
+/** The root module: the kit's bus and config wiring, then this service's features. */
+export function appModule(config: PolicyConfig): DynamicModule {
+  return serviceModule({
+    service: SERVICE,
+    config,
+    configToken: POLICY_CONFIG,
+    features: [PolicyModule.forRoot(config)],
+  });
 }

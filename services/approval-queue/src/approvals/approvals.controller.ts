@@ -4,13 +4,13 @@ import {
   ApiJsonOk,
   ApiParamsFrom,
   ApiQueryFrom,
-  BearerAuthGuard,
+  Authenticated,
   CurrentActor,
   ZodPipe,
   type Actor,
 } from '@countersign/service-kit';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApprovalPageSchema,
   ApproveBodySchema,
@@ -33,8 +33,7 @@ const unauthorized = 'UNAUTHENTICATED: no, bad or expired bearer token';
 
 /** The reviewers' API. There is deliberately no `GET /api/v1/approvals/{job_id}`. */
 @ApiTags('approvals')
-@ApiBearerAuth()
-@UseGuards(BearerAuthGuard)
+@Authenticated()
 @Controller('api/v1')
 export class ApprovalsController {
   constructor(

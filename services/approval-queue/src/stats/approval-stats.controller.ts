@@ -2,19 +2,18 @@ import {
   ApiErrors,
   ApiJsonOk,
   ApiQueryFrom,
-  BearerAuthGuard,
+  Authenticated,
   CurrentActor,
   ZodPipe,
   type Actor,
 } from '@countersign/service-kit';
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApprovalStatsSchema, StatsQuerySchema, type ApprovalStats } from './approval-stats.schemas';
 import { GetApprovalStatsQuery } from './get-approval-stats.query';
 
 @ApiTags('approvals')
-@ApiBearerAuth()
-@UseGuards(BearerAuthGuard)
+@Authenticated()
 @Controller('api/v1/approvals')
 export class ApprovalStatsController {
   constructor(private readonly stats: GetApprovalStatsQuery) {}

@@ -1,4 +1,4 @@
-import { roleNotAllowed, unauthenticated, type Actor } from '@countersign/service-kit';
+import { Authenticated, roleNotAllowed, unauthenticated, type Actor } from '@countersign/service-kit';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 
 export const AUDITOR_ROLE = 'auditor';
@@ -14,6 +14,18 @@ export class AuditorGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/** An audit trail controller: a bearer token with the auditor role; `invalidRequest` documents its 400. */
+export function AuditorApi(invalidRequest: string): ClassDecorator & MethodDecorator {
+  return Authenticated({
+    errors: {
+      400: invalidRequest,
+      401: 'UNAUTHENTICATED: no valid bearer token',
+      403: 'ROLE_NOT_ALLOWED: the token lacks the auditor role',
+    },
+    guards: [AuditorGuard],
+  });
 }
 
 /** Whether a token restricted to `tenants` may see a record of `tenant` (null: not tenant-scoped). */

@@ -1,16 +1,8 @@
-import {
-  ApiErrors,
-  ApiJsonOk,
-  ApiQueryFrom,
-  BearerAuthGuard,
-  CurrentActor,
-  ZodPipe,
-  type Actor,
-} from '@countersign/service-kit';
-import { Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiJsonOk, ApiQueryFrom, CurrentActor, ZodPipe, type Actor } from '@countersign/service-kit';
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AuditorGuard } from '../auth/auditor.guard';
+import { AuditorApi } from '../auth/auditor.guard';
 import { ExportRecordsQuery } from './export-records.query';
 import { ListRecordsQuery } from './list-records.query';
 import {
@@ -26,13 +18,7 @@ import {
 import { VerifyChainQuery, type VerifyResult } from './verify-chain.query';
 
 @ApiTags('audit')
-@ApiBearerAuth()
-@ApiErrors({
-  400: 'INVALID_REQUEST (the field is named)',
-  401: 'UNAUTHENTICATED: no valid bearer token',
-  403: 'ROLE_NOT_ALLOWED: the token lacks the auditor role',
-})
-@UseGuards(BearerAuthGuard, AuditorGuard)
+@AuditorApi('INVALID_REQUEST (the field is named)')
 @Controller('api/v1/audit')
 export class AuditController {
   constructor(

@@ -1,17 +1,9 @@
-import {
-  ApiErrors,
-  ApiJsonOk,
-  ApiParamsFrom,
-  BearerAuthGuard,
-  CurrentActor,
-  ZodPipe,
-  type Actor,
-} from '@countersign/service-kit';
+import { ApiErrors, ApiJsonOk, ApiParamsFrom, CurrentActor, ZodPipe, type Actor } from '@countersign/service-kit';
 import { jobNotFound } from './trail.errors';
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { AuditorGuard, tenantVisible } from '../auth/auditor.guard';
+import { AuditorApi, tenantVisible } from '../auth/auditor.guard';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
 import { buildJobTimeline, type JobTimeline } from './core/job-timeline';
 import { JobIdParamSchema, TimelineSchema } from './trail.schemas';
@@ -19,13 +11,7 @@ import { JobIdParamSchema, TimelineSchema } from './trail.schemas';
 const ParamsSchema = z.object({ job_id: JobIdParamSchema });
 
 @ApiTags('audit')
-@ApiBearerAuth()
-@ApiErrors({
-  400: 'INVALID_REQUEST (job_id)',
-  401: 'UNAUTHENTICATED: no valid bearer token',
-  403: 'ROLE_NOT_ALLOWED: the token lacks the auditor role',
-})
-@UseGuards(BearerAuthGuard, AuditorGuard)
+@AuditorApi('INVALID_REQUEST (job_id)')
 @Controller('api/v1/jobs')
 export class JobsController {
   constructor(private readonly records: AuditRecordRepository) {}

@@ -1,18 +1,10 @@
-import {
-  ApiErrors,
-  ApiJsonOk,
-  ApiParamsFrom,
-  BearerAuthGuard,
-  CurrentActor,
-  ZodPipe,
-  type Actor,
-} from '@countersign/service-kit';
+import { ApiErrors, ApiJsonOk, ApiParamsFrom, CurrentActor, ZodPipe, type Actor } from '@countersign/service-kit';
 import { snapshotNotFound } from './trail.errors';
 import { sha256Hex } from '@countersign/crypto';
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { AuditorGuard, tenantVisible } from '../auth/auditor.guard';
+import { AuditorApi, tenantVisible } from '../auth/auditor.guard';
 import { AuditRecordRepository } from '../records/audit-record.repository';
 import { PolicySnapshotViewSchema, SnapshotIdParamSchema, type PolicySnapshotView } from './trail.schemas';
 
@@ -21,13 +13,7 @@ const ParamsSchema = z.object({
 });
 
 @ApiTags('audit')
-@ApiBearerAuth()
-@ApiErrors({
-  400: 'INVALID_REQUEST (id)',
-  401: 'UNAUTHENTICATED: no valid bearer token',
-  403: 'ROLE_NOT_ALLOWED: the token lacks the auditor role',
-})
-@UseGuards(BearerAuthGuard, AuditorGuard)
+@AuditorApi('INVALID_REQUEST (id)')
 @Controller('api/v1/policy/snapshots')
 export class PolicySnapshotsController {
   constructor(private readonly records: AuditRecordRepository) {}

@@ -3,15 +3,13 @@ import {
   ApiJsonBody,
   ApiJsonOk,
   ApiParamsFrom,
-  BearerAuthGuard,
+  Authenticated,
   OPERATOR_ROLES,
-  RequireRoles,
-  RolesGuard,
   ZodPipe,
 } from '@countersign/service-kit';
 import { IdSchema } from '@countersign/contracts';
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ReportOutcomeUseCase,
   ReportBodySchema,
@@ -30,9 +28,7 @@ export class JobsController {
   ) {}
 
   @Get(':job_id/state')
-  @UseGuards(BearerAuthGuard, RolesGuard)
-  @RequireRoles(...OPERATOR_ROLES)
-  @ApiBearerAuth()
+  @Authenticated({ roles: OPERATOR_ROLES })
   @ApiOperation({
     summary: 'Where a job stands in the binding state machine',
     description:

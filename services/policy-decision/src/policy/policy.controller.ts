@@ -3,15 +3,13 @@ import {
   ApiJsonBody,
   ApiJsonOk,
   ApiParamsFrom,
-  BearerAuthGuard,
+  Authenticated,
   OPERATOR_ROLES,
-  RequireRoles,
-  RolesGuard,
   ZodPipe,
 } from '@countersign/service-kit';
 import { decide, type PolicyDecision } from '@countersign/policy';
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { snapshotNotFound } from './policy.errors';
 import { PolicyStore, type ActiveSnapshot } from './policy-store';
 import {
@@ -26,10 +24,10 @@ import {
 
 /** Policy is operators' and auditors' business: a dry run is an oracle for what passes, so agents get none. */
 @ApiTags('policy')
-@ApiBearerAuth()
-@ApiErrors({ 401: 'UNAUTHENTICATED', 403: 'ROLE_NOT_ALLOWED (needs operator or auditor)' })
-@UseGuards(BearerAuthGuard, RolesGuard)
-@RequireRoles(...OPERATOR_ROLES)
+@Authenticated({
+  errors: { 401: 'UNAUTHENTICATED', 403: 'ROLE_NOT_ALLOWED (needs operator or auditor)' },
+  roles: OPERATOR_ROLES,
+})
 @Controller('api/v1/policy')
 export class PolicyController {
   constructor(private readonly store: PolicyStore) {}
