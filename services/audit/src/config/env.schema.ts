@@ -1,23 +1,18 @@
-import { BaseEnvSchema, signingKeyEnv, TokenAuthEnvShape, trustedKeyEnv } from '@countersign/config';
+import {
+  BaseEnvSchema,
+  csvListEnv,
+  intEnv,
+  portEnv,
+  signingKeyEnv,
+  TokenAuthEnvShape,
+  trustedKeyEnv,
+} from '@countersign/config';
 import { DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
-const csv = z.string().transform((v) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-);
-
 export const EnvSchema = BaseEnvSchema.extend({
-  PORT: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(65535)
-    .default(8084)
-    .describe('HTTP port of the API, `/healthz`, `/readyz` and `/api/docs`.'),
+  PORT: portEnv(8084),
   ...TokenAuthEnvShape,
   ...signingKeyEnv('AUDIT', '`audit.recorded`; consumers trust its public key as `TRUST_AUDIT_KEY` (docs/adr/0006)'),
   ...trustedKeyEnv(
@@ -44,27 +39,20 @@ export const EnvSchema = BaseEnvSchema.extend({
       'PostgreSQL role every transaction that touches the trail runs as (`SET LOCAL ROLE`); the migration creates `audit_writer` with INSERT and SELECT only. Empty disables it (not recommended).',
     ),
   /** Most records appended in one transaction (group commit). */
-  AUDIT_APPEND_BATCH_MAX: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(5000)
-    .default(500)
-    .describe('Most records appended in one transaction (group commit).'),
+  AUDIT_APPEND_BATCH_MAX: intEnv(
+    { min: 1, max: 5000, default: 500 },
+    'Most records appended in one transaction (group commit).',
+  ),
   /** Rows per keyset batch when verifying. */
-  AUDIT_VERIFY_BATCH: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .max(100000)
-    .default(5000)
-    .describe('Rows read per keyset batch by verify and export.'),
+  AUDIT_VERIFY_BATCH: intEnv(
+    { min: 100, max: 100000, default: 5000 },
+    'Rows read per keyset batch by verify and export.',
+  ),
   /** Payload keys whose values audit replaces with `[REDACTED]` before storing, as the queue does (same default list). */
-  REDACT_FIELDS: csv
-    .default([...DEFAULT_REDACT_FIELDS])
-    .describe(
-      "Payload keys whose values the audit trail stores as `[REDACTED]` (with the redacted paths and the full proposal's `job_hash`), matched as the queue matches them; the default is the queue's list. Setting it replaces the default list.",
-    ),
+  REDACT_FIELDS: csvListEnv(
+    DEFAULT_REDACT_FIELDS,
+    "Payload keys whose values the audit trail stores as `[REDACTED]` (with the redacted paths and the full proposal's `job_hash`), matched as the queue matches them; the default is the queue's list. Setting it replaces the default list.",
+  ),
   /** Keep `payload`s whole in the permanent record, secrets included: an explicit choice, off by default. */
   AUDIT_KEEP_FULL_PAYLOADS: z
     .enum(['true', 'false'])
