@@ -7,7 +7,7 @@
 //   node scripts/api-types.cjs --check   exit 1 when ui/src/api.generated.ts is out of date
 'use strict';
 require('reflect-metadata');
-const { readFileSync, writeFileSync } = require('node:fs');
+const { writeOrCheck } = require('./generated-file.cjs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -35,23 +35,14 @@ async function generate() {
 
 generate()
   .then((text) => {
-    if (process.argv.includes('--check')) {
-      let current = '';
-      try {
-        current = readFileSync(OUTPUT, 'utf8');
-      } catch {
-        current = '';
-      }
-      if (current !== text) {
-        process.stderr.write(
-          `${OUTPUT} is out of date with approval-queue's OpenAPI document: run node scripts/api-types.cjs\n`,
-        );
-        process.exit(1);
-      }
-      return;
+    const state = writeOrCheck(OUTPUT, text);
+    if (state === 'stale') {
+      process.stderr.write(
+        `${OUTPUT} is out of date with approval-queue's OpenAPI document: run node scripts/api-types.cjs\n`,
+      );
+      process.exit(1);
     }
-    writeFileSync(OUTPUT, text);
-    process.stdout.write(`wrote ${OUTPUT}\n`);
+    if (state === 'written') process.stdout.write(`wrote ${OUTPUT}\n`);
   })
   .catch((e) => {
     process.stderr.write(`${e && e.stack ? e.stack : String(e)}\n`);

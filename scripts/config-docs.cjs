@@ -10,7 +10,7 @@
 //   node scripts/config-docs.cjs --check   exit 1 when docs/configuration.md is out of date
 //   node scripts/config-docs.cjs --json    the collected variables as JSON (for the deploy tests)
 'use strict';
-const { readFileSync, writeFileSync } = require('node:fs');
+const { writeOrCheck } = require('./generated-file.cjs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -263,22 +263,12 @@ function main() {
       return;
     }
     const text = render();
-    if (process.argv.includes('--check')) {
-      let current = '';
-      try {
-        current = readFileSync(OUTPUT, 'utf8');
-      } catch {
-        current = '';
-      }
-      if (current !== text) {
-        console.error('docs/configuration.md is out of date: run `node scripts/config-docs.cjs`');
-        process.exit(1);
-      }
-      console.log('docs/configuration.md is up to date');
-    } else {
-      writeFileSync(OUTPUT, text);
-      console.log(`wrote ${OUTPUT.slice(ROOT.length + 1)}`);
+    const state = writeOrCheck(OUTPUT, text);
+    if (state === 'stale') {
+      console.error('docs/configuration.md is out of date: run `node scripts/config-docs.cjs`');
+      process.exit(1);
     }
+    console.log(state === 'current' ? 'docs/configuration.md is up to date' : `wrote ${OUTPUT.slice(ROOT.length + 1)}`);
   } catch (e) {
     console.error(`config-docs: ${e.message}`);
     process.exit(1);

@@ -6,7 +6,7 @@
 //   node scripts/errors-docs.cjs           write docs/errors.md (needs `npx tsc -b libs/cli`)
 //   node scripts/errors-docs.cjs --check   exit 1 when docs/errors.md is out of date (make lint)
 'use strict';
-const { readFileSync, writeFileSync } = require('node:fs');
+const { writeOrCheck } = require('./generated-file.cjs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -97,22 +97,12 @@ module.exports = { OUTPUT, render };
 async function main() {
   try {
     const text = await formatted(render());
-    if (process.argv.includes('--check')) {
-      let current = '';
-      try {
-        current = readFileSync(OUTPUT, 'utf8');
-      } catch {
-        current = '';
-      }
-      if (current !== text) {
-        console.error('docs/errors.md is out of date: run `node scripts/errors-docs.cjs`');
-        process.exit(1);
-      }
-      console.log('docs/errors.md is up to date');
-    } else {
-      writeFileSync(OUTPUT, text);
-      console.log(`wrote ${OUTPUT.slice(ROOT.length + 1)}`);
+    const state = writeOrCheck(OUTPUT, text);
+    if (state === 'stale') {
+      console.error('docs/errors.md is out of date: run `node scripts/errors-docs.cjs`');
+      process.exit(1);
     }
+    console.log(state === 'current' ? 'docs/errors.md is up to date' : `wrote ${OUTPUT.slice(ROOT.length + 1)}`);
   } catch (e) {
     console.error(`errors-docs: ${e.message}`);
     process.exit(1);
