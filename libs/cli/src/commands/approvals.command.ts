@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode, type CliContext } from '../cli-context';
 import { exitCodeForApiError } from '../exit-codes';
+import { baseUrl, bearerToken } from './service-api';
 
 const DEFAULT_URL = 'http://localhost:8081';
 
@@ -11,24 +12,10 @@ interface CommonOpts {
   json?: boolean;
 }
 
-function baseUrl(raw: string): URL {
-  try {
-    const u = new URL(raw);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-    return u;
-  } catch {
-    throw new CliError(ExitCode.Usage, `--url ${raw}: not an http(s) URL`);
-  }
-}
-
 function token(): string {
-  const t = process.env['COUNTERSIGN_TOKEN']?.trim();
-  if (!t)
-    throw new CliError(
-      ExitCode.Usage,
-      'set COUNTERSIGN_TOKEN to an approver token (e.g. export COUNTERSIGN_TOKEN=$(countersign token --sub you --roles service-owner))',
-    );
-  return t;
+  return bearerToken(
+    'an approver token (e.g. export COUNTERSIGN_TOKEN=$(countersign token --sub you --roles service-owner))',
+  );
 }
 
 /**

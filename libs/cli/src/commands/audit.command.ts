@@ -5,6 +5,7 @@ import { canonicalJson, publicKeyFromPem, sha256Hex, verifyEvent } from '@counte
 import type { Command } from 'commander';
 import { CliError, ExitCode, processIo, type CliContext } from '../cli-context';
 import { exitCodeForApiError } from '../exit-codes';
+import { baseUrl, bearerToken } from './service-api';
 
 const DEFAULT_URL = 'http://localhost:8084';
 
@@ -14,20 +15,8 @@ interface CommonOpts {
 
 type Json = Record<string, unknown>;
 
-function baseUrl(raw: string): URL {
-  try {
-    const u = new URL(raw);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-    return u;
-  } catch {
-    throw new CliError(ExitCode.Usage, `--url ${raw}: not an http(s) URL`);
-  }
-}
-
 function token(): string {
-  const t = process.env['COUNTERSIGN_TOKEN']?.trim();
-  if (!t) throw new CliError(ExitCode.Usage, 'set COUNTERSIGN_TOKEN to a bearer token with the auditor role');
-  return t;
+  return bearerToken('a bearer token with the auditor role');
 }
 
 /** GETs an audit API path; any failure becomes one readable line. */
