@@ -13,19 +13,19 @@ const csv = z
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-/** An integer variable read from its string, within `min`..`max`, with its default and its description. */
-export function intEnv(range: { min: number; max?: number; default: number }, description: string) {
-  const n = z.coerce.number().int().min(range.min);
-  return (range.max === undefined ? n : n.max(range.max)).default(range.default).describe(description);
-}
-
 /** `PORT` with the service's own default. */
 export function portEnv(port: number) {
-  return intEnv({ min: 1, max: 65535, default: port }, 'HTTP port of the API, `/healthz`, `/readyz` and `/api/docs`.');
+  return z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(port)
+    .describe('HTTP port of the API, `/healthz`, `/readyz` and `/api/docs`.');
 }
 
 /** A comma-separated list (blanks dropped) defaulting to `defaults`; setting it replaces the whole list. */
-export function csvListEnv(defaults: readonly string[], description: string) {
+export function csvEnv(defaults: readonly string[], description: string) {
   return z
     .string()
     .transform((v) =>
@@ -37,6 +37,10 @@ export function csvListEnv(defaults: readonly string[], description: string) {
     .default([...defaults])
     .describe(description);
 }
+
+/** A size in bytes, 1 KiB to 100 MiB, 1 MiB by default. */
+const byteSize = (description: string) =>
+  z.coerce.number().int().min(1024).max(104857600).default(1048576).describe(description);
 
 export const KAFKA_SASL_MECHANISMS = ['scram-sha-512', 'scram-sha-256', 'plain'] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
@@ -64,10 +68,15 @@ export const BaseEnvSchema = z.object({
       "Kafka consumer group; defaults to the service name. Replicas share it and so share the partitions. With broker ACLs, it must start with the service's principal name.",
     ),
   /** How long the group coordinator waits for a silent member before giving its partitions to the others. */
-  KAFKA_SESSION_TIMEOUT_MS: intEnv(
-    { min: 6000, max: 300000, default: 30000 },
-    "How long the group coordinator waits for a silent consumer (a crashed replica) before handing its partitions to the others; a restarted process also waits this long for its partitions. Must lie within the broker's group.min/max.session.timeout.ms (6 s to 30 min by default).",
-  ),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(6000)
+    .max(300000)
+    .default(30000)
+    .describe(
+      "How long the group coordinator waits for a silent consumer (a crashed replica) before handing its partitions to the others; a restarted process also waits this long for its partitions. Must lie within the broker's group.min/max.session.timeout.ms (6 s to 30 min by default).",
+    ),
   /**
    * Partitions whose batches a consumer handles at once (kafkajs `partitionsConsumedConcurrently`);
    * each partition's own messages still start in order. A fetch's batches are all handled before the
@@ -75,41 +84,66 @@ export const BaseEnvSchema = z.object({
    * covers three topics of six partitions (bench/reports/e2e.md: 50/s ALLOW p50 ~0.6 s with 18 against
    * ~0.9-1.2 s with 3).
    */
-  KAFKA_PARTITIONS_CONCURRENCY: intEnv(
-    { min: 1, max: 256, default: 18 },
-    "Partitions whose batches the consumer handles at once (kafkajs partitionsConsumedConcurrently); each partition's messages still start in order.",
-  ),
+  KAFKA_PARTITIONS_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(18)
+    .describe(
+      "Partitions whose batches the consumer handles at once (kafkajs partitionsConsumedConcurrently); each partition's messages still start in order.",
+    ),
   DATABASE_URL: z
     .string()
     .url()
     .default('postgres://postgres@127.0.0.1:5432/countersign')
     .describe('PostgreSQL connection URL. Each service migrates and uses only its own schema.'),
-  DATABASE_POOL_MAX: intEnv({ min: 1, max: 100, default: 10 }, 'Most PostgreSQL connections in the pool.'),
+  DATABASE_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(10)
+    .describe('Most PostgreSQL connections in the pool.'),
   /**
    * How often the outbox sweep looks for rows whose publish right after commit was not confirmed
    * (one cheap statement per look); the hot path does not wait for it (ADR 0008).
    */
-  OUTBOX_POLL_MS: intEnv(
-    { min: 10, max: 60000, default: 500 },
-    'How often the outbox sweep looks (one cheap statement) for rows whose publish right after commit was not confirmed; the hot path never waits for it (ADR 0008).',
-  ),
+  OUTBOX_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(60000)
+    .default(500)
+    .describe(
+      'How often the outbox sweep looks (one cheap statement) for rows whose publish right after commit was not confirmed; the hot path never waits for it (ADR 0008).',
+    ),
   /** How old an unpublished outbox row must be before the sweep sends it: younger ones are still in flight. */
-  OUTBOX_RELAY_GRACE_MS: intEnv(
-    { min: 0, max: 600000, default: 2000 },
-    'How old an unpublished outbox row must be before the sweep sends it: younger rows are still being published by the process that committed them. A crash between commit and publish delays those events by about this much; shorter graces send more duplicates while the broker is slow to confirm.',
-  ),
+  OUTBOX_RELAY_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600000)
+    .default(2000)
+    .describe(
+      'How old an unpublished outbox row must be before the sweep sends it: younger rows are still being published by the process that committed them. A crash between commit and publish delays those events by about this much; shorter graces send more duplicates while the broker is slow to confirm.',
+    ),
   /**
    * How often consumer offsets are committed, in one request for all of a consumer's partitions;
    * 0 commits after every batch (kafkajs' own `autoCommitInterval` does not apply to batch consumers). Consumers are idempotent, so a crash only redelivers what arrived since the last commit;
    * committing per batch costs a broker request per partition per batch (ADR 0008).
    */
-  KAFKA_COMMIT_INTERVAL_MS: intEnv(
-    { min: 0, max: 60000, default: 1000 },
-    "How often consumer offsets are committed, in one request for all of a member's partitions, and once more when the group rebalances and before a member leaves it; 0 commits after every batch (kafkajs' own autoCommitInterval does not apply to batch consumers). A crash redelivers what arrived since the last commit (every consumer is idempotent).",
-  ),
+  KAFKA_COMMIT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60000)
+    .default(1000)
+    .describe(
+      "How often consumer offsets are committed, in one request for all of a member's partitions, and once more when the group rebalances and before a member leaves it; 0 commits after every batch (kafkajs' own autoCommitInterval does not apply to batch consumers). A crash redelivers what arrived since the last commit (every consumer is idempotent).",
+    ),
   /** Largest Kafka message value a consumer accepts; larger ones go to the DLQ before they are parsed. */
-  MAX_MESSAGE_BYTES: intEnv(
-    { min: 1024, max: 104857600, default: 1048576 },
+  MAX_MESSAGE_BYTES: byteSize(
     "Largest Kafka message value a consumer accepts, in bytes; a larger one goes to `<topic>.dlq` unparsed, with its size and the limit as the reason. Keep it at or below the broker's `max.message.bytes`.",
   ),
   /**
@@ -123,8 +157,7 @@ export const BaseEnvSchema = z.object({
       "Keep the original bytes of a message sent to `<topic>.dlq` (`value_base64`, at most 256 KiB). Off by default: a refused proposal may carry secrets and the DLQ (and the audit trail that records it) is permanent. Records always keep the bytes' SHA-256 and length and, for JSON, a copy with the payload redacted (`REDACT_FIELDS` where the service has it) and the `job_hash` of the original (docs/events.md).",
     ),
   /** Largest HTTP request body accepted; larger ones get 413 PAYLOAD_TOO_LARGE. */
-  MAX_BODY_BYTES: intEnv(
-    { min: 1024, max: 104857600, default: 1048576 },
+  MAX_BODY_BYTES: byteSize(
     'Largest HTTP request body accepted, in bytes; a larger one gets 413 `PAYLOAD_TOO_LARGE` naming the limit.',
   ),
   // Broker authentication and transport security; checked together by kafkaSecurityFromEnv (a plain

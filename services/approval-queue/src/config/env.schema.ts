@@ -1,47 +1,57 @@
-import {
-  BaseEnvSchema,
-  csvListEnv,
-  intEnv,
-  portEnv,
-  signingKeyEnv,
-  TokenAuthEnvShape,
-  trustedKeyEnv,
-} from '@countersign/config';
+import { BaseEnvSchema, csvEnv, portEnv, signingKeyEnv, TokenAuthEnvShape, trustedKeyEnv } from '@countersign/config';
 import { DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { z } from 'zod';
 
 export const EnvSchema = BaseEnvSchema.extend({
   /** Events of one partition taken in at once (intake is idempotent and order-free per job). */
-  APPROVAL_QUEUE_CONSUME_CONCURRENCY: intEnv(
-    { min: 1, max: 500, default: 32 },
-    'Events of one partition taken into the queue at once (intake is idempotent and order-free per job).',
-  ),
+  APPROVAL_QUEUE_CONSUME_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(32)
+    .describe('Events of one partition taken into the queue at once (intake is idempotent and order-free per job).'),
   /** Most events in one intake flush (one transaction); more wait for the next flush. */
-  APPROVAL_QUEUE_INTAKE_BATCH_MAX: intEnv(
-    { min: 1, max: 5000, default: 500 },
-    'Most events taken into the queue in one transaction; the rest wait for the next one.',
-  ),
+  APPROVAL_QUEUE_INTAKE_BATCH_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(500)
+    .describe('Most events taken into the queue in one transaction; the rest wait for the next one.'),
   PORT: portEnv(8081),
   ...TokenAuthEnvShape,
   ...signingKeyEnv('APPROVAL_QUEUE', '`approval.resolved` and `approval.escalated`'),
   ...trustedKeyEnv('POLICY_DECISION', "policy-decision's public key(s), PEM; several concatenated during a rotation."),
   /** Payload keys shown to reviewers as "[REDACTED]", matched case-insensitively at any depth, ignoring `_`/`-`. */
-  REDACT_FIELDS: csvListEnv(
+  REDACT_FIELDS: csvEnv(
     DEFAULT_REDACT_FIELDS,
     'Payload keys shown to reviewers as `[REDACTED]`, comma-separated, matched case-insensitively at any depth ignoring `_` and `-`. Setting it replaces the default list.',
   ),
-  SWEEP_INTERVAL_MS: intEnv(
-    { min: 20, max: 60000, default: 1000 },
-    'How often the sweeper escalates approvals nearing their SLA and expires overdue ones.',
-  ),
-  SWEEP_BATCH_SIZE: intEnv({ min: 1, max: 1000, default: 100 }, 'Most approvals the sweeper handles per round.'),
+  SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(20)
+    .max(60000)
+    .default(1000)
+    .describe('How often the sweeper escalates approvals nearing their SLA and expires overdue ones.'),
+  SWEEP_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .describe('Most approvals the sweeper handles per round.'),
   ESCALATION_WEBHOOK_URL: z
     .url()
     .optional()
     .describe('Optional URL that receives a POST for each escalation (besides `approval.escalated`).'),
-  ESCALATION_WEBHOOK_TIMEOUT_MS: intEnv(
-    { min: 100, max: 60000, default: 3000 },
-    'Timeout of one escalation webhook call.',
-  ),
+  ESCALATION_WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60000)
+    .default(3000)
+    .describe('Timeout of one escalation webhook call.'),
 });
 export type Env = z.infer<typeof EnvSchema>;

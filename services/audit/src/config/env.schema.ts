@@ -1,12 +1,4 @@
-import {
-  BaseEnvSchema,
-  csvListEnv,
-  intEnv,
-  portEnv,
-  signingKeyEnv,
-  TokenAuthEnvShape,
-  trustedKeyEnv,
-} from '@countersign/config';
+import { BaseEnvSchema, csvEnv, portEnv, signingKeyEnv, TokenAuthEnvShape, trustedKeyEnv } from '@countersign/config';
 import { DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
@@ -39,17 +31,23 @@ export const EnvSchema = BaseEnvSchema.extend({
       'PostgreSQL role every transaction that touches the trail runs as (`SET LOCAL ROLE`); the migration creates `audit_writer` with INSERT and SELECT only. Empty disables it (not recommended).',
     ),
   /** Most records appended in one transaction (group commit). */
-  AUDIT_APPEND_BATCH_MAX: intEnv(
-    { min: 1, max: 5000, default: 500 },
-    'Most records appended in one transaction (group commit).',
-  ),
+  AUDIT_APPEND_BATCH_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(500)
+    .describe('Most records appended in one transaction (group commit).'),
   /** Rows per keyset batch when verifying. */
-  AUDIT_VERIFY_BATCH: intEnv(
-    { min: 100, max: 100000, default: 5000 },
-    'Rows read per keyset batch by verify and export.',
-  ),
+  AUDIT_VERIFY_BATCH: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(100000)
+    .default(5000)
+    .describe('Rows read per keyset batch by verify and export.'),
   /** Payload keys whose values audit replaces with `[REDACTED]` before storing, as the queue does (same default list). */
-  REDACT_FIELDS: csvListEnv(
+  REDACT_FIELDS: csvEnv(
     DEFAULT_REDACT_FIELDS,
     "Payload keys whose values the audit trail stores as `[REDACTED]` (with the redacted paths and the full proposal's `job_hash`), matched as the queue matches them; the default is the queue's list. Setting it replaces the default list.",
   ),

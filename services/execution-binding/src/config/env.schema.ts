@@ -1,13 +1,18 @@
-import { BaseEnvSchema, intEnv, portEnv, signingKeyEnv, TokenAuthEnvShape, trustedKeyEnv } from '@countersign/config';
+import { BaseEnvSchema, portEnv, signingKeyEnv, TokenAuthEnvShape, trustedKeyEnv } from '@countersign/config';
 import { z } from 'zod';
 
 export const EnvSchema = BaseEnvSchema.extend({
   PORT: portEnv(8083),
   /** Facts of one partition handled at once; they are recorded together in batch passes. */
-  EXECUTION_BINDING_CONSUME_CONCURRENCY: intEnv(
-    { min: 1, max: 500, default: 32 },
-    'Facts of one partition handled at once; concurrent facts are recorded together, one transaction per batch pass.',
-  ),
+  EXECUTION_BINDING_CONSUME_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(32)
+    .describe(
+      'Facts of one partition handled at once; concurrent facts are recorded together, one transaction per batch pass.',
+    ),
   /** Bearer tokens for the job state API (operator or auditor role): the same settings as approval-queue. */
   ...TokenAuthEnvShape,
   ...signingKeyEnv('EXECUTION_BINDING', 'grants and outcomes'),
@@ -33,25 +38,40 @@ export const EnvSchema = BaseEnvSchema.extend({
       'YAML file of executors per topic glob, validated at boot; relative paths resolve from the working directory.',
     ),
   /** A job whose proposal or decision is still missing this long after its first fact is blocked INCOMPLETE. */
-  INCOMPLETE_AFTER_MS: intEnv(
-    { min: 100, default: 600_000 },
-    'A job whose proposal or decision is still missing this long after its first fact is blocked `INCOMPLETE`.',
-  ),
+  INCOMPLETE_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(600_000)
+    .describe(
+      'A job whose proposal or decision is still missing this long after its first fact is blocked `INCOMPLETE`.',
+    ),
   /** How often the sweeper looks for INCOMPLETE jobs, due retries, lost executions and unreported grants. */
-  SWEEP_INTERVAL_MS: intEnv(
-    { min: 50, max: 600_000, default: 1000 },
-    'How often the sweeper looks for `INCOMPLETE` jobs, due retries, abandoned executions and unreported grants.',
-  ),
+  SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(600_000)
+    .default(1000)
+    .describe(
+      'How often the sweeper looks for `INCOMPLETE` jobs, due retries, abandoned executions and unreported grants.',
+    ),
   /** Added to an attempt's timeout before a `started` execution is considered abandoned by a dead process. */
-  EXECUTION_LEASE_GRACE_MS: intEnv(
-    { min: 0, default: 30_000 },
-    "Added to an attempt's timeout before a `started` execution counts as abandoned by a dead process.",
-  ),
+  EXECUTION_LEASE_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30_000)
+    .describe("Added to an attempt's timeout before a `started` execution counts as abandoned by a dead process."),
   /** After a grant expires, how long the agent still has to report the outcome before it is recorded UNKNOWN. */
-  RELEASE_REPORT_GRACE_SEC: intEnv(
-    { min: 0, default: 3600 },
-    'After a grant expires, how long the agent still has to report the outcome before it is recorded `UNKNOWN`.',
-  ),
+  RELEASE_REPORT_GRACE_SEC: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(3600)
+    .describe(
+      'After a grant expires, how long the agent still has to report the outcome before it is recorded `UNKNOWN`.',
+    ),
   /** Test-only (honoured only with NODE_ENV=test): exit(137) right after an execution is recorded, before its side effect. */
   EXECUTOR_TEST_CRASH_AFTER_RECORD: z
     .enum(['0', '1'])
