@@ -2,7 +2,7 @@ import { applyDecorators, UseGuards, type CanActivate, type Type } from '@nestjs
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { ApiErrors } from '../openapi';
 import { BearerAuthGuard } from './bearer-auth.guard';
-import { RequireRoles, RolesGuard } from './roles.guard';
+import { OPERATOR_ROLES, RequireRoles, RolesGuard } from './roles.guard';
 
 export interface AuthenticatedOptions {
   /** Error responses documented for every route it covers (status: description). */
@@ -25,4 +25,9 @@ export function Authenticated(opts: AuthenticatedOptions = {}): ClassDecorator &
     UseGuards(BearerAuthGuard, ...(roles ? [RolesGuard] : []), ...guards),
     ...(roles ? [RequireRoles(...roles)] : []),
   );
+}
+
+/** For operators and auditors only (OPERATOR_ROLES): operational state, never agents. */
+export function OperatorApi(errors?: Record<number, string>): ClassDecorator & MethodDecorator {
+  return Authenticated({ ...(errors ? { errors } : {}), roles: OPERATOR_ROLES });
 }

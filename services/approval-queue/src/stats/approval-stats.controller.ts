@@ -1,19 +1,11 @@
-import {
-  ApiErrors,
-  ApiJsonOk,
-  ApiQueryFrom,
-  Authenticated,
-  CurrentActor,
-  ZodPipe,
-  type Actor,
-} from '@countersign/service-kit';
+import { ApiJsonOk, ApiQueryFrom, Authenticated, CurrentActor, ZodPipe, type Actor } from '@countersign/service-kit';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApprovalStatsSchema, StatsQuerySchema, type ApprovalStats } from './approval-stats.schemas';
 import { GetApprovalStatsQuery } from './get-approval-stats.query';
 
 @ApiTags('approvals')
-@Authenticated()
+@Authenticated({ errors: { 400: 'INVALID_REQUEST', 401: 'UNAUTHENTICATED' } })
 @Controller('api/v1/approvals')
 export class ApprovalStatsController {
   constructor(private readonly stats: GetApprovalStatsQuery) {}
@@ -27,7 +19,6 @@ export class ApprovalStatsController {
   })
   @ApiQueryFrom(StatsQuerySchema)
   @ApiJsonOk(ApprovalStatsSchema)
-  @ApiErrors({ 400: 'INVALID_REQUEST', 401: 'UNAUTHENTICATED' })
   get(
     @CurrentActor() actor: Actor,
     @Query(new ZodPipe(StatsQuerySchema)) query: { window: string },

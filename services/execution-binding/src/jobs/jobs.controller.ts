@@ -1,12 +1,4 @@
-import {
-  ApiErrors,
-  ApiJsonBody,
-  ApiJsonOk,
-  ApiParamsFrom,
-  Authenticated,
-  OPERATOR_ROLES,
-  ZodPipe,
-} from '@countersign/service-kit';
+import { ApiErrors, ApiJsonBody, ApiJsonOk, ApiParamsFrom, OperatorApi, ZodPipe } from '@countersign/service-kit';
 import { IdSchema } from '@countersign/contracts';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -28,7 +20,7 @@ export class JobsController {
   ) {}
 
   @Get(':job_id/state')
-  @Authenticated({ roles: OPERATOR_ROLES })
+  @OperatorApi()
   @ApiOperation({
     summary: 'Where a job stands in the binding state machine',
     description:

@@ -1,12 +1,4 @@
-import {
-  ApiErrors,
-  ApiJsonBody,
-  ApiJsonOk,
-  ApiParamsFrom,
-  Authenticated,
-  OPERATOR_ROLES,
-  ZodPipe,
-} from '@countersign/service-kit';
+import { ApiErrors, ApiJsonBody, ApiJsonOk, ApiParamsFrom, OperatorApi, ZodPipe } from '@countersign/service-kit';
 import { decide, type PolicyDecision } from '@countersign/policy';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -24,10 +16,7 @@ import {
 
 /** Policy is operators' and auditors' business: a dry run is an oracle for what passes, so agents get none. */
 @ApiTags('policy')
-@Authenticated({
-  errors: { 401: 'UNAUTHENTICATED', 403: 'ROLE_NOT_ALLOWED (needs operator or auditor)' },
-  roles: OPERATOR_ROLES,
-})
+@OperatorApi({ 401: 'UNAUTHENTICATED', 403: 'ROLE_NOT_ALLOWED (needs operator or auditor)' })
 @Controller('api/v1/policy')
 export class PolicyController {
   constructor(private readonly store: PolicyStore) {}
