@@ -4,6 +4,7 @@ import { ReportOutcomeUseCase } from '../execution/report-outcome.use-case';
 import { GetJobStateQuery } from '../jobs/get-job-state.query';
 import { JobsController } from '../jobs/jobs.controller';
 import { BindJobService } from './bind-job.service';
+import { BindingDeps } from './binding-deps';
 import { FactsConsumer } from './facts.consumer';
 import { BindingRepository } from './binding.repository';
 import { BindingStore } from './binding.port';
@@ -16,6 +17,7 @@ import { SweeperService } from './sweeper.service';
   controllers: [FactsConsumer, JobsController],
   providers: [
     { provide: BindingStore, useClass: BindingRepository },
+    BindingDeps,
     OutcomeWriter,
     BindJobService,
     ExecutionRunner,

@@ -1,12 +1,8 @@
-import { OutboxRelay } from '@countersign/bus';
-import { BUS_LOGGER } from '@countersign/service-kit';
-import { CLOCK, type Clock } from '@countersign/clock';
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Logger } from 'pino';
-import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ExecutionRunner } from '../execution/execution-runner';
 import { BindJobService } from './bind-job.service';
-import { BindingStore, commitPass, type Publisher } from './binding.port';
+import { BindingDeps } from './binding-deps';
+import { commitPass } from './binding.port';
 
 const BATCH = 50;
 
@@ -23,13 +19,9 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
   private current: Promise<void> | undefined;
 
   constructor(
-    @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
-    private readonly store: BindingStore,
-    @Inject(OutboxRelay) private readonly relay: Publisher,
+    private readonly deps: BindingDeps,
     private readonly binder: BindJobService,
     private readonly runner: ExecutionRunner,
-    @Inject(BUS_LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -46,25 +38,25 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
   private schedule(ms: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
-      this.current = this.sweep(this.clock.now())
-        .catch((e: unknown) => this.logger.warn({ err: e }, 'sweep failed; will retry'))
-        .finally(() => this.schedule(this.config.env.SWEEP_INTERVAL_MS));
+      this.current = this.sweep(this.deps.clock.now())
+        .catch((e: unknown) => this.deps.logger.warn({ err: e }, 'sweep failed; will retry'))
+        .finally(() => this.schedule(this.deps.config.env.SWEEP_INTERVAL_MS));
     }, ms);
   }
 
   async sweep(now: Date): Promise<void> {
-    const { tickets } = await commitPass(this.store, this.relay, async (tx, changes) => {
+    const { tickets } = await commitPass(this.deps.store, this.deps.relay, async (tx, changes) => {
       for (const job of await tx.lockDueWaiting(now, BATCH)) this.binder.bindAndApply(changes, job, now);
     });
     for (const t of tickets) this.runner.launch(t);
 
-    for (const jobId of await this.store.dueExecutionIds('started', 'leaseUntil', now, BATCH))
+    for (const jobId of await this.deps.store.dueExecutionIds('started', 'leaseUntil', now, BATCH))
       await this.runner.recoverAbandoned(jobId, now);
-    for (const jobId of await this.store.dueExecutionIds('pending', 'nextAttemptAt', now, BATCH)) {
+    for (const jobId of await this.deps.store.dueExecutionIds('pending', 'nextAttemptAt', now, BATCH)) {
       const ticket = await this.runner.claimRetry(jobId, now);
       if (ticket) this.runner.launch(ticket);
     }
-    for (const jobId of await this.store.dueExecutionIds('released', 'reportDeadlineAt', now, BATCH))
+    for (const jobId of await this.deps.store.dueExecutionIds('released', 'reportDeadlineAt', now, BATCH))
       await this.runner.expireGrant(jobId, now);
   }
 }

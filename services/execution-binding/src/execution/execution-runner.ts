@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { deterministicEventId, EventProducer, GroupCommitter, OutboxRelay } from '@countersign/bus';
-import { BUS_LOGGER } from '@countersign/service-kit';
-import { CLOCK, type Clock } from '@countersign/clock';
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { deterministicEventId, EventProducer, GroupCommitter } from '@countersign/bus';
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { LaunchTicket } from '../binding/bind-job.service';
 import type { BindingChanges } from '../binding/binding-changes';
-import { BindingStore, commitPass, type Publisher } from '../binding/binding.port';
+import { BindingDeps } from '../binding/binding-deps';
+import { commitPass } from '../binding/binding.port';
 import type { JobEntity } from '../binding/job.entity';
 import { OutcomeWriter } from '../binding/outcome-writer';
-import { BINDING_CONFIG, PRODUCER, type BindingConfig } from '../config/binding-config';
+import { PRODUCER } from '../config/binding-config';
 import { afterAbandoned, afterAttempt, type AttemptOutcome, type AttemptVerdict } from './core/attempt-outcome';
 import type { ExecutionEntity } from './execution.entity';
 import { callHttpExecutor } from './http.executor';
@@ -38,18 +36,15 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
   private readonly recorder: GroupCommitter<AttemptToRecord, void>;
 
   constructor(
-    @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
-    private readonly store: BindingStore,
-    @Inject(OutboxRelay) private readonly relay: Publisher,
+    private readonly deps: BindingDeps,
     private readonly outcomes: OutcomeWriter,
     private readonly producer: EventProducer,
-    @Inject(BUS_LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    const hook = config.env.EXECUTOR_TEST_CRASH_AFTER_RECORD === '1';
-    this.crashAfterRecord = hook && config.env.NODE_ENV === 'test';
+    const { env } = deps.config;
+    const hook = env.EXECUTOR_TEST_CRASH_AFTER_RECORD === '1';
+    this.crashAfterRecord = hook && env.NODE_ENV === 'test';
     if (hook && !this.crashAfterRecord)
-      logger.warn('EXECUTOR_TEST_CRASH_AFTER_RECORD ignored: it is honoured only with NODE_ENV=test');
+      deps.logger.warn('EXECUTOR_TEST_CRASH_AFTER_RECORD ignored: it is honoured only with NODE_ENV=test');
     this.recorder = new GroupCommitter((items) => this.recordPass(items), OUTCOME_PASS_MAX);
   }
 
@@ -57,7 +52,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
   launch(ticket: LaunchTicket): void {
     const run = this.run(ticket)
       .catch((e: unknown) =>
-        this.logger.error(
+        this.deps.logger.error(
           { err: e, job_id: ticket.jobId },
           'execution attempt failed to run; the sweeper will recover it',
         ),
@@ -72,15 +67,15 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
 
   private async run(ticket: LaunchTicket): Promise<void> {
     if (this.crashAfterRecord) {
-      this.logger.warn(
+      this.deps.logger.warn(
         { job_id: ticket.jobId },
         'test hook: exiting after the execution record, before the side effect',
       );
       process.exit(137);
     }
-    const execution = ticket.execution ?? (await this.store.findExecution(ticket.jobId));
+    const execution = ticket.execution ?? (await this.deps.store.findExecution(ticket.jobId));
     if (!execution || execution.state !== 'started' || execution.claimToken !== ticket.claimToken) return;
-    this.logger.debug(
+    this.deps.logger.debug(
       { job_id: execution.jobId, executor: execution.executorName, attempt: execution.attempts },
       'execution attempt starting',
     );
@@ -93,7 +88,10 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
         return;
       } catch (e) {
         if (attempt >= RECORD_ATTEMPTS) throw e;
-        this.logger.warn({ err: e, job_id: ticket.jobId, attempt }, 'could not record the attempt outcome; retrying');
+        this.deps.logger.warn(
+          { err: e, job_id: ticket.jobId, attempt },
+          'could not record the attempt outcome; retrying',
+        );
         await sleep(200 * 2 ** attempt);
       }
     }
@@ -101,13 +99,13 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
 
   /** One pass of attempt outcomes: one transaction, every (job, execution) pair locked in one statement. */
   private async recordPass(items: readonly AttemptToRecord[]): Promise<void[]> {
-    await commitPass(this.store, this.relay, async (tx, changes) => {
+    await commitPass(this.deps.store, this.deps.relay, async (tx, changes) => {
       const locked = await tx.lockExecutions(items.map((i) => i.ticket.jobId));
-      const now = this.clock.now();
+      const now = this.deps.clock.now();
       for (const { ticket, outcome } of items) {
         const current = locked.get(ticket.jobId);
         if (!current || current.execution.state !== 'started' || current.execution.claimToken !== ticket.claimToken) {
-          this.logger.warn(
+          this.deps.logger.warn(
             { job_id: ticket.jobId, outcome: outcome.kind },
             'attempt outcome arrived after its claim was recovered; ignored',
           );
@@ -123,7 +121,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
     const target = execution.target;
     switch (target.kind) {
       case 'http': {
-        const secret = this.config.executors.secrets.get(target.secret_env);
+        const secret = this.deps.config.executors.secrets.get(target.secret_env);
         // Fails closed: an unsigned call is never made.
         if (!secret)
           return Promise.resolve({
@@ -144,7 +142,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
           occurredAt: execution.createdAt,
           producer: PRODUCER,
           executor: execution.executorName,
-          signer: this.config.keys.signer,
+          signer: this.deps.config.keys.signer,
         });
         return dispatchToKafka(
           (topic, messages) => this.producer.sendRaw(topic, messages),
@@ -164,7 +162,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
 
   /** Claims a due retry of an idempotent executor; null when another replica has it or it is not due. */
   async claimRetry(jobId: string, now: Date): Promise<LaunchTicket | null> {
-    const { result } = await commitPass(this.store, this.relay, async (tx, changes) => {
+    const { result } = await commitPass(this.deps.store, this.deps.relay, async (tx, changes) => {
       const execution = (await tx.lockExecutions([jobId], { skipLocked: true })).get(jobId)?.execution;
       if (!execution || execution.state !== 'pending' || !execution.nextAttemptAt || execution.nextAttemptAt > now)
         return null;
@@ -174,7 +172,9 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       execution.claimToken = claimToken;
       execution.startedAt = now;
       execution.nextAttemptAt = null;
-      execution.leaseUntil = new Date(now.getTime() + execution.timeoutMs + this.config.env.EXECUTION_LEASE_GRACE_MS);
+      execution.leaseUntil = new Date(
+        now.getTime() + execution.timeoutMs + this.deps.config.env.EXECUTION_LEASE_GRACE_MS,
+      );
       changes.saveExecution(execution);
       return { jobId, claimToken, execution };
     });
@@ -183,13 +183,13 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
 
   /** An execution left `started` past its lease: its process died mid-attempt. */
   async recoverAbandoned(jobId: string, now: Date): Promise<void> {
-    await commitPass(this.store, this.relay, async (tx, changes) => {
+    await commitPass(this.deps.store, this.deps.relay, async (tx, changes) => {
       const locked = (await tx.lockExecutions([jobId], { skipLocked: true })).get(jobId);
       const execution = locked?.execution;
       if (!locked || !execution || execution.state !== 'started' || !execution.leaseUntil || execution.leaseUntil > now)
         return;
       const verdict = afterAbandoned(execution, now);
-      this.logger.warn(
+      this.deps.logger.warn(
         { job_id: jobId, executor: execution.executorName, next: verdict.state },
         'abandoned execution recovered',
       );
@@ -199,7 +199,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
 
   /** A grant whose agent never reported: whether it ran is unknown. */
   async expireGrant(jobId: string, now: Date): Promise<void> {
-    await commitPass(this.store, this.relay, async (tx, changes) => {
+    await commitPass(this.deps.store, this.deps.relay, async (tx, changes) => {
       const locked = (await tx.lockExecutions([jobId], { skipLocked: true })).get(jobId);
       const execution = locked?.execution;
       if (
@@ -224,7 +224,7 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
       execution.nextAttemptAt = verdict.nextAttemptAt;
       execution.error = verdict.error;
       changes.saveExecution(execution);
-      this.logger.info(
+      this.deps.logger.info(
         { job_id: job.jobId, attempt: execution.attempts, next_at: verdict.nextAttemptAt, error: verdict.error },
         'execution will be retried',
       );
@@ -249,6 +249,6 @@ export class ExecutionRunner implements BeforeApplicationShutdown {
         : { status, error: verdict.error },
       now,
     );
-    this.logger.debug({ job_id: job.jobId, status, attempts: execution.attempts }, 'job executed');
+    this.deps.logger.debug({ job_id: job.jobId, status, attempts: execution.attempts }, 'job executed');
   }
 }
