@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { RecordFilter, TrailStore } from './trail.port';
+import { recordFilter, type RecordFilter, type TrailStore } from './trail.port';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
 import type { ExportQuery } from './trail.schemas';
 
@@ -25,12 +25,7 @@ export class ExportRecordsQuery {
 
   async streamTo(q: ExportQuery, actor: Pick<Actor, 'tenants'>, out: NdjsonSink): Promise<void> {
     const filter: Omit<RecordFilter, 'afterSeq'> = {
-      ...(q.job_id !== undefined ? { job_id: q.job_id } : {}),
-      ...(q.tenant !== undefined ? { tenant: q.tenant } : {}),
-      ...(q.type !== undefined ? { type: q.type } : {}),
-      ...(q.from !== undefined ? { from: q.from } : {}),
-      ...(q.to !== undefined ? { to: q.to } : {}),
-      ...(actor.tenants !== undefined ? { tenants: actor.tenants } : {}),
+      ...recordFilter(q, actor),
       limit: BATCH,
     };
     out.status(200);

@@ -1,7 +1,7 @@
 import type { Actor } from '@countersign/service-kit';
 import type { AuditRecord } from '@countersign/contracts';
 import { Inject, Injectable } from '@nestjs/common';
-import type { TrailStore } from './trail.port';
+import { recordFilter, type TrailStore } from './trail.port';
 import { AuditRecordRepository, toAuditRecord } from '../records/audit-record.repository';
 import type { ListRecordsParams } from './trail.schemas';
 
@@ -17,12 +17,7 @@ export class ListRecordsQuery {
 
   async execute(q: ListRecordsParams, actor: Pick<Actor, 'tenants'>): Promise<RecordPage> {
     const rows = await this.records.list({
-      ...(q.job_id !== undefined ? { job_id: q.job_id } : {}),
-      ...(q.tenant !== undefined ? { tenant: q.tenant } : {}),
-      ...(q.type !== undefined ? { type: q.type } : {}),
-      ...(q.from !== undefined ? { from: q.from } : {}),
-      ...(q.to !== undefined ? { to: q.to } : {}),
-      ...(actor.tenants !== undefined ? { tenants: actor.tenants } : {}),
+      ...recordFilter(q, actor),
       ...(q.cursor !== undefined ? { afterSeq: Number(q.cursor) } : {}),
       limit: q.limit,
     });

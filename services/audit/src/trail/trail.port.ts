@@ -14,6 +14,21 @@ export interface RecordFilter {
   limit: number;
 }
 
+/** The filter a query's parameters and its token's tenants ask for, only the keys given (no paging). */
+export function recordFilter(
+  q: Pick<RecordFilter, 'job_id' | 'tenant' | 'type' | 'from' | 'to'>,
+  actor: { tenants?: readonly string[] | undefined },
+): Omit<RecordFilter, 'afterSeq' | 'limit'> {
+  return {
+    ...(q.job_id !== undefined ? { job_id: q.job_id } : {}),
+    ...(q.tenant !== undefined ? { tenant: q.tenant } : {}),
+    ...(q.type !== undefined ? { type: q.type } : {}),
+    ...(q.from !== undefined ? { from: q.from } : {}),
+    ...(q.to !== undefined ? { to: q.to } : {}),
+    ...(actor.tenants !== undefined ? { tenants: actor.tenants } : {}),
+  };
+}
+
 export interface ChainHead {
   seq: number;
   record_hash: string;
