@@ -1,6 +1,6 @@
 import { headersAsText } from '@countersign/bus';
 import { BUS_LOGGER, rawMessageOf } from '@countersign/service-kit';
-import { dlqTopic, Topics } from '@countersign/contracts';
+import { dlqTopic } from '@countersign/contracts';
 import { currentTraceContext } from '@countersign/telemetry';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '@countersign/clock';
 import { AppendRecordsUseCase } from './append-records.use-case';
 import { entryFromDlq, type DlqMessage } from './core/audit-entry';
+import { RECORDED_TOPICS } from './recorded-topics';
 import { ShutdownSignal } from './shutdown-signal';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,43 +29,8 @@ export class DlqRecordsConsumer {
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 
-  @EventPattern(dlqTopic(Topics.JobProposed))
-  onJobProposed(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(ctx);
-  }
-
-  @EventPattern(dlqTopic(Topics.DecisionMade))
-  onDecisionMade(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(ctx);
-  }
-
-  @EventPattern(dlqTopic(Topics.ApprovalResolved))
-  onApprovalResolved(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(ctx);
-  }
-
-  @EventPattern(dlqTopic(Topics.ApprovalEscalated))
-  onApprovalEscalated(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(ctx);
-  }
-
-  @EventPattern(dlqTopic(Topics.JobReleased))
-  onJobReleased(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(ctx);
-  }
-
-  @EventPattern(dlqTopic(Topics.JobBlocked))
-  onJobBlocked(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(ctx);
-  }
-
-  @EventPattern(dlqTopic(Topics.JobExecuted))
-  onJobExecuted(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(ctx);
-  }
-
-  @EventPattern(dlqTopic(Topics.PolicyActivated))
-  onPolicyActivated(@Ctx() ctx: KafkaContext): Promise<void> {
+  @EventPattern(RECORDED_TOPICS.map(dlqTopic))
+  onDlqMessage(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.record(ctx);
   }
 

@@ -1,6 +1,6 @@
 import { KafkaInbox, PoisonMessageError } from '@countersign/bus';
 import { BUS_LOGGER, rawMessageOf } from '@countersign/service-kit';
-import { Topics, type AnyEnvelope, type Topic } from '@countersign/contracts';
+import type { AnyEnvelope } from '@countersign/contracts';
 import { currentTraceContext } from '@countersign/telemetry';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
@@ -8,6 +8,7 @@ import { AppendRecordsUseCase } from './append-records.use-case';
 import type { Logger } from 'pino';
 import { entryFromEvent, UnrecordableInputError } from './core/audit-entry';
 import { AUDIT_CONFIG, type AuditConfig } from '../config/audit-config';
+import { RECORDED_TOPICS, type RecordedTopic } from './recorded-topics';
 
 /** Every event topic except audit.recorded itself: each valid event becomes one audit record. */
 @Controller()
@@ -19,47 +20,12 @@ export class EventRecordsConsumer {
     @Inject(BUS_LOGGER) private readonly logger: Logger,
   ) {}
 
-  @EventPattern(Topics.JobProposed)
-  onJobProposed(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(Topics.JobProposed, ctx);
+  @EventPattern(RECORDED_TOPICS)
+  onEvent(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.record(ctx.getTopic() as RecordedTopic, ctx);
   }
 
-  @EventPattern(Topics.DecisionMade)
-  onDecisionMade(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(Topics.DecisionMade, ctx);
-  }
-
-  @EventPattern(Topics.ApprovalResolved)
-  onApprovalResolved(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(Topics.ApprovalResolved, ctx);
-  }
-
-  @EventPattern(Topics.ApprovalEscalated)
-  onApprovalEscalated(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(Topics.ApprovalEscalated, ctx);
-  }
-
-  @EventPattern(Topics.JobReleased)
-  onJobReleased(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(Topics.JobReleased, ctx);
-  }
-
-  @EventPattern(Topics.JobBlocked)
-  onJobBlocked(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(Topics.JobBlocked, ctx);
-  }
-
-  @EventPattern(Topics.JobExecuted)
-  onJobExecuted(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(Topics.JobExecuted, ctx);
-  }
-
-  @EventPattern(Topics.PolicyActivated)
-  onPolicyActivated(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.record(Topics.PolicyActivated, ctx);
-  }
-
-  private async record(topic: Exclude<Topic, typeof Topics.AuditRecorded>, ctx: KafkaContext): Promise<void> {
+  private async record(topic: RecordedTopic, ctx: KafkaContext): Promise<void> {
     const raw = rawMessageOf(ctx);
     await this.inbox.handle(topic, raw, async (event) => {
       // The inbox has validated it; the record keeps the JSON as it arrived, unknown fields included.
