@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ApprovalsModule } from '../approvals/approvals.module';
-import { DecisionMadeConsumer } from './decision-made.consumer';
 import { IntakeBatch } from './intake-batch';
+import { IntakeConsumer } from './intake.consumer';
 import { IntakeDecisionUseCase } from './intake-decision.use-case';
 import { IntakeProposalUseCase } from './intake-proposal.use-case';
-import { JobProposedConsumer } from './job-proposed.consumer';
 
 @Module({
   imports: [ApprovalsModule],
-  controllers: [DecisionMadeConsumer, JobProposedConsumer],
+  controllers: [IntakeConsumer],
   providers: [IntakeBatch, IntakeDecisionUseCase, IntakeProposalUseCase],
 })
 export class IntakeModule {}
