@@ -1,6 +1,6 @@
 /**
  * Time comes in through a Clock, so every rule that depends on "now" can be tested at any instant.
- * Services inject it under CLOCK (their config module provides `systemClock`); unit specs use FakeClock.
+ * Services inject it under CLOCK (libs/service-kit's `serviceModule` provides `systemClock`); unit specs use FakeClock.
  */
 export interface Clock {
   now(): Date;
