@@ -2,6 +2,17 @@ import { ConstraintsSchema, DecisionSummarySchema, IdSchema } from '@countersign
 import { z } from 'zod';
 import { MAX_TEXT_BYTES } from '../shared/core/redact-text';
 
+/** The policy decision a queue item carries, as the list and a job's decisions both show it. */
+const DecisionShape = {
+  decision: z.string(),
+  policy_snapshot: z.string(),
+  policy_rule_id: z.string(),
+  policy_reason: z.string(),
+  matched_rules: z.array(z.string()),
+  job_hash: z.string(),
+  constraints: ConstraintsSchema.nullable(),
+};
+
 const boundedText = (what: string) =>
   z
     .string()
@@ -108,13 +119,7 @@ export const ApprovalItemViewSchema = z.object({
   redacted_fields: z
     .array(z.string())
     .meta({ description: 'paths of the redacted payload fields, e.g. credentials.password' }),
-  decision: z.string(),
-  policy_snapshot: z.string(),
-  policy_rule_id: z.string(),
-  policy_reason: z.string(),
-  matched_rules: z.array(z.string()),
-  job_hash: z.string(),
-  constraints: ConstraintsSchema.nullable(),
+  ...DecisionShape,
   approval_required: z.boolean(),
   decision_summary: DecisionSummarySchema,
   approvals: z.array(ActionViewSchema),
@@ -158,13 +163,7 @@ export const JobDecisionsSchema = z.object({
   tenant: z.string().nullable(),
   state: z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'NOT_REQUIRED']),
   decision: z.object({
-    decision: z.string(),
-    policy_snapshot: z.string(),
-    policy_rule_id: z.string(),
-    policy_reason: z.string(),
-    matched_rules: z.array(z.string()),
-    job_hash: z.string(),
-    constraints: ConstraintsSchema.nullable(),
+    ...DecisionShape,
     approval: z.record(z.string(), z.unknown()).nullable(),
     decision_summary: DecisionSummarySchema,
     decided_at: Iso,

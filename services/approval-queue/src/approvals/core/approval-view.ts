@@ -16,6 +16,24 @@ function resolutionOf(item: QueueItem): ApprovalItemView['resolution'] {
   return item.state === 'PENDING' ? null : item.state;
 }
 
+type DecisionOf = Pick<
+  QueueItem,
+  'decision' | 'policySnapshot' | 'policyRuleId' | 'policyReason' | 'matchedRules' | 'jobHash' | 'constraints'
+>;
+
+/** The decision fields of both views; `decision` stands as `noDecision` until one has arrived. */
+function decisionFields(item: DecisionOf, noDecision: string) {
+  return {
+    decision: item.decision ?? noDecision,
+    policy_snapshot: item.policySnapshot ?? '',
+    policy_rule_id: item.policyRuleId ?? '',
+    policy_reason: item.policyReason ?? '',
+    matched_rules: item.matchedRules,
+    job_hash: item.jobHash ?? '',
+    constraints: item.constraints,
+  };
+}
+
 export function itemView(
   item: QueueItem,
   actions: readonly RecordedAction[],
@@ -32,13 +50,7 @@ export function itemView(
     summary: item.proposalSummary,
     payload: item.payload,
     redacted_fields: item.redactedFields,
-    decision: item.decision ?? 'REQUIRE_APPROVAL',
-    policy_snapshot: item.policySnapshot ?? '',
-    policy_rule_id: item.policyRuleId ?? '',
-    policy_reason: item.policyReason ?? '',
-    matched_rules: item.matchedRules,
-    job_hash: item.jobHash ?? '',
-    constraints: item.constraints,
+    ...decisionFields(item, 'REQUIRE_APPROVAL'),
     approval_required: true,
     decision_summary: item.decisionSummary ?? { title: '', why: '', next_effect: '' },
     approvals: actions.map(actionView),
@@ -100,13 +112,7 @@ export function jobDecisions(item: ApprovalItemEntity, actions: readonly Recorde
     tenant: item.tenant,
     state,
     decision: {
-      decision: item.decision ?? '',
-      policy_snapshot: item.policySnapshot ?? '',
-      policy_rule_id: item.policyRuleId ?? '',
-      policy_reason: item.policyReason ?? '',
-      matched_rules: item.matchedRules,
-      job_hash: item.jobHash ?? '',
-      constraints: item.constraints,
+      ...decisionFields(item, ''),
       approval: item.approvalRequirement,
       decision_summary: item.decisionSummary ?? { title: '', why: '', next_effect: '' },
       decided_at: iso(item.decidedAt) ?? '',
