@@ -10,7 +10,7 @@
 //   node scripts/config-docs.cjs --check   exit 1 when docs/configuration.md is out of date
 //   node scripts/config-docs.cjs --json    the collected variables as JSON (for the deploy tests)
 'use strict';
-const { writeOrCheck } = require('./generated-file.cjs');
+const { runGenerator } = require('./generated-file.cjs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -257,22 +257,13 @@ function render(schemas) {
 module.exports = { SERVICES, SECRETS, OUTPUT, collect, render };
 
 function main() {
+  if (!process.argv.includes('--json')) return runGenerator('config-docs', OUTPUT, render);
   try {
-    if (process.argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify(collect(), null, 2)}\n`);
-      return;
-    }
-    const text = render();
-    const state = writeOrCheck(OUTPUT, text);
-    if (state === 'stale') {
-      console.error('docs/configuration.md is out of date: run `node scripts/config-docs.cjs`');
-      process.exit(1);
-    }
-    console.log(state === 'current' ? 'docs/configuration.md is up to date' : `wrote ${OUTPUT.slice(ROOT.length + 1)}`);
+    process.stdout.write(`${JSON.stringify(collect(), null, 2)}\n`);
   } catch (e) {
     console.error(`config-docs: ${e.message}`);
     process.exit(1);
   }
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();

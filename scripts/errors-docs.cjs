@@ -6,7 +6,7 @@
 //   node scripts/errors-docs.cjs           write docs/errors.md (needs `npx tsc -b libs/cli`)
 //   node scripts/errors-docs.cjs --check   exit 1 when docs/errors.md is out of date (make lint)
 'use strict';
-const { writeOrCheck } = require('./generated-file.cjs');
+const { runGenerator } = require('./generated-file.cjs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -94,19 +94,8 @@ async function formatted(text) {
 
 module.exports = { OUTPUT, render };
 
-async function main() {
-  try {
-    const text = await formatted(render());
-    const state = writeOrCheck(OUTPUT, text);
-    if (state === 'stale') {
-      console.error('docs/errors.md is out of date: run `node scripts/errors-docs.cjs`');
-      process.exit(1);
-    }
-    console.log(state === 'current' ? 'docs/errors.md is up to date' : `wrote ${OUTPUT.slice(ROOT.length + 1)}`);
-  } catch (e) {
-    console.error(`errors-docs: ${e.message}`);
-    process.exit(1);
-  }
+function main() {
+  return runGenerator('errors-docs', OUTPUT, async () => formatted(render()));
 }
 
 if (require.main === module) void main();
