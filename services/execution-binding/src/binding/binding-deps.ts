@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
 import { BindingStore, type Publisher } from './binding.port';
 
-/** What the sweeper and the execution runner both write with: config, store, publisher, logger and clock. */
+/** What the sweeper, the runner and the report use case write with: config, store, publisher, logger, clock. */
 @Injectable()
 export class BindingDeps {
   constructor(

@@ -1,13 +1,9 @@
-import { OutboxRelay } from '@countersign/bus';
-import { BUS_LOGGER } from '@countersign/service-kit';
 import { JobReleasedV1Schema } from '@countersign/contracts';
 import { verifyEvent } from '@countersign/crypto';
-import { CLOCK, type Clock } from '@countersign/clock';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { BindingStore, commitPass, type Publisher } from '../binding/binding.port';
-import { BINDING_CONFIG, type BindingConfig } from '../config/binding-config';
+import { BindingDeps } from '../binding/binding-deps';
+import { commitPass } from '../binding/binding.port';
 import { FINAL_STATUS } from './execution.entity';
 import {
   alreadyReported,
@@ -53,23 +49,19 @@ export interface ReportAnswer {
 @Injectable()
 export class ReportOutcomeUseCase {
   constructor(
-    @Inject(BINDING_CONFIG) private readonly config: BindingConfig,
-    private readonly store: BindingStore,
-    @Inject(OutboxRelay) private readonly relay: Publisher,
+    private readonly deps: BindingDeps,
     private readonly runner: ExecutionRunner,
-    @Inject(BUS_LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(jobId: string, body: ReportBody): Promise<ReportAnswer> {
     const parsed = JobReleasedV1Schema.safeParse(body.grant);
     if (!parsed.success) throw grantMalformed();
-    const check = verifyEvent(body.grant, this.config.keys.ownGrants);
+    const check = verifyEvent(body.grant, this.deps.config.keys.ownGrants);
     if (!check.ok) throw grantSignatureInvalid(check.reason);
     const grant = parsed.data;
     if (grant.data.job_id !== jobId) throw grantMismatch(grant.data.job_id, jobId);
 
-    const { result } = await commitPass(this.store, this.relay, async (tx, changes) => {
+    const { result } = await commitPass(this.deps.store, this.deps.relay, async (tx, changes) => {
       const locked = (await tx.lockExecutions([jobId])).get(jobId);
       const execution = locked?.execution;
       if (!locked || !execution || execution.kind !== 'release') {
@@ -81,7 +73,7 @@ export class ReportOutcomeUseCase {
           return { job_id: jobId, status: body.status, recorded: false };
         throw alreadyReported(jobId, FINAL_STATUS[execution.state] ?? null, execution.state);
       }
-      const now = this.clock.now();
+      const now = this.deps.clock.now();
       this.runner.apply(
         changes,
         locked.job,
@@ -91,7 +83,7 @@ export class ReportOutcomeUseCase {
           : { state: 'failed', error: body.error ?? 'the agent reported a failure' },
         now,
       );
-      this.logger.info({ job_id: jobId, status: body.status }, 'agent report recorded');
+      this.deps.logger.info({ job_id: jobId, status: body.status }, 'agent report recorded');
       return { job_id: jobId, status: body.status, recorded: true };
     });
     return result;
