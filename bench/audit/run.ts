@@ -19,7 +19,7 @@ import { type OutboxRelay, createDataSource } from '@countersign/bus';
 import { ALL_TOPICS, type AnyEnvelope, DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { generateSigningKeyPair, sha256Hex, signerFromPem } from '@countersign/crypto';
 import kafkajs, { type Message } from 'kafkajs';
-import { PG_ADMIN, dbUrl, freePort, pg as withPg } from '../lib/stack.ts';
+import { PG_ADMIN, dbUrl, freePort, numberOption, pg as withPg } from '../lib/stack.ts';
 
 const { Kafka, logLevel } = kafkajs;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -42,13 +42,9 @@ const RECORDING: RecordingPolicy = { trusted: {}, redactFields: DEFAULT_REDACT_F
 const AUDIT_KEYS = generateSigningKeyPair();
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const EVENTS = opt('events', 6000);
-const RECORDS = opt('records', 1000000);
-const RUNS = opt('runs', 3);
+const EVENTS = numberOption('events', 6000);
+const RECORDS = numberOption('records', 1000000);
+const RUNS = numberOption('runs', 3);
 const REGENERATE = args.includes('--regenerate');
 const GENERATE_ONLY = args.includes('--generate-only');
 const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');

@@ -22,7 +22,7 @@ import { ALL_TOPICS } from '@countersign/contracts';
 import autocannon from 'autocannon';
 import kafkajs from 'kafkajs';
 import type { Client as PgClient } from 'pg';
-import { PG_ADMIN, dbUrl, freePort, pg as withPg } from '../lib/stack.ts';
+import { PG_ADMIN, dbUrl, freePort, numberOption, pg as withPg } from '../lib/stack.ts';
 
 const { Kafka, logLevel } = kafkajs;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,12 +35,8 @@ if (!existsSync(MAIN)) {
 }
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const ITEMS = opt('items', 100000);
-const SECONDS = opt('seconds', 10);
+const ITEMS = numberOption('items', 100000);
+const SECONDS = numberOption('seconds', 10);
 const KEEP = args.includes('--keep');
 // Extra service variables for experiments, e.g. --service-env OTEL_SDK_DISABLED=true
 const SERVICE_ENV = Object.fromEntries(
