@@ -35,7 +35,7 @@ function render() {
     '',
     'Every code a client can meet, in one place. Use cases throw `CodedError(code, message, details?)`',
     "through their feature's `<feature>.errors.ts`; the Nest exception filter is the one place that",
-    'turns a code into an HTTP status, from `API_ERRORS` ([ADR 0013](adr/0013-error-codes.md)).',
+    'turns a code into an HTTP status, from `API_ERRORS` ([ADR 0010](adr/0010-error-codes.md)).',
     '',
     '## REST errors',
     '',
