@@ -23,6 +23,8 @@ const PARTITIONS = 6;
 interface Variable {
   name: string;
   required: boolean;
+  /** A key: required inline (`NAME`) or as a file (`NAME_FILE`). */
+  requiredOrFile?: boolean;
   default?: unknown;
 }
 interface Collected {
@@ -66,7 +68,8 @@ function envProblems(service: Service, env: Record<string, string>, extra: strin
   for (const name of Object.keys(env))
     if (!known.has(name)) problems.push(`${service}: sets ${name}, which the service does not read`);
   for (const v of config.services[service])
-    if (v.required && !(v.name in env)) problems.push(`${service}: required ${v.name} not set`);
+    if (v.required && !(v.name in env) && !(v.requiredOrFile && `${v.name}_FILE` in env))
+      problems.push(`${service}: required ${v.name}${v.requiredOrFile ? '(_FILE)' : ''} not set`);
   for (const s of config.secrets[service]) {
     if (s.required && !(s.name in env) && !(`${s.name}_FILE` in env))
       problems.push(`${service}: required ${s.name}(_FILE) not set`);
