@@ -12,7 +12,6 @@ import 'reflect-metadata';
 import { execSync, spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +19,8 @@ import { type OutboxRelay, createDataSource } from '@countersign/bus';
 import { ALL_TOPICS, type AnyEnvelope, DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { generateSigningKeyPair, sha256Hex, signerFromPem } from '@countersign/crypto';
 import kafkajs, { type Message } from 'kafkajs';
-import pgLib, { type Client as PgClient } from 'pg';
+import { PG_ADMIN, dbUrl, freePort, numberOption, pg as withPg } from '../lib/stack.ts';
 
-const { Client } = pgLib;
 const { Kafka, logLevel } = kafkajs;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = join(ROOT, 'services/audit/dist');
@@ -44,38 +42,17 @@ const RECORDING: RecordingPolicy = { trusted: {}, redactFields: DEFAULT_REDACT_F
 const AUDIT_KEYS = generateSigningKeyPair();
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const EVENTS = opt('events', 6000);
-const RECORDS = opt('records', 1000000);
-const RUNS = opt('runs', 3);
+const EVENTS = numberOption('events', 6000);
+const RECORDS = numberOption('records', 1000000);
+const RUNS = numberOption('runs', 3);
 const REGENERATE = args.includes('--regenerate');
 const GENERATE_ONLY = args.includes('--generate-only');
 const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECRET = `bench-audit-${randomUUID()}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = (s: string): boolean => process.stdout.write(`[bench/audit] ${s}\n`);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-
-function dbUrl(name: string): string {
-  const u = new URL(PG_ADMIN);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function withPg<T>(url: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 async function recreateDb(name: string): Promise<void> {
   await withPg(PG_ADMIN, async (c) => {
@@ -249,18 +226,6 @@ function jobEvents(now = new Date().toISOString()): BenchEvent[] {
 }
 
 // ---------------------------------------------------------------- service process
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => res(port));
-    });
-    srv.on('error', rej);
-  });
-}
 
 const kafka = () => new Kafka({ clientId: 'bench-audit', brokers: BROKERS, logLevel: logLevel.NOTHING });
 

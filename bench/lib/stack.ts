@@ -19,6 +19,12 @@ export const fmt = (n: number | undefined, d = 0): string =>
   n !== undefined && Number.isFinite(n)
     ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
     : 'n/a';
+/** The number after `--<name>` on the command line, or `dflt`. */
+export function numberOption(name: string, dflt: number): number {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+}
 export const quantile = (sorted: readonly number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 

@@ -15,16 +15,15 @@
 import { type ChildProcess, execFileSync, execSync, spawn } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_TOPICS } from '@countersign/contracts';
 import autocannon from 'autocannon';
 import kafkajs from 'kafkajs';
-import pgLib, { type Client as PgClient } from 'pg';
+import type { Client as PgClient } from 'pg';
+import { PG_ADMIN, dbUrl, freePort, numberOption, pg as withPg } from '../lib/stack.ts';
 
-const { Client } = pgLib;
 const { Kafka, logLevel } = kafkajs;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(ROOT, 'services/approval-queue/dist/src/main.js');
@@ -36,12 +35,8 @@ if (!existsSync(MAIN)) {
 }
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const ITEMS = opt('items', 100000);
-const SECONDS = opt('seconds', 10);
+const ITEMS = numberOption('items', 100000);
+const SECONDS = numberOption('seconds', 10);
 const KEEP = args.includes('--keep');
 // Extra service variables for experiments, e.g. --service-env OTEL_SDK_DISABLED=true
 const SERVICE_ENV = Object.fromEntries(
@@ -51,7 +46,6 @@ const SERVICE_ENV = Object.fromEntries(
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
 const KAFKA_SH = join(ROOT, 'deploy/local/kafka.sh');
-const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB = 'cs_bench_queue';
 const SECRET = `bench-queue-${randomUUID()}`;
 const APPROVABLE = 30000;
@@ -63,39 +57,11 @@ const log = (s: string): boolean => process.stdout.write(`[bench/queue] ${s}\n`)
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function dbUrl(name: string): string {
-  const u = new URL(PG_ADMIN);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function withPg<T>(url: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 function jwt(claims: Record<string, unknown>): string {
   const b = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   const body = `${b({ alg: 'HS256', typ: 'JWT' })}.${b({ iat: now, exp: now + 3600, tenants: ['*'], ...claims })}`;
   return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => res(port));
-    });
-    srv.on('error', rej);
-  });
 }
 
 /** A broker of the bench's own, on free ports with a throw-away state dir; stopped on exit. */

@@ -9,11 +9,9 @@ import { proposal } from '../support/fixtures';
 import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
 import {
   ROOT,
-  SERVICE_NAMES,
-  createTestDatabase,
-  keyEnv,
+  createTestStack,
   makeTestKeys,
-  startService,
+  startServices,
   type ServiceHandle,
   type TestKeys,
 } from '../support/stack';
@@ -179,15 +177,14 @@ describe('reviewer web page', () => {
         '    grant_ttl_sec: 300',
       ].join('\n'),
     );
-    const db = await createTestDatabase('reviewer_ui');
+    const stack = await createTestStack('reviewer_ui', keys);
     await probe.start([Topics.ApprovalResolved, Topics.JobExecuted, Topics.JobBlocked]);
     const env = {
-      ...keyEnv(keys),
       POLICY_DIR: join(dir, 'policies'),
       EXECUTORS_FILE: executors,
       EXECUTOR_HTTP_SECRET: 'browser-test-executor-secret-0123456789',
     };
-    const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
+    const started = await startServices(stack, env);
     for (const s of started) services.set(s.name, s);
 
     const queue = services.get('approval-queue')!;

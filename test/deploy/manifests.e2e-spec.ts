@@ -9,7 +9,7 @@ import { expandAcls, markdownTable, type AclBinding } from '../../deploy/local/s
 
 /**
  * The deployment artefacts, checked against the code without running them (no Docker engine or
- * cluster here): the Dockerfiles, the compose file and the Kubernetes manifests. Every variable a
+ * cluster here): the Dockerfile, the compose file and the Kubernetes manifests. Every variable a
  * manifest sets must be one the service reads (its config schema, or a key it loads by name); every
  * required one must be set; ports, probes, secrets and files must line up; the Strimzi topics and
  * users must be exactly the topics and the ACL matrix of the local secure broker.
@@ -107,36 +107,54 @@ beforeAll(async () => {
   config = JSON.parse(stdout) as Collected;
 });
 
-describe('Dockerfiles', () => {
+describe('Dockerfile (deploy/Dockerfile, one for every service)', () => {
   const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+  const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
+
+  /** The stages of the file by name, the build argument SERVICE expanded as `--build-arg SERVICE=<service>` would. */
+  function stages(service: Service): Map<string, string> {
+    const text = dockerfile.replace(/\$\{SERVICE\}/g, service);
+    const byName = new Map<string, string>();
+    for (const part of text.split(/\n(?=FROM )/).slice(1)) byName.set(/^FROM \S+ AS ([\w-]+)/.exec(part)![1]!, part);
+    return byName;
+  }
 
   it.each(SERVICES)(
     '%s: node:24, npm ci, tsc -b, production deps, non-root, its port, a /healthz HEALTHCHECK',
     (service) => {
-      const text = readFileSync(join(ROOT, 'services', service, 'Dockerfile'), 'utf8');
-      const lines = text
+      const byName = stages(service);
+      const build = byName.get('build')!;
+      // The image of a service: the shared runtime stage, then the target named after the service.
+      const target = byName.get(service)!;
+      expect(target).toMatch(/^FROM runtime AS /);
+      const runtime = `${byName.get('runtime')!}\n${target}`;
+      const lines = runtime
         .replace(/\\\n/g, ' ')
         .split('\n')
         .map((l) => l.trim());
       const port = defaultPort(service);
-      expect(text).toMatch(/^ARG NODE_IMAGE=node:24[\w.-]*$/m);
-      expect(lines.filter((l) => l.startsWith('FROM ')).length).toBeGreaterThanOrEqual(2);
-      expect(text).toMatch(/RUN .*npm ci\b/);
-      expect(text).toContain(`RUN npx tsc -b services/${service}`);
-      expect(text).toMatch(/npm prune --omit=dev/);
-      const runtime = text.slice(text.lastIndexOf('\nFROM '));
+      expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24[\w.-]*$/m);
+      expect(build).toMatch(/^FROM \$\{NODE_IMAGE\} AS build/);
+      expect(byName.get('runtime')).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime/);
+      expect(build).toMatch(/RUN .*npm ci\b/);
+      expect(build).toContain(`RUN npx tsc -b services/${service}`);
+      expect(build).toMatch(/npm prune --omit=dev/);
       expect(runtime).toMatch(/^USER (node|[1-9]\d*)$/m);
       expect(runtime).toContain(`EXPOSE ${port}`);
       expect(runtime).toMatch(new RegExp(`^ENV .*\\bPORT=${port}\\b`, 'm'));
+      // The health check fetches the port the image sets (HEALTHCHECK does not expand build arguments).
       const healthcheck = lines.find((l) => l.startsWith('HEALTHCHECK'));
       expect(healthcheck).toMatch(/fetch\(.*\/healthz/);
-      expect(healthcheck).toContain(String(port));
+      expect(healthcheck).toContain('process.env.PORT');
       const cmd = JSON.parse(lines.find((l) => l.startsWith('CMD '))!.slice(4)) as string[];
       expect(cmd[0]).toBe('node');
-      expect(cmd).toContain(`services/${service}/dist/src/main.js`);
+      // The entry point is a link to the service's main (CMD does not expand build arguments either).
+      const entry = cmd[cmd.length - 1]!;
+      expect(runtime).toContain(`RUN ln -s services/${service}/dist/src/main.js ${entry}`);
+      expect(runtime).toContain(`./services/${service}/dist`);
       // Every ENV the image sets is a variable the service reads.
       const env: Record<string, string> = {};
-      for (const l of runtime.split('\n').filter((x) => x.startsWith('ENV '))) {
+      for (const l of lines.filter((x) => x.startsWith('ENV '))) {
         for (const m of l.slice(4).matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)) env[m[1]!] = m[2]!;
       }
       expect(Object.keys(env).filter((n) => !readable(service).has(n))).toEqual([]);
@@ -180,7 +198,9 @@ describe('docker compose (deploy/compose/docker-compose.yml)', () => {
       const svc = obj(services[service]);
       const build = obj(svc['build']);
       expect(existsSync(join(dirname(file), str(build['context']), str(build['dockerfile'])))).toBe(true);
-      expect(str(build['dockerfile'])).toBe(`services/${service}/Dockerfile`);
+      expect(str(build['dockerfile'])).toBe('deploy/Dockerfile');
+      expect(str(build['target'])).toBe(service);
+      expect(str(obj(build['args'])['SERVICE'])).toBe(service);
       const env = Object.fromEntries(Object.entries(obj(svc['environment'])).map(([k, v]) => [k, str(v)]));
       const executors =
         service === 'execution-binding'

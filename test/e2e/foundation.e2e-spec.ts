@@ -2,14 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Topics, dlqTopic } from '@countersign/contracts';
 import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
-import {
-  SERVICE_NAMES,
-  createTestDatabase,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-} from '../support/stack';
+import { SERVICE_NAMES, createTestStack, startServices, type ServiceHandle } from '../support/stack';
 
 /**
  * The foundation: four real service processes on the real broker and Postgres. A proposal reaches
@@ -20,13 +13,9 @@ describe('foundation: the four services on Kafka and Postgres', () => {
   const probe = new KafkaProbe();
 
   beforeAll(async () => {
-    const db = await createTestDatabase('foundation');
-    const keys = makeTestKeys();
+    const stack = await createTestStack('foundation');
     await probe.start([dlqTopic(Topics.JobProposed)]);
-    const started = await Promise.all(
-      SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env: keyEnv(keys) })),
-    );
-    services.push(...started);
+    services.push(...(await startServices(stack)));
   }, 180000);
 
   afterAll(async () => {

@@ -6,13 +6,11 @@ import { bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, consumerPassed, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import {
-  SERVICE_NAMES,
-  createTestDatabase,
-  keyEnv,
+  createTestStack,
   makeTestKeys,
   stackConfig,
   outboxPublished,
-  startService,
+  startServices,
   type ServiceHandle,
   type TestKeys,
 } from '../support/stack';
@@ -97,7 +95,8 @@ describe('the gate, end to end', () => {
       '    match: ["**"]',
       '    grant_ttl_sec: 300',
     ]);
-    db = await createTestDatabase('gate');
+    const stack = await createTestStack('gate', keys);
+    db = stack.databaseUrl;
     await probe.start([
       Topics.DecisionMade,
       Topics.ApprovalResolved,
@@ -106,11 +105,10 @@ describe('the gate, end to end', () => {
       Topics.AuditRecorded,
     ]);
     const env = {
-      ...keyEnv(keys),
       ...config.env,
       EXECUTOR_HTTP_SECRET: hmacSecret,
     };
-    const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
+    const started = await startServices(stack, env);
     for (const s of started) services.set(s.name, s);
   }, 240000);
 

@@ -16,13 +16,11 @@ import { KafkaProbe, closePublisher, consumerPassed, publishRaw } from '../suppo
 import {
   KAFKA_BROKERS,
   ROOT,
-  SERVICE_NAMES,
-  createTestDatabase,
-  keyEnv,
+  createTestStack,
   makeTestKeys,
   stackConfig,
   outboxPublished,
-  startService,
+  startServices,
   type ServiceHandle,
   type TestKeys,
 } from '../support/stack';
@@ -129,10 +127,10 @@ describe('MCP gateway: every tool call through the gate, end to end', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 
-    db = await createTestDatabase('mcp_gateway');
+    const stack = await createTestStack('mcp_gateway', keys);
+    db = stack.databaseUrl;
     await probe.start([Topics.JobProposed, Topics.JobExecuted, Topics.JobBlocked]);
-    const env = { ...keyEnv(keys), ...configEnv };
-    const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
+    const started = await startServices(stack, configEnv);
     for (const s of started) services.set(s.name, s);
 
     const config = join(dir, 'gateway.yaml');

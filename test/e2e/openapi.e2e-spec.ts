@@ -10,10 +10,9 @@ import { proposal } from '../support/fixtures';
 import {
   ROOT,
   SERVICE_NAMES,
-  createTestDatabase,
-  keyEnv,
+  createTestStack,
   makeTestKeys,
-  startService,
+  startServices,
   type ServiceHandle,
   type ServiceName,
   type TestKeys,
@@ -145,10 +144,10 @@ describe('the OpenAPI documents, against the running stack', () => {
       executors,
       ['executors:', '  - name: agent', '    kind: release', '    match: ["**"]', '    grant_ttl_sec: 300'].join('\n'),
     );
-    const db = await createTestDatabase('openapi');
+    const stack = await createTestStack('openapi', keys);
     await probe.start([Topics.JobReleased]);
-    const env = { ...keyEnv(keys), POLICY_DIR: join(dir, 'policies'), EXECUTORS_FILE: executors };
-    const started = await Promise.all(SERVICE_NAMES.map((n) => startService(n, { databaseUrl: db, env })));
+    const env = { POLICY_DIR: join(dir, 'policies'), EXECUTORS_FILE: executors };
+    const started = await startServices(stack, env);
     for (const s of started) services.set(s.name, s);
   }, 240000);
 

@@ -28,6 +28,23 @@ import { KAFKA_BROKERS, createTestDatabase } from '../support/stack';
 const SCHEMA = 'bus_spec';
 const logger = pino({ level: 'silent' });
 
+/** A data source on a fresh database `name` with the bus tables in SCHEMA, then the `more` statements. */
+async function busDatabase(name: string, more: readonly string[] = []): Promise<DataSource> {
+  const ds = createDataSource({
+    url: await createTestDatabase(name),
+    schema: SCHEMA,
+    entities: [],
+    migrations: [],
+    poolMax: 4,
+    applicationName: 'bus-spec',
+  });
+  await ds.initialize();
+  await ds.query(`CREATE SCHEMA ${SCHEMA}`);
+  for (const sql of [...createBusTablesSql(SCHEMA), ...addProcessedEventsTopicDigestSql(SCHEMA), ...more])
+    await ds.query(sql);
+  return ds;
+}
+
 describe('outbox: publish right after commit, the sweep as the fallback', () => {
   let ds: DataSource;
   let producer: EventProducer;
@@ -55,22 +72,7 @@ describe('outbox: publish right after commit, the sweep as the fallback', () => 
   const jobOf = (s: StagedEvent) => (JSON.parse(s.value) as { data: { job_id: string } }).data.job_id;
 
   beforeAll(async () => {
-    ds = createDataSource({
-      url: await createTestDatabase('bus_outbox'),
-      schema: SCHEMA,
-      entities: [],
-      migrations: [],
-      poolMax: 4,
-      applicationName: 'bus-spec',
-    });
-    await ds.initialize();
-    await ds.query(`CREATE SCHEMA ${SCHEMA}`);
-    for (const sql of [
-      ...createBusTablesSql(SCHEMA),
-      ...addProcessedEventsTopicDigestSql(SCHEMA),
-      ...dropOutboxNotifySql(SCHEMA),
-    ])
-      await ds.query(sql);
+    ds = await busDatabase('bus_outbox', dropOutboxNotifySql(SCHEMA));
     producer = new EventProducer(createKafka({ clientId: 'bus-spec', brokers: KAFKA_BROKERS.split(','), logger }));
     await probe.start([Topics.JobProposed]);
   });
@@ -146,17 +148,7 @@ describe('outbox: publish right after commit, the sweep as the fallback', () => 
 describe('batch claims in one statement', () => {
   let ds: DataSource;
   beforeAll(async () => {
-    ds = createDataSource({
-      url: await createTestDatabase('bus_claims'),
-      schema: SCHEMA,
-      entities: [],
-      migrations: [],
-      poolMax: 4,
-      applicationName: 'bus-spec',
-    });
-    await ds.initialize();
-    await ds.query(`CREATE SCHEMA ${SCHEMA}`);
-    for (const sql of [...createBusTablesSql(SCHEMA), ...addProcessedEventsTopicDigestSql(SCHEMA)]) await ds.query(sql);
+    ds = await busDatabase('bus_claims');
   });
   afterAll(() => ds.destroy());
 

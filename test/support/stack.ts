@@ -149,6 +149,22 @@ export function keyEnv(keys: TestKeys): Record<string, string> {
   };
 }
 
+/** What a spec's services share: a fresh database and one set of test keys (both go to `startService`). */
+export interface TestStack {
+  databaseUrl: string;
+  keys: TestKeys;
+}
+
+/** A fresh database `database` and test keys (new ones unless given) for a spec's services. */
+export async function createTestStack(database: string, keys: TestKeys = makeTestKeys()): Promise<TestStack> {
+  return { databaseUrl: await createTestDatabase(database), keys };
+}
+
+/** The four services on one stack, started together (each its own consumer group), `env` given to each. */
+export function startServices(stack: TestStack, env: Record<string, string> = {}): Promise<ServiceHandle[]> {
+  return Promise.all(SERVICE_NAMES.map((n) => startService(n, { ...stack, env })));
+}
+
 /**
  * Commits a fresh consumer group's offsets at the current end of every topic, so a service
  * started under it sees only what this spec publishes (and nothing from earlier specs).
@@ -195,6 +211,8 @@ export interface ServiceHandle {
 
 export interface StartOptions {
   databaseUrl: string;
+  /** Test keys: the service gets their environment (`keyEnv`), which `env` may override. */
+  keys?: TestKeys;
   env?: Record<string, string>;
   groupId?: string;
   port?: number;
@@ -227,6 +245,7 @@ export async function startService(name: ServiceName, opts: StartOptions): Promi
         KAFKA_CLIENT_ID: groupId,
         DATABASE_URL: opts.databaseUrl,
         OUTBOX_POLL_MS: '100',
+        ...(opts.keys && keyEnv(opts.keys)),
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

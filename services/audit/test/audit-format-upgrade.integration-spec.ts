@@ -14,7 +14,6 @@ import {
   dropDatabase,
   ROOT,
   createTestDatabase,
-  keyEnv,
   makeTestKeys,
   startService,
   type ServiceHandle,
@@ -63,7 +62,7 @@ describe('audit: a format 1 trail upgraded to format 2', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase(`audit_upgrade_${process.pid}`);
-    svc = await startService('audit', { databaseUrl: db, env: keyEnv(keys) });
+    svc = await startService('audit', { databaseUrl: db, keys });
     pg = new Client({ connectionString: db });
     pg.on('error', () => undefined);
     await pg.connect();

@@ -5,9 +5,7 @@ import { proposal } from '../../../test/support/fixtures';
 import { closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import {
   dropDatabase,
-  createTestDatabase,
-  keyEnv,
-  makeTestKeys,
+  createTestStack,
   startService,
   type ServiceHandle,
   type TestKeys,
@@ -21,13 +19,10 @@ describe('audit: several replicas append to one chain', () => {
   let pg: Client;
 
   beforeAll(async () => {
-    db = await createTestDatabase(`audit_replicas_${process.pid}`);
-    keys = makeTestKeys();
-    const first = await startService('audit', { databaseUrl: db, env: keyEnv(keys) });
+    ({ databaseUrl: db, keys } = await createTestStack(`audit_replicas_${process.pid}`));
+    const first = await startService('audit', { databaseUrl: db, keys });
     replicas.push(first);
-    replicas.push(
-      await startService('audit', { databaseUrl: db, env: keyEnv(keys), groupId: first.groupId, positionAtEnd: false }),
-    );
+    replicas.push(await startService('audit', { databaseUrl: db, keys, groupId: first.groupId, positionAtEnd: false }));
     pg = new Client({ connectionString: db });
     pg.on('error', () => undefined);
     await pg.connect();

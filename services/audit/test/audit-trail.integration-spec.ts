@@ -24,7 +24,6 @@ import {
   ROOT,
   createTestDatabase,
   freePort,
-  keyEnv,
   makeTestKeys,
   startService,
   type KeyOwner,
@@ -238,7 +237,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
     // Per run, so a second run of this spec (another engineer's, in parallel) cannot drop it under this one.
     db = await createTestDatabase(`audit_trail_${process.pid}`);
     await probe.start([Topics.AuditRecorded]);
-    svc = await startService('audit', { databaseUrl: db, env: keyEnv(keys) });
+    svc = await startService('audit', { databaseUrl: db, keys });
     pg = new Client({ connectionString: db });
     pg.on('error', () => undefined);
     await pg.connect();

@@ -22,7 +22,6 @@ import {
 } from '../../../test/support/kafka-probe';
 import {
   createTestDatabase,
-  keyEnv,
   makeTestKeys,
   startService,
   type ServiceHandle,
@@ -369,10 +368,7 @@ export class BindingRig {
   async start(database: string, topics: readonly string[], env: Record<string, string>): Promise<ServiceHandle> {
     this.db = await createTestDatabase(database);
     await this.kafkaProbe.start(topics);
-    this.svc = await startService('execution-binding', {
-      databaseUrl: this.db,
-      env: { ...keyEnv(this.keys), ...env },
-    });
+    this.svc = await startService('execution-binding', { databaseUrl: this.db, keys: this.keys, env });
     return this.svc;
   }
 

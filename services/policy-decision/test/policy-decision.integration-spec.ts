@@ -7,15 +7,7 @@ import { publicKeyFromPem, verifyEvent } from '@countersign/crypto';
 import { bearer, mintToken } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import { proposal } from '../../../test/support/fixtures';
-import {
-  ROOT,
-  createTestDatabase,
-  keyEnv,
-  makeTestKeys,
-  startService,
-  type ServiceHandle,
-  type TestKeys,
-} from '../../../test/support/stack';
+import { ROOT, createTestStack, startService, type ServiceHandle, type TestKeys } from '../../../test/support/stack';
 
 /**
  * Replaces a policy file as an editor or a deploy would (write beside it, then rename), so the
@@ -36,15 +28,13 @@ describe('policy-decision service', () => {
   const probe = new KafkaProbe();
 
   beforeAll(async () => {
-    keys = makeTestKeys();
+    const stack = await createTestStack('policy_decision');
+    keys = stack.keys;
     policyDir = mkdtempSync(join(tmpdir(), 'cs-policy-'));
     cpSync(join(ROOT, 'policies', 'system.yaml'), join(policyDir, 'system.yaml'));
     cpSync(join(ROOT, 'policies', 'tenants'), join(policyDir, 'tenants'), { recursive: true });
     await probe.start([Topics.DecisionMade, Topics.PolicyActivated]);
-    svc = await startService('policy-decision', {
-      databaseUrl: await createTestDatabase('policy_decision'),
-      env: { ...keyEnv(keys), POLICY_DIR: policyDir, POLICY_RELOAD_MS: '200' },
-    });
+    svc = await startService('policy-decision', { ...stack, env: { POLICY_DIR: policyDir, POLICY_RELOAD_MS: '200' } });
   });
 
   afterAll(async () => {

@@ -12,7 +12,7 @@ import {
 } from '@countersign/contracts';
 import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
 import { mintToken, waitUntil } from '@countersign/testkit';
-import { closePublisher } from '../../support/kafka-probe';
+import { closePublisher, type ProbedMessage } from '../../support/kafka-probe';
 import {
   SERVICE_NAMES,
   createTestDatabase,
@@ -50,15 +50,8 @@ export const CONSUMERS: Record<string, readonly ServiceName[]> = {
   [Topics.PolicyActivated]: ['audit'],
 };
 
-export interface TailedMessage {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  /** The raw text (null for DLQ records, whose JSON is kept without the original bytes). */
-  value: string | null;
-  json: Record<string, unknown> | undefined;
-  headers: Record<string, string>;
+/** A message as the probe keeps it (`value` is null for DLQ records, whose JSON is kept without the original bytes). */
+export interface TailedMessage extends ProbedMessage {
   /** When the tail read it (Date.now()), to time publish-to-record latencies. */
   receivedAt: number;
 }
