@@ -9,17 +9,17 @@
 //   node bench/audit/run.ts [--events 6000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--append-only] [--no-report]
 // Writes bench/reports/audit.md.
 import 'reflect-metadata';
-import { execSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type OutboxRelay, createDataSource } from '@countersign/bus';
 import { ALL_TOPICS, type AnyEnvelope, DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { generateSigningKeyPair, sha256Hex, signerFromPem } from '@countersign/crypto';
 import kafkajs, { type Message } from 'kafkajs';
-import { PG_ADMIN, dbUrl, freePort, numberOption, pg as withPg } from '../lib/stack.ts';
+import { PG_ADMIN, dbUrl, freePort, machine, numberOption, pg as withPg } from '../lib/stack.ts';
 
 const { Kafka, logLevel } = kafkajs;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -618,23 +618,6 @@ async function commitLatencyMs(url: string): Promise<number> {
 
 // ---------------------------------------------------------------- report
 
-function machine(): { nproc: string; cpu: string; node: string; postgres: string; date: string } {
-  const sh = (cmd: string): string => {
-    try {
-      return execSync(cmd, { encoding: 'utf8' }).trim();
-    } catch {
-      return 'unknown';
-    }
-  };
-  return {
-    nproc: sh('nproc'),
-    cpu: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    postgres: sh(`psql "${PG_ADMIN}" -Atc "SHOW server_version"`),
-    date: new Date().toISOString().slice(0, 10),
-  };
-}
-
 async function main() {
   const started = Date.now();
   if (GENERATE_ONLY) {
@@ -642,7 +625,8 @@ async function main() {
     log(`generated ${fmt(RECORDS)} records in ${(await generateChain(dbUrl('cs_bench_audit_verify'))).toFixed(0)} s`);
     return;
   }
-  const m = machine();
+  // The shared probe's figures, with the day only (the audit report has always dated by day).
+  const m = { ...machine(), date: new Date().toISOString().slice(0, 10) };
   const loadBefore = loadavg()[0] ?? NaN;
   log(`appending ${fmt(EVENTS)} events from Kafka`);
   const a = await appendFromKafka();
