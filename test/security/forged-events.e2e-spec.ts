@@ -54,7 +54,7 @@ describe('forged, replayed and altered events on Kafka', () => {
       body: JSON.stringify({ reason: 'looks fine' }),
     });
 
-  /** Proposes a gated job and waits until execution-binding holds it for approval under the real decision. */
+  /** Proposes a gated job and waits until execution-binding and the queue both hold it for approval. */
   async function awaitingApproval(p: JobProposedV1): Promise<DecisionMadeV1> {
     await publish(Topics.JobProposed, p);
     await eventually(`${p.data.job_id} awaiting approval`, async () =>
@@ -64,6 +64,13 @@ describe('forged, replayed and altered events on Kafka', () => {
       Topics.DecisionMade,
       (m) => m.key === p.data.job_id && m.json?.['producer'] === 'policy-decision',
     );
+    // The queue consumes decision.made on its own: until it holds the item a review answers 404.
+    await eventually(`${p.data.job_id} pending in the queue`, async () => {
+      const res = await fetch(`${stack.url('approval-queue')}/api/v1/jobs/${p.data.job_id}/decisions`, {
+        headers: { authorization: `Bearer ${await stack.token('watcher', ['auditor'])}` },
+      });
+      return res.status === 200 && ((await res.json()) as { state: string }).state === 'PENDING' ? true : undefined;
+    });
     return decision.json as unknown as DecisionMadeV1;
   }
 
