@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DecisionMadeDataSchema } from '@countersign/contracts';
+import { DecisionMadeDataSchema, exampleEvents, type JobProposedData } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { runCli } from '../index';
 
@@ -22,15 +22,8 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout, stderr };
 }
 
-const job = {
-  job_id: 'job-7',
-  tenant: 'acme',
-  agent_id: 'deployer',
-  topic: 'job.deploy.rollout',
-  risk_tags: ['prod', 'write'],
-  payload: { service: 'api', version: '1.4.2' },
-  requested_by: 'alice@example.com',
-};
+/** A bare job as an operator writes it: the shared fixture's data without the event-only fields. */
+const { summary: _summary, proposed_at: _proposedAt, ...job } = exampleEvents['job.proposed'].data as JobProposedData;
 const jobFile = file('job.json', job);
 
 function expectOneCleanErrorLine(stderr: string, text: string): void {

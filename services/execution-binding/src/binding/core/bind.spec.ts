@@ -1,4 +1,9 @@
-import type { ApprovalResolvedData, DecisionMadeData, JobProposedData } from '@countersign/contracts';
+import {
+  exampleEvents,
+  type ApprovalResolvedData,
+  type DecisionMadeData,
+  type JobProposedData,
+} from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { bind, lateFactReport, reviewerReason } from './bind';
 import type { JobFacts } from './job-facts';
@@ -9,28 +14,17 @@ const opts = { incompleteAfterMs: 60_000 };
 const snapshot = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
 const otherSnapshot = `cfg:tenant:acme:policy#sha256:${'c'.repeat(64)}`;
 
+/** The shared fixture job, with a summary that names no effect. */
 const proposalData: JobProposedData = {
-  job_id: 'job-1',
-  tenant: 'acme',
-  agent_id: 'deploy-bot',
-  topic: 'job.deploy.rollout',
-  risk_tags: ['prod', 'write'],
-  payload: { service: 'api', version: '2.0.0' },
+  ...(exampleEvents['job.proposed'].data as JobProposedData),
   summary: { title: 'Roll out api v2' },
-  requested_by: 'alice',
   proposed_at: t0.toISOString(),
 };
 const hash = jobHash(proposalData);
 
 function decisionData(over: Partial<DecisionMadeData> = {}): DecisionMadeData {
   return {
-    job_id: 'job-1',
-    tenant: 'acme',
-    decision: 'REQUIRE_APPROVAL',
-    policy_snapshot: snapshot,
-    policy_rule_id: 'prod-write-gate',
-    policy_reason: 'Production writes require human approval',
-    matched_rules: ['prod-write-gate'],
+    ...(exampleEvents['decision.made'].data as DecisionMadeData),
     job_hash: hash,
     constraints: { max_runtime_sec: 60 },
     approval: {
