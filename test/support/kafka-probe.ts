@@ -1,5 +1,5 @@
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
-import { barrier } from '@countersign/testkit';
+import { MessageWaits, barrier } from '@countersign/testkit';
 import { kafka } from './stack';
 
 export interface ProbedMessage {
@@ -19,7 +19,7 @@ export interface ProbedMessage {
 export class KafkaProbe {
   readonly messages: ProbedMessage[] = [];
   private consumer: Consumer | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new MessageWaits();
   /** Per `topic:partition`, the offset after the last message read. */
   private readonly read = new Map<string, number>();
 
@@ -50,7 +50,7 @@ export class KafkaProbe {
           json,
           headers,
         });
-        for (const w of this.waiters) w();
+        this.waits.seen();
       },
     });
     this.consumer = consumer;
@@ -70,26 +70,13 @@ export class KafkaProbe {
     timeoutMs = 30000,
     count = 1,
   ): Promise<ProbedMessage[]> {
-    return new Promise((res, rej) => {
-      const check = () => {
-        const hits = this.find(topic, predicate);
-        if (hits.length >= count) {
-          this.waiters.delete(check);
-          clearTimeout(t);
-          res(hits);
-        }
-      };
-      const t = setTimeout(() => {
-        this.waiters.delete(check);
-        rej(
-          new Error(
-            `no ${count} message(s) on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
+    return this.waits.waitFor(
+      () => this.find(topic, predicate),
+      count,
+      timeoutMs,
+      () =>
+        `no ${count} message(s) on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
+    );
   }
 
   waitForJob(topic: string, jobId: string, timeoutMs = 30000): Promise<ProbedMessage> {

@@ -11,7 +11,7 @@ import {
   type JobProposedV1,
 } from '@countersign/contracts';
 import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
-import { mintToken, waitUntil } from '@countersign/testkit';
+import { MessageWaits, mintToken, waitUntil } from '@countersign/testkit';
 import { closePublisher, type ProbedMessage } from '../../support/kafka-probe';
 import {
   SERVICE_NAMES,
@@ -64,7 +64,7 @@ export interface TailedMessage extends ProbedMessage {
 export class TopicTail {
   readonly messages: TailedMessage[] = [];
   private consumer: Consumer | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new MessageWaits();
 
   find(topic: string, predicate: (m: TailedMessage) => boolean = () => true): TailedMessage[] {
     return this.messages.filter((m) => m.topic === topic && predicate(m));
@@ -74,26 +74,14 @@ export class TopicTail {
     return this.find(topic, (m) => (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId);
   }
 
-  waitFor(topic: string, predicate: (m: TailedMessage) => boolean, timeoutMs = 30000): Promise<TailedMessage> {
-    return new Promise((res, rej) => {
-      const check = () => {
-        const hit = this.find(topic, predicate)[0];
-        if (!hit) return;
-        this.waiters.delete(check);
-        clearTimeout(t);
-        res(hit);
-      };
-      const t = setTimeout(() => {
-        this.waiters.delete(check);
-        rej(
-          new Error(
-            `no message on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
+  async waitFor(topic: string, predicate: (m: TailedMessage) => boolean, timeoutMs = 30000): Promise<TailedMessage> {
+    const [hit] = await this.waits.waitFor(
+      () => this.find(topic, predicate),
+      1,
+      timeoutMs,
+      () => `no message on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
+    );
+    return hit!;
   }
 
   async start(topics: readonly string[]): Promise<void> {
@@ -144,7 +132,7 @@ export class TopicTail {
           headers,
           receivedAt: Date.now(),
         });
-        for (const w of this.waiters) w();
+        this.waits.seen();
       },
     });
     await joined;
