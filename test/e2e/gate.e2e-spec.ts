@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Topics } from '@countersign/contracts';
 import { bearer, mintToken, waitUntil } from '@countersign/testkit';
-import { KafkaProbe, closePublisher, consumerPassed, publishRaw } from '../support/kafka-probe';
+import { KafkaProbe, consumerPassed, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import {
   createTestStack,
@@ -14,6 +14,7 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../support/stack';
+import { stopSpecStack } from '../support/teardown';
 
 interface Call {
   headers: IncomingHttpHeaders;
@@ -113,11 +114,7 @@ describe('the gate, end to end', () => {
   }, 240000);
 
   afterAll(async () => {
-    await Promise.all([...services.values()].map((s) => s.stop()));
-    await probe.stop();
-    await closePublisher();
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await stopSpecStack(services.values(), probe, server);
   });
 
   it('runs a read at once, exactly once, signed and keyed by the job id', async () => {
