@@ -9,6 +9,7 @@ import { ALL_TOPICS, Topics, dlqTopic } from '@countersign/contracts';
 import { MessageWaits, bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { expandAcls, PRINCIPALS } from '../../deploy/local/secure/acl-matrix.cjs';
 import { proposal } from '../support/fixtures';
+import { jsonOf } from '../support/kafka-probe';
 import {
   ROOT,
   SERVICE_NAMES,
@@ -154,13 +155,7 @@ class Reader {
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
         const value = message.value?.toString('utf8') ?? '';
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = JSON.parse(value) as Record<string, unknown>;
-        } catch {
-          json = undefined;
-        }
-        this.seen.push({ topic, value, json });
+        this.seen.push({ topic, value, json: jsonOf(value) });
         this.waits.seen();
       },
     });

@@ -12,6 +12,23 @@ export interface ProbedMessage {
   headers: Record<string, string>;
 }
 
+/** A message value as a JSON object, or undefined when it is empty or not JSON. */
+export function jsonOf(value: string | null): Record<string, unknown> | undefined {
+  if (!value) return undefined;
+  try {
+    return JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A message's headers as strings, the absent ones left out. */
+export function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = String(v);
+  return out;
+}
+
 /**
  * Reads topics from the beginning and keeps every message, so a test can wait for the event it
  * expects (matched by job id) and count exactly how many arrived.
@@ -32,14 +49,8 @@ export class KafkaProbe {
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         const value = message.value ? message.value.toString('utf8') : null;
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = value ? (JSON.parse(value) as Record<string, unknown>) : undefined;
-        } catch {
-          json = undefined;
-        }
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        const json = jsonOf(value);
+        const headers = headersOf(message.headers);
         this.read.set(`${topic}:${partition}`, Number(message.offset) + 1);
         this.messages.push({
           topic,

@@ -12,7 +12,7 @@ import {
 } from '@countersign/contracts';
 import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
 import { MessageWaits, mintToken, waitUntil } from '@countersign/testkit';
-import { closePublisher, type ProbedMessage } from '../../support/kafka-probe';
+import { closePublisher, headersOf, jsonOf, type ProbedMessage } from '../../support/kafka-probe';
 import {
   SERVICE_NAMES,
   createTestDatabase,
@@ -109,18 +109,12 @@ export class TopicTail {
         const from = ends.get(topic)?.find((p) => p.partition === partition)?.offset;
         if (from !== undefined && BigInt(message.offset) < BigInt(from)) return;
         let value = message.value ? message.value.toString('utf8') : null;
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = value ? (JSON.parse(value) as Record<string, unknown>) : undefined;
-        } catch {
-          json = undefined;
-        }
+        const json = jsonOf(value);
         if (json && typeof json['value_base64'] === 'string') {
           json['value_base64'] = `(${json['value_base64'].length} chars)`;
           value = null;
         }
-        const headers: Record<string, string> = {};
-        for (const [h, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[h] = String(v);
+        const headers = headersOf(message.headers);
         const key = message.key?.toString('utf8') ?? null;
         this.messages.push({
           topic,
