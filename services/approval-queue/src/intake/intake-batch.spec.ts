@@ -1,6 +1,7 @@
 import { classifyFailure, PoisonMessageError } from '@countersign/bus';
 import {
   DEFAULT_REDACT_FIELDS,
+  exampleEvents,
   type DecisionMadeData,
   type DecisionMadeV1,
   type JobProposedData,
@@ -128,15 +129,9 @@ function decisionOf(p: JobProposedV1, over: Partial<DecisionMadeData> = {}): Dec
     occurred_at: '2026-01-01T10:00:00.000Z',
     producer: 'policy-decision',
     data: {
+      ...(exampleEvents['decision.made'].data as DecisionMadeData),
       job_id: p.data.job_id,
-      tenant: 'acme',
-      decision: 'REQUIRE_APPROVAL',
-      policy_snapshot: `cfg:system:policy#sha256:${'c'.repeat(64)}`,
-      policy_rule_id: 'prod-writes',
-      policy_reason: 'production write',
-      matched_rules: ['prod-writes'],
       job_hash: jobHash(p.data),
-      constraints: {},
       approval: {
         approvals_required: 1,
         approver_roles: ['service-owner'],
@@ -144,7 +139,6 @@ function decisionOf(p: JobProposedV1, over: Partial<DecisionMadeData> = {}): Dec
         escalate_after_seconds: null,
         escalation_roles: [],
       },
-      decision_summary: { title: 't', why: 'w', next_effect: 'n' },
       decided_at: '2026-01-01T10:00:00.000Z',
       ...over,
     },
