@@ -160,26 +160,23 @@ describe('countersign policy lint', () => {
     expect(sut.stdout).toContain('YAML syntax error');
   });
 
-  it('prints warnings and exits 0', async () => {
-    const shadowed = file(
+  it.each([
+    [
+      'a shadowed rule',
       'lint-warn.yaml',
       'version: v1\nrules:\n  - id: gate\n    match: {risk_tags: [prod]}\n    decision: deny\n  - id: late\n    match: {risk_tags: [prod, write]}\n    decision: allow\n',
-    );
-    const sut = await run('policy', 'lint', shadowed, '--cases', join(POLICIES, 'cases'));
-    expect(sut.code).toBe(0);
-    expect(sut.stdout).toContain('warning: ');
-    expect(sut.stdout).toContain('rule "late": never decides: rule "gate" (deny)');
-    expect(sut.stdout).toContain('0 errors, 1 warning');
-  });
-
-  it('warns about topic globs no golden case uses', async () => {
-    const policy = file(
+      ['warning: ', 'rule "late": never decides: rule "gate" (deny)', '0 errors, 1 warning'],
+    ],
+    [
+      'topic globs no golden case uses',
       'lint-topics.yaml',
       'version: v1\nrules:\n  - id: r\n    match: {topics: ["job.nowhere.*"]}\n    decision: allow\n',
-    );
-    const sut = await run('policy', 'lint', policy, '--cases', join(POLICIES, 'cases'));
+      ['"job.nowhere.*" matches no topic in the golden cases [TOPIC_GLOB_UNUSED]'],
+    ],
+  ])('warns about %s and exits 0', async (_what, name, text, warnings) => {
+    const sut = await run('policy', 'lint', file(name, text), '--cases', join(POLICIES, 'cases'));
     expect(sut.code).toBe(0);
-    expect(sut.stdout).toContain('"job.nowhere.*" matches no topic in the golden cases [TOPIC_GLOB_UNUSED]');
+    for (const warning of warnings) expect(sut.stdout).toContain(warning);
   });
 
   it('exits 2 for a path that does not exist', async () => {
