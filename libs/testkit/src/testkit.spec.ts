@@ -1,7 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { Topics } from '@countersign/contracts';
-import { generateSigningKeyPair, publicKeyFromPem, verifyEvent } from '@countersign/crypto';
-import { MessageWaits, barrier, bearer, elapse, mintToken, signedEvent, waitUntil } from './index';
+import { DecisionMadeDataSchema, Topics } from '@countersign/contracts';
+import { generateSigningKeyPair, jobHash, publicKeyFromPem, verifyEvent } from '@countersign/crypto';
+import {
+  MessageWaits,
+  TEST_SNAPSHOT,
+  barrier,
+  bearer,
+  decisionData,
+  elapse,
+  mintToken,
+  proposal,
+  signedEvent,
+  waitUntil,
+} from './index';
 
 const payloadOf = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -81,5 +92,17 @@ describe('testkit', () => {
         () => 'nothing on t',
       ),
     ).rejects.toThrow('nothing on t');
+  });
+
+  it('builds decision data that allows the job it names, by its hash', () => {
+    const job = proposal({ tenant: 'globex' }).data;
+    expect(DecisionMadeDataSchema.parse(decisionData(job))).toMatchObject({
+      job_id: job.job_id,
+      tenant: 'globex',
+      decision: 'ALLOW',
+      job_hash: jobHash(job),
+      policy_snapshot: TEST_SNAPSHOT,
+    });
+    expect(decisionData(job, { decision: 'DENY' }).decision).toBe('DENY');
   });
 });
