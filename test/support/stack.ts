@@ -8,9 +8,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ALL_TOPICS } from '@countersign/contracts';
 import { generateSigningKeyPair } from '@countersign/crypto';
 import { waitUntil } from '@countersign/testkit';
+import { testKafkaBrokers } from './test-broker';
 
 export const ROOT = resolve(__dirname, '../..');
-export const KAFKA_BROKERS = process.env['TEST_KAFKA_BROKERS'] ?? process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+export const KAFKA_BROKERS = testKafkaBrokers();
 export const PG_ADMIN_URL = process.env['TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const SERVICE_NAMES = ['policy-decision', 'approval-queue', 'execution-binding', 'audit'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
