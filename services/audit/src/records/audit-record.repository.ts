@@ -40,6 +40,11 @@ export interface AppendResult {
 }
 
 export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
+  return auditRecordOf(r, r.recorded_at.toISOString());
+}
+
+/** A record as the API and `audit.recorded` carry it, stored or just linked. */
+function auditRecordOf(r: Omit<ChainedRecord, 'recorded_at'>, recordedAt: string): AuditRecord {
   return {
     seq: r.seq,
     prev_hash: r.prev_hash,
@@ -49,7 +54,7 @@ export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
     event_type: r.event_type,
     job_id: r.job_id,
     tenant: r.tenant,
-    recorded_at: r.recorded_at.toISOString(),
+    recorded_at: recordedAt,
     body: JSON.parse(r.body) as unknown,
     ...findingsOf(r),
   };
@@ -146,28 +151,12 @@ export class AuditRecordRepository implements TrailStore {
             topic: Topics.AuditRecorded,
             key: r.job_id ?? r.source_topic,
             event: {
-              ...buildEvent(
-                Topics.AuditRecorded,
-                {
-                  seq: r.seq,
-                  prev_hash: r.prev_hash,
-                  record_hash: r.record_hash,
-                  source_topic: r.source_topic,
-                  source_event_id: r.source_event_id,
-                  event_type: r.event_type,
-                  job_id: r.job_id,
-                  tenant: r.tenant,
-                  recorded_at: r.recorded_at,
-                  body: JSON.parse(r.body) as unknown,
-                  ...findingsOf(r),
-                },
-                {
-                  producer: 'audit',
-                  signer: this.settings.signer,
-                  eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash),
-                  now,
-                },
-              ),
+              ...buildEvent(Topics.AuditRecorded, auditRecordOf(r, r.recorded_at), {
+                producer: 'audit',
+                signer: this.settings.signer,
+                eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash),
+                now,
+              }),
               trace: r.entry.trace ?? {},
             },
           })),
