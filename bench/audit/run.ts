@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type OutboxRelay, createDataSource } from '@countersign/bus';
-import { ALL_TOPICS, type AnyEnvelope, DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
+import { ALL_TOPICS, type AnyEnvelope, DEFAULT_REDACT_FIELDS, exampleEvents } from '@countersign/contracts';
 import { generateSigningKeyPair, sha256Hex, signerFromPem } from '@countersign/crypto';
 import kafkajs, { type Message } from 'kafkajs';
 import { PG_ADMIN, dbUrl, freePort, machine, numberOption, pg as withPg } from '../lib/stack.ts';
@@ -161,13 +161,7 @@ function jobEvents(now = new Date().toISOString()): BenchEvent[] {
         matched_rules: ['prod-write-gate', 'deploy-window'],
         job_hash,
         constraints: { max_runtime_sec: 900, network_allowlist: ['deploy.internal.acme.example'] },
-        approval: {
-          approvals_required: 1,
-          approver_roles: ['service-owner'],
-          sla_seconds: 1800,
-          escalate_after_seconds: 900,
-          escalation_roles: ['on-call-lead'],
-        },
+        approval: exampleEvents['decision.made'].data.approval,
         decision_summary: summary,
         decided_at: now,
       },

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EventSchemas, Topics, dlqTopic, type DlqRecord, type Topic } from '@countersign/contracts';
+import { EventSchemas, Topics, dlqTopic, exampleEvents, type DlqRecord, type Topic } from '@countersign/contracts';
 import {
   canonicalJson,
   generateSigningKeyPair,
@@ -99,13 +99,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
         matched_rules: ['prod-write-gate'],
         job_hash: hash,
         constraints: {},
-        approval: {
-          approvals_required: 1,
-          approver_roles: ['service-owner'],
-          sla_seconds: 1800,
-          escalate_after_seconds: 900,
-          escalation_roles: ['on-call-lead'],
-        },
+        approval: exampleEvents['decision.made'].data.approval,
         decision_summary: summary,
         decided_at: at(),
       },
