@@ -38,14 +38,17 @@ if (!existsSync(join(DIST, 'src/main.js'))) {
   process.exit(2);
 }
 // The service's own code, built (checked above, so these come after the check).
-const { linkRecords, GENESIS_HASH } = await import('../../services/audit/dist/src/records/core/hash-chain.js');
+const { linkRecords, FORMAT_1_COLUMNS, GENESIS_HASH } =
+  await import('../../services/audit/dist/src/records/core/hash-chain.js');
 const { entryFromEvent } = await import('../../services/audit/dist/src/records/core/audit-entry.js');
-const { AuditRecordRepository } = await import('../../services/audit/dist/src/records/audit-record.repository.js');
+const { AuditRecordRepository, insertRecordRows } =
+  await import('../../services/audit/dist/src/records/audit-record.repository.js');
 const { AuditRecordEntity } = await import('../../services/audit/dist/src/records/audit-record.entity.js');
 const { ChainHeadEntity } = await import('../../services/audit/dist/src/records/chain-head.entity.js');
 const { PolicySnapshotEntity } = await import('../../services/audit/dist/src/records/policy-snapshot.entity.js');
 const { migrations } = await import('../../services/audit/dist/src/migrations.js');
 type RecordingPolicy = import('../../services/audit/dist/src/records/core/audit-entry.js').RecordingPolicy;
+type RecordRow = import('../../services/audit/dist/src/records/audit-record.repository.js').RecordRow;
 // The bench's events are unsigned: every record of a signed topic gets the verdict `invalid`, which costs what a check costs.
 const RECORDING: RecordingPolicy = { trusted: {}, redactFields: DEFAULT_REDACT_FIELDS, keepFullPayloads: false };
 const AUDIT_KEYS = generateSigningKeyPair();
@@ -427,32 +430,21 @@ async function generateChain(url: string): Promise<number> {
     const t0 = Date.now();
     while (head.seq < RECORDS) {
       const n = Math.min(CHUNK, RECORDS - head.seq);
-      const pending: (ReturnType<typeof entryFromEvent> & { recorded_at: string })[] = [];
+      const pending: Omit<RecordRow, 'seq' | 'prev_hash' | 'record_hash'>[] = [];
       while (pending.length < n) {
         for (const e of jobEvents(new Date(start + head.seq * 10).toISOString())) {
           if (pending.length === n) break;
           const entry = entryFromEvent(e.type, e, e, RECORDING);
-          pending.push({ ...entry, recorded_at: new Date(start + (head.seq + pending.length) * 10).toISOString() });
+          pending.push({
+            ...entry,
+            recorded_at: new Date(start + (head.seq + pending.length) * 10).toISOString(),
+            // Format 1 records, as the verify figures have always been measured on.
+            ...FORMAT_1_COLUMNS,
+          });
         }
       }
       const linked = linkRecords(head, pending);
-      await ds.query(
-        `INSERT INTO audit.audit_records (seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[])`,
-        [
-          linked.map((r) => r.seq),
-          linked.map((r) => r.prev_hash),
-          linked.map((r) => r.record_hash),
-          linked.map((r) => r.dedupe_key),
-          linked.map((r) => r.source_topic),
-          linked.map((r) => r.source_event_id),
-          linked.map((r) => r.event_type),
-          linked.map((r) => r.job_id),
-          linked.map((r) => r.tenant),
-          linked.map((r) => r.recorded_at),
-          linked.map((r) => r.body),
-        ],
-      );
+      await insertRecordRows(ds, linked);
       const last = linked[linked.length - 1];
       if (!last) throw new Error('no record linked');
       head = { seq: last.seq, record_hash: last.record_hash };
