@@ -81,16 +81,15 @@ kafka: install build
 kafka-stop:
 	deploy/local/kafka.sh stop
 
-# Tests get their own broker (fresh every run, on other ports), so a running `make up` stack never
-# consumes a test's events and no test sees another run's history.
-TEST_KAFKA := KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 KAFKA_STATE_DIR=$(ROOT)/deploy/local/.kafka/test
-export TEST_KAFKA_BROKERS := 127.0.0.1:19092
+# Tests get their own brokers (fresh every run, on other ports), so a running `make up` stack never
+# consumes a test's events and no test sees another run's history: one per Jest worker, since every
+# stack uses the same topic names (deploy/local/test-brokers.sh). TEST_WORKERS=1 runs them in band.
+TEST_WORKERS ?= 2
+export TEST_KAFKA_BROKERS := $(shell TEST_WORKERS=$(TEST_WORKERS) deploy/local/test-brokers.sh list)
 
 test-kafka: install build
-	@echo "==> test broker (fresh) on $(TEST_KAFKA_BROKERS)"
-	@$(TEST_KAFKA) KAFKA_SECURE=0 deploy/local/kafka.sh reset >/dev/null
-	$(TEST_KAFKA) KAFKA_SECURE=0 deploy/local/kafka.sh start
-	KAFKA_BROKERS=$(TEST_KAFKA_BROKERS) node deploy/local/create-topics.cjs
+	@echo "==> $(TEST_WORKERS) test broker(s) (fresh) on $(TEST_KAFKA_BROKERS)"
+	TEST_WORKERS=$(TEST_WORKERS) deploy/local/test-brokers.sh start
 
 db: install
 	node deploy/local/prepare-db.cjs
@@ -104,7 +103,7 @@ up: install build kafka db keys
 down:
 	-deploy/local/stack.sh stop
 	-deploy/local/kafka.sh stop
-	-@$(TEST_KAFKA) KAFKA_SECURE=0 deploy/local/kafka.sh stop
+	-@deploy/local/test-brokers.sh stop
 
 status:
 	-deploy/local/kafka.sh status
@@ -117,13 +116,13 @@ test-unit: install
 	npx jest --selectProjects unit
 
 test-integration: build test-kafka db chromium
-	npx jest --selectProjects integration --runInBand --forceExit
+	npx jest --selectProjects integration --maxWorkers=$(TEST_WORKERS) --forceExit
 
 test: install build lint test-kafka db chromium
 	@echo "==> unit tests"
 	npx jest --selectProjects unit
-	@echo "==> integration and end-to-end tests (real Kafka, real Postgres)"
-	npx jest --selectProjects integration --runInBand --forceExit
+	@echo "==> integration and end-to-end tests (real Kafka, real Postgres), $(TEST_WORKERS) at a time"
+	npx jest --selectProjects integration --maxWorkers=$(TEST_WORKERS) --forceExit
 
 # The fault suite (test/reliability) at full size; `make test` runs it short. It starts its own
 # broker and PostgreSQL cluster (so no test-kafka/db: it must not reset a broker others may use).

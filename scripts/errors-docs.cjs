@@ -23,6 +23,15 @@ function load(lib, file) {
 
 const cell = (text) => String(text).replace(/\|/g, '\\|');
 
+/** Each code of a catalogue with its spec and CLI exit; a code without an exit fails the generator. */
+function withExits(what, catalogue, exits) {
+  return Object.entries(catalogue).map(([code, spec]) => {
+    const exit = exits[code];
+    if (exit === undefined) throw new Error(`${what} ${code} has no CLI exit in libs/cli/src/exit-codes.ts`);
+    return [code, spec, exit];
+  });
+}
+
 function render() {
   const { API_ERRORS, BLOCK_REASONS } = load('contracts', 'index.js');
   const { ExitCode, API_ERROR_EXITS, BLOCK_REASON_EXITS } = load('cli', 'exit-codes.js');
@@ -47,9 +56,7 @@ function render() {
     '| code | HTTP status | CLI exit | meaning |',
     '| --- | --- | --- | --- |',
   ];
-  for (const [code, spec] of Object.entries(API_ERRORS)) {
-    const exit = API_ERROR_EXITS[code];
-    if (exit === undefined) throw new Error(`API error ${code} has no CLI exit in libs/cli/src/exit-codes.ts`);
+  for (const [code, spec, exit] of withExits('API error', API_ERRORS, API_ERROR_EXITS)) {
     const name = spec.sentAs ? `\`${spec.sentAs}\` (as \`${code}\` in the catalogue)` : `\`${code}\``;
     const status = spec.status === null ? 'as raised' : String(spec.status);
     out.push(`| ${name} | ${status} | ${exitFor(exit)} | ${cell(spec.meaning)} |`);
@@ -66,9 +73,7 @@ function render() {
     '| reason | CLI exit | meaning |',
     '| --- | --- | --- |',
   );
-  for (const [reason, spec] of Object.entries(BLOCK_REASONS)) {
-    const exit = BLOCK_REASON_EXITS[reason];
-    if (exit === undefined) throw new Error(`block reason ${reason} has no CLI exit in libs/cli/src/exit-codes.ts`);
+  for (const [reason, spec, exit] of withExits('block reason', BLOCK_REASONS, BLOCK_REASON_EXITS)) {
     out.push(`| \`${reason}\` | ${exit} | ${cell(spec.meaning)} |`);
   }
   out.push(

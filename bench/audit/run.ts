@@ -9,17 +9,26 @@
 //   node bench/audit/run.ts [--events 6000] [--records 1000000] [--runs 3] [--regenerate] [--generate-only] [--append-only] [--no-report]
 // Writes bench/reports/audit.md.
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type OutboxRelay, createDataSource } from '@countersign/bus';
-import { ALL_TOPICS, type AnyEnvelope, DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
+import { type AnyEnvelope, DEFAULT_REDACT_FIELDS, exampleEvents } from '@countersign/contracts';
 import { generateSigningKeyPair, sha256Hex, signerFromPem } from '@countersign/crypto';
 import kafkajs, { type Message } from 'kafkajs';
-import { PG_ADMIN, dbUrl, freePort, machine, numberOption, pg as withPg } from '../lib/stack.ts';
+import {
+  PG_ADMIN,
+  type Service,
+  dbUrl,
+  machine,
+  numberOption,
+  startService as startBuiltService,
+  usage,
+  pg as withPg,
+} from '../lib/stack.ts';
+import { positionGroupAtEnd } from '../lib/harness-common.ts';
 
 const { Kafka, logLevel } = kafkajs;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,14 +38,17 @@ if (!existsSync(join(DIST, 'src/main.js'))) {
   process.exit(2);
 }
 // The service's own code, built (checked above, so these come after the check).
-const { linkRecords, GENESIS_HASH } = await import('../../services/audit/dist/src/records/core/hash-chain.js');
+const { linkRecords, FORMAT_1_COLUMNS, GENESIS_HASH } =
+  await import('../../services/audit/dist/src/records/core/hash-chain.js');
 const { entryFromEvent } = await import('../../services/audit/dist/src/records/core/audit-entry.js');
-const { AuditRecordRepository } = await import('../../services/audit/dist/src/records/audit-record.repository.js');
+const { AuditRecordRepository, insertRecordRows } =
+  await import('../../services/audit/dist/src/records/audit-record.repository.js');
 const { AuditRecordEntity } = await import('../../services/audit/dist/src/records/audit-record.entity.js');
 const { ChainHeadEntity } = await import('../../services/audit/dist/src/records/chain-head.entity.js');
 const { PolicySnapshotEntity } = await import('../../services/audit/dist/src/records/policy-snapshot.entity.js');
 const { migrations } = await import('../../services/audit/dist/src/migrations.js');
 type RecordingPolicy = import('../../services/audit/dist/src/records/core/audit-entry.js').RecordingPolicy;
+type RecordRow = import('../../services/audit/dist/src/records/audit-record.repository.js').RecordRow;
 // The bench's events are unsigned: every record of a signed topic gets the verdict `invalid`, which costs what a check costs.
 const RECORDING: RecordingPolicy = { trusted: {}, redactFields: DEFAULT_REDACT_FIELDS, keepFullPayloads: false };
 const AUDIT_KEYS = generateSigningKeyPair();
@@ -161,13 +173,7 @@ function jobEvents(now = new Date().toISOString()): BenchEvent[] {
         matched_rules: ['prod-write-gate', 'deploy-window'],
         job_hash,
         constraints: { max_runtime_sec: 900, network_allowlist: ['deploy.internal.acme.example'] },
-        approval: {
-          approvals_required: 1,
-          approver_roles: ['service-owner'],
-          sla_seconds: 1800,
-          escalate_after_seconds: 900,
-          escalation_roles: ['on-call-lead'],
-        },
+        approval: exampleEvents['decision.made'].data.approval,
         decision_summary: summary,
         decided_at: now,
       },
@@ -229,98 +235,18 @@ function jobEvents(now = new Date().toISOString()): BenchEvent[] {
 
 const kafka = () => new Kafka({ clientId: 'bench-audit', brokers: BROKERS, logLevel: logLevel.NOTHING });
 
-/** A fresh consumer group committed at the end of every topic, so the service sees only what the bench publishes. */
-async function groupAtEnd(groupId: string): Promise<void> {
-  const k = kafka();
-  const admin = k.admin();
-  await admin.connect();
-  const ends = await Promise.all(
-    ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })),
-  );
-  await admin.disconnect();
-  const consumer = k.consumer({ groupId, sessionTimeout: 10000 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [...ALL_TOPICS], fromBeginning: false });
-    const joined = new Promise<void>((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
-    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-    await joined;
-    await consumer.commitOffsets(
-      ends.flatMap(({ topic, partitions }) =>
-        partitions.map((p) => ({ topic, partition: p.partition, offset: p.high })),
-      ),
-    );
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
-interface AuditService {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startService(databaseUrl: string): Promise<AuditService> {
-  const port = await freePort();
+async function startService(databaseUrl: string): Promise<Service> {
   const groupId = `audit-bench-${process.pid}-${Date.now()}`;
-  await groupAtEnd(groupId);
-  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") and BENCH_SERVICE_ENV (K=V,...) are for experiments.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
-  const extraEnv = Object.fromEntries(
-    (process.env.BENCH_SERVICE_ENV || '')
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
-  const child = spawn(
-    process.execPath,
-    ['--disable-warning=TimeoutNegativeWarning', ...nodeArgs, join(DIST, 'src/main.js')],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME || '/tmp',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        KAFKA_BROKERS: BROKERS.join(','),
-        KAFKA_GROUP_ID: groupId,
-        KAFKA_CLIENT_ID: groupId,
-        DATABASE_URL: databaseUrl,
-        APPROVER_JWT_SECRET: SECRET,
-        ...benchKeyEnv(),
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`audit service exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('audit service not ready in 90 s');
-    await sleep(200);
-  }
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('the audit service has no pid');
-  return {
-    url,
-    pid,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 30000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  await positionGroupAtEnd(kafka(), groupId);
+  // On the shared broker (KAFKA_BROKERS), not the private one bench/lib starts for the other benches.
+  return startBuiltService('audit', 0, {
+    KAFKA_BROKERS: BROKERS.join(','),
+    KAFKA_GROUP_ID: groupId,
+    KAFKA_CLIENT_ID: groupId,
+    DATABASE_URL: databaseUrl,
+    APPROVER_JWT_SECRET: SECRET,
+    ...benchKeyEnv(),
+  });
 }
 
 function auditorToken(): string {
@@ -328,16 +254,6 @@ function auditorToken(): string {
   const now = Math.floor(Date.now() / 1000);
   const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'bench', roles: ['auditor'], tenants: ['*'], iat: now, exp: now + 3600 })}`;
   return `${unsigned}.${createHmac('sha256', SECRET).update(unsigned).digest('base64url')}`;
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 /** What GET /api/v1/audit/verify answers, as far as the bench reads it. */
@@ -514,32 +430,21 @@ async function generateChain(url: string): Promise<number> {
     const t0 = Date.now();
     while (head.seq < RECORDS) {
       const n = Math.min(CHUNK, RECORDS - head.seq);
-      const pending: (ReturnType<typeof entryFromEvent> & { recorded_at: string })[] = [];
+      const pending: Omit<RecordRow, 'seq' | 'prev_hash' | 'record_hash'>[] = [];
       while (pending.length < n) {
         for (const e of jobEvents(new Date(start + head.seq * 10).toISOString())) {
           if (pending.length === n) break;
           const entry = entryFromEvent(e.type, e, e, RECORDING);
-          pending.push({ ...entry, recorded_at: new Date(start + (head.seq + pending.length) * 10).toISOString() });
+          pending.push({
+            ...entry,
+            recorded_at: new Date(start + (head.seq + pending.length) * 10).toISOString(),
+            // Format 1 records, as the verify figures have always been measured on.
+            ...FORMAT_1_COLUMNS,
+          });
         }
       }
       const linked = linkRecords(head, pending);
-      await ds.query(
-        `INSERT INTO audit.audit_records (seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[])`,
-        [
-          linked.map((r) => r.seq),
-          linked.map((r) => r.prev_hash),
-          linked.map((r) => r.record_hash),
-          linked.map((r) => r.dedupe_key),
-          linked.map((r) => r.source_topic),
-          linked.map((r) => r.source_event_id),
-          linked.map((r) => r.event_type),
-          linked.map((r) => r.job_id),
-          linked.map((r) => r.tenant),
-          linked.map((r) => r.recorded_at),
-          linked.map((r) => r.body),
-        ],
-      );
+      await insertRecordRows(ds, linked);
       const last = linked[linked.length - 1];
       if (!last) throw new Error('no record linked');
       head = { seq: last.seq, record_hash: last.record_hash };
@@ -585,9 +490,9 @@ async function verifyMillion() {
   try {
     for (let i = 0; i < RUNS; i++) {
       const load = loadavg()[0] ?? NaN ?? NaN;
-      const cpu0 = cpuSeconds(svc.pid);
+      const cpu0 = usage(svc.pid).cpu;
       const r = { ...(await verifyOverHttp(svc.url)), load, cpu: NaN };
-      r.cpu = cpuSeconds(svc.pid) - cpu0;
+      r.cpu = usage(svc.pid).cpu - cpu0;
       log(
         `verify run ${i + 1}: ${(r.ms / 1000).toFixed(2)} s, ${r.cpu.toFixed(1)} CPU-s, load ${load.toFixed(1)}: ${JSON.stringify(r.body)}`,
       );

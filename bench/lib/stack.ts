@@ -3,13 +3,13 @@
 // CPU/memory readings from /proc. Nothing here touches the shared broker or the dev databases.
 import { type ChildProcess, execFileSync, execSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeyPair } from '@countersign/crypto';
 import pgLib, { type Client as PgClient } from 'pg';
+import { freePort } from './harness-common.ts';
 
 const { Client } = pgLib;
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -104,17 +104,7 @@ export async function recreateDb(suffix: string): Promise<string> {
   return dbUrl(name);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => res(port));
-    });
-    srv.on('error', rej);
-  });
-}
+export { freePort };
 
 export interface BenchKeys {
   dir: string;

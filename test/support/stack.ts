@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
-import { ALL_TOPICS } from '@countersign/contracts';
 import { generateSigningKeyPair } from '@countersign/crypto';
 import { waitUntil } from '@countersign/testkit';
+import { testKafkaBrokers } from './test-broker';
+import { freePort, positionGroupAtEnd as positionAtEnd } from '../../bench/lib/harness-common';
 
 export const ROOT = resolve(__dirname, '../..');
-export const KAFKA_BROKERS = process.env['TEST_KAFKA_BROKERS'] ?? process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+export const KAFKA_BROKERS = testKafkaBrokers();
 export const PG_ADMIN_URL = process.env['TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const SERVICE_NAMES = ['policy-decision', 'approval-queue', 'execution-binding', 'audit'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -19,17 +19,7 @@ export function kafka(): Kafka {
   return new Kafka({ clientId: 'test', brokers: KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-    srv.on('error', rej);
-  });
-}
+export { freePort };
 
 const TEST_DB_PREFIX = process.env['TEST_DB_PREFIX'] ?? 'cs_test_';
 
@@ -165,33 +155,9 @@ export function startServices(stack: TestStack, env: Record<string, string> = {}
   return Promise.all(SERVICE_NAMES.map((n) => startService(n, { ...stack, env })));
 }
 
-/**
- * Commits a fresh consumer group's offsets at the current end of every topic, so a service
- * started under it sees only what this spec publishes (and nothing from earlier specs).
- */
-export async function positionGroupAtEnd(groupId: string): Promise<void> {
-  const k = kafka();
-  const admin = k.admin();
-  await admin.connect();
-  const ends = await Promise.all(
-    ALL_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })),
-  ).finally(() => admin.disconnect());
-  // kafkajs' admin.resetOffsets leaves a member behind; a member that commits and leaves does not.
-  const consumer = k.consumer({ groupId, sessionTimeout: 10000 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [...ALL_TOPICS], fromBeginning: false });
-    const joined = new Promise<void>((res) => consumer.on(consumer.events.GROUP_JOIN, () => res()));
-    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-    await joined;
-    await consumer.commitOffsets(
-      ends.flatMap(({ topic, partitions }) =>
-        partitions.map((p) => ({ topic, partition: p.partition, offset: p.high })),
-      ),
-    );
-  } finally {
-    await consumer.disconnect();
-  }
+/** A fresh consumer group positioned at the end of every topic: the spec sees only what it publishes. */
+export function positionGroupAtEnd(groupId: string): Promise<void> {
+  return positionAtEnd(kafka(), groupId);
 }
 
 export interface ServiceHandle {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EventSchemas, Topics, dlqTopic, type DlqRecord, type Topic } from '@countersign/contracts';
+import { EventSchemas, Topics, dlqTopic, exampleEvents, type DlqRecord, type Topic } from '@countersign/contracts';
 import {
   canonicalJson,
   generateSigningKeyPair,
@@ -57,6 +57,15 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   let pg: Client;
   const probe = new KafkaProbe();
   const auditor = () => mintToken(keys.jwtSecret, { sub: 'carol@acme.test', roles: ['auditor'] });
+  /** Until every record's audit.recorded event has left the outbox. */
+  const outboxDrained = () =>
+    waitUntil(
+      async () => {
+        const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
+        return (r.rows[0] as { n: number }).n === 0;
+      },
+      { what: 'the outbox to drain', timeout: 60_000 },
+    );
 
   const jobId = `job-audit-${randomUUID()}`;
   const blockedJobId = `job-audit-blocked-${randomUUID()}`;
@@ -99,13 +108,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
         matched_rules: ['prod-write-gate'],
         job_hash: hash,
         constraints: {},
-        approval: {
-          approvals_required: 1,
-          approver_roles: ['service-owner'],
-          sla_seconds: 1800,
-          escalate_after_seconds: 900,
-          escalation_roles: ['on-call-lead'],
-        },
+        approval: exampleEvents['decision.made'].data.approval,
         decision_summary: summary,
         decided_at: at(),
       },
@@ -421,13 +424,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   });
 
   it('streams every record to audit.recorded, and an independent verifier recomputes the chain from it', async () => {
-    await waitUntil(
-      async () => {
-        const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
-        return (r.rows[0] as { n: number }).n === 0;
-      },
-      { what: 'the outbox to drain', timeout: 60_000 },
-    );
+    await outboxDrained();
     const head = (await pg.query(`SELECT seq::int AS seq FROM audit.chain_head`)).rows[0] as { seq: number };
 
     // The standalone script, reading the topic from the beginning like a compliance consumer.
@@ -779,13 +776,7 @@ describe('audit: the hash-chained trail on Kafka and Postgres', () => {
   });
 
   it('signs audit.recorded: a copy verifies with the public key alone, and fails when altered', async () => {
-    await waitUntil(
-      async () => {
-        const r = await pg.query(`SELECT count(*)::int AS n FROM audit.outbox WHERE published_at IS NULL`);
-        return (r.rows[0] as { n: number }).n === 0;
-      },
-      { what: 'the outbox to drain', timeout: 60_000 },
-    );
+    await outboxDrained();
     const head = ((await pg.query(`SELECT seq::int AS seq, record_hash FROM audit.chain_head`)).rows[0] as {
       seq: number;
       record_hash: string;

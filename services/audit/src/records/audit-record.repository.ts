@@ -40,6 +40,11 @@ export interface AppendResult {
 }
 
 export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
+  return auditRecordOf(r, r.recorded_at.toISOString());
+}
+
+/** A record as the API and `audit.recorded` carry it, stored or just linked. */
+function auditRecordOf(r: Omit<ChainedRecord, 'recorded_at'>, recordedAt: string): AuditRecord {
   return {
     seq: r.seq,
     prev_hash: r.prev_hash,
@@ -49,7 +54,7 @@ export function toAuditRecord(r: AuditRecordEntity): AuditRecord {
     event_type: r.event_type,
     job_id: r.job_id,
     tenant: r.tenant,
-    recorded_at: r.recorded_at.toISOString(),
+    recorded_at: recordedAt,
     body: JSON.parse(r.body) as unknown,
     ...findingsOf(r),
   };
@@ -67,6 +72,40 @@ export function findingsOf(r: Omit<ChainedFields, 'seq' | 'prev_hash' | 'recorde
     redaction: r.redaction ? (JSON.parse(r.redaction) as AuditRecord['redaction']) : null,
     conflict: r.conflict ? (JSON.parse(r.conflict) as AuditRecord['conflict']) : null,
   };
+}
+
+/** A linked record as a row of audit.audit_records. */
+export type RecordRow = ChainedRecord & { dedupe_key: string };
+
+/** Inserts linked records in one statement, an array per column (the bench's chain generator uses it too). */
+export async function insertRecordRows(m: Pick<EntityManager, 'query'>, rows: readonly RecordRow[]): Promise<void> {
+  await m.query(
+    `INSERT INTO audit.audit_records
+       (seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body,
+        format, kind, digest, signature, signature_reason, redaction, conflict)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+       $10::timestamptz[], $11::text[], $12::smallint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])`,
+    [
+      rows.map((r) => r.seq),
+      rows.map((r) => r.prev_hash),
+      rows.map((r) => r.record_hash),
+      rows.map((r) => r.dedupe_key),
+      rows.map((r) => r.source_topic),
+      rows.map((r) => r.source_event_id),
+      rows.map((r) => r.event_type),
+      rows.map((r) => r.job_id),
+      rows.map((r) => r.tenant),
+      rows.map((r) => r.recorded_at),
+      rows.map((r) => r.body),
+      rows.map((r) => r.format ?? 1),
+      rows.map((r) => r.kind ?? null),
+      rows.map((r) => r.digest ?? null),
+      rows.map((r) => r.signature ?? null),
+      rows.map((r) => r.signature_reason ?? null),
+      rows.map((r) => r.redaction ?? null),
+      rows.map((r) => r.conflict ?? null),
+    ],
+  );
 }
 
 /**
@@ -133,11 +172,12 @@ export class AuditRecordRepository implements TrailStore {
           signature_reason: e.signature_reason,
           redaction: e.redaction,
           conflict: e.conflict,
+          dedupe_key: e.dedupe_key,
           entry: e,
         })),
       );
       if (linked.length > 0) {
-        await this.insertRecords(m, linked);
+        await insertRecordRows(m, linked);
         await this.insertSnapshots(m, linked);
         staged = await enqueueEvents(
           m,
@@ -146,28 +186,12 @@ export class AuditRecordRepository implements TrailStore {
             topic: Topics.AuditRecorded,
             key: r.job_id ?? r.source_topic,
             event: {
-              ...buildEvent(
-                Topics.AuditRecorded,
-                {
-                  seq: r.seq,
-                  prev_hash: r.prev_hash,
-                  record_hash: r.record_hash,
-                  source_topic: r.source_topic,
-                  source_event_id: r.source_event_id,
-                  event_type: r.event_type,
-                  job_id: r.job_id,
-                  tenant: r.tenant,
-                  recorded_at: r.recorded_at,
-                  body: JSON.parse(r.body) as unknown,
-                  ...findingsOf(r),
-                },
-                {
-                  producer: 'audit',
-                  signer: this.settings.signer,
-                  eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash),
-                  now,
-                },
-              ),
+              ...buildEvent(Topics.AuditRecorded, auditRecordOf(r, r.recorded_at), {
+                producer: 'audit',
+                signer: this.settings.signer,
+                eventId: deterministicEventId('audit.recorded', String(r.seq), r.record_hash),
+                now,
+              }),
               trace: r.entry.trace ?? {},
             },
           })),
@@ -189,36 +213,6 @@ export class AuditRecordRepository implements TrailStore {
     });
     void this.relay.publishNow(staged);
     return results;
-  }
-
-  private async insertRecords(m: EntityManager, linked: (ChainedRecord & { entry: EntryToAppend })[]): Promise<void> {
-    await m.query(
-      `INSERT INTO audit.audit_records
-         (seq, prev_hash, record_hash, dedupe_key, source_topic, source_event_id, event_type, job_id, tenant, recorded_at, body,
-          format, kind, digest, signature, signature_reason, redaction, conflict)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-         $10::timestamptz[], $11::text[], $12::smallint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])`,
-      [
-        linked.map((r) => r.seq),
-        linked.map((r) => r.prev_hash),
-        linked.map((r) => r.record_hash),
-        linked.map((r) => r.entry.dedupe_key),
-        linked.map((r) => r.source_topic),
-        linked.map((r) => r.source_event_id),
-        linked.map((r) => r.event_type),
-        linked.map((r) => r.job_id),
-        linked.map((r) => r.tenant),
-        linked.map((r) => r.recorded_at),
-        linked.map((r) => r.body),
-        linked.map((r) => r.format ?? 1),
-        linked.map((r) => r.kind ?? null),
-        linked.map((r) => r.digest ?? null),
-        linked.map((r) => r.signature ?? null),
-        linked.map((r) => r.signature_reason ?? null),
-        linked.map((r) => r.redaction ?? null),
-        linked.map((r) => r.conflict ?? null),
-      ],
-    );
   }
 
   /**

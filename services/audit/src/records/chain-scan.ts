@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { ChainVerifier, rangeResult, type ChainedRecord, type RangeResult } from './core/hash-chain';
+import { ChainVerifier, FORMAT_1_COLUMNS, rangeResult, type ChainedRecord, type RangeResult } from './core/hash-chain';
 import { isoFromPgUtc } from './core/pg-timestamp';
 
 /** One seq range to verify, in the snapshot the request took (so every range sees the same chain). */
@@ -45,13 +45,7 @@ export async function scanRange(job: ScanRangeJob): Promise<RangeResult> {
       tenant: null,
       recorded_at: '',
       body: '',
-      format: 1,
-      kind: null,
-      digest: null,
-      signature: null,
-      signature_reason: null,
-      redaction: null,
-      conflict: null,
+      ...FORMAT_1_COLUMNS,
     };
     let after = job.from - 1;
     scanning: for (;;) {

@@ -1,6 +1,6 @@
 import { CodedError } from '@countersign/contracts';
 import type { AuditRecordEntity } from '../records/audit-record.entity';
-import { GENESIS_HASH, linkRecords } from '../records/core/hash-chain';
+import { FORMAT_1_COLUMNS, GENESIS_HASH, linkRecords } from '../records/core/hash-chain';
 import { ListRecordsQuery } from './list-records.query';
 import { FakeTrailStore } from './trail-store.fake';
 import { VerifyChainQuery } from './verify-chain.query';
@@ -25,13 +25,7 @@ function chain(n: number, tenantOf: (i: number) => string = () => 'acme'): Audit
     ...r,
     recorded_at: new Date(r.recorded_at),
     dedupe_key: `job.proposed:${r.source_event_id}`,
-    format: 1,
-    kind: null,
-    digest: null,
-    signature: null,
-    signature_reason: null,
-    redaction: null,
-    conflict: null,
+    ...FORMAT_1_COLUMNS,
   }));
 }
 

@@ -76,6 +76,16 @@ const dlqRecord = (over: Partial<DlqRecord> = {}): DlqRecord => ({
   ...over,
 });
 
+/** The fields of an entry that keeps `message` whole: unredacted, unsigned, no conflict. */
+const keptWhole = (message: unknown) => ({
+  body: canonicalJson(message),
+  digest: sha256Hex(canonicalJson(message)),
+  signature: 'unsigned',
+  signature_reason: null,
+  redaction: null,
+  conflict: null,
+});
+
 describe('entryFromEvent', () => {
   it('keys on topic and event id and keeps the job, tenant and the JSON as received', () => {
     const event = envelope('job.proposed', { job_id: 'job-1', tenant: 'acme' });
@@ -88,13 +98,8 @@ describe('entryFromEvent', () => {
       event_type: 'job.proposed',
       job_id: 'job-1',
       tenant: 'acme',
-      body: canonicalJson(received),
       kind: 'event',
-      digest: sha256Hex(canonicalJson(received)),
-      signature: 'unsigned',
-      signature_reason: null,
-      redaction: null,
-      conflict: null,
+      ...keptWhole(received),
     });
   });
 
@@ -311,13 +316,8 @@ describe('entryFromDlq', () => {
       event_type: REJECTED_INPUT,
       job_id: 'job-7',
       tenant: 'acme',
-      body: canonicalJson(r),
       kind: 'rejected_input',
-      digest: sha256Hex(canonicalJson(r)),
-      signature: 'unsigned',
-      signature_reason: null,
-      redaction: null,
-      conflict: null,
+      ...keptWhole(r),
     });
   });
 

@@ -47,6 +47,17 @@ export interface ChainedRecord extends ChainedFields {
   record_hash: string;
 }
 
+/** How a format 1 record is stored: format 1, the format 2 columns null. */
+export const FORMAT_1_COLUMNS = {
+  format: 1,
+  kind: null,
+  digest: null,
+  signature: null,
+  signature_reason: null,
+  redaction: null,
+  conflict: null,
+} as const satisfies Partial<ChainedFields>;
+
 const str = (v: string) => JSON.stringify(v);
 const nullable = (v: string | null) => (v === null ? 'null' : JSON.stringify(v));
 
