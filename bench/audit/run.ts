@@ -28,7 +28,7 @@ import {
   usage,
   pg as withPg,
 } from '../lib/stack.ts';
-import { positionGroupAtEnd } from '../lib/harness-common.ts';
+import { positionGroupAtEnd } from '@countersign/testkit';
 
 const { Kafka, logLevel } = kafkajs;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

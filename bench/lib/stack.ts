@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeyPair } from '@countersign/crypto';
 import pgLib, { type Client as PgClient } from 'pg';
-import { freePort } from './harness-common.ts';
+import { freePort } from '@countersign/testkit';
 
 const { Client } = pgLib;
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

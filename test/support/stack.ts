@@ -5,9 +5,8 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { generateSigningKeyPair } from '@countersign/crypto';
-import { waitUntil } from '@countersign/testkit';
 import { testKafkaBrokers } from './test-broker';
-import { freePort, positionGroupAtEnd as positionAtEnd } from '../../bench/lib/harness-common';
+import { freePort, positionGroupAtEnd as positionAtEnd, waitUntil } from '@countersign/testkit';
 
 export const ROOT = resolve(__dirname, '../..');
 export const KAFKA_BROKERS = testKafkaBrokers();

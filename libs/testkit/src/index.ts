@@ -3,3 +3,4 @@ export * from './event';
 export * from './wait';
 export * from './fixtures';
 export * from './message-waits';
+export * from './harness';

@@ -1,8 +1,5 @@
-// Shared by the benches (bench/lib/stack.ts, bench/audit) and the test harness (test/support/stack.ts).
-// Jest loads this file as CommonJS and Node as an ES module, so it uses neither import.meta nor
-// __dirname, and imports only packages (no relative .ts paths).
+// Shared by the test harness (test/support/stack.ts) and the benches (bench/lib/stack.ts, bench/audit).
 import { createServer } from 'node:net';
-import type { Kafka } from 'kafkajs';
 import { ALL_TOPICS } from '@countersign/contracts';
 
 /** A TCP port free on 127.0.0.1 at the time of asking. */
@@ -18,11 +15,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The slice of a kafkajs `Kafka` client that positionGroupAtEnd uses (structural: the kit imports no Kafka). */
+export interface KafkaClientLike {
+  admin(): {
+    connect(): Promise<void>;
+    disconnect(): Promise<void>;
+    fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string }[]>;
+  };
+  consumer(config: { groupId: string; sessionTimeout: number }): {
+    readonly events: { readonly GROUP_JOIN: string };
+    connect(): Promise<void>;
+    disconnect(): Promise<void>;
+    subscribe(subscription: { topics: string[]; fromBeginning: boolean }): Promise<void>;
+    on(event: string, listener: () => void): unknown;
+    run(config: { autoCommit: boolean; eachMessage: () => Promise<void> }): Promise<void>;
+    commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+  };
+}
+
 /**
  * Commits a fresh consumer group's offsets at the current end of every topic, so a service
  * started under it sees only what is published from now on (nothing from earlier runs).
  */
-export async function positionGroupAtEnd(k: Kafka, groupId: string): Promise<void> {
+export async function positionGroupAtEnd(k: KafkaClientLike, groupId: string): Promise<void> {
   const admin = k.admin();
   await admin.connect();
   const ends = await Promise.all(
