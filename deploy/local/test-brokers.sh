@@ -18,11 +18,13 @@ if ! [[ "$count" =~ ^[1-8]$ ]]; then
 fi
 
 port_of() { echo $((19092 + 2 * $1)); }
-broker_env() {
-  local port
+# Runs kafka.sh <command> for broker $1, in a subshell so the settings stay with it.
+kafka_for() (
   port="$(port_of "$1")"
-  echo "KAFKA_SECURE=0 KAFKA_PORT=$port KAFKA_CONTROLLER_PORT=$((port + 1)) KAFKA_STATE_DIR=$SCRIPT_DIR/.kafka/test-$port"
-}
+  export KAFKA_SECURE=0 KAFKA_PORT="$port" KAFKA_CONTROLLER_PORT="$((port + 1))"
+  export KAFKA_STATE_DIR="$SCRIPT_DIR/.kafka/test-$port"
+  "$SCRIPT_DIR/kafka.sh" "$2"
+)
 list() {
   local out=() i
   for ((i = 0; i < count; i++)); do out+=("127.0.0.1:$(port_of "$i")"); done
@@ -35,7 +37,7 @@ case "$cmd" in
     "$SCRIPT_DIR/kafka.sh" fetch >/dev/null
     pids=()
     for ((i = 0; i < count; i++)); do
-      (env $(broker_env "$i") "$SCRIPT_DIR/kafka.sh" reset >/dev/null && env $(broker_env "$i") "$SCRIPT_DIR/kafka.sh" start) &
+      (kafka_for "$i" reset >/dev/null && kafka_for "$i" start) &
       pids+=("$!")
     done
     failed=0
@@ -48,7 +50,7 @@ case "$cmd" in
   stop)
     for ((i = 0; i < 8; i++)); do
       port="$(port_of "$i")"
-      [[ -d "$SCRIPT_DIR/.kafka/test-$port" ]] && env $(broker_env "$i") "$SCRIPT_DIR/kafka.sh" stop || true
+      if [[ -d "$SCRIPT_DIR/.kafka/test-$port" ]]; then kafka_for "$i" stop || true; fi
     done
     ;;
   *)

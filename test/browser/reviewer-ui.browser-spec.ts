@@ -6,7 +6,7 @@ import { Topics } from '@countersign/contracts';
 import { bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { slaState } from '../../services/approval-queue/ui/src/format';
 import { proposal } from '../support/fixtures';
-import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
+import { KafkaProbe, publishRaw } from '../support/kafka-probe';
 import {
   ROOT,
   createTestStack,
@@ -15,6 +15,7 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../support/stack';
+import { stopSpecStack } from '../support/teardown';
 import {
   launchBrowser,
   screenshot,
@@ -218,9 +219,7 @@ describe('reviewer web page', () => {
   afterAll(async () => {
     await browser?.close();
     await dev?.close();
-    await Promise.all([...services.values()].map((s) => s.stop()));
-    await probe.stop();
-    await closePublisher();
+    await stopSpecStack(services.values(), probe);
     await target?.close();
   });
 

@@ -27,10 +27,11 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
     await admin.disconnect();
   });
 
-  async function topicWith(partitions: number): Promise<string> {
+  /** A new topic with `partitions` partitions, and a group id no member has used yet. */
+  async function freshTopicAndGroup(partitions: number): Promise<{ topic: string; groupId: string }> {
     const topic = `spec.commits.${randomUUID().slice(0, 8)}`;
     await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-    return topic;
+    return { topic, groupId: `spec-commits-${randomUUID().slice(0, 8)}` };
   }
 
   async function produce(topic: string, n: number, from = 0): Promise<void> {
@@ -77,25 +78,24 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
     return { server, handled, commits: () => commits };
   }
 
+  /** Waits (30 s at most) until the count of messages `m` handled satisfies `done`. */
+  const handledUntil = (m: { handled: string[] }, done: (count: number) => boolean, what: string) =>
+    waitUntil(() => done(m.handled.length), { what, timeout: 30000, every: 25 });
+
   const committed = async (groupId: string, topic: string): Promise<number[]> => {
     const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return t!.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
   };
 
   it('commits nothing between intervals, however many batches, and everything handled on close', async () => {
-    const topic = await topicWith(1);
-    const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
+    const { topic, groupId } = await freshTopicAndGroup(1);
     const m = await member(topic, groupId, 60_000);
     await produce(topic, 100);
-    await waitUntil(() => m.handled.length === 100, {
-      what: 'the 100 messages are handled',
-      timeout: 30000,
-      every: 25,
-    });
+    await handledUntil(m, (n) => n === 100, 'the 100 messages are handled');
     // A barrier: on one partition the next batch starts only after the previous one finished,
     // including the per-batch commit kafkajs would make.
     await produce(topic, 1, 100);
-    await waitUntil(() => m.handled.length === 101, { what: 'the marker is handled', timeout: 30000, every: 25 });
+    await handledUntil(m, (n) => n === 101, 'the marker is handled');
     expect(m.commits()).toBe(0);
     expect(await committed(groupId, topic)).toEqual([-1]);
 
@@ -105,11 +105,10 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
   });
 
   it('commits every partition it handled when the interval comes', async () => {
-    const topic = await topicWith(3);
-    const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
+    const { topic, groupId } = await freshTopicAndGroup(3);
     const m = await member(topic, groupId, 200);
     await produce(topic, 90);
-    await waitUntil(() => m.handled.length === 90, { what: 'the 90 messages are handled', timeout: 30000, every: 25 });
+    await handledUntil(m, (n) => n === 90, 'the 90 messages are handled');
     const ends = (await admin.fetchTopicOffsets(topic))
       .sort((a, b) => a.partition - b.partition)
       .map((p) => Number(p.offset));
@@ -125,23 +124,14 @@ describe('batch consumer: offsets committed on an interval and on close', () => 
   });
 
   it('a member that joins later starts where the first one committed on leaving', async () => {
-    const topic = await topicWith(3);
-    const groupId = `spec-commits-${randomUUID().slice(0, 8)}`;
+    const { topic, groupId } = await freshTopicAndGroup(3);
     const first = await member(topic, groupId, 60_000);
     await produce(topic, 60);
-    await waitUntil(() => first.handled.length === 60, {
-      what: 'the first member handled 60',
-      timeout: 30000,
-      every: 25,
-    });
+    await handledUntil(first, (n) => n === 60, 'the first member handled 60');
     await first.server.close();
     const second = await member(topic, groupId, 60_000);
     await produce(topic, 30, 60);
-    await waitUntil(() => second.handled.length >= 30, {
-      what: 'the second member handled the 30 new messages',
-      timeout: 30000,
-      every: 25,
-    });
+    await handledUntil(second, (n) => n >= 30, 'the second member handled the 30 new messages');
     expect(second.handled.filter((h) => first.handled.includes(h))).toEqual([]);
     expect(second.handled).toHaveLength(30);
   });

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Topics, dlqTopic } from '@countersign/contracts';
-import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
+import { KafkaProbe, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import { SERVICE_NAMES, createTestStack, startServices, type ServiceHandle } from '../support/stack';
+import { stopSpecStack } from '../support/teardown';
 
 /**
  * The foundation: four real service processes on the real broker and Postgres. A proposal reaches
@@ -19,9 +20,7 @@ describe('foundation: the four services on Kafka and Postgres', () => {
   }, 180000);
 
   afterAll(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    await probe.stop();
-    await closePublisher();
+    await stopSpecStack(services, probe);
   });
 
   it('answers /healthz and /readyz on every service', async () => {

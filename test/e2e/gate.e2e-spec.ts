@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Topics } from '@countersign/contracts';
 import { bearer, mintToken, waitUntil } from '@countersign/testkit';
-import { KafkaProbe, closePublisher, consumerPassed, publishRaw } from '../support/kafka-probe';
+import { KafkaProbe, consumerPassed, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import {
   createTestStack,
@@ -16,6 +16,7 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../support/stack';
+import { stopSpecStack } from '../support/teardown';
 
 interface Call {
   headers: IncomingHttpHeaders;
@@ -132,11 +133,7 @@ describe('the gate, end to end', () => {
   }, 240000);
 
   afterAll(async () => {
-    await Promise.all([...services.values()].map((s) => s.stop()));
-    await probe.stop();
-    await closePublisher();
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await stopSpecStack(services.values(), probe, server);
   });
 
   it('runs a read at once, exactly once, signed and keyed by the job id', async () => {

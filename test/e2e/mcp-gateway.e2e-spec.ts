@@ -12,7 +12,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { Topics } from '@countersign/contracts';
 import { bearer, mintToken, waitUntil } from '@countersign/testkit';
-import { KafkaProbe, closePublisher, consumerPassed, publishRaw } from '../support/kafka-probe';
+import { KafkaProbe, consumerPassed, publishRaw } from '../support/kafka-probe';
 import {
   KAFKA_BROKERS,
   ROOT,
@@ -24,6 +24,7 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../support/stack';
+import { stopSpecStack } from '../support/teardown';
 
 interface UpstreamCall {
   tool: string;
@@ -185,9 +186,7 @@ servers:
 
   afterAll(async () => {
     await client?.close();
-    await Promise.all([...services.values()].map((s) => s.stop()));
-    await probe.stop();
-    await closePublisher();
+    await stopSpecStack(services.values(), probe);
     await new Promise((r) => upstream?.close(r));
   });
 

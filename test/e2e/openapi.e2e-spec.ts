@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import OpenAPIResponseValidator from 'openapi-response-validator';
 import { Topics } from '@countersign/contracts';
 import { mintToken, waitUntil } from '@countersign/testkit';
-import { KafkaProbe, closePublisher, publishRaw } from '../support/kafka-probe';
+import { KafkaProbe, publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import {
   ROOT,
@@ -17,6 +17,7 @@ import {
   type ServiceName,
   type TestKeys,
 } from '../support/stack';
+import { stopSpecStack } from '../support/teardown';
 
 interface Operation {
   responses: Record<string, unknown>;
@@ -152,9 +153,7 @@ describe('the OpenAPI documents, against the running stack', () => {
   }, 240000);
 
   afterAll(async () => {
-    await Promise.all([...services.values()].map((s) => s.stop()));
-    await probe.stop();
-    await closePublisher();
+    await stopSpecStack(services.values(), probe);
   });
 
   it('serves a valid OpenAPI document in every service, listing its endpoints', async () => {

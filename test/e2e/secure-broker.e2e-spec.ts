@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer } from 'kafkajs';
 import { ALL_TOPICS, Topics, dlqTopic } from '@countersign/contracts';
-import { bearer, mintToken, waitUntil } from '@countersign/testkit';
+import { MessageWaits, bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { expandAcls, PRINCIPALS } from '../../deploy/local/secure/acl-matrix.cjs';
 import { proposal } from '../support/fixtures';
+import { jsonOf } from '../support/kafka-probe';
 import {
   ROOT,
   SERVICE_NAMES,
@@ -132,7 +133,7 @@ interface Seen {
 class Reader {
   readonly seen: Seen[] = [];
   private consumer: Consumer | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new MessageWaits();
   private stopping = false;
 
   constructor(
@@ -154,14 +155,8 @@ class Reader {
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
         const value = message.value?.toString('utf8') ?? '';
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = JSON.parse(value) as Record<string, unknown>;
-        } catch {
-          json = undefined;
-        }
-        this.seen.push({ topic, value, json });
-        for (const w of this.waiters) w();
+        this.seen.push({ topic, value, json: jsonOf(value) });
+        this.waits.seen();
       },
     });
     this.consumer = consumer;
@@ -169,22 +164,12 @@ class Reader {
   }
 
   waitFor(topic: string, match: (m: Seen) => boolean, count = 1, timeoutMs = 45000): Promise<Seen[]> {
-    return new Promise((res, rej) => {
-      const check = () => {
-        const hits = this.seen.filter((m) => m.topic === topic && match(m));
-        if (hits.length >= count) {
-          this.waiters.delete(check);
-          clearTimeout(timer);
-          res(hits);
-        }
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        rej(new Error(`${this.groupId}: fewer than ${count} matching message(s) on ${topic} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
+    return this.waits.waitFor(
+      () => this.seen.filter((m) => m.topic === topic && match(m)),
+      count,
+      timeoutMs,
+      () => `${this.groupId}: fewer than ${count} matching message(s) on ${topic} within ${timeoutMs} ms`,
+    );
   }
 
   async stop(): Promise<void> {

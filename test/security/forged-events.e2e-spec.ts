@@ -74,6 +74,16 @@ describe('forged, replayed and altered events on Kafka', () => {
     return decision.json as unknown as DecisionMadeV1;
   }
 
+  /** A gated job the real reviewer approved and that then executed: the genuine flow forgeries are measured against. */
+  async function approvedAndExecuted(): Promise<JobProposedV1> {
+    const p = gatedJob();
+    await awaitingApproval(p);
+    allowed.add(p.data.job_id);
+    expect((await review(p.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
+    expect((await stack.outcome(p.data.job_id)).topic).toBe(Topics.JobExecuted);
+    return p;
+  }
+
   beforeAll(async () => {
     stack = await startSecurityStack('sec_forged', { env: { LOG_LEVEL: 'debug' } });
     await dlq.start([dlqTopic(Topics.DecisionMade), dlqTopic(Topics.ApprovalResolved), dlqTopic(Topics.JobProposed)]);
@@ -223,11 +233,7 @@ describe('forged, replayed and altered events on Kafka', () => {
   });
 
   it('a real approval replayed (again on its job, or onto another job) runs nothing more', async () => {
-    const a = gatedJob();
-    await awaitingApproval(a);
-    allowed.add(a.data.job_id);
-    expect((await review(a.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
-    expect((await stack.outcome(a.data.job_id)).topic).toBe(Topics.JobExecuted);
+    const a = await approvedAndExecuted();
     expect(stack.callsFor(a.data.job_id)).toHaveLength(1);
     const real = await stack.events.waitFor(Topics.ApprovalResolved, (m) => m.key === a.data.job_id);
 
@@ -275,19 +281,11 @@ describe('forged, replayed and altered events on Kafka', () => {
     // A compromised or buggy approval-queue (its real key) re-using an id: execution-binding cannot
     // tell which body is genuine, so it applies neither and says so.
     const queueKey = signerFromPem(stack.keys.pems['approval-queue'].privateKeyPem);
-    const a = gatedJob();
-    await awaitingApproval(a);
-    allowed.add(a.data.job_id);
-    expect((await review(a.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
-    expect((await stack.outcome(a.data.job_id)).topic).toBe(Topics.JobExecuted);
+    const a = await approvedAndExecuted();
     const real = await stack.events.waitFor(Topics.ApprovalResolved, (m) => m.key === a.data.job_id);
     const realId = String(real.json?.['event_id']);
 
-    const done = gatedJob();
-    await awaitingApproval(done);
-    allowed.add(done.data.job_id);
-    expect((await review(done.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
-    expect((await stack.outcome(done.data.job_id)).topic).toBe(Topics.JobExecuted);
+    const done = await approvedAndExecuted();
     await publishRaw(
       Topics.ApprovalResolved,
       done.data.job_id,
@@ -392,11 +390,7 @@ describe('forged, replayed and altered events on Kafka', () => {
   });
 
   it('a payload swapped after approval changes nothing: the approved payload ran, once', async () => {
-    const p = gatedJob();
-    await awaitingApproval(p);
-    allowed.add(p.data.job_id);
-    expect((await review(p.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
-    expect((await stack.outcome(p.data.job_id)).topic).toBe(Topics.JobExecuted);
+    const p = await approvedAndExecuted();
     const swapped: JobProposedV1 = {
       ...p,
       event_id: randomUUID(),

@@ -1,5 +1,5 @@
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
-import { barrier } from '@countersign/testkit';
+import { MessageWaits, barrier } from '@countersign/testkit';
 import { kafka } from './stack';
 
 export interface ProbedMessage {
@@ -12,6 +12,23 @@ export interface ProbedMessage {
   headers: Record<string, string>;
 }
 
+/** A message value as a JSON object, or undefined when it is empty or not JSON. */
+export function jsonOf(value: string | null): Record<string, unknown> | undefined {
+  if (!value) return undefined;
+  try {
+    return JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A message's headers as strings, the absent ones left out. */
+export function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = String(v);
+  return out;
+}
+
 /**
  * Reads topics from the beginning and keeps every message, so a test can wait for the event it
  * expects (matched by job id) and count exactly how many arrived.
@@ -19,7 +36,7 @@ export interface ProbedMessage {
 export class KafkaProbe {
   readonly messages: ProbedMessage[] = [];
   private consumer: Consumer | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new MessageWaits();
   /** Per `topic:partition`, the offset after the last message read. */
   private readonly read = new Map<string, number>();
 
@@ -32,14 +49,8 @@ export class KafkaProbe {
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         const value = message.value ? message.value.toString('utf8') : null;
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = value ? (JSON.parse(value) as Record<string, unknown>) : undefined;
-        } catch {
-          json = undefined;
-        }
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        const json = jsonOf(value);
+        const headers = headersOf(message.headers);
         this.read.set(`${topic}:${partition}`, Number(message.offset) + 1);
         this.messages.push({
           topic,
@@ -50,7 +61,7 @@ export class KafkaProbe {
           json,
           headers,
         });
-        for (const w of this.waiters) w();
+        this.waits.seen();
       },
     });
     this.consumer = consumer;
@@ -70,26 +81,13 @@ export class KafkaProbe {
     timeoutMs = 30000,
     count = 1,
   ): Promise<ProbedMessage[]> {
-    return new Promise((res, rej) => {
-      const check = () => {
-        const hits = this.find(topic, predicate);
-        if (hits.length >= count) {
-          this.waiters.delete(check);
-          clearTimeout(t);
-          res(hits);
-        }
-      };
-      const t = setTimeout(() => {
-        this.waiters.delete(check);
-        rej(
-          new Error(
-            `no ${count} message(s) on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
+    return this.waits.waitFor(
+      () => this.find(topic, predicate),
+      count,
+      timeoutMs,
+      () =>
+        `no ${count} message(s) on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
+    );
   }
 
   waitForJob(topic: string, jobId: string, timeoutMs = 30000): Promise<ProbedMessage> {

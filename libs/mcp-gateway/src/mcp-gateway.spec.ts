@@ -6,29 +6,22 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ToolListChangedNotificationSchema as ToolListChanged } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { gatewayConfigText } from './config/gateway-config.fixture';
 import { parseGatewayConfig } from './config/load-gateway-config';
 import type { GateRunner } from './gated-call/call-gated-tool.use-case';
 import { META_CODE } from './gated-call/explain-gate-error';
 import { McpGateway } from './mcp-gateway';
 
-const CONFIG = `
-countersign:
-  brokers: [127.0.0.1:9092]
-  agent_id: desktop-agent
-  tenant: acme
-  requested_by: alice@acme.test
-  execution_url: http://127.0.0.1:8083
-  trusted_executor_keys: x
-approval: { progress_interval: 1s }
-servers:
-  repo:
+const CONFIG = gatewayConfigText(
+  `  repo:
     command: unused
     tools:
       - { match: read_file, topic: job.fs.read }
       - { match: delete_branch, topic: job.deploy.delete, risk_tags: [prod, write] }
   notes:
-    url: http://unused.test/mcp
-`;
+    url: http://unused.test/mcp`,
+  'approval: { progress_interval: 1s }',
+);
 
 /** Upstream servers in memory: what each tool was called with. */
 function upstreams() {

@@ -165,6 +165,35 @@ function reservedKeyEvaluation(job: PolicyJob, scope: CompiledScope, path: strin
   };
 }
 
+/**
+ * The evaluation the best match in `scratch` decided (call right after `evaluateInto`), with
+ * `job_hash` after the snapshot when one is given: the field order `decision.made` carries.
+ */
+function bestEvaluation(job: PolicyJob, scope: CompiledScope, hash: string): PolicyDecision;
+function bestEvaluation(job: PolicyJob, scope: CompiledScope): PolicyEvaluation;
+function bestEvaluation(job: PolicyJob, scope: CompiledScope, hash?: string): PolicyEvaluation {
+  const best = scratch.best!;
+  const constraints = mergedConstraints();
+  return {
+    decision: best.decision,
+    policy_rule_id: best.id,
+    policy_reason: best.reason,
+    matched_rules: scratch.matched,
+    policy_snapshot: scope.snapshot,
+    ...(hash === undefined ? undefined : { job_hash: hash }),
+    constraints,
+    approval: best.decision === 'REQUIRE_APPROVAL' ? best.approval : null,
+    decision_summary: {
+      title: scratch.title,
+      why: best.reason,
+      next_effect:
+        best.decision === 'ALLOW_WITH_CONSTRAINTS'
+          ? constrainedEffect(job.topic, constraints)
+          : best.effectPrefix + job.topic + best.effectSuffix,
+    },
+  };
+}
+
 function scopeOf(policy: CompiledPolicySet, tenant: string): CompiledScope {
   return policy.tenants.get(tenant) ?? policy.system;
 }
@@ -182,27 +211,7 @@ export function decide(job: PolicyJob, policy: CompiledPolicySet, options?: Deci
     return { ...reservedKeyEvaluation(job, scope, reserved.path), job_hash: options?.jobHash ?? jobHash(job) };
   }
   evaluateInto(job, scope);
-  const best = scratch.best!;
-  const constraints = mergedConstraints();
-  const hash = options?.jobHash ?? jobHash(job);
-  return {
-    decision: best.decision,
-    policy_rule_id: best.id,
-    policy_reason: best.reason,
-    matched_rules: scratch.matched,
-    policy_snapshot: scope.snapshot,
-    job_hash: hash,
-    constraints,
-    approval: best.decision === 'REQUIRE_APPROVAL' ? best.approval : null,
-    decision_summary: {
-      title: scratch.title,
-      why: best.reason,
-      next_effect:
-        best.decision === 'ALLOW_WITH_CONSTRAINTS'
-          ? constrainedEffect(job.topic, constraints)
-          : best.effectPrefix + job.topic + best.effectSuffix,
-    },
-  };
+  return bestEvaluation(job, scope, options?.jobHash ?? jobHash(job));
 }
 
 /**
@@ -214,23 +223,5 @@ export function decideWithoutHash(job: PolicyJob, policy: CompiledPolicySet): Po
   const reserved = findReservedKey(job.payload);
   if (reserved !== null) return reservedKeyEvaluation(job, scope, reserved.path);
   evaluateInto(job, scope);
-  const best = scratch.best!;
-  const constraints = mergedConstraints();
-  return {
-    decision: best.decision,
-    policy_rule_id: best.id,
-    policy_reason: best.reason,
-    matched_rules: scratch.matched,
-    policy_snapshot: scope.snapshot,
-    constraints,
-    approval: best.decision === 'REQUIRE_APPROVAL' ? best.approval : null,
-    decision_summary: {
-      title: scratch.title,
-      why: best.reason,
-      next_effect:
-        best.decision === 'ALLOW_WITH_CONSTRAINTS'
-          ? constrainedEffect(job.topic, constraints)
-          : best.effectPrefix + job.topic + best.effectSuffix,
-    },
-  };
+  return bestEvaluation(job, scope);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { JobProposedData, JobProposedV1 } from '@countersign/contracts';
+import type { DecisionMadeData, JobProposedData, JobProposedV1 } from '@countersign/contracts';
+import { jobHash } from '@countersign/crypto';
 
 /** A job id no other test uses. */
 export function jobId(prefix = 'job'): string {
@@ -26,5 +27,30 @@ export function proposal(data: Partial<JobProposedData> = {}): JobProposedV1 {
       proposed_at: new Date().toISOString(),
       ...data,
     },
+  };
+}
+
+/** The system policy snapshot the decisions below name. */
+export const TEST_SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
+
+/**
+ * `decision.made` data for `job` (its id, tenant and hash) that allows it under TEST_SNAPSHOT by the
+ * rule `test-rule`, decided now, unless `over` says otherwise.
+ */
+export function decisionData(job: JobProposedData, over: Partial<DecisionMadeData> = {}): DecisionMadeData {
+  return {
+    job_id: job.job_id,
+    tenant: job.tenant,
+    decision: 'ALLOW',
+    policy_snapshot: TEST_SNAPSHOT,
+    policy_rule_id: 'test-rule',
+    policy_reason: 'test policy',
+    matched_rules: ['test-rule'],
+    job_hash: jobHash(job),
+    constraints: {},
+    approval: null,
+    decision_summary: { title: 't', why: 'w', next_effect: 'n' },
+    decided_at: new Date().toISOString(),
+    ...over,
   };
 }

@@ -1,7 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { Topics } from '@countersign/contracts';
-import { generateSigningKeyPair, publicKeyFromPem, verifyEvent } from '@countersign/crypto';
-import { barrier, bearer, elapse, mintToken, signedEvent, waitUntil } from './index';
+import { DecisionMadeDataSchema, Topics } from '@countersign/contracts';
+import { generateSigningKeyPair, jobHash, publicKeyFromPem, verifyEvent } from '@countersign/crypto';
+import {
+  MessageWaits,
+  TEST_SNAPSHOT,
+  barrier,
+  bearer,
+  decisionData,
+  elapse,
+  mintToken,
+  proposal,
+  signedEvent,
+  waitUntil,
+} from './index';
 
 const payloadOf = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -49,5 +60,49 @@ describe('testkit', () => {
   it('elapse insists on a reason', async () => {
     await expect(elapse(1, ' ')).rejects.toThrow(/say why/);
     await expect(elapse(1, 'a timer must fire')).resolves.toBeUndefined();
+  });
+
+  it('resolves a message wait once enough hits are seen, and fails with its message when not', async () => {
+    const kept: string[] = [];
+    const waits = new MessageWaits();
+    const two = waits.waitFor(
+      () => kept.filter((m) => m.startsWith('a')),
+      2,
+      5000,
+      () => 'never',
+    );
+    kept.push('a1', 'b1');
+    waits.seen();
+    kept.push('a2');
+    waits.seen();
+    await expect(two).resolves.toEqual(['a1', 'a2']);
+    await expect(
+      waits.waitFor(
+        () => kept,
+        1,
+        5000,
+        () => 'never',
+      ),
+    ).resolves.toHaveLength(3);
+    await expect(
+      waits.waitFor(
+        () => [],
+        1,
+        10,
+        () => 'nothing on t',
+      ),
+    ).rejects.toThrow('nothing on t');
+  });
+
+  it('builds decision data that allows the job it names, by its hash', () => {
+    const job = proposal({ tenant: 'globex' }).data;
+    expect(DecisionMadeDataSchema.parse(decisionData(job))).toMatchObject({
+      job_id: job.job_id,
+      tenant: 'globex',
+      decision: 'ALLOW',
+      job_hash: jobHash(job),
+      policy_snapshot: TEST_SNAPSHOT,
+    });
+    expect(decisionData(job, { decision: 'DENY' }).decision).toBe('DENY');
   });
 });

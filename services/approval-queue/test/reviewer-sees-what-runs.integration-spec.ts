@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Topics, dlqTopic, payloadPath, type JobProposedData } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { mintToken, waitUntil } from '@countersign/testkit';
-import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
+import { KafkaProbe, publishRaw } from '../../../test/support/kafka-probe';
 import {
   PG_ADMIN_URL,
   createTestDatabase,
@@ -15,6 +15,7 @@ import {
   type ServiceHandle,
   type TestKeys,
 } from '../../../test/support/stack';
+import { stopSpecStack } from '../../../test/support/teardown';
 import { Api, sql, type QueueItemJson } from './approval-queue.fixtures';
 
 /**
@@ -121,11 +122,7 @@ describe('the reviewer sees exactly what runs', () => {
   }, 180000);
 
   afterAll(async () => {
-    await Promise.all([...services.values()].map((s) => s.stop()));
-    await probe.stop();
-    await closePublisher();
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await stopSpecStack(services.values(), probe, server);
     if (db)
       await sql(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${new URL(db).pathname.slice(1)} WITH (FORCE)`).catch(
         () => undefined,

@@ -11,7 +11,7 @@ import type {
 } from '@countersign/contracts';
 import { Topics } from '@countersign/contracts';
 import { jobHash, publicKeyFromPem, signEvent, signerFromPem, verifyEvent, type Signer } from '@countersign/crypto';
-import { bearer, mintToken, signedEvent, waitUntil } from '@countersign/testkit';
+import { TEST_SNAPSHOT, bearer, decisionData, mintToken, signedEvent, waitUntil } from '@countersign/testkit';
 import { Client } from 'pg';
 import {
   KafkaProbe,
@@ -28,7 +28,7 @@ import {
   type TestKeys,
 } from '../../../test/support/stack';
 
-export const SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
+export const SNAPSHOT = TEST_SNAPSHOT;
 export const OTHER_SNAPSHOT = `cfg:tenant:acme:policy#sha256:${'c'.repeat(64)}`;
 
 /** Builds decisions and resolutions for a stored proposal, signed by the test keys (or any other signer). */
@@ -49,16 +49,7 @@ export class FactFactory {
     const gated = (over.decision ?? 'ALLOW') === 'REQUIRE_APPROVAL';
     return signedEvent(
       'decision.made',
-      {
-        job_id: p.data.job_id,
-        tenant: p.data.tenant,
-        decision: 'ALLOW',
-        policy_snapshot: SNAPSHOT,
-        policy_rule_id: 'test-rule',
-        policy_reason: 'test policy',
-        matched_rules: ['test-rule'],
-        job_hash: jobHash(p.data),
-        constraints: {},
+      decisionData(p.data, {
         approval: gated
           ? {
               approvals_required: 1,
@@ -68,10 +59,8 @@ export class FactFactory {
               escalation_roles: [],
             }
           : null,
-        decision_summary: { title: 't', why: 'w', next_effect: 'n' },
-        decided_at: new Date().toISOString(),
         ...over,
-      },
+      }),
       { signer, producer: 'policy-decision' },
     );
   }

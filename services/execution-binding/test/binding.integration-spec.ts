@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Topics } from '@countersign/contracts';
+import { Topics, type JobProposedV1 } from '@countersign/contracts';
 import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem, verifyEvent } from '@countersign/crypto';
 import { bearer, mintToken } from '@countersign/testkit';
 import { proposal } from '../../../test/support/fixtures';
@@ -42,6 +42,17 @@ describe('execution-binding: binding', () => {
 
   const released = (jobId: string) => probe.forJob(Topics.JobReleased, jobId);
   const outcomeBlock = (jobId: string) => probe.outcomeBlock(jobId);
+
+  /** `p` is blocked BAD_SIGNATURE naming `forged`, and its own proposal arriving afterwards releases nothing. */
+  async function expectForgeryBlocks(p: JobProposedV1, forged: { event_id: string }): Promise<void> {
+    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
+      reason_code: 'BAD_SIGNATURE',
+      detail: expect.stringContaining(forged.event_id),
+    });
+    await publish(p);
+    await rig.settled();
+    expect(released(p.data.job_id)).toHaveLength(0);
+  }
 
   it('releases an ALLOW job with a grant signed by execution-binding over its own hash of the proposal', async () => {
     const p = proposal();
@@ -176,13 +187,7 @@ describe('execution-binding: binding', () => {
     const p = proposal();
     const wrong = facts.decision(p, {}, facts.approvalQueue);
     await publish(wrong);
-    expect(await outcomeBlock(p.data.job_id)).toMatchObject({
-      reason_code: 'BAD_SIGNATURE',
-      detail: expect.stringContaining(wrong.event_id),
-    });
-    await publish(p);
-    await rig.settled();
-    expect(released(p.data.job_id)).toHaveLength(0);
+    await expectForgeryBlocks(p, wrong);
   });
 
   it('HASH_MISMATCH: the decision was made for another payload', async () => {
@@ -287,13 +292,7 @@ describe('execution-binding: binding', () => {
     await deliver(svc.url, 'decision', facts.decision(b, { decision: 'REQUIRE_APPROVAL' }));
     const replayed = { ...approvalOfA, event_id: randomUUID(), data: { ...approvalOfA.data, job_id: b.data.job_id } };
     await publish(replayed);
-    expect(await outcomeBlock(b.data.job_id)).toMatchObject({
-      reason_code: 'BAD_SIGNATURE',
-      detail: expect.stringContaining(replayed.event_id),
-    });
-    await publish(b);
-    await rig.settled();
-    expect(released(b.data.job_id)).toHaveLength(0);
+    await expectForgeryBlocks(b, replayed);
   });
 
   it('INCOMPLETE: a job whose proposal never comes is blocked after INCOMPLETE_AFTER_MS', async () => {

@@ -11,8 +11,8 @@ import {
   type JobProposedV1,
 } from '@countersign/contracts';
 import { jobHash, signEvent, signerFromPem } from '@countersign/crypto';
-import { mintToken, waitUntil } from '@countersign/testkit';
-import { closePublisher, type ProbedMessage } from '../../support/kafka-probe';
+import { MessageWaits, mintToken, waitUntil } from '@countersign/testkit';
+import { closePublisher, headersOf, jsonOf, type ProbedMessage } from '../../support/kafka-probe';
 import {
   SERVICE_NAMES,
   createTestDatabase,
@@ -64,7 +64,7 @@ export interface TailedMessage extends ProbedMessage {
 export class TopicTail {
   readonly messages: TailedMessage[] = [];
   private consumer: Consumer | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new MessageWaits();
 
   find(topic: string, predicate: (m: TailedMessage) => boolean = () => true): TailedMessage[] {
     return this.messages.filter((m) => m.topic === topic && predicate(m));
@@ -74,26 +74,14 @@ export class TopicTail {
     return this.find(topic, (m) => (m.json?.['data'] as { job_id?: string } | undefined)?.job_id === jobId);
   }
 
-  waitFor(topic: string, predicate: (m: TailedMessage) => boolean, timeoutMs = 30000): Promise<TailedMessage> {
-    return new Promise((res, rej) => {
-      const check = () => {
-        const hit = this.find(topic, predicate)[0];
-        if (!hit) return;
-        this.waiters.delete(check);
-        clearTimeout(t);
-        res(hit);
-      };
-      const t = setTimeout(() => {
-        this.waiters.delete(check);
-        rej(
-          new Error(
-            `no message on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
+  async waitFor(topic: string, predicate: (m: TailedMessage) => boolean, timeoutMs = 30000): Promise<TailedMessage> {
+    const [hit] = await this.waits.waitFor(
+      () => this.find(topic, predicate),
+      1,
+      timeoutMs,
+      () => `no message on ${topic} matching within ${timeoutMs} ms (saw ${this.find(topic).length} on the topic)`,
+    );
+    return hit!;
   }
 
   async start(topics: readonly string[]): Promise<void> {
@@ -121,18 +109,12 @@ export class TopicTail {
         const from = ends.get(topic)?.find((p) => p.partition === partition)?.offset;
         if (from !== undefined && BigInt(message.offset) < BigInt(from)) return;
         let value = message.value ? message.value.toString('utf8') : null;
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = value ? (JSON.parse(value) as Record<string, unknown>) : undefined;
-        } catch {
-          json = undefined;
-        }
+        const json = jsonOf(value);
         if (json && typeof json['value_base64'] === 'string') {
           json['value_base64'] = `(${json['value_base64'].length} chars)`;
           value = null;
         }
-        const headers: Record<string, string> = {};
-        for (const [h, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[h] = String(v);
+        const headers = headersOf(message.headers);
         const key = message.key?.toString('utf8') ?? null;
         this.messages.push({
           topic,
@@ -144,7 +126,7 @@ export class TopicTail {
           headers,
           receivedAt: Date.now(),
         });
-        for (const w of this.waiters) w();
+        this.waits.seen();
       },
     });
     await joined;

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DecisionMadeDataSchema } from '@countersign/contracts';
+import { DecisionMadeDataSchema, exampleEvents, type JobProposedData } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { runCli } from '../index';
 
@@ -22,15 +22,8 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout, stderr };
 }
 
-const job = {
-  job_id: 'job-7',
-  tenant: 'acme',
-  agent_id: 'deployer',
-  topic: 'job.deploy.rollout',
-  risk_tags: ['prod', 'write'],
-  payload: { service: 'api', version: '1.4.2' },
-  requested_by: 'alice@example.com',
-};
+/** A bare job as an operator writes it: the shared fixture's data without the event-only fields. */
+const { summary: _summary, proposed_at: _proposedAt, ...job } = exampleEvents['job.proposed'].data as JobProposedData;
 const jobFile = file('job.json', job);
 
 function expectOneCleanErrorLine(stderr: string, text: string): void {
@@ -167,26 +160,23 @@ describe('countersign policy lint', () => {
     expect(sut.stdout).toContain('YAML syntax error');
   });
 
-  it('prints warnings and exits 0', async () => {
-    const shadowed = file(
+  it.each([
+    [
+      'a shadowed rule',
       'lint-warn.yaml',
       'version: v1\nrules:\n  - id: gate\n    match: {risk_tags: [prod]}\n    decision: deny\n  - id: late\n    match: {risk_tags: [prod, write]}\n    decision: allow\n',
-    );
-    const sut = await run('policy', 'lint', shadowed, '--cases', join(POLICIES, 'cases'));
-    expect(sut.code).toBe(0);
-    expect(sut.stdout).toContain('warning: ');
-    expect(sut.stdout).toContain('rule "late": never decides: rule "gate" (deny)');
-    expect(sut.stdout).toContain('0 errors, 1 warning');
-  });
-
-  it('warns about topic globs no golden case uses', async () => {
-    const policy = file(
+      ['warning: ', 'rule "late": never decides: rule "gate" (deny)', '0 errors, 1 warning'],
+    ],
+    [
+      'topic globs no golden case uses',
       'lint-topics.yaml',
       'version: v1\nrules:\n  - id: r\n    match: {topics: ["job.nowhere.*"]}\n    decision: allow\n',
-    );
-    const sut = await run('policy', 'lint', policy, '--cases', join(POLICIES, 'cases'));
+      ['"job.nowhere.*" matches no topic in the golden cases [TOPIC_GLOB_UNUSED]'],
+    ],
+  ])('warns about %s and exits 0', async (_what, name, text, warnings) => {
+    const sut = await run('policy', 'lint', file(name, text), '--cases', join(POLICIES, 'cases'));
     expect(sut.code).toBe(0);
-    expect(sut.stdout).toContain('"job.nowhere.*" matches no topic in the golden cases [TOPIC_GLOB_UNUSED]');
+    for (const warning of warnings) expect(sut.stdout).toContain(warning);
   });
 
   it('exits 2 for a path that does not exist', async () => {

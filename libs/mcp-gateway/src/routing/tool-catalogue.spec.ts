@@ -1,24 +1,12 @@
 import { compilePolicySet, createPolicySet, parsePolicy } from '@countersign/policy';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { gatewayConfigText } from '../config/gateway-config.fixture';
 import { parseGatewayConfig } from '../config/load-gateway-config';
 import { SLA_GRACE_MS, policyPreviewer } from './policy-preview';
 import { ToolCatalogue, ToolNameCollisionError } from './tool-catalogue';
 import { ToolRouter, exposedToolName, prefixesToolNames, topicSegment } from './tool-route';
 
-const config = (servers: string, extra = '') =>
-  parseGatewayConfig(
-    `countersign:
-  brokers: [127.0.0.1:9092]
-  agent_id: desktop-agent
-  tenant: acme
-  requested_by: alice@acme.test
-  execution_url: http://127.0.0.1:8083
-  trusted_executor_keys: x
-servers:
-${servers}
-${extra}`,
-    'test.yaml',
-  );
+const config = (servers: string, extra = '') => parseGatewayConfig(gatewayConfigText(servers, extra), 'test.yaml');
 
 const REPO = `  repo:
     command: node

@@ -1,12 +1,14 @@
 import { classifyFailure, PoisonMessageError } from '@countersign/bus';
 import {
   DEFAULT_REDACT_FIELDS,
+  exampleEvents,
   type DecisionMadeData,
   type DecisionMadeV1,
   type JobProposedData,
   type JobProposedV1,
 } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
+import { signedEvent } from '@countersign/testkit';
 import type { Logger } from 'pino';
 import { approvalItem } from '../approvals/approvals-store.fake';
 import type { Env } from '../config/env.schema';
@@ -97,15 +99,13 @@ class FakeIntakeStore implements IntakeStore {
 const silent = { warn: jest.fn(), debug: jest.fn(), info: jest.fn(), error: jest.fn() } as unknown as Logger;
 const env = { APPROVAL_QUEUE_INTAKE_BATCH_MAX: 100, REDACT_FIELDS: [...DEFAULT_REDACT_FIELDS] } as Env;
 
+/** When the events below were proposed and decided. */
+const AT = '2026-01-01T10:00:00.000Z';
 let seq = 0;
 function proposalOf(jobId: string, over: Partial<JobProposedData> = {}): JobProposedV1 {
-  return {
-    event_id: `p-${++seq}`,
-    type: 'job.proposed',
-    schema_version: 1,
-    occurred_at: '2026-01-01T10:00:00.000Z',
-    producer: 'agent',
-    data: {
+  return signedEvent(
+    'job.proposed',
+    {
       job_id: jobId,
       tenant: 'acme',
       agent_id: 'agent-1',
@@ -114,29 +114,20 @@ function proposalOf(jobId: string, over: Partial<JobProposedData> = {}): JobProp
       payload: { key: 'feature.x', password: 'hunter2' },
       summary: { title: 'flip x' },
       requested_by: 'alice@acme.test',
-      proposed_at: '2026-01-01T10:00:00.000Z',
+      proposed_at: AT,
       ...over,
     },
-  };
+    { eventId: `p-${++seq}`, occurredAt: AT, producer: 'agent' },
+  );
 }
 
 function decisionOf(p: JobProposedV1, over: Partial<DecisionMadeData> = {}): DecisionMadeV1 {
-  return {
-    event_id: `d-${++seq}`,
-    type: 'decision.made',
-    schema_version: 1,
-    occurred_at: '2026-01-01T10:00:00.000Z',
-    producer: 'policy-decision',
-    data: {
+  return signedEvent(
+    'decision.made',
+    {
+      ...(exampleEvents['decision.made'].data as DecisionMadeData),
       job_id: p.data.job_id,
-      tenant: 'acme',
-      decision: 'REQUIRE_APPROVAL',
-      policy_snapshot: `cfg:system:policy#sha256:${'c'.repeat(64)}`,
-      policy_rule_id: 'prod-writes',
-      policy_reason: 'production write',
-      matched_rules: ['prod-writes'],
       job_hash: jobHash(p.data),
-      constraints: {},
       approval: {
         approvals_required: 1,
         approver_roles: ['service-owner'],
@@ -144,11 +135,11 @@ function decisionOf(p: JobProposedV1, over: Partial<DecisionMadeData> = {}): Dec
         escalate_after_seconds: null,
         escalation_roles: [],
       },
-      decision_summary: { title: 't', why: 'w', next_effect: 'n' },
-      decided_at: '2026-01-01T10:00:00.000Z',
+      decided_at: AT,
       ...over,
     },
-  };
+    { eventId: `d-${++seq}`, occurredAt: AT, producer: 'policy-decision' },
+  );
 }
 
 const proposed = (p: JobProposedV1): IntakeItem => ({ kind: 'proposal', event: p, hash: jobHash(p.data) });

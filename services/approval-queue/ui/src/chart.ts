@@ -41,6 +41,17 @@ export function mountChart(container: HTMLElement, spec: ChartSpec): () => void 
   return () => observer.disconnect();
 }
 
+/** The chart's own element: an image named by its title, coloured by its tone. */
+function chartRoot(spec: ChartSpec, width: number, height: number): SVGSVGElement {
+  return s('svg', {
+    width,
+    height,
+    role: 'img',
+    'aria-label': spec.title,
+    class: `chart chart-${spec.tone ?? 'neutral'}`,
+  });
+}
+
 function textEquivalent(spec: ChartSpec): HTMLElement {
   return h(
     'ul',
@@ -56,13 +67,7 @@ function columns(spec: ChartSpec, width: number): SVGSVGElement {
   const max = Math.max(...spec.bars.map((b) => b.value), 1);
   const slot = (width - pad.left - pad.right) / spec.bars.length;
   const barW = Math.min(56, slot * 0.6);
-  const svg = s('svg', {
-    width,
-    height,
-    role: 'img',
-    'aria-label': spec.title,
-    class: `chart chart-${spec.tone ?? 'neutral'}`,
-  });
+  const svg = chartRoot(spec, width, height);
   svg.append(
     s('line', { x1: pad.left, x2: width - pad.right, y1: pad.top + plotH, y2: pad.top + plotH, class: 'axis' }),
   );
@@ -90,13 +95,7 @@ function rows(spec: ChartSpec, width: number): SVGSVGElement {
   const valueW = 44;
   const plotW = width - valueW - 4;
   const max = Math.max(...spec.bars.map((b) => b.value), 1);
-  const svg = s('svg', {
-    width,
-    height,
-    role: 'img',
-    'aria-label': spec.title,
-    class: `chart chart-${spec.tone ?? 'neutral'}`,
-  });
+  const svg = chartRoot(spec, width, height);
   const maxChars = Math.max(12, Math.floor(width / 7.5));
   spec.bars.forEach((b, i) => {
     const top = i * (rowH + labelH);

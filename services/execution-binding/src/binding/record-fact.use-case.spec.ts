@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventClaim, EventToClaim, OutboxItem, StagedEvent } from '@countersign/bus';
 import type { DecisionMadeData, DecisionMadeV1, JobProposedV1 } from '@countersign/contracts';
-import { generateSigningKeyPair, jobHash, publicKeyFromPem, signerFromPem } from '@countersign/crypto';
-import { proposal, signedEvent } from '@countersign/testkit';
+import { generateSigningKeyPair, publicKeyFromPem, signerFromPem } from '@countersign/crypto';
+import { decisionData, proposal, signedEvent } from '@countersign/testkit';
 import type { Logger } from 'pino';
 import type { BindingConfig } from '../config/binding-config';
 import type { Env } from '../config/env.schema';
@@ -17,7 +17,6 @@ import { OutcomeWriter } from './outcome-writer';
 import { RecordFactUseCase } from './record-fact.use-case';
 import { systemClock } from '@countersign/clock';
 
-const SNAPSHOT = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
 const key = (...parts: string[]) => parts.join('\u0000');
 const copy = <T extends object>(make: () => T, v: T): T => Object.assign(make(), structuredClone(v));
 
@@ -259,25 +258,11 @@ describe('RecordFactUseCase (batch passes)', () => {
   const asSent = (e: object) => JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
 
   function decision(p: JobProposedV1, over: Partial<DecisionMadeData> = {}, eventId = randomUUID()): DecisionMadeV1 {
-    return signedEvent(
-      'decision.made',
-      {
-        job_id: p.data.job_id,
-        tenant: p.data.tenant,
-        decision: 'ALLOW',
-        policy_snapshot: SNAPSHOT,
-        policy_rule_id: 'rule',
-        policy_reason: 'test policy',
-        matched_rules: ['rule'],
-        job_hash: jobHash(p.data),
-        constraints: {},
-        approval: null,
-        decision_summary: { title: 't', why: 'w', next_effect: 'n' },
-        decided_at: new Date().toISOString(),
-        ...over,
-      },
-      { signer: policySigner, producer: 'policy-decision', eventId },
-    );
+    return signedEvent('decision.made', decisionData(p.data, over), {
+      signer: policySigner,
+      producer: 'policy-decision',
+      eventId,
+    });
   }
 
   const submitProposal = (p: JobProposedV1) => sut.proposal(p, asSent(p));

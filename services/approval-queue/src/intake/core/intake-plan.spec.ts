@@ -1,4 +1,4 @@
-import type { DecisionMadeData } from '@countersign/contracts';
+import { exampleEvents, type DecisionMadeData } from '@countersign/contracts';
 import { planDecision, planProposal, screenProposal, type IntakeRow } from './intake-plan';
 
 const H1 = 'a'.repeat(64);
@@ -16,15 +16,9 @@ const fresh: IntakeRow = {
 
 function decision(over: Partial<DecisionMadeData> = {}): DecisionMadeData {
   return {
+    ...(exampleEvents['decision.made'].data as DecisionMadeData),
     job_id: 'j1',
-    tenant: 'acme',
-    decision: 'REQUIRE_APPROVAL',
-    policy_snapshot: `cfg:system:policy#sha256:${'c'.repeat(64)}`,
-    policy_rule_id: 'prod-writes',
-    policy_reason: 'production write',
-    matched_rules: ['prod-writes'],
     job_hash: H1,
-    constraints: {},
     approval: {
       approvals_required: 2,
       approver_roles: ['service-owner'],
@@ -32,7 +26,6 @@ function decision(over: Partial<DecisionMadeData> = {}): DecisionMadeData {
       escalate_after_seconds: 300,
       escalation_roles: ['oncall'],
     },
-    decision_summary: { title: 't', why: 'w', next_effect: 'n' },
     decided_at: '2026-01-01T10:00:00.000Z',
     ...over,
   };

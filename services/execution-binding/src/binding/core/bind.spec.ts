@@ -1,4 +1,9 @@
-import type { ApprovalResolvedData, DecisionMadeData, JobProposedData } from '@countersign/contracts';
+import {
+  exampleEvents,
+  type ApprovalResolvedData,
+  type DecisionMadeData,
+  type JobProposedData,
+} from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import { bind, lateFactReport, reviewerReason } from './bind';
 import type { JobFacts } from './job-facts';
@@ -9,28 +14,17 @@ const opts = { incompleteAfterMs: 60_000 };
 const snapshot = `cfg:system:policy#sha256:${'a'.repeat(64)}`;
 const otherSnapshot = `cfg:tenant:acme:policy#sha256:${'c'.repeat(64)}`;
 
+/** The shared fixture job, with a summary that names no effect. */
 const proposalData: JobProposedData = {
-  job_id: 'job-1',
-  tenant: 'acme',
-  agent_id: 'deploy-bot',
-  topic: 'job.deploy.rollout',
-  risk_tags: ['prod', 'write'],
-  payload: { service: 'api', version: '2.0.0' },
+  ...(exampleEvents['job.proposed'].data as JobProposedData),
   summary: { title: 'Roll out api v2' },
-  requested_by: 'alice',
   proposed_at: t0.toISOString(),
 };
 const hash = jobHash(proposalData);
 
 function decisionData(over: Partial<DecisionMadeData> = {}): DecisionMadeData {
   return {
-    job_id: 'job-1',
-    tenant: 'acme',
-    decision: 'REQUIRE_APPROVAL',
-    policy_snapshot: snapshot,
-    policy_rule_id: 'prod-write-gate',
-    policy_reason: 'Production writes require human approval',
-    matched_rules: ['prod-write-gate'],
+    ...(exampleEvents['decision.made'].data as DecisionMadeData),
     job_hash: hash,
     constraints: { max_runtime_sec: 60 },
     approval: {
@@ -230,75 +224,52 @@ describe('bind', () => {
       expect(sut).toMatchObject({ action: 'block', reason: 'EXPIRED' });
     });
 
-    it('BAD_SIGNATURE on the decision, even before the proposal arrived', () => {
-      const sut = bind(facts({ decision: decision({}, 'unknown signing key abc') }), t0, opts);
-      expect(sut).toMatchObject({
-        reason: 'BAD_SIGNATURE',
-        detail: expect.stringContaining('unknown signing key abc'),
-      });
-    });
-
-    it('BAD_SIGNATURE on the resolution, even for an otherwise perfect approval', () => {
-      const sut = bind(
-        facts({ proposal: proposal(), decision: decision(), resolution: resolution({}, 'signature does not verify') }),
-        t0,
-        opts,
-      );
-      expect(sut).toMatchObject({ reason: 'BAD_SIGNATURE', detail: expect.stringContaining('approval.resolved r1') });
-    });
-
-    it('BAD_SIGNATURE on a forged duplicate', () => {
-      const sut = bind(
-        facts({
+    it.each<[string, Partial<JobFacts>, Record<string, unknown>]>([
+      [
+        'BAD_SIGNATURE on the decision, even before the proposal arrived',
+        { decision: decision({}, 'unknown signing key abc') },
+        { reason: 'BAD_SIGNATURE', detail: expect.stringContaining('unknown signing key abc') },
+      ],
+      [
+        'BAD_SIGNATURE on the resolution, even for an otherwise perfect approval',
+        { proposal: proposal(), decision: decision(), resolution: resolution({}, 'signature does not verify') },
+        { reason: 'BAD_SIGNATURE', detail: expect.stringContaining('approval.resolved r1') },
+      ],
+      [
+        'BAD_SIGNATURE on a forged duplicate',
+        {
           proposal: proposal(),
           decision: decision(),
           duplicate: { kind: 'resolution', eventId: 'r9', signatureError: 'no signature' },
-        }),
-        t0,
-        opts,
-      );
-      expect(sut).toMatchObject({ reason: 'BAD_SIGNATURE', detail: expect.stringContaining('r9') });
-    });
-
-    it('HASH_MISMATCH when the decision hashed another job', () => {
-      const sut = bind(
-        facts({ proposal: proposal(), decision: decision({ decision: 'ALLOW', job_hash: 'f'.repeat(64) }) }),
-        t0,
-        opts,
-      );
-      expect(sut).toMatchObject({ reason: 'HASH_MISMATCH', detail: expect.stringContaining('decision.made') });
-    });
-
-    it('HASH_MISMATCH when the stored payload is not the one that was decided (payload changed)', () => {
-      const changed = { ...proposalData, payload: { service: 'api', version: '3.0.0' } };
-      const sut = bind(
-        facts({ proposal: proposal(changed), decision: decision(), resolution: resolution() }),
-        t0,
-        opts,
-      );
-      expect(sut).toMatchObject({ reason: 'HASH_MISMATCH' });
-    });
-
-    it('HASH_MISMATCH when the approval was for another job hash', () => {
-      const sut = bind(
-        facts({ proposal: proposal(), decision: decision(), resolution: resolution({ job_hash: 'e'.repeat(64) }) }),
-        t0,
-        opts,
-      );
-      expect(sut).toMatchObject({ reason: 'HASH_MISMATCH', detail: expect.stringContaining('approval.resolved') });
-    });
-
-    it('SNAPSHOT_MISMATCH when the approval names another policy snapshot', () => {
-      const sut = bind(
-        facts({
-          proposal: proposal(),
+        },
+        { reason: 'BAD_SIGNATURE', detail: expect.stringContaining('r9') },
+      ],
+      [
+        'HASH_MISMATCH when the decision hashed another job',
+        { proposal: proposal(), decision: decision({ decision: 'ALLOW', job_hash: 'f'.repeat(64) }) },
+        { reason: 'HASH_MISMATCH', detail: expect.stringContaining('decision.made') },
+      ],
+      [
+        'HASH_MISMATCH when the stored payload is not the one that was decided (payload changed)',
+        {
+          proposal: proposal({ ...proposalData, payload: { service: 'api', version: '3.0.0' } }),
           decision: decision(),
-          resolution: resolution({ policy_snapshot: otherSnapshot }),
-        }),
-        t0,
-        opts,
-      );
-      expect(sut).toMatchObject({ reason: 'SNAPSHOT_MISMATCH' });
+          resolution: resolution(),
+        },
+        { reason: 'HASH_MISMATCH' },
+      ],
+      [
+        'HASH_MISMATCH when the approval was for another job hash',
+        { proposal: proposal(), decision: decision(), resolution: resolution({ job_hash: 'e'.repeat(64) }) },
+        { reason: 'HASH_MISMATCH', detail: expect.stringContaining('approval.resolved') },
+      ],
+      [
+        'SNAPSHOT_MISMATCH when the approval names another policy snapshot',
+        { proposal: proposal(), decision: decision(), resolution: resolution({ policy_snapshot: otherSnapshot }) },
+        { reason: 'SNAPSHOT_MISMATCH' },
+      ],
+    ])('%s', (_what, over, expected) => {
+      expect(bind(facts(over), t0, opts)).toMatchObject(expected);
     });
 
     it.each(['ALLOW', 'ALLOW_WITH_CONSTRAINTS', 'DENY'] as const)('UNEXPECTED_RESOLUTION for a %s decision', (d) => {
