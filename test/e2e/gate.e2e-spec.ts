@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Topics } from '@countersign/contracts';
 import { bearer, mintToken, waitUntil } from '@countersign/testkit';
 import { KafkaProbe, consumerPassed, publishRaw } from '../support/kafka-probe';
@@ -96,11 +98,28 @@ describe('the gate, end to end', () => {
       '    match: ["**"]',
       '    grant_ttl_sec: 300',
     ]);
+    // A tenant rule that names workload identities by glob (docs/policy.md: `*` crosses `/`).
+    mkdirSync(join(config.dir, 'policies', 'tenants'));
+    writeFileSync(
+      join(config.dir, 'policies', 'tenants', 'initech.yaml'),
+      [
+        'version: v1',
+        'rules:',
+        '  - id: staging-never-deploys',
+        '    match:',
+        "      agents: ['spiffe://acme.example/ns/staging/*']",
+        "      topics: ['job.deploy.**']",
+        '    decision: deny',
+        "    reason: 'Staging workloads do not deploy'",
+        '',
+      ].join('\n'),
+    );
     const stack = await createTestStack('gate', keys);
     db = stack.databaseUrl;
     await probe.start([
       Topics.DecisionMade,
       Topics.ApprovalResolved,
+      Topics.JobReleased,
       Topics.JobExecuted,
       Topics.JobBlocked,
       Topics.AuditRecorded,
@@ -230,6 +249,64 @@ describe('the gate, end to end', () => {
       reason_text: expect.stringMatching(/vendor limit/),
     });
     expect(calls.get(event.data.job_id)).toBeUndefined();
+  });
+
+  it('takes workload identities as agent ids: matched by glob, released, executed and audited intact', async () => {
+    const prod = 'spiffe://acme.example/ns/prod/sa/deploy-bot';
+    const event = proposal({
+      tenant: 'initech',
+      agent_id: prod,
+      topic: 'job.deploy.rollout',
+      risk_tags: ['prod', 'write'],
+      payload: { service: 'api', version: '2.1.0' },
+    });
+    const raw = JSON.stringify(event);
+    expect(raw).toContain(`"agent_id":"${prod}"`);
+    await publishRaw(Topics.JobProposed, event.data.job_id, raw);
+    const item = await pending(event.data.job_id, 'bob', ['service-owner']);
+    expect(item).toMatchObject({ decision: 'REQUIRE_APPROVAL', policy_rule_id: 'prod-write-gate', agent_id: prod });
+    expect((await review(event.data.job_id, 'approve', 'bob', ['service-owner'], { reason: 'ok' })).status).toBe(200);
+    const released = await probe.waitForJob(Topics.JobReleased, event.data.job_id, 60000);
+    expect(released.json?.['data']).toMatchObject({ job_id: event.data.job_id, tenant: 'initech', agent_id: prod });
+
+    const auditor = bearer(token('erin', ['auditor']));
+    const proposed = await waitUntil(
+      async () => {
+        const t = (await (
+          await fetch(`${svc('audit').url}/api/v1/jobs/${event.data.job_id}/timeline`, { headers: auditor })
+        ).json()) as { outcome?: string; steps?: { kind: string; agent_id?: unknown }[] };
+        return t.outcome === 'released' && t.steps?.find((s) => s.kind === 'proposed');
+      },
+      { what: `the audit timeline of ${event.data.job_id} released`, timeout: 30000, every: 300 },
+    );
+    expect(proposed.agent_id).toBe(prod);
+
+    const staging = proposal({
+      tenant: 'initech',
+      agent_id: 'spiffe://acme.example/ns/staging/sa/deploy-bot',
+      topic: 'job.deploy.rollout',
+      risk_tags: ['prod', 'write'],
+      payload: { service: 'api' },
+    });
+    await publishRaw(Topics.JobProposed, staging.data.job_id, JSON.stringify(staging));
+    const denied = await outcome(staging.data.job_id);
+    expect(denied.topic).toBe(Topics.JobBlocked);
+    expect(denied.json?.['data']).toMatchObject({
+      reason_code: 'DENIED',
+      reason_text: expect.stringContaining('Staging workloads do not deploy'),
+    });
+
+    const principal = 'User:CN=bot,OU=fleet';
+    const read = proposal({
+      tenant: 'initech',
+      agent_id: principal,
+      topic: 'job.repo.read',
+      risk_tags: [],
+      payload: {},
+    });
+    await publishRaw(Topics.JobProposed, read.data.job_id, JSON.stringify(read));
+    expect((await outcome(read.data.job_id)).topic).toBe(Topics.JobExecuted);
+    expect(JSON.parse(calls.get(read.data.job_id)![0]!.body)).toMatchObject({ agent_id: principal });
   });
 
   it('keeps the whole story in a verifiable audit trail linked to the policy text', async () => {

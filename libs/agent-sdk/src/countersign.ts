@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import {
+  AgentIdSchema,
   Headers,
   IdSchema,
   Topics,
@@ -24,7 +25,10 @@ export interface CountersignOptions {
   executionUrl?: string;
   /** execution-binding's Ed25519 public key(s), PEM: grants signed by anything else are refused. */
   trustedExecutorKeys: string | readonly string[];
-  /** Kafka client id and consumer-group prefix; defaults to `countersign-sdk-<agentId>`. */
+  /**
+   * Kafka client id and consumer-group prefix; defaults to `countersign-sdk-<agentId>`, as it is: Kafka
+   * takes any string there, workload ids with `/ : = , +` included.
+   */
   clientId?: string;
   /** Extra kafkajs settings (ssl, sasl, logLevel, ...). */
   kafka?: Partial<KafkaConfig>;
@@ -71,11 +75,11 @@ export class Countersign {
   private started: Promise<void> | undefined;
 
   constructor(private readonly opts: CountersignOptions) {
-    for (const [name, value] of [
-      ['agentId', opts.agentId],
-      ['tenant', opts.tenant],
+    for (const [name, value, schema] of [
+      ['agentId', opts.agentId, AgentIdSchema],
+      ['tenant', opts.tenant, IdSchema],
     ] as const) {
-      const r = IdSchema.safeParse(value);
+      const r = schema.safeParse(value);
       if (!r.success)
         throw new CountersignError('INVALID_OPTIONS', `${name}: ${r.error.issues[0]?.message ?? 'invalid'}`);
     }

@@ -27,6 +27,13 @@ const cyclic = () => {
 };
 
 describe('buildProposal', () => {
+  it('carries a SPIFFE agent id as it is, through the wire form and back', () => {
+    const agentId = 'spiffe://acme.example/ns/prod/sa/deploy-bot';
+    const sut = buildProposal(input, { agentId, tenant: 'acme' }, now);
+    const back = parseEvent('job.proposed', serializeProposal(sut));
+    expect(back.ok && back.event.data.agent_id).toBe(agentId);
+  });
+
   it('builds a valid job.proposed for this agent and tenant', () => {
     const sut = buildProposal(input, identity, now);
     expect(JobProposedV1Schema.parse(sut)).toEqual(sut);
@@ -158,6 +165,21 @@ describe('Countersign.propose', () => {
     } finally {
       await sut.close();
     }
+  });
+
+  it.each(['spiffe://acme.example/ns/prod/sa/deploy-bot', 'User:CN=bot,OU=fleet', 'fleet-a/1'])(
+    'takes the workload identity %s as agentId',
+    (agentId) => {
+      expect(() => new Countersign({ ...options, agentId })).not.toThrow();
+    },
+  );
+
+  it.each(['fleet-a/*', 'fleet-a/../b', 'fleet-a/', 'deploy bot', ''])('refuses agentId %j', (agentId) => {
+    expect(() => new Countersign({ ...options, agentId })).toThrow(/^agentId: /);
+  });
+
+  it('keeps the tenant a URL-safe id', () => {
+    expect(() => new Countersign({ ...options, tenant: 'acme/prod' })).toThrow(/^tenant: /);
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses maxProposalBytes %p', (maxProposalBytes) => {

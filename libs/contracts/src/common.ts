@@ -7,6 +7,67 @@ export const IdSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'letters, digits and . _ : @ - only');
 
+/** The longest agent id: a DNS-length name, room for a SPIFFE id or a TLS principal's DN. */
+export const AGENT_ID_MAX_LENGTH = 255;
+
+/** Every character an agent id may use (ASCII only, so no look-alike letters). */
+export const AGENT_ID_CHARS = /^[A-Za-z0-9][A-Za-z0-9._:@=,+/-]*$/;
+
+const SPIFFE_PREFIX = 'spiffe://';
+const SPIFFE_TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+const SPIFFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Why `id` is not a well-formed agent id beyond its characters, or `null`. Agent ids are workload
+ * identities: SPIFFE ids (checked against the SPIFFE-ID spec: lowercase trust domain, path segments
+ * of `[A-Za-z0-9._-]`), Kafka principals (`User:CN=bot,OU=fleet`) and `fleet/agent` names. `/`
+ * separates segments, so no empty, `.` or `..` segment and no trailing `/`: two spellings of one
+ * path (`a//b`, `a/./b`, `a/`) could otherwise pose as different agents, or one as another.
+ */
+export function agentIdProblem(id: string): string | null {
+  if (id.endsWith('/')) return 'no trailing "/"';
+  let path = id;
+  if (/^spiffe:/i.test(id)) {
+    if (!id.startsWith(SPIFFE_PREFIX)) return 'a SPIFFE id starts with "spiffe://" (lowercase)';
+    const rest = id.slice(SPIFFE_PREFIX.length);
+    const slash = rest.indexOf('/');
+    const domain = slash === -1 ? rest : rest.slice(0, slash);
+    if (!SPIFFE_TRUST_DOMAIN.test(domain))
+      return 'a SPIFFE trust domain is lowercase letters, digits, ".", "_" and "-"';
+    if (slash === -1) return null;
+    path = rest.slice(slash + 1);
+    if (path.split('/').some((seg) => seg !== '' && !SPIFFE_SEGMENT.test(seg)))
+      return 'a SPIFFE path segment is letters, digits, ".", "_" and "-"';
+  }
+  const segments = path.split('/');
+  if (segments.includes('')) return 'no empty segment ("//") outside "spiffe://"';
+  if (segments.some((seg) => seg === '.' || seg === '..')) return 'no "." or ".." segment';
+  return null;
+}
+
+/**
+ * Agent ids: 1-255 ASCII letters, digits and `. _ : @ = , + - /`, starting with a letter or digit,
+ * with the path rules of {@link agentIdProblem}. Never whitespace, control characters, `*` (the
+ * policy glob character), `%` or a backslash (escapes that would spell one id two ways). Unlike {@link IdSchema},
+ * not URL-safe: an agent id travels in bodies and Kafka values, never as a key or a URL segment.
+ */
+export const AgentIdSchema = z
+  .string()
+  .min(1)
+  .max(AGENT_ID_MAX_LENGTH)
+  .regex(AGENT_ID_CHARS, 'letters, digits and . _ : @ = , + - / only, starting with a letter or digit')
+  .superRefine((id, ctx) => {
+    const problem = agentIdProblem(id);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description:
+      'the proposing agent: a SPIFFE id, a Kafka principal (User:CN=bot,OU=fleet) or a fleet/agent name; ' +
+      '1-255 of letters, digits and . _ : @ = , + - /, starting with a letter or digit; ' +
+      'no empty, "." or ".." segment and no trailing "/"',
+    example: 'spiffe://acme.example/ns/prod/sa/deploy-bot',
+  });
+
 /** Action classes are dot-separated segments, e.g. `job.deploy.rollout`; no globs in a job. */
 export const ActionTopicSchema = z
   .string()

@@ -44,6 +44,35 @@ rules:
 `;
 
 describe('decide', () => {
+  describe('agent globs name workload identities', () => {
+    const sut = compile(
+      [
+        'version: v1',
+        'default: {decision: deny}',
+        'rules:',
+        '  - id: prod-workloads',
+        '    match: {agents: ["spiffe://acme.example/ns/prod/*"]}',
+        '    decision: require_approval',
+        '  - id: fleet-a',
+        '    match: {agents: ["fleet-a/*", "User:CN=*,OU=fleet"]}',
+        '    decision: allow',
+        '',
+      ].join('\n'),
+    );
+
+    it.each([
+      ['spiffe://acme.example/ns/prod/sa/deploy-bot', 'prod-workloads'],
+      ['spiffe://acme.example/ns/staging/sa/deploy-bot', 'default'],
+      ['spiffe://acme.example/ns/prod', 'default'],
+      ['fleet-a/1', 'fleet-a'],
+      ['fleet-b/1', 'default'],
+      ['User:CN=bot,OU=fleet', 'fleet-a'],
+      ['User:CN=bot,OU=other', 'default'],
+    ])('%s is decided by %s', (agent_id, rule) => {
+      expect(decide(job({ agent_id }), sut).policy_rule_id).toBe(rule);
+    });
+  });
+
   describe('tenants can only tighten', () => {
     it('a tenant allow rule cannot beat the system default that stands in for unmatched system rules', () => {
       const sut = compile(SYSTEM_APPROVAL, {

@@ -1,4 +1,12 @@
-import { TOPIC_GLOB, compileIdGlobs, compileTopicGlobs, idGlobCovers, topicGlobCovers } from './glob';
+import {
+  AGENT_GLOB,
+  ID_GLOB,
+  TOPIC_GLOB,
+  compileIdGlobs,
+  compileTopicGlobs,
+  idGlobCovers,
+  topicGlobCovers,
+} from './glob';
 
 describe('topic globs', () => {
   it.each([
@@ -78,5 +86,51 @@ describe('id globs', () => {
     expect(idGlobCovers('*', 'x')).toBe(true);
     expect(idGlobCovers('trial-*', 'trial-co')).toBe(true);
     expect(idGlobCovers('trial-co', 'trial-*')).toBe(false);
+  });
+});
+
+describe('agent globs', () => {
+  it('name workload identities; "*" crosses "/"', () => {
+    const sut = compileIdGlobs(['spiffe://acme.example/ns/prod/*', 'fleet-a/*', 'User:CN=*,OU=fleet'])!;
+    expect(sut.test('spiffe://acme.example/ns/prod/sa/deploy-bot')).toBe(true);
+    expect(sut.test('spiffe://acme.example/ns/prod/x')).toBe(true);
+    expect(sut.test('spiffe://acme.example/ns/staging/sa/deploy-bot')).toBe(false);
+    expect(sut.test('spiffe://acme.example/ns/production/sa/deploy-bot')).toBe(false);
+    expect(sut.test('spiffe://other.example/ns/prod/sa/deploy-bot')).toBe(false);
+    expect(sut.test('fleet-a/1')).toBe(true);
+    expect(sut.test('fleet-a/eu/7')).toBe(true);
+    expect(sut.test('fleet-ab/1')).toBe(false);
+    expect(sut.test('User:CN=bot,OU=fleet')).toBe(true);
+    expect(sut.test('User:CN=bot,OU=fleet-b')).toBe(false);
+  });
+
+  it('treat "+", "=" and "," as literals', () => {
+    const sut = compileIdGlobs(['User:CN=bot+UID=7,OU=*'])!;
+    expect(sut.test('User:CN=bot+UID=7,OU=fleet')).toBe(true);
+    expect(sut.test('User:CN=bottUID=7,OU=fleet')).toBe(false);
+  });
+
+  it('cover narrower agent globs and ids', () => {
+    expect(idGlobCovers('spiffe://acme.example/*', 'spiffe://acme.example/ns/prod/sa/bot')).toBe(true);
+    expect(idGlobCovers('fleet-a/*', 'fleet-b/1')).toBe(false);
+  });
+
+  it.each(['spiffe://acme.example/ns/prod/*', 'fleet-a/*', 'User:CN=bot,OU=fleet', 'a+b=c', '*'])(
+    'accepts %s as an agent glob',
+    (glob) => {
+      expect(AGENT_GLOB.test(glob)).toBe(true);
+    },
+  );
+
+  it.each(['fleet a/*', 'fleet-a/\n', 'fleet-a/?', 'fleet-a/[12]', 'fleet%2Fa', ''])(
+    'refuses %j as an agent glob',
+    (glob) => {
+      expect(AGENT_GLOB.test(glob)).toBe(false);
+    },
+  );
+
+  it('leave tenant globs as they were: no "/"', () => {
+    expect(ID_GLOB.test('trial-*')).toBe(true);
+    expect(ID_GLOB.test('acme/prod')).toBe(false);
   });
 });

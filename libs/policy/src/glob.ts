@@ -9,8 +9,16 @@ export const TOPIC_GLOB = /^(\*\*|[A-Za-z0-9_*-]+)(\.(\*\*|[A-Za-z0-9_*-]+))*$/;
 /** What {@link TOPIC_GLOB} accepts, in words, for validation messages. */
 export const TOPIC_GLOB_SYNTAX = 'a topic glob: dot-separated segments of letters, digits, "_", "-" and "*", or "**"';
 
-/** Agent and tenant ids are flat: `*` is any run of characters, everything else is literal. */
+/** Tenant ids are flat: `*` is any run of characters, everything else is literal. */
 export const ID_GLOB = /^[A-Za-z0-9._:@*-]+$/;
+
+/**
+ * Agent globs: the agent id characters (`/ = , +` included) and `*`. As in tenant globs, `*` is any
+ * run of characters and crosses `/`: `spiffe://acme.example/ns/prod/*` names every workload under
+ * `ns/prod`, at any depth. End a prefix with `/` to stay inside it (`spiffe://acme.example*` also
+ * matches `spiffe://acme.example.evil/...`).
+ */
+export const AGENT_GLOB = /^[A-Za-z0-9._:@=,+/*-]+$/;
 
 const SEGMENT = '[^.]+';
 
@@ -58,7 +66,7 @@ export function compileTopicGlobs(globs: readonly string[] | null): RegExp | nul
   return new RegExp(`^(?:${globs.map(topicGlobSource).join('|')})$`);
 }
 
-/** One anchored RegExp for a list of id globs, or `null` for "any id". */
+/** One anchored RegExp for a list of agent or tenant globs, or `null` for "any id"; `*` crosses `/`. */
 export function compileIdGlobs(globs: readonly string[] | null): RegExp | null {
   if (globs === null) return null;
   return new RegExp(`^(?:${globs.map((g) => g.split('*').map(escapeLiteral).join('.*')).join('|')})$`);

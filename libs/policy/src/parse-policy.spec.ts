@@ -80,6 +80,26 @@ describe('parsePolicy', () => {
     expect(sut.document.rules[0]!.match).toEqual({ topics: null, risk_tags: [], agents: ['bot-*'], tenants: ['acme'] });
   });
 
+  it('accepts agent globs that name workload identities', () => {
+    const sut = parsePolicy(
+      'version: v1\nrules:\n  - id: r1\n    match: {agents: ["spiffe://acme.example/ns/prod/*", "fleet-a/*", "User:CN=bot,OU=fleet"]}\n    decision: deny\n',
+      FILE,
+    );
+    expect(sut.document.rules[0]!.match.agents).toEqual([
+      'spiffe://acme.example/ns/prod/*',
+      'fleet-a/*',
+      'User:CN=bot,OU=fleet',
+    ]);
+  });
+
+  it.each([
+    ['an agent glob with a space', 'agents: ["fleet a/*"]', 'match.agents[0]: expected an agent glob'],
+    ['an agent glob of 256 characters', `agents: ["${'a'.repeat(256)}"]`, 'match.agents[0]: expected at most 255'],
+    ['a tenant glob with "/"', 'tenants: ["acme/*"]', 'match.tenants[0]: expected an id glob'],
+  ])('refuses %s', (_what, match, message) => {
+    expect(() => parsePolicy(rule(`    match: {${match}}\n    decision: deny\n`), FILE)).toThrow(message);
+  });
+
   it('returns frozen documents', () => {
     const sut = parsePolicy(SEED, FILE);
     expect(Object.isFrozen(sut.document.rules)).toBe(true);

@@ -1,6 +1,7 @@
+import { AGENT_ID_MAX_LENGTH } from '@countersign/contracts';
 import { z } from 'zod';
 import { parseDuration } from './duration';
-import { ID_GLOB, TOPIC_GLOB, TOPIC_GLOB_SYNTAX } from './glob';
+import { AGENT_GLOB, ID_GLOB, TOPIC_GLOB, TOPIC_GLOB_SYNTAX } from './glob';
 
 /** Zod schemas for a policy file as written. Cross-field rules live in `parse-policy.ts`. */
 
@@ -21,10 +22,15 @@ const TopicGlobSchema = z
   .max(200, 'expected at most 200 characters')
   .regex(TOPIC_GLOB, `expected ${TOPIC_GLOB_SYNTAX}`);
 
-const IdGlobSchema = z
+const TenantGlobSchema = z
   .string()
   .max(128, 'expected at most 128 characters')
   .regex(ID_GLOB, 'expected an id glob: letters, digits, ".", "_", ":", "@", "-" and "*"');
+
+const AgentGlobSchema = z
+  .string()
+  .max(AGENT_ID_MAX_LENGTH, `expected at most ${AGENT_ID_MAX_LENGTH} characters`)
+  .regex(AGENT_GLOB, 'expected an agent glob: letters, digits, ".", "_", ":", "@", "=", ",", "+", "-", "/" and "*"');
 
 const RiskTagSchema = z
   .string()
@@ -46,8 +52,8 @@ const nonEmptyList = <T extends z.ZodType>(item: T, what: string) =>
 export const MatchSchema = z.strictObject({
   topics: nonEmptyList(TopicGlobSchema, 'topic glob').optional(),
   risk_tags: z.array(RiskTagSchema).optional(),
-  agents: nonEmptyList(IdGlobSchema, 'agent glob').optional(),
-  tenants: nonEmptyList(IdGlobSchema, 'tenant glob').optional(),
+  agents: nonEmptyList(AgentGlobSchema, 'agent glob').optional(),
+  tenants: nonEmptyList(TenantGlobSchema, 'tenant glob').optional(),
 });
 
 export const ConstraintsInputSchema = z.strictObject({

@@ -51,11 +51,12 @@ describe('agent SDK with execution-binding', () => {
     jobId: string,
     a: ReturnType<typeof action>,
     decide: (p: JobProposedV1) => (DecisionMadeV1 | ApprovalResolvedV1)[],
+    agentId = 'sdk-test-agent',
   ) {
     const p = proposal({
       job_id: jobId,
       tenant: 'acme',
-      agent_id: 'sdk-test-agent',
+      agent_id: agentId,
       topic: a.topic,
       risk_tags: a.riskTags,
       payload: a.payload,
@@ -100,6 +101,31 @@ describe('agent SDK with execution-binding', () => {
       status: 'SUCCEEDED',
       result: { ticket: 'OPS-7' },
     });
+  });
+
+  it('run() as a SPIFFE workload: the default client id and group work, the grant names the id intact', async () => {
+    const agentId = 'spiffe://acme.example/ns/prod/sa/deploy-bot';
+    const workload = new Countersign({
+      brokers: KAFKA_BROKERS.split(','),
+      agentId,
+      tenant: 'acme',
+      executionUrl: svc.url,
+      trustedExecutorKeys: keys.pems['execution-binding'].publicKeyPem,
+    });
+    try {
+      const jobId = newJobId('sdk');
+      await decideAhead(jobId, action(jobId), (p) => [facts.decision(p)], agentId);
+      const result = await workload.run(action(jobId), (grant) => ({ job: grant.jobId }));
+      expect(result).toEqual({ job: jobId });
+      await kafkaProbe.caughtUp([Topics.JobProposed]);
+      const proposed = kafkaProbe.find(Topics.JobProposed, (m) => m.key === jobId);
+      expect(proposed).toHaveLength(1);
+      expect((proposed[0]!.json?.['data'] as { agent_id: string }).agent_id).toBe(agentId);
+      const executed = await probe.waitForJob(Topics.JobExecuted, jobId);
+      expect(executed['data']).toMatchObject({ status: 'SUCCEEDED', result: { job: jobId } });
+    } finally {
+      await workload.close();
+    }
   });
 
   it('run(): a function that throws is reported FAILED and its error rethrown', async () => {

@@ -1,12 +1,19 @@
 import { z } from 'zod';
-import { ActionTopicSchema, IdSchema, JsonObjectSchema, RiskTagSchema, TimestampSchema } from '../common';
+import {
+  ActionTopicSchema,
+  AgentIdSchema,
+  IdSchema,
+  JsonObjectSchema,
+  RiskTagSchema,
+  TimestampSchema,
+} from '../common';
 import { envelopeSchema } from '../envelope';
 import { Topics } from '../topics';
 
 export const JobProposedDataSchema = z.object({
   job_id: IdSchema,
   tenant: IdSchema,
-  agent_id: IdSchema,
+  agent_id: AgentIdSchema,
   topic: ActionTopicSchema,
   risk_tags: z.array(RiskTagSchema).max(32),
   payload: JsonObjectSchema,

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ConstraintsSchema, IdSchema, PolicySnapshotSchema, Sha256HexSchema, TimestampSchema } from '../common';
+import {
+  AgentIdSchema,
+  ConstraintsSchema,
+  IdSchema,
+  PolicySnapshotSchema,
+  Sha256HexSchema,
+  TimestampSchema,
+} from '../common';
 import { envelopeSchema } from '../envelope';
 import { Topics } from '../topics';
 
@@ -7,7 +14,7 @@ import { Topics } from '../topics';
 export const JobReleasedDataSchema = z.object({
   job_id: IdSchema,
   tenant: IdSchema,
-  agent_id: IdSchema,
+  agent_id: AgentIdSchema,
   job_hash: Sha256HexSchema,
   policy_snapshot: PolicySnapshotSchema,
   constraints: ConstraintsSchema,

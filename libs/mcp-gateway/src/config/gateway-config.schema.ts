@@ -1,4 +1,4 @@
-import { ActionTopicSchema, IdSchema, RiskTagSchema } from '@countersign/contracts';
+import { ActionTopicSchema, AgentIdSchema, IdSchema, RiskTagSchema } from '@countersign/contracts';
 import { parseDuration } from '@countersign/policy';
 import { z } from 'zod';
 
@@ -71,7 +71,7 @@ export const GatewayConfigSchema = z
             error: 'Kafka bootstrap brokers: a list of host:port, or one comma-separated string',
           })
           .transform((b) => (typeof b === 'string' ? b.split(',').map((s) => s.trim()) : b)),
-        agent_id: IdSchema,
+        agent_id: AgentIdSchema,
         tenant: IdSchema,
         /** The human or service the agent acts for: they cannot approve its calls. */
         requested_by: IdSchema,

@@ -55,6 +55,19 @@ describe('parseGatewayConfig', () => {
     expect(sut.servers['repo']?.call_timeout).toBe(5 * 60_000);
   });
 
+  it('takes a workload identity as agent_id, and refuses one that poses as a path it is not', () => {
+    const spiffe = 'spiffe://acme.example/ns/desktop/sa/alice';
+    const sut = parseGatewayConfig(
+      VALID.replace('agent_id: desktop-agent', `agent_id: '${spiffe}'`),
+      'gateway.yaml',
+      env,
+    );
+    expect(sut.countersign.agent_id).toBe(spiffe);
+    expect(
+      issuesOf(VALID.replace('agent_id: desktop-agent', "agent_id: 'fleet-a/../fleet-b'"), env).join('\n'),
+    ).toMatch(/agent_id/);
+  });
+
   it('expands ${VAR} in env and headers from the environment', () => {
     const sut = parseGatewayConfig(VALID, 'gateway.yaml', env);
     expect(sut.servers['repo']?.env).toEqual({ TOKEN: 'r-123' });
