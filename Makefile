@@ -68,6 +68,8 @@ lint: install
 	npx eslint --max-warnings=0 .
 	npx prettier --check --log-level warn .
 	npx tsc -b libs/cli && node scripts/errors-docs.cjs --check  # docs/errors.md matches the catalogue
+	@# Specs and test support are compiled by swc without type checks: check them here.
+	npx tsc -p tsconfig.json && npx tsc -p test/browser/tsconfig.json
 
 # make up SECURE=1: the SASL/SCRAM + ACL broker on 9192, each service as its own principal.
 ifeq ($(SECURE),1)

@@ -201,16 +201,17 @@ describe('reviewer web page', () => {
       );
     }
 
-    [tokens.bob, tokens.carol, tokens.dave, tokens.seer] = [
-      { sub: 'bob@northwind.test', roles: ['service-owner'], tenants: ['northwind', 'contoso'] },
-      { sub: 'carol@northwind.test', roles: ['finance-approver'], tenants: ['northwind'] },
-      { sub: 'dave@northwind.test', roles: ['service-owner'], tenants: ['northwind'] },
-      {
+    const mint = (claims: { sub: string; roles: string[]; tenants: string[] }) => mintToken(keys.jwtSecret, claims);
+    Object.assign(tokens, {
+      bob: mint({ sub: 'bob@northwind.test', roles: ['service-owner'], tenants: ['northwind', 'contoso'] }),
+      carol: mint({ sub: 'carol@northwind.test', roles: ['finance-approver'], tenants: ['northwind'] }),
+      dave: mint({ sub: 'dave@northwind.test', roles: ['service-owner'], tenants: ['northwind'] }),
+      seer: mint({
         sub: 'seer',
         roles: ['service-owner', 'finance-approver', 'northwind-release-manager'],
         tenants: ['northwind', 'contoso'],
-      },
-    ].map((claims) => mintToken(keys.jwtSecret, claims));
+      }),
+    } satisfies typeof tokens);
     await publish(change, rollout, migration, refund, ownChange);
     await waitListed(change, rollout, migration, refund, ownChange);
     browser = await launchBrowser();

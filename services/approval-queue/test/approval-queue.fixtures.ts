@@ -133,7 +133,7 @@ export class Api {
     token: string,
     query: Record<string, string | number | boolean> = {},
   ): Promise<Reply<{ items: QueueItemJson[]; next_cursor: string | null }>> {
-    const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+    const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
     return this.get(`/api/v1/approvals${qs ? `?${qs}` : ''}`, token);
   }
 }

@@ -240,7 +240,9 @@ describe('KafkaInbox', () => {
             code: 10,
             retriable: false,
           } as unknown as Error);
-          return new KafkaJSNonRetriableError(refusal, { cause: refusal });
+          // kafkajs takes `{ cause }` (src/errors.js); its .d.ts leaves the second argument out.
+          const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
+          return new NonRetriable(refusal, { cause: refusal });
         },
       ],
       ['a thrown string', () => 'oops'],

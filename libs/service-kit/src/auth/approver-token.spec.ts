@@ -1,6 +1,7 @@
 import { generateKeyPair, exportJWK, SignJWT } from 'jose';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { webcrypto } from 'node:crypto';
 import { CodedError, httpStatusOf } from '@countersign/contracts';
 import { TokenVerifier } from './approver-token';
 
@@ -85,11 +86,11 @@ describe('TokenVerifier', () => {
   describe('with JWKS', () => {
     let server: Server;
     let url: string;
-    let privateKey: CryptoKey;
+    let privateKey: webcrypto.CryptoKey;
 
     beforeAll(async () => {
       const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-      privateKey = pair.privateKey as CryptoKey;
+      privateKey = pair.privateKey as webcrypto.CryptoKey;
       const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA' };
       server = createServer((_, res) =>
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),

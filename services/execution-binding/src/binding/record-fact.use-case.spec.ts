@@ -257,7 +257,11 @@ describe('RecordFactUseCase (batch passes)', () => {
 
   const asSent = (e: object) => JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
 
-  function decision(p: JobProposedV1, over: Partial<DecisionMadeData> = {}, eventId = randomUUID()): DecisionMadeV1 {
+  function decision(
+    p: JobProposedV1,
+    over: Partial<DecisionMadeData> = {},
+    eventId: string = randomUUID(),
+  ): DecisionMadeV1 {
     return signedEvent('decision.made', decisionData(p.data, over), {
       signer: policySigner,
       producer: 'policy-decision',
