@@ -33,6 +33,24 @@ describe('approverAuthFromEnv (every service that takes tokens)', () => {
     );
   });
 
+  it('takes the roles and tenants claims as names or dotted paths, refusing malformed paths', () => {
+    expect(
+      approverAuthFromEnv(
+        env({
+          APPROVER_JWT_SECRET: SECRET,
+          APPROVER_ROLES_CLAIM: ' realm_access.roles ',
+          APPROVER_TENANTS_CLAIM: 'https://cs.example/tenants',
+        }),
+      ),
+    ).toEqual({ secret: SECRET, rolesClaim: 'realm_access.roles', tenantsClaim: 'https://cs.example/tenants' });
+    expect(approverAuthFromEnv(env({ APPROVER_JWT_SECRET: SECRET, APPROVER_ROLES_CLAIM: '' }))).toEqual({
+      secret: SECRET,
+    });
+    for (const bad of ['.roles', 'realm_access.', 'realm_access..roles', 'realm access']) {
+      expect(() => env({ APPROVER_JWT_SECRET: SECRET, APPROVER_ROLES_CLAIM: bad })).toThrow(/dotted path/);
+    }
+  });
+
   it('refuses neither, both (secret or secret file with JWKS), and a short secret', () => {
     expect(() => approverAuthFromEnv(env({}))).toThrow(
       /APPROVER_JWT_SECRET \(or APPROVER_JWT_SECRET_FILE\) or APPROVER_JWKS_URL: required/,

@@ -8,6 +8,17 @@ const optionalText = z
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
+/** A claim name or dotted path (`realm_access.roles`); a URL-shaped name (`https://x.example/roles`) is allowed too. */
+const claimPath = z
+  .string()
+  .max(200)
+  .regex(/^[^\s.][^\s]*$/, 'a claim name or a dotted path such as realm_access.roles')
+  .refine((v) => !v.endsWith('.') && !v.includes('..'), 'a claim name or a dotted path such as realm_access.roles')
+  .optional();
+
+export const DEFAULT_ROLES_CLAIM = 'roles';
+export const DEFAULT_TENANTS_CLAIM = 'tenants';
+
 /**
  * How bearer tokens are verified, the same variables in every service that takes tokens
  * (approval-queue, audit, execution-binding, policy-decision): spread into a service's EnvSchema.
@@ -29,6 +40,16 @@ export const TokenAuthEnvShape = {
   APPROVER_JWT_AUDIENCE: optionalText.describe(
     'Expected `aud` of tokens: required with `APPROVER_JWKS_URL`, checked when set.',
   ),
+  APPROVER_ROLES_CLAIM: optionalText
+    .pipe(claimPath)
+    .describe(
+      'Where a token carries its roles (default `roles`): a claim name or a dotted path into nested claims, e.g. `realm_access.roles` (Keycloak) or `groups` (Okta). A claim named exactly so wins over the path.',
+    ),
+  APPROVER_TENANTS_CLAIM: optionalText
+    .pipe(claimPath)
+    .describe(
+      'Where a token carries its tenants (default `tenants`), as for `APPROVER_ROLES_CLAIM`, e.g. `countersign.tenants`. A missing claim grants no tenant; `"*"` grants all.',
+    ),
 };
 
 /** How approver (operator, auditor) bearer tokens are verified: a JWKS URL with issuer and audience, or an HS256 secret. */
@@ -39,6 +60,10 @@ export interface ApproverAuth {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** Claim name or dotted path of the roles (default `roles`). */
+  rolesClaim?: string;
+  /** Claim name or dotted path of the tenants (default `tenants`). */
+  tenantsClaim?: string;
 }
 
 export interface TokenAuthEnv {
@@ -47,6 +72,8 @@ export interface TokenAuthEnv {
   APPROVER_JWKS_URL?: string | undefined;
   APPROVER_JWT_ISSUER?: string | undefined;
   APPROVER_JWT_AUDIENCE?: string | undefined;
+  APPROVER_ROLES_CLAIM?: string | undefined;
+  APPROVER_TENANTS_CLAIM?: string | undefined;
 }
 
 const invalid = (line: string) => new ConfigError(`invalid configuration:\n  ${line}`);
@@ -84,5 +111,7 @@ export function approverAuthFromEnv(env: TokenAuthEnv): ApproverAuth {
     ...(jwksUrl ? { jwksUrl } : { secret }),
     ...(env.APPROVER_JWT_ISSUER ? { issuer: env.APPROVER_JWT_ISSUER } : {}),
     ...(env.APPROVER_JWT_AUDIENCE ? { audience: env.APPROVER_JWT_AUDIENCE } : {}),
+    ...(env.APPROVER_ROLES_CLAIM ? { rolesClaim: env.APPROVER_ROLES_CLAIM } : {}),
+    ...(env.APPROVER_TENANTS_CLAIM ? { tenantsClaim: env.APPROVER_TENANTS_CLAIM } : {}),
   };
 }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { webcrypto } from 'node:crypto';
 import { CodedError, httpStatusOf } from '@countersign/contracts';
-import { TokenVerifier } from './approver-token';
+import { claimAt, TokenVerifier } from './approver-token';
 
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
 const key = new TextEncoder().encode(SECRET);
@@ -74,6 +74,42 @@ describe('TokenVerifier', () => {
     expect((await refusal(strict.verify(await hs({ roles: ['a'] }, { iss: 'idp', aud: 'another-app' })))).message).toBe(
       'token "aud" claim does not match this deployment',
     );
+  });
+
+  it('reads roles and tenants from the configured claim names or dotted paths (Keycloak, Okta)', async () => {
+    const keycloak = new TokenVerifier({
+      secret: SECRET,
+      rolesClaim: 'realm_access.roles',
+      tenantsClaim: 'countersign.tenants',
+    });
+    const actor = await keycloak.verify(
+      await hs({ realm_access: { roles: ['service-owner'] }, countersign: { tenants: ['acme'] }, roles: ['operator'] }),
+    );
+    // The top-level `roles` is not this deployment's claim: it grants nothing.
+    expect(actor).toEqual({ sub: 'bob', roles: ['service-owner'], tenants: ['acme'] });
+    expect((await keycloak.verify(await hs({ realm_access: { roles: [] } }))).tenants).toEqual([]);
+    const noRoles = await refusal(keycloak.verify(await hs({ roles: ['operator'], tenants: ['*'] })));
+    expect(noRoles).toMatchObject({
+      status: 401,
+      message: 'token lacks valid sub/realm_access.roles/countersign.tenants claims',
+    });
+
+    const okta = new TokenVerifier({ secret: SECRET, rolesClaim: 'groups' });
+    expect((await okta.verify(await hs({ groups: ['finance-approver'], tenants: ['*'] }))).roles).toEqual([
+      'finance-approver',
+    ]);
+    // Still a list: a lone string is refused, as for the default claims.
+    expect((await refusal(okta.verify(await hs({ groups: 'finance-approver' })))).status).toBe(401);
+  });
+
+  it('finds a claim by exact name first, then by dotted path, never through arrays', () => {
+    const payload = { 'https://cs.example/roles': ['a'], realm_access: { roles: ['b'] }, list: [{ x: 1 }] };
+    expect(claimAt(payload, 'https://cs.example/roles')).toEqual(['a']);
+    expect(claimAt(payload, 'realm_access.roles')).toEqual(['b']);
+    expect(claimAt(payload, 'realm_access.missing')).toBeUndefined();
+    expect(claimAt(payload, 'list.0.x')).toBeUndefined();
+    expect(claimAt(payload, 'realm_access.roles.length')).toBeUndefined();
+    expect(claimAt(payload, 'constructor')).toBeUndefined();
   });
 
   it('will not build a JWKS verifier without issuer and audience', () => {

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import type { ApproverAuth } from '@countersign/config';
+import { DEFAULT_ROLES_CLAIM, DEFAULT_TENANTS_CLAIM, type ApproverAuth } from '@countersign/config';
 import { unauthenticated } from './auth.errors';
 
 /** In a token's `tenants` claim: every tenant. It must be written out; a missing claim grants none. */
@@ -21,6 +21,29 @@ export const ActorClaimsSchema = z
 export type Actor = z.output<typeof ActorClaimsSchema>;
 
 export type TokenVerifierOptions = ApproverAuth;
+
+/**
+ * A claim by name or dotted path: `realm_access.roles` reads `{ realm_access: { roles } }`. A claim
+ * named exactly so (`https://idp.example/roles`, which has dots of its own) wins over the path.
+ */
+export function claimAt(payload: Record<string, unknown>, path: string): unknown {
+  if (Object.hasOwn(payload, path)) return payload[path];
+  let at: unknown = payload;
+  for (const key of path.split('.')) {
+    if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+/** The actor's claims from wherever this deployment's IdP puts them (still lists: a lone string is refused). */
+function mappedClaims(payload: JWTPayload, opts: TokenVerifierOptions): Record<string, unknown> {
+  return {
+    sub: payload.sub,
+    roles: claimAt(payload, opts.rolesClaim ?? DEFAULT_ROLES_CLAIM),
+    tenants: claimAt(payload, opts.tenantsClaim ?? DEFAULT_TENANTS_CLAIM),
+  };
+}
 
 /** Why jose refused a token, in words an operator can act on (never the token itself). */
 function refusal(e: unknown): string {
@@ -71,8 +94,12 @@ export class TokenVerifier {
     } catch (e) {
       throw unauthenticated(refusal(e));
     }
-    const claims = ActorClaimsSchema.safeParse(payload);
-    if (!claims.success) throw unauthenticated('token lacks valid sub/roles/tenants claims');
+    const claims = ActorClaimsSchema.safeParse(mappedClaims(payload, this.opts));
+    if (!claims.success) {
+      const roles = this.opts.rolesClaim ?? DEFAULT_ROLES_CLAIM;
+      const tenants = this.opts.tenantsClaim ?? DEFAULT_TENANTS_CLAIM;
+      throw unauthenticated(`token lacks valid sub/${roles}/${tenants} claims`);
+    }
     return claims.data;
   }
 }
