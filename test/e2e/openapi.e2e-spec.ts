@@ -49,6 +49,7 @@ const ENDPOINTS: Record<ServiceName, string[]> = {
     'POST /api/v1/approvals/{job_id}/reject',
     'GET /api/v1/jobs/{job_id}/decisions',
     'GET /api/v1/approvals/stats',
+    'GET /api/v1/ui-config',
   ],
   'execution-binding': ['GET /api/v1/jobs/{job_id}/state', 'POST /api/v1/jobs/{job_id}/report'],
   audit: [
@@ -228,6 +229,7 @@ describe('the OpenAPI documents, against the running stack', () => {
     const decisions = '/api/v1/jobs/{job_id}/decisions';
     expect((await call(aq, 'GET', '/api/v1/approvals', { roles: reviewer, query: { limit: '0' } })).status).toBe(400);
     expect((await call(aq, 'GET', '/api/v1/approvals')).status).toBe(401);
+    expect((await call(aq, 'GET', '/api/v1/ui-config')).status).toBe(200); // public: the page reads it before sign-in
     const intern = { roles: ['intern'], params: { job_id: rejected.data.job_id }, body: {} };
     expect((await call(aq, 'POST', approve, intern)).status).toBe(403);
     const first = await call(aq, 'POST', approve, { roles: reviewer, params: { job_id: jobId }, body: {} });

@@ -2,6 +2,7 @@ import { buildOpenApiDocument } from '@countersign/service-kit';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalStatsController } from './stats/approval-stats.controller';
+import { UiConfigController } from './ui-config/ui-config.controller';
 
 export const API_TITLE = 'Countersign approval queue';
 export const API_DESCRIPTION = 'The reviewers queue: pending approvals, approve and reject, stats.';
@@ -14,6 +15,6 @@ export function buildApiDocument(): Promise<OpenAPIObject> {
   return buildOpenApiDocument({
     title: API_TITLE,
     description: API_DESCRIPTION,
-    controllers: [ApprovalsController, ApprovalStatsController],
+    controllers: [ApprovalsController, ApprovalStatsController, UiConfigController],
   });
 }

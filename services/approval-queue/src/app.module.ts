@@ -8,6 +8,7 @@ import { IntakeModule } from './intake/intake.module';
 import { migrations } from './migrations';
 import { StatsModule } from './stats/stats.module';
 import { SweeperModule } from './sweeper/sweeper.module';
+import { UiConfigModule } from './ui-config/ui-config.module';
 
 export const SERVICE: ServiceDefinition = {
   name: 'approval-queue',
@@ -22,6 +23,6 @@ export function appModule(config: QueueConfig): DynamicModule {
     service: SERVICE,
     config,
     configToken: QUEUE_CONFIG,
-    features: [IntakeModule, ApprovalsModule, StatsModule, SweeperModule],
+    features: [IntakeModule, ApprovalsModule, StatsModule, SweeperModule, UiConfigModule],
   });
 }

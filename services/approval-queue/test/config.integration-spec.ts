@@ -32,6 +32,12 @@ describe('approval-queue configuration', () => {
     ],
     ['no trusted policy-decision key', { TRUST_POLICY_DECISION_KEY_FILE: '' }, /TRUST_POLICY_DECISION_KEY .*required/],
     ['a bad sweep interval', { SWEEP_INTERVAL_MS: '0' }, /SWEEP_INTERVAL_MS/],
+    [
+      'an OpenID issuer without a client id',
+      { UI_OIDC_ISSUER: 'https://idp.example/realms/acme' },
+      /UI_OIDC_ISSUER and UI_OIDC_CLIENT_ID: set both or neither/,
+    ],
+    ['a malformed roles claim path', { APPROVER_ROLES_CLAIM: 'realm_access..roles' }, /APPROVER_ROLES_CLAIM/],
   ])('refuses to start with %s', async (_what, env, message) => {
     const outcome = await startService('approval-queue', { databaseUrl: db, env: { ...keyEnv(keys), ...env } }).then(
       async (started) => {

@@ -53,5 +53,40 @@ export const EnvSchema = BaseEnvSchema.extend({
     .max(60000)
     .default(3000)
     .describe('Timeout of one escalation webhook call.'),
+  UI_OIDC_ISSUER: z
+    .url()
+    .optional()
+    .describe(
+      "Issuer URL of the OpenID provider the reviewers' page signs in with (discovery at `/.well-known/openid-configuration`); needs `UI_OIDC_CLIENT_ID`. Usually the same as `APPROVER_JWT_ISSUER`.",
+    ),
+  UI_OIDC_CLIENT_ID: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe(
+      "The reviewers' page's client id at the OpenID provider: a public client with PKCE, redirect URI the page's URL.",
+    ),
+  UI_OIDC_SCOPES: z
+    .string()
+    .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'space-separated scope names')
+    .refine((v) => v.split(' ').includes('openid'), 'must include openid')
+    .default('openid profile email offline_access')
+    .describe(
+      'Scopes the page asks for, space-separated, `openid` included; `offline_access` gets a refresh token where the provider needs it.',
+    ),
+  UI_OIDC_RESOURCE: z
+    .url()
+    .optional()
+    .describe(
+      'Resource indicator (RFC 8707) the page asks access tokens for, when the provider needs one to issue a JWT for this API (oidc-provider); its `aud` must match `APPROVER_JWT_AUDIENCE`.',
+    ),
+  UI_DEV_TOKEN_FORM: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe(
+      "Development only: the reviewers' page also offers the paste-a-token form and `#token=` links. Off in production, where reviewers sign in with `UI_OIDC_ISSUER`.",
+    ),
 });
 export type Env = z.infer<typeof EnvSchema>;
