@@ -1,7 +1,7 @@
 /**
- * The reviewer's bearer token. It lives in sessionStorage only (gone when the tab closes), and a
- * token handed over in a link's fragment (`#token=`) is taken once and removed from the address bar
- * and history.
+ * The reviewer's bearer token: from OpenID Connect sign-in (oidc.ts), or in development mode pasted
+ * or handed over in a link's fragment (`#token=`, taken once and removed from the address bar and
+ * history). It lives in sessionStorage only (gone when the tab closes).
  * The payload is decoded to show who is signed in; the API verifies the signature, not the page.
  */
 
@@ -12,6 +12,8 @@ export const QUERY_TOKEN_REFUSED =
 
 export interface Identity {
   sub: string;
+  /** A display name (the ID token's), when sign-in gave one; else the page shows `sub`. */
+  name: string | null;
   roles: string[];
   /** The `tenants` claim as written (absent: no tenant, `["*"]`: every tenant; the API decides). */
   tenants: string[] | undefined;
@@ -26,6 +28,30 @@ export interface Session {
 
 export class TokenError extends Error {}
 
+/** Where this deployment's tokens carry roles and tenants (APPROVER_ROLES_CLAIM / APPROVER_TENANTS_CLAIM). */
+export interface ClaimPaths {
+  roles: string;
+  tenants: string;
+}
+export const DEFAULT_CLAIMS: ClaimPaths = { roles: 'roles', tenants: 'tenants' };
+let claimPaths = DEFAULT_CLAIMS;
+
+/** Set once from the queue's sign-in settings, before any token is read. */
+export function useClaimPaths(paths: ClaimPaths): void {
+  claimPaths = paths;
+}
+
+/** A claim by exact name, else by dotted path (`realm_access.roles`), as the API reads it. */
+export function claimAt(payload: Record<string, unknown>, path: string): unknown {
+  if (Object.hasOwn(payload, path)) return payload[path];
+  let at: unknown = payload;
+  for (const key of path.split('.')) {
+    if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
 function base64UrlDecode(part: string): string {
   const b64 = part
     .replace(/-/g, '+')
@@ -39,7 +65,7 @@ const strings = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : undefined;
 
 /** Reads who the token says you are. Throws a TokenError in plain words when it is not a JWT. */
-export function decodeToken(raw: string): Session {
+export function decodeToken(raw: string, name: string | null = null): Session {
   const token = raw.trim().replace(/^Bearer\s+/i, '');
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p)) || !parts[1]) {
@@ -62,8 +88,9 @@ export function decodeToken(raw: string): Session {
     token,
     identity: {
       sub: claims['sub'],
-      roles: strings(claims['roles']) ?? [],
-      tenants: strings(claims['tenants']),
+      name,
+      roles: strings(claimAt(claims, claimPaths.roles)) ?? [],
+      tenants: strings(claimAt(claims, claimPaths.tenants)),
       expiresAt: exp,
     },
   };

@@ -1,14 +1,33 @@
 import '../styles.css';
 import { ApiError, ApprovalApi } from './api';
-import { restoreSession, signIn, signOut, TokenError, type Session } from './auth';
+import {
+  decodeToken,
+  restoreSession,
+  signIn,
+  signOut,
+  takeFragmentToken,
+  TokenError,
+  useClaimPaths,
+  type Session,
+} from './auth';
 import { tickCountdowns } from './countdown';
 import { byId, h } from './dom';
 import { HistoryView } from './history-view';
 import { explain } from './messages';
+import { forgetTokens, isCallback, OidcClient, SignInError, storedTokens, type OidcTokens } from './oidc';
 import { QueueView } from './queue-view';
+import type { UiConfig } from './types';
 
 const POLL_MS = 3000;
 const HISTORY_POLL_MS = 15000;
+/** An access token is renewed when this share of its lifetime has passed. */
+const REFRESH_AT = 0.75;
+
+async function fetchUiConfig(): Promise<UiConfig> {
+  const res = await fetch(new URL('api/v1/ui-config', document.baseURI), { cache: 'no-store' });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return (await res.json()) as UiConfig;
+}
 
 type Route = { view: 'queue'; jobId: string | null } | { view: 'history' };
 
@@ -34,8 +53,13 @@ class ReviewerApp {
   private route: Route = parseRoute(window.location.hash);
   private pollTimer: number | undefined;
   private lastHistoryPoll = 0;
+  private config: UiConfig | null = null;
+  private oidc: OidcClient | null = null;
+  /** The OpenID Connect tokens, when signed in that way (null for a pasted development token). */
+  private tokens: OidcTokens | null = null;
+  private refreshTimer: number | undefined;
 
-  start(): void {
+  async start(): Promise<void> {
     byId('skip').addEventListener('click', (e) => {
       e.preventDefault();
       this.main.focus();
@@ -45,9 +69,114 @@ class ReviewerApp {
       if (!document.hidden) void this.poll();
     });
     window.setInterval(() => tickCountdowns(), 1000);
-    const { session, error } = restoreSession();
-    if (session) this.enter(session, false);
-    else this.showSignIn(error);
+    try {
+      this.config = await fetchUiConfig();
+    } catch {
+      this.showSignIn('The approval queue could not be reached to learn how to sign in. Reload the page to try again.');
+      return;
+    }
+    const config = this.config;
+    useClaimPaths({ roles: config.roles_claim, tenants: config.tenants_claim });
+    const url = new URL(window.location.href);
+    if (isCallback(url)) {
+      // The code is single-use, but it should not linger in the address bar or history either.
+      window.history.replaceState(window.history.state, '', `${url.pathname}${url.hash}`);
+      await this.finishSignIn(url);
+      return;
+    }
+    const stored = config.oidc ? storedTokens() : null;
+    if (stored) {
+      await this.resume(stored);
+      return;
+    }
+    if (config.dev_token_form) {
+      const { session, error } = restoreSession();
+      if (session) this.enter(session, false);
+      else this.showSignIn(error);
+      return;
+    }
+    this.showSignIn(this.dropTokenLink(url));
+  }
+
+  /** Without the development form a `#token=` link is not taken: it is removed from the address, and the reviewer told why. */
+  private dropTokenLink(url: URL): string | null {
+    const fragment = takeFragmentToken(url.hash);
+    if (fragment.token === null && !url.searchParams.has('token')) return null;
+    url.searchParams.delete('token');
+    window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${fragment.rest}`);
+    return 'Token links are only accepted in development mode. Sign in with your identity provider.';
+  }
+
+  private async client(): Promise<OidcClient> {
+    if (this.oidc) return this.oidc;
+    if (!this.config?.oidc) throw new SignInError('Sign-in is not configured for this approval queue.');
+    this.oidc = await OidcClient.discover(this.config.oidc);
+    return this.oidc;
+  }
+
+  private async finishSignIn(url: URL): Promise<void> {
+    try {
+      const client = await this.client();
+      const { tokens, route } = await client.finishSignIn(url);
+      if (route) window.history.replaceState(window.history.state, '', `${window.location.pathname}${route}`);
+      this.enterWithTokens(tokens, true);
+    } catch (e) {
+      forgetTokens();
+      this.showSignIn(e instanceof SignInError ? e.message : 'Sign-in failed. Try again.');
+    }
+  }
+
+  private async resume(tokens: OidcTokens): Promise<void> {
+    try {
+      const fresh = tokens.expiresAt - Date.now() < 30000 ? await (await this.client()).refresh(tokens) : tokens;
+      this.enterWithTokens(fresh, false);
+    } catch (e) {
+      forgetTokens();
+      this.showSignIn(e instanceof SignInError ? e.message : 'Your sign-in has expired. Sign in again.');
+    }
+  }
+
+  private enterWithTokens(tokens: OidcTokens, announce: boolean): void {
+    let session: Session;
+    try {
+      session = decodeToken(tokens.accessToken, tokens.name);
+    } catch (e) {
+      forgetTokens();
+      const why = e instanceof TokenError ? e.message : '';
+      this.showSignIn(
+        `The identity provider's access token cannot be used by the approval queue (${why || 'not a JWT'}). An operator must configure it to issue JWT access tokens for this API.`,
+      );
+      return;
+    }
+    this.tokens = tokens;
+    this.enter(session, announce);
+    if (announce) this.announce(`Signed in as ${session.identity.name ?? session.identity.sub}.`);
+    this.scheduleRefresh();
+  }
+
+  private scheduleRefresh(): void {
+    window.clearTimeout(this.refreshTimer);
+    const tokens = this.tokens;
+    if (!tokens) return;
+    const lifetime = Math.max(0, tokens.expiresAt - tokens.issuedAt);
+    const due = tokens.issuedAt + lifetime * REFRESH_AT - Date.now();
+    this.refreshTimer = window.setTimeout(() => void this.refresh(), Math.max(0, due));
+  }
+
+  private async refresh(): Promise<void> {
+    const tokens = this.tokens;
+    if (!tokens || !this.session) return;
+    try {
+      const fresh = await (await this.client()).refresh(tokens);
+      const session = decodeToken(fresh.accessToken, fresh.name);
+      this.tokens = fresh;
+      this.session = session;
+      document.body.dataset['tokenRefreshed'] = String(Date.now());
+      this.scheduleRefresh();
+    } catch (e) {
+      if (this.tokens === tokens)
+        this.leave(e instanceof Error ? e.message : 'Your sign-in has expired. Sign in again.');
+    }
   }
 
   announce = (message: string): void => {
@@ -65,7 +194,12 @@ class ReviewerApp {
       h(
         'div',
         { class: 'who-text' },
-        h('span', { class: 'who-name' }, h('span', { class: 'sr-only' }, 'Signed in as '), me.sub),
+        h(
+          'span',
+          { class: 'who-name', title: me.sub },
+          h('span', { class: 'sr-only' }, 'Signed in as '),
+          me.name ?? me.sub,
+        ),
         h(
           'span',
           { class: 'who-roles' },
@@ -88,6 +222,12 @@ class ReviewerApp {
 
   private leave(message: string | null = null): void {
     signOut();
+    const tokens = this.tokens;
+    this.tokens = null;
+    window.clearTimeout(this.refreshTimer);
+    forgetTokens();
+    // Signing out by choice also ends the provider's session (the browser goes there and back).
+    if (!message && tokens && this.oidc) void this.oidc.signOut(tokens);
     this.session = null;
     window.clearTimeout(this.pollTimer);
     this.queue = null;
@@ -163,6 +303,60 @@ class ReviewerApp {
   }
 
   private showSignIn(message: string | null, moveFocus = false): void {
+    const config = this.config;
+    // With only the development form, a problem belongs to its field; otherwise it stands above.
+    const formOnly = !!config?.dev_token_form && !config.oidc;
+    const error = h('p', { id: 'signin-error', class: 'field-error', role: 'alert' }, formOnly ? '' : (message ?? ''));
+    const parts: HTMLElement[] = [];
+    if (config?.oidc) {
+      const button = h(
+        'button',
+        { type: 'button', class: 'btn btn-primary', id: 'sso-sign-in' },
+        'Sign in with your identity provider',
+      );
+      button.addEventListener('click', () => void this.startSignIn(button, error));
+      parts.push(h('div', { class: 'signin-sso' }, button));
+    } else if (config && !config.dev_token_form) {
+      parts.push(
+        h(
+          'p',
+          { class: 'muted' },
+          'Sign-in is not configured for this approval queue: an operator must set UI_OIDC_ISSUER and UI_OIDC_CLIENT_ID.',
+        ),
+      );
+    }
+    parts.push(error);
+    if (config?.dev_token_form) parts.push(this.tokenForm(formOnly ? message : null));
+    const heading = h('h1', { id: 'signin-heading', tabindex: -1 }, 'Sign in to review');
+    this.main.replaceChildren(
+      h(
+        'section',
+        { class: 'signin', 'aria-labelledby': 'signin-heading' },
+        heading,
+        h(
+          'p',
+          {},
+          'Agents propose; policy decides; you approve only what the risk needs a person for. Nothing runs before your decision.',
+        ),
+        ...parts,
+      ),
+    );
+    if (moveFocus) heading.focus();
+  }
+
+  private async startSignIn(button: HTMLButtonElement, error: HTMLElement): Promise<void> {
+    error.textContent = '';
+    button.disabled = true;
+    try {
+      await (await this.client()).startSignIn(window.location.hash);
+    } catch (e) {
+      error.textContent = e instanceof SignInError ? e.message : 'Sign-in could not start. Try again.';
+      button.disabled = false;
+    }
+  }
+
+  /** Development mode only: paste a token. */
+  private tokenForm(message: string | null): HTMLElement {
     const field = h('textarea', {
       id: 'token',
       name: 'token',
@@ -177,8 +371,8 @@ class ReviewerApp {
     const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in');
     const form = h(
       'form',
-      { class: 'signin-form', novalidate: true },
-      h('label', { for: 'token' }, 'Bearer token'),
+      { class: 'signin-form', id: 'dev-token-form', novalidate: true },
+      h('label', { for: 'token' }, 'Bearer token (development mode)'),
       h(
         'p',
         { id: 'token-help', class: 'muted' },
@@ -192,22 +386,8 @@ class ReviewerApp {
       e.preventDefault();
       void this.trySignIn(field, error, submit);
     });
-    const heading = h('h1', { id: 'signin-heading', tabindex: -1 }, 'Sign in to review');
-    this.main.replaceChildren(
-      h(
-        'section',
-        { class: 'signin', 'aria-labelledby': 'signin-heading' },
-        heading,
-        h(
-          'p',
-          {},
-          'Agents propose; policy decides; you approve only what the risk needs a person for. Nothing runs before your decision.',
-        ),
-        form,
-      ),
-    );
     if (message) field.setAttribute('aria-invalid', 'true');
-    if (moveFocus) heading.focus();
+    return form;
   }
 
   private async trySignIn(field: HTMLTextAreaElement, error: HTMLElement, submit: HTMLButtonElement): Promise<void> {
@@ -253,4 +433,4 @@ class ReviewerApp {
   }
 }
 
-new ReviewerApp().start();
+void new ReviewerApp().start();

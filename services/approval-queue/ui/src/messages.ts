@@ -8,7 +8,7 @@ import type { ApprovalItem } from './types';
 export function explain(e: ApiError, item?: ApprovalItem): string {
   switch (e.code) {
     case 'UNAUTHENTICATED':
-      return 'Your sign-in is no longer valid (the token expired or was not accepted). Sign in again with a fresh token.';
+      return 'Your sign-in is no longer valid (the token expired or was not accepted). Sign in again.';
     case 'SELF_APPROVAL':
       return 'You requested this action, so someone else must approve it.';
     case 'ROLE_NOT_ALLOWED':

@@ -26,3 +26,4 @@ export type ReviewResult = Json<'ApprovalsController_approve', 200>;
 export type ApprovalStats = Json<'ApprovalStatsController_get', 200>;
 export type StatsGroup = ApprovalStats['overall'];
 export type ApiErrorBody = Json<'ApprovalsController_approve', 409>;
+export type UiConfig = Json<'UiConfigController_get', 200>;
