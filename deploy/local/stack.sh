@@ -31,6 +31,8 @@ service_env() {
   echo "AUDIT_SIGNING_KEY_FILE=$KEYS/audit.key"
   echo "TRUST_AUDIT_KEY_FILE=$KEYS/audit.pub"
   echo "APPROVER_JWT_SECRET_FILE=$KEYS/approver-jwt.secret"
+  # The local stack has no identity provider: the reviewers' page takes pasted tokens and #token= links.
+  echo "UI_DEV_TOKEN_FORM=${UI_DEV_TOKEN_FORM:-true}"
   echo "EXECUTOR_HTTP_SECRET=$(cat "$KEYS/executor-http.secret")"
   echo "POLICY_DIR=${POLICY_DIR:-$ROOT/policies}"
   echo "EXECUTORS_FILE=${EXECUTORS_FILE:-$ROOT/deploy/local/executors.yaml}"

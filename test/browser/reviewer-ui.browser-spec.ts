@@ -184,6 +184,8 @@ describe('reviewer web page', () => {
       POLICY_DIR: join(dir, 'policies'),
       EXECUTORS_FILE: executors,
       EXECUTOR_HTTP_SECRET: 'browser-test-executor-secret-0123456789',
+      // This spec signs in with pasted tokens and #token= links: the development form.
+      UI_DEV_TOKEN_FORM: 'true',
     };
     const started = await startServices(stack, env);
     for (const s of started) services.set(s.name, s);
