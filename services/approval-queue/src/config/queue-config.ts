@@ -36,7 +36,8 @@ export interface UiSignInConfig {
   devTokenForm: boolean;
 }
 
-function uiSignIn(env: Env, auth: ApproverAuth): UiSignInConfig {
+/** The page's sign-in settings; an issuer without a client id (or the reverse) is a ConfigError. */
+export function uiSignIn(env: Env, auth: ApproverAuth): UiSignInConfig {
   const { UI_OIDC_ISSUER: issuer, UI_OIDC_CLIENT_ID: clientId } = env;
   if (!issuer !== !clientId) {
     throw new ConfigError(
