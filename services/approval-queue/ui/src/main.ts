@@ -227,7 +227,7 @@ class ReviewerApp {
     window.clearTimeout(this.refreshTimer);
     forgetTokens();
     // Signing out by choice also ends the provider's session (the browser goes there and back).
-    if (!message && tokens && this.oidc) void this.oidc.signOut(tokens);
+    if (!message && tokens) void this.endProviderSession(tokens);
     this.session = null;
     window.clearTimeout(this.pollTimer);
     this.queue = null;
@@ -239,6 +239,15 @@ class ReviewerApp {
     document.title = 'Sign in · Countersign reviewer';
     this.showSignIn(message, true);
     if (!message) this.announce('Signed out.');
+  }
+
+  /** After a reload the provider may not have been discovered yet: discover it first. */
+  private async endProviderSession(tokens: OidcTokens): Promise<void> {
+    try {
+      await (await this.client()).signOut(tokens);
+    } catch {
+      // The tab has already forgotten the tokens; the provider session ends when it expires.
+    }
   }
 
   private expire(e: ApiError): void {
