@@ -11,7 +11,7 @@ import cedar, { type Context } from '@cedar-policy/cedar-wasm/nodejs';
 import { jobHash } from '@countersign/crypto';
 import * as policy from '@countersign/policy';
 
-type Job = policy.PolicyJob;
+type Job = policy.HashablePolicyJob;
 type Parsed = ReturnType<typeof policy.parsePolicy>;
 type Compiled = ReturnType<typeof policy.compilePolicySet>;
 interface Rate {
@@ -75,6 +75,7 @@ function defaultJobs(): Job[] {
     topic: pick(rand, topics),
     risk_tags: someOf(rand, tags, 0.25),
     payload: { n: i, target: 'svc' },
+    requested_by: `user-${i % 23}@bench.example`,
   }));
 }
 
@@ -135,6 +136,7 @@ function generatedJobs(): Job[] {
       topic,
       risk_tags: someOf(rand, TAGS, 0.2),
       payload: { n: i },
+      requested_by: `user-${i % 23}@bench.example`,
     };
   });
 }

@@ -389,6 +389,53 @@ describe('forged, replayed and altered events on Kafka', () => {
     expect(stack.callsFor(p.data.job_id)).toEqual([]);
   });
 
+  it('a proposal re-sent for another requester is never executed (DUPLICATE); the queue keeps the first requester', async () => {
+    // The job hash covers requested_by, so the re-sent proposal is another job under the same id:
+    // it must neither run nor let its requester stand in for the one the reviewers see.
+    const p = proposal({ ...gatedJob().data, requested_by: 'alice' });
+    await awaitingApproval(p);
+    const resent: JobProposedV1 = { ...p, event_id: randomUUID(), data: { ...p.data, requested_by: 'bob' } };
+    await publish(Topics.JobProposed, resent);
+    const blocked = await stack.outcome(p.data.job_id);
+    expectBlocked(blocked, 'DUPLICATE');
+    expect(blockOf(blocked).detail).toContain(resent.event_id);
+
+    const listed = await fetch(`${stack.url('approval-queue')}/api/v1/approvals?tenant=globex&limit=200`, {
+      headers: { authorization: `Bearer ${await stack.token('watcher', ['service-owner'])}` },
+    });
+    const items = ((await listed.json()) as { items: { job: { id: string }; requested_by: string | null }[] }).items;
+    expect(items.find((i) => i.job.id === p.data.job_id)).toMatchObject({ requested_by: 'alice' });
+    // Alice is still the requester of the job the queue holds, so she may not approve it; bob's
+    // approval is not self-approval, yet it runs nothing: the job is already blocked.
+    const self = await review(p.data.job_id, 'alice', ['service-owner']);
+    expect(self.status).toBe(403);
+    expect(await self.json()).toMatchObject({ error: { code: 'SELF_APPROVAL' } });
+    expect((await review(p.data.job_id, 'bob', ['service-owner'])).status).toBe(200);
+    const approvalId = deterministicEventId(Topics.ApprovalResolved, p.data.job_id);
+    const late = await stack.events.waitFor(
+      Topics.JobBlocked,
+      (m) => m.key === p.data.job_id && blockOf(m).report_only && blockOf(m).detail.includes(approvalId),
+      30000,
+    );
+    expect(blockOf(late).reason_code).toBe('DUPLICATE');
+    expect(stack.callsFor(p.data.job_id)).toEqual([]);
+  });
+
+  it('a proposal re-sent for another requester after approval runs nothing more: the approved job ran once', async () => {
+    const p = await approvedAndExecuted();
+    const resent: JobProposedV1 = { ...p, event_id: randomUUID(), data: { ...p.data, requested_by: 'carol' } };
+    await publish(Topics.JobProposed, resent);
+    const report = await stack.events.waitFor(
+      Topics.JobBlocked,
+      (m) => m.key === p.data.job_id && blockOf(m).report_only && blockOf(m).detail.includes(resent.event_id),
+      30000,
+    );
+    expect(blockOf(report).reason_code).toBe('DUPLICATE');
+    const calls = stack.callsFor(p.data.job_id);
+    expect(calls).toHaveLength(1);
+    expect(JSON.parse(calls[0]!.body)).toMatchObject({ requested_by: p.data.requested_by });
+  });
+
   it('a payload swapped after approval changes nothing: the approved payload ran, once', async () => {
     const p = await approvedAndExecuted();
     const swapped: JobProposedV1 = {

@@ -19,6 +19,7 @@ const job = {
   topic: 'job.deploy.rollout',
   risk_tags: ['write', 'prod', 'prod'],
   payload: { b: 1, a: [1, 'x'] },
+  requested_by: 'alice@acme.test',
 };
 
 describe('canonicalJson (RFC 8785)', () => {
@@ -34,13 +35,28 @@ describe('canonicalJson (RFC 8785)', () => {
 });
 
 describe('jobHash', () => {
-  it('is the SHA-256 of the canonical JSON of the job identity, tags sorted and deduplicated', () => {
-    const expected = createHash('sha256')
-      .update(
-        '{"agent_id":"a1","job_id":"j1","payload":{"a":[1,"x"],"b":1},"risk_tags":["prod","write"],"tenant":"acme","topic":"job.deploy.rollout"}',
-      )
-      .digest('hex');
-    expect(jobHash(job)).toBe(expected);
+  it('is the SHA-256 of the canonical JSON of the job identity and requester, tags sorted and deduplicated', () => {
+    const canonical =
+      '{"agent_id":"a1","job_id":"j1","payload":{"a":[1,"x"],"b":1},"requested_by":"alice@acme.test","risk_tags":["prod","write"],"tenant":"acme","topic":"job.deploy.rollout"}';
+    expect(createHash('sha256').update(canonical).digest('hex')).toBe(
+      '99172a42a3b047e7f0126057d58a6547194f1a9b31f8a3468f22533b288cb1c7',
+    );
+    expect(jobHash(job)).toBe('99172a42a3b047e7f0126057d58a6547194f1a9b31f8a3468f22533b288cb1c7');
+  });
+  it('covers who asked: the same job for another requester hashes differently', () => {
+    const canonical =
+      '{"agent_id":"a1","job_id":"j1","payload":{"a":[1,"x"],"b":1},"requested_by":"bob@acme.test","risk_tags":["prod","write"],"tenant":"acme","topic":"job.deploy.rollout"}';
+    expect(createHash('sha256').update(canonical).digest('hex')).toBe(
+      '28d5938f304a046f845a8c4d7a4ac5bf30e06f84d4f886ffe0bff42eb08ef871',
+    );
+    expect(jobHash({ ...job, requested_by: 'bob@acme.test' })).toBe(
+      '28d5938f304a046f845a8c4d7a4ac5bf30e06f84d4f886ffe0bff42eb08ef871',
+    );
+    expect(jobHash({ ...job, requested_by: 'bob@acme.test' })).not.toBe(jobHash(job));
+  });
+  it('refuses a job without a requester rather than hash it as before the requester was in', () => {
+    const { requested_by: _r, ...noRequester } = job;
+    expect(() => jobHash(noRequester as typeof job)).toThrow(/requested_by/);
   });
   it('ignores tag order and key order, but not payload changes', () => {
     const same = { ...job, risk_tags: ['prod', 'write'], payload: { a: [1, 'x'], b: 1 } };
@@ -48,8 +64,10 @@ describe('jobHash', () => {
     expect(jobHash({ ...job, payload: { a: [1, 'x'], b: 2 } })).not.toBe(jobHash(job));
     expect(jobHash({ ...job, job_id: 'j2' })).not.toBe(jobHash(job));
   });
-  it('ignores fields outside the identity (summary, requester, time)', () => {
-    expect(jobHash({ ...job, summary: { title: 'x' }, requested_by: 'bob' } as typeof job)).toBe(jobHash(job));
+  it('ignores fields outside the identity and requester (summary, time)', () => {
+    expect(jobHash({ ...job, summary: { title: 'x' }, proposed_at: '2025-01-01T00:00:00Z' } as typeof job)).toBe(
+      jobHash(job),
+    );
   });
 });
 

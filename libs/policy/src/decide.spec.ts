@@ -7,11 +7,11 @@ import { loadPolicyDir, loadPolicyFile } from './load-policy-dir';
 import { parsePolicy } from './parse-policy';
 import { PolicyError } from './policy.error';
 import { createPolicySet } from './policy-set';
-import type { PolicyJob } from './policy.types';
+import type { HashablePolicyJob, PolicyJob } from './policy.types';
 
 const POLICIES = resolve(__dirname, '../../../policies');
 
-function job(over: Partial<PolicyJob> = {}): PolicyJob {
+function job(over: Partial<HashablePolicyJob> = {}): HashablePolicyJob {
   return {
     job_id: 'j1',
     tenant: 't1',
@@ -19,6 +19,7 @@ function job(over: Partial<PolicyJob> = {}): PolicyJob {
     topic: 'job.x.run',
     risk_tags: [],
     payload: { a: 1 },
+    requested_by: 'alice',
     ...over,
   };
 }
@@ -147,7 +148,7 @@ describe('decide', () => {
     const ALLOW_ALL =
       'version: v1\ndefault: {decision: allow}\nrules:\n  - id: all\n    match: {topics: ["**"]}\n    decision: allow\n';
     // Raw JSON text: JSON.parse makes "__proto__" an own key, as the services receive it.
-    const withPayload = (text: string, over: Partial<PolicyJob> = {}) =>
+    const withPayload = (text: string, over: Partial<HashablePolicyJob> = {}) =>
       job({ payload: JSON.parse(text) as Record<string, unknown>, ...over });
 
     it.each([
@@ -245,6 +246,7 @@ describe('decide', () => {
     it('hashes the job, or takes a precomputed hash', () => {
       const j = job({ risk_tags: ['b', 'a'] });
       expect(decide(j, policy).job_hash).toBe(jobHash(j));
+      expect(decide(job({ risk_tags: ['b', 'a'], requested_by: 'bob' }), policy).job_hash).not.toBe(jobHash(j));
       expect(decide(j, policy, { jobHash: 'f'.repeat(64) }).job_hash).toBe('f'.repeat(64));
     });
 
@@ -290,7 +292,8 @@ rules:
   describe('topic memo', () => {
     const cases = readdirSync(join(POLICIES, 'cases'))
       .filter((f) => f.endsWith('.json'))
-      .map((f) => JSON.parse(readFileSync(join(POLICIES, 'cases', f), 'utf8')) as { policy: string; job: PolicyJob });
+      .map((f) => JSON.parse(readFileSync(join(POLICIES, 'cases', f), 'utf8')) as { policy: string; job: PolicyJob })
+      .map((c) => ({ ...c, job: { ...c.job, requested_by: 'golden@example.com' } }));
 
     it('gives the same decisions with the memo disabled', () => {
       for (const ref of ['approval-policy.yaml', 'default.yaml', 'dir:.']) {

@@ -1,7 +1,7 @@
 import { findReservedKey, reservedKeyReason } from '@countersign/contracts';
 import { jobHash } from '@countersign/crypto';
 import type { CompiledPolicySet, CompiledRule, CompiledScope, TopicEntry } from './compile-policy-set';
-import type { PolicyConstraints, PolicyDecision, PolicyEvaluation, PolicyJob } from './policy.types';
+import type { HashablePolicyJob, PolicyConstraints, PolicyDecision, PolicyEvaluation, PolicyJob } from './policy.types';
 
 export interface DecideOptions {
   /** A hash the caller already computed with `jobHash(job)`; saves hashing twice. */
@@ -204,7 +204,7 @@ function scopeOf(policy: CompiledPolicySet, tenant: string): CompiledScope {
  * decides (see docs/policy.md). The job hash is computed here unless
  * the caller passes one.
  */
-export function decide(job: PolicyJob, policy: CompiledPolicySet, options?: DecideOptions): PolicyDecision {
+export function decide(job: HashablePolicyJob, policy: CompiledPolicySet, options?: DecideOptions): PolicyDecision {
   const scope = scopeOf(policy, job.tenant);
   const reserved = findReservedKey(job.payload);
   if (reserved !== null) {

@@ -72,6 +72,11 @@ export interface PolicyJob {
   readonly summary?: { readonly title?: string } | undefined;
 }
 
+/** A job `decide` can hash: the requester decides nothing, but the job hash covers who asked. */
+export interface HashablePolicyJob extends PolicyJob {
+  readonly requested_by: string;
+}
+
 export interface DecisionSummary {
   readonly title: string;
   readonly why: string;

@@ -20,7 +20,15 @@ function read(file: string): string {
   return readFileSync(join(POLICIES, file), 'utf8');
 }
 
-const job = { job_id: 'j1', tenant: 'globex', agent_id: 'a1', topic: 'job.db.read', risk_tags: [], payload: {} };
+const job = {
+  job_id: 'j1',
+  tenant: 'globex',
+  agent_id: 'a1',
+  topic: 'job.db.read',
+  risk_tags: [],
+  payload: {},
+  requested_by: 'alice',
+};
 
 describe('policy snapshots', () => {
   it.each(['approval-policy.yaml', 'default.yaml', 'system.yaml'])(

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Topics } from '@countersign/contracts';
-import { publicKeyFromPem, verifyEvent } from '@countersign/crypto';
+import { jobHash, publicKeyFromPem, verifyEvent } from '@countersign/crypto';
 import { bearer, mintToken } from '@countersign/testkit';
 import { KafkaProbe, closePublisher, publishRaw } from '../../../test/support/kafka-probe';
 import { proposal } from '../../../test/support/fixtures';
@@ -162,7 +162,8 @@ describe('policy-decision service', () => {
     expect(await res.json()).toMatchObject({
       decision: 'REQUIRE_APPROVAL',
       policy_rule_id: expect.any(String),
-      job_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      // The hash the proposal would get, requester included.
+      job_hash: jobHash(job),
     });
     const { topic: _t, ...missing } = job;
     const bad = await fetch(`${svc.url}/api/v1/policy/evaluate`, {

@@ -193,6 +193,17 @@ describe('countersign hash', () => {
     expect(sut.stdout).toBe(`${jobHash(job)}\n`);
   });
 
+  it('covers the requester, and exits 2 for a job without one', async () => {
+    const bob = await run('hash', '--job', file('bob.json', { ...job, requested_by: 'bob' }));
+    expect(bob.stdout).toBe(`${jobHash({ ...job, requested_by: 'bob' })}\n`);
+    expect(bob.stdout).not.toBe(`${jobHash(job)}\n`);
+    const { requested_by: _r, ...anonymous } = job;
+    const sut = await run('hash', '--job', file('anonymous.json', anonymous));
+    expect(sut.code).toBe(2);
+    expect(sut.stdout).toBe('');
+    expectOneCleanErrorLine(sut.stderr, 'anonymous.json: invalid job: requested_by: required');
+  });
+
   it('exits 2 for an invalid job', async () => {
     const sut = await run('hash', '--job', file('badtags.json', { ...job, risk_tags: 'prod' }));
     expect(sut.code).toBe(2);

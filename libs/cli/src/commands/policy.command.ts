@@ -31,7 +31,8 @@ function evalAction(ctx: CliContext, opts: { policy?: string; policyDir?: string
   let decision;
   try {
     const set = opts.policy !== undefined ? loadPolicyFile(opts.policy) : loadPolicyDir(opts.policyDir!);
-    decision = decide(job, compilePolicySet(set, { topicCacheSize: 0 }));
+    // As the service's dry run: without a requester the job_hash covers an empty one (no proposal's).
+    decision = decide({ ...job, requested_by: job.requested_by ?? '' }, compilePolicySet(set, { topicCacheSize: 0 }));
   } catch (e) {
     policyInputError(e);
   }

@@ -240,6 +240,24 @@ describe('IntakeBatch', () => {
     expect(store.rows.get('jb')?.row).toMatchObject({ proposalEventId: b.event_id, requestedBy: 'alice@acme.test' });
   });
 
+  it('never shows a requester the decision was not made for: the job hash covers requested_by', async () => {
+    const real = proposalOf('jr');
+    const resent = proposalOf('jr', { requested_by: 'mallory@acme.test' });
+    // The decided job first: the same content for another requester is not that job.
+    expect(await sut.flush([decided(decisionOf(real)), proposed(resent)])).toEqual([
+      { kind: 'taken' },
+      { kind: 'refused', reason: expect.stringMatching(/does not match the decided job/) },
+    ]);
+    expect(store.rows.get('jr')?.row).toMatchObject({ state: 'PENDING', proposalEventId: null, requestedBy: null });
+    await sut.flush([proposed(real)]);
+    expect(store.rows.get('jr')?.row).toMatchObject({ proposalEventId: real.event_id, requestedBy: 'alice@acme.test' });
+
+    // The other requester's proposal first: the decision drops it and waits for the decided one.
+    const early = proposalOf('je', { requested_by: 'mallory@acme.test' });
+    await sut.flush([proposed(early), decided(decisionOf(proposalOf('je')))]);
+    expect(store.rows.get('je')?.row).toMatchObject({ state: 'PENDING', proposalEventId: null, requestedBy: null });
+  });
+
   it('refuses a REQUIRE_APPROVAL decision without its requirement, alone', async () => {
     const a = proposalOf('ja');
     const b = proposalOf('jb');

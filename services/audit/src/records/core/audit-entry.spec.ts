@@ -235,6 +235,7 @@ describe('payload redaction', () => {
       topic: 'job.deploy',
       risk_tags: ['prod', 'db'],
       payload: { target: 'db-1', credentials: { password: 'hunter2', user: 'ops' }, items: [{ token: 't' }] },
+      requested_by: 'alice@acme.test',
     });
 
   it('stores the payload redacted as the queue shows it, with the job_hash of the full proposal', () => {

@@ -259,6 +259,15 @@ describe('bind', () => {
         { reason: 'HASH_MISMATCH' },
       ],
       [
+        'HASH_MISMATCH when the stored proposal names another requester than the one decided and approved',
+        {
+          proposal: proposal({ ...proposalData, requested_by: 'mallory' }),
+          decision: decision(),
+          resolution: resolution(),
+        },
+        { reason: 'HASH_MISMATCH', detail: expect.stringContaining('decision.made') },
+      ],
+      [
         'HASH_MISMATCH when the approval was for another job hash',
         { proposal: proposal(), decision: decision(), resolution: resolution({ job_hash: 'e'.repeat(64) }) },
         { reason: 'HASH_MISMATCH', detail: expect.stringContaining('approval.resolved') },

@@ -72,6 +72,17 @@ describe('applyFact', () => {
     expect(sut.jobHash).toBe(jobHash(proposal));
     expect(sut.duplicate).toEqual({ kind: 'proposal', eventId: 'p2', signatureError: null });
   });
+
+  it('keeps a proposal re-sent for another requester aside as the duplicate: the first requester stays hashed', () => {
+    const sut = job();
+    applyFact(sut, { kind: 'proposal', eventId: 'p1', data: proposal, signatureError: null }, now);
+    const resent = { ...proposal, requested_by: 'mallory' };
+    applyFact(sut, { kind: 'proposal', eventId: 'p2', data: resent, signatureError: null }, now);
+    expect(sut.proposal).toMatchObject({ requested_by: proposal.requested_by });
+    expect(sut.jobHash).toBe(jobHash(proposal));
+    expect(sut.jobHash).not.toBe(jobHash(resent));
+    expect(sut.duplicate).toEqual({ kind: 'proposal', eventId: 'p2', signatureError: null });
+  });
 });
 
 describe('waitingState', () => {
