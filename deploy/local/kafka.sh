@@ -467,14 +467,22 @@ cmd_start() {
   local start_ts
   start_ts=$(now_ms)
   log "starting Kafka $(kafka_version)$( (( SECURE )) && echo ' (secure)') on 127.0.0.1:$KAFKA_PORT (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT), log: ${LOG_FILE#"$SCRIPT_DIR/"}"
-  # shellcheck disable=SC2086  # heap/JVM opts are intentionally word-split
-  nohup setsid "$JAVA" $KAFKA_HEAP_OPTS \
+  (
+    # The broker outlives this script: it must not keep any descriptor the caller holds open, such
+    # as a `flock <file> make test-kafka` lock, which would stay taken for as long as the broker runs.
+    for fd in /proc/self/fd/*; do
+      fd="${fd##*/}"
+      if (( fd > 2 )); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+    # shellcheck disable=SC2086  # heap/JVM opts are intentionally word-split
+    exec nohup setsid "$JAVA" $KAFKA_HEAP_OPTS \
       -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
       -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
       "-Dlog4j2.configurationFile=$CONF_DIR/log4j2.properties" \
       $KAFKA_JVM_OPTS \
       -cp "$LIBS_DIR/*" kafka.Kafka "$RENDERED_CONFIG" \
-      >"$LOG_FILE" 2>&1 </dev/null 8>&- 9>&- &
+      >"$LOG_FILE" 2>&1 </dev/null
+  ) &
   pid=$!
   echo "$pid" >"$PID_FILE"
 

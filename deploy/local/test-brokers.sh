@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test brokers: one fresh plain broker per Jest worker, so parallel test files never share
-# topics (every stack uses the same topic names). Broker i (0-based) listens on 19092+2i with its
-# controller on 19093+2i and keeps its state in deploy/local/.kafka/test-<port>.
+# topics (every stack uses the same topic names). Broker i (0-based) listens on BASE+2i with its
+# controller on BASE+2i+1 and keeps its state in deploy/local/.kafka/test-<port>. BASE is
+# TEST_KAFKA_PORT_BASE (default 19092): another base lets a second checkout test beside this one.
 #
 # Usage: deploy/local/test-brokers.sh <start|stop|list> [count]
 #   start  reset and start `count` brokers (default TEST_WORKERS, else 2) and create every topic
@@ -17,7 +18,12 @@ if ! [[ "$count" =~ ^[1-8]$ ]]; then
   exit 1
 fi
 
-port_of() { echo $((19092 + 2 * $1)); }
+base="${TEST_KAFKA_PORT_BASE:-19092}"
+if ! [[ "$base" =~ ^[0-9]+$ ]] || ((base < 1024 || base > 65000)); then
+  printf '[test-brokers] ERROR: TEST_KAFKA_PORT_BASE must be a port from 1024 to 65000, got %s\n' "$base" >&2
+  exit 1
+fi
+port_of() { echo $((base + 2 * $1)); }
 # Runs kafka.sh <command> for broker $1, in a subshell so the settings stay with it.
 kafka_for() (
   port="$(port_of "$1")"
