@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Topics, dlqTopic, type JobProposedV1 } from '@countersign/contracts';
+import { waitUntil } from '@countersign/testkit';
 import { publishRaw } from '../support/kafka-probe';
 import { proposal } from '../support/fixtures';
 import { SERVICE_NAMES } from '../support/stack';
@@ -219,8 +220,12 @@ describe('poison cannot stall a partition (real broker and PostgreSQL)', () => {
       const lines = stack.services.get(name)!.lines;
       const about = (prefix: string) =>
         lines.filter((l) => l['topic'] === Topics.JobProposed && String(l['msg']).startsWith(prefix));
-      // Refused by the pure step, logged as poison, never handed to a handler that could retry it.
-      expect(about('poison message').length).toBeGreaterThanOrEqual(POISONS.length + 6);
+      // Refused by the pure step, logged as poison, never handed to a handler that could retry it. The
+      // log line reaches us through the child's stdout, which may trail its DLQ record on the broker.
+      await waitUntil(() => about('poison message').length >= POISONS.length + 6, {
+        what: `${name} logging ${POISONS.length + 6} poison messages`,
+        timeout: 10_000,
+      });
       expect(about('transient I/O failure')).toEqual([]);
       // Nothing valid was sent to the DLQ on the way (every valid proposal here can succeed).
       expect(about('permanent failure')).toEqual([]);
