@@ -38,6 +38,15 @@ export function csvEnv(defaults: readonly string[], description: string) {
     .describe(description);
 }
 
+/** An opt-in switch: exactly `true` or `false` (nothing else is read as either), off by default. */
+export function offSwitchEnv(description: string) {
+  return z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe(description);
+}
+
 /** A size in bytes, 1 KiB to 100 MiB, 1 MiB by default. */
 const byteSize = (description: string) =>
   z.coerce.number().int().min(1024).max(104857600).default(1048576).describe(description);

@@ -1,4 +1,12 @@
-import { BaseEnvSchema, csvEnv, portEnv, signingKeyEnv, TokenAuthEnvShape, trustedKeyEnv } from '@countersign/config';
+import {
+  BaseEnvSchema,
+  csvEnv,
+  offSwitchEnv,
+  portEnv,
+  signingKeyEnv,
+  TokenAuthEnvShape,
+  trustedKeyEnv,
+} from '@countersign/config';
 import { DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { z } from 'zod';
 
@@ -81,12 +89,8 @@ export const EnvSchema = BaseEnvSchema.extend({
     .describe(
       'Resource indicator (RFC 8707) the page asks access tokens for, when the provider needs one to issue a JWT for this API (oidc-provider); its `aud` must match `APPROVER_JWT_AUDIENCE`.',
     ),
-  UI_DEV_TOKEN_FORM: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true')
-    .describe(
-      "Development only: the reviewers' page also offers the paste-a-token form and `#token=` links. Off in production, where reviewers sign in with `UI_OIDC_ISSUER`.",
-    ),
+  UI_DEV_TOKEN_FORM: offSwitchEnv(
+    "Development only: the reviewers' page also offers the paste-a-token form and `#token=` links. Off in production, where reviewers sign in with `UI_OIDC_ISSUER`.",
+  ),
 });
 export type Env = z.infer<typeof EnvSchema>;

@@ -1,4 +1,12 @@
-import { BaseEnvSchema, csvEnv, portEnv, signingKeyEnv, TokenAuthEnvShape, trustedKeyEnv } from '@countersign/config';
+import {
+  BaseEnvSchema,
+  csvEnv,
+  offSwitchEnv,
+  portEnv,
+  signingKeyEnv,
+  TokenAuthEnvShape,
+  trustedKeyEnv,
+} from '@countersign/config';
 import { DEFAULT_REDACT_FIELDS } from '@countersign/contracts';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
@@ -52,13 +60,9 @@ export const EnvSchema = BaseEnvSchema.extend({
     "Payload keys whose values the audit trail stores as `[REDACTED]` (with the redacted paths and the full proposal's `job_hash`), matched as the queue matches them; the default is the queue's list. Setting it replaces the default list.",
   ),
   /** Keep `payload`s whole in the permanent record, secrets included: an explicit choice, off by default. */
-  AUDIT_KEEP_FULL_PAYLOADS: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true')
-    .describe(
-      '`true` keeps payloads whole in the permanent record, secrets included (an explicit choice; see docs/audit.md). Default: redacted.',
-    ),
+  AUDIT_KEEP_FULL_PAYLOADS: offSwitchEnv(
+    '`true` keeps payloads whole in the permanent record, secrets included (an explicit choice; see docs/audit.md). Default: redacted.',
+  ),
   /** Worker threads one verify splits the chain across (default: the CPUs, at most 4). */
   AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(1).max(32).default(Math.min(4, availableParallelism())).meta({
     description: 'Worker threads one verification splits the chain across.',
